@@ -1,0 +1,120 @@
+# privaudit — build, test, data, demo, benchmarks.
+# Objects go to $(BUILD) (default build/), with -MMD -MP dependency files.
+# `make help` lists the targets.
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+PYTHON  ?= /usr/bin/python3
+
+# ---- libraries (pkg-config; a missing one stops the build naming its Debian package) ----
+define need_pc
+$(if $(shell pkg-config --exists $(1) && echo yes),,$(error pkg-config cannot find '$(1)': apt-get install $(2)))
+endef
+$(call need_pc,openblas,libopenblas-dev)
+$(call need_pc,gsl,libgsl-dev)
+$(call need_pc,sqlite3,libsqlite3-dev)
+$(call need_pc,libcjson,libcjson-dev)
+$(call need_pc,zlib,zlib1g-dev)
+$(call need_pc,liblzma,liblzma-dev)
+# GLPK and bzip2 ship no .pc file on Debian: check their headers instead.
+ifeq ($(wildcard /usr/include/glpk.h),)
+$(error glpk.h not found: apt-get install libglpk-dev)
+endif
+ifeq ($(wildcard /usr/include/bzlib.h),)
+$(error bzlib.h not found: apt-get install libbz2-dev)
+endif
+
+PC_CFLAGS := $(shell pkg-config --cflags openblas gsl sqlite3 libcjson zlib liblzma)
+# GSL's CBLAS is replaced by OpenBLAS (which exports the cblas_* symbols).
+GSL_LIBS  := $(filter-out -lgslcblas,$(shell pkg-config --libs gsl))
+PC_LIBS   := $(shell pkg-config --libs openblas sqlite3 libcjson zlib liblzma) $(GSL_LIBS) -lglpk -lbz2 -lpthread -lm
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
+           -Wno-unused-parameter
+OPT     ?= -O2 -march=x86-64-v2 -g
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+             -I. $(PC_CFLAGS) -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+# ---- sources: every .c of the library modules; harness/main.c is the program ----
+MODULES  := core generators attacks audit harness reports
+LIB_SRC  := $(filter-out harness/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libprivaudit.a
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+.PHONY: all help test asan data demo bench clean install check-deps
+.DEFAULT_GOAL := all
+
+## all: build the privaudit program (default)
+all: privaudit
+
+privaudit: $(BUILD)/harness/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PC_LIBS)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c | $(BUILD)/dirs
+	$(CC) $(ALL_CFLAGS) -DPA_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(BUILD)/dirs:
+	@mkdir -p $(addprefix $(BUILD)/,$(MODULES) tests)
+	@touch $@
+
+$(BUILD)/tests/%: tests/%.c $(LIB) | $(BUILD)/dirs
+	@if [ -z "$(CRIT_LIBS)" ]; then echo "Criterion not found: apt-get install libcriterion-dev" >&2; exit 1; fi
+	$(CC) $(ALL_CFLAGS) $(CRIT_FLAGS) -Werror -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PC_LIBS) $(CRIT_LIBS)
+
+## test: build and run every Criterion suite in tests/ (fails on the first failing suite)
+test: $(TEST_BIN) privaudit
+	@set -e; total=0; for t in $(TEST_BIN); do echo "== $$t"; PRIVAUDIT_BIN=$(CURDIR)/privaudit $$t --jobs 2 $(TEST_ARGS); done
+
+## asan: rebuild in build-asan/ and run the tests under AddressSanitizer + UBSan
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" PRIVAUDIT_NAME=privaudit-asan test-asan
+
+.PHONY: test-asan
+test-asan: $(TEST_BIN) $(BUILD)/privaudit-asan
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 PRIVAUDIT_BIN=$(CURDIR)/$(BUILD)/privaudit-asan $$t --jobs 2 $(TEST_ARGS); done
+
+$(BUILD)/privaudit-asan: $(BUILD)/harness/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PC_LIBS)
+
+## data: fetch real data sets from Debian packages (apt-get download + dpkg-deb -x) into build/data
+data: privaudit
+	bash data/fetch.sh $(BUILD)/data
+
+## demo: fetch HealthInsurance and run configs/quickstart.json, then draw its report
+demo: privaudit
+	bash data/fetch.sh $(BUILD)/data healthinsurance
+	./privaudit run configs/quickstart.json --db $(BUILD)/demo.db --jobs 2
+	./privaudit report --db $(BUILD)/demo.db --out $(BUILD)/demo-report
+
+## bench: run the benchmarks in bench/ (each prints ratios against a reference run side by side)
+bench: privaudit
+	bash bench/run.sh $(BUILD)
+
+## install: copy privaudit to $(PREFIX)/bin
+install: privaudit
+	install -D -m 755 privaudit $(DESTDIR)$(PREFIX)/bin/privaudit
+
+## clean: remove build outputs
+clean:
+	rm -rf build build-asan privaudit
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/harness/main.d $(TEST_BIN:=.d)

@@ -1,0 +1,46 @@
+/* roc.h — ROC curves, AUC, TPR at fixed FPR, and the threshold rule that
+ * turns attack scores into TP/FP/TN/FN counts.
+ *
+ * n = scored challenges; label[i] = 1 for a member, 0 for a non-member;
+ * the attack predicts "member" when score >= threshold.
+ */
+#ifndef PA_ROC_H
+#define PA_ROC_H
+
+#include <stddef.h>
+
+#include "audit/eps.h"
+#include "core/err.h"
+
+typedef struct roc_curve {
+    size_t np;        /* points, from (0,0) at threshold +inf to (1,1) */
+    double *thr;      /* (np) thresholds, decreasing; thr[0] = +inf */
+    double *fpr;      /* (np) false-positive rate at thr[k] */
+    double *tpr;      /* (np) true-positive rate at thr[k] */
+    size_t pos, neg;  /* members and non-members counted */
+} roc_curve;
+
+/* Builds the ROC of n scores; PA_EINPUT if there are no members or no
+ * non-members, or a score is NaN. *out is NULL on error; free with roc_free. */
+int roc_build(const double *score, const int *label, size_t n, roc_curve **out, pa_err *err);
+
+void roc_free(roc_curve *c);
+
+/* Area under the curve (trapezoids; equals the Mann-Whitney U statistic
+ * with ties counted one half). */
+double roc_auc(const roc_curve *c);
+
+/* Largest TPR at a threshold whose FPR is <= fpr. */
+double roc_tpr_at(const roc_curve *c, double fpr);
+
+/* Counts at a threshold: member predicted when score >= thr. */
+void roc_counts(const double *score, const int *label, size_t n, double thr, eps_counts *out);
+
+/* Chooses the threshold on a calibration split: the one maximising the
+ * Clopper-Pearson lower bound of ε (at level alpha, with delta) among all
+ * distinct score values (and +inf). The threshold must then be applied to a
+ * disjoint test split; choosing it on the counted data biases ε upwards. */
+int roc_choose_threshold(const double *score, const int *label, size_t n, double delta, double alpha,
+                         double *thr, pa_err *err);
+
+#endif

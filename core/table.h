@@ -1,0 +1,127 @@
+/* table.h — columnar tables and their schema.
+ *
+ * n = records, d = columns.
+ * A column is categorical (int32 codes in [0, size), optionally with labels)
+ * or numeric (double within bounds [lo, hi] that come from the schema file,
+ * never from the data: bounds read off private data leak).
+ * Roles mark quasi-identifiers and secret (sensitive) attributes.
+ */
+#ifndef PA_TABLE_H
+#define PA_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef enum col_kind { COL_CAT = 0, COL_NUM = 1 } col_kind;
+
+enum col_role {
+    ROLE_QI = 1u,      /* quasi-identifier: known to an attacker */
+    ROLE_SECRET = 2u   /* sensitive attribute an attacker wants to infer */
+};
+
+typedef struct col_spec {
+    char *name;          /* column name, as in the CSV header */
+    col_kind kind;       /* COL_CAT or COL_NUM */
+    unsigned roles;      /* OR of enum col_role */
+    size_t size;         /* COL_CAT: number of codes; codes are 0..size-1 */
+    char **labels;       /* COL_CAT: size labels (CSV holds labels), or NULL (CSV holds codes) */
+    double lo, hi;       /* COL_NUM: bounds given by the schema */
+    int integer;         /* COL_NUM: 1 if values are integers */
+    int has_missing;     /* 1 if a missing CSV value maps to missing_code / missing_value */
+    int32_t missing_code;/* COL_CAT: code a missing value becomes (if has_missing) */
+    double missing_value;/* COL_NUM: value a missing value becomes (if has_missing) */
+} col_spec;
+
+typedef struct schema {
+    size_t d;            /* number of columns */
+    col_spec *cols;      /* (d) */
+    int inferred;        /* 1 if drafted from data by schema_infer: not valid for DP runs */
+    size_t n_missing;    /* number of CSV tokens that mean "missing" */
+    char **missing;      /* (n_missing) tokens, default {"", "NA"} */
+} schema;
+
+/* A new schema with d zeroed columns and the default missing tokens.
+ * Returns NULL on allocation failure. Free with schema_free. */
+schema *schema_new(size_t d);
+
+/* Deep copy; NULL on allocation failure or if s is NULL. */
+schema *schema_copy(const schema *s);
+
+/* Frees s and everything it owns; accepts NULL. */
+void schema_free(schema *s);
+
+/* Index of the column named `name`, or -1. */
+int schema_col(const schema *s, const char *name);
+
+/* Reads a schema JSON file (docs/schema.md): either privaudit's own form
+ * {"format": "privaudit-schema/1", "columns": [...]} or the integer-coded
+ * domain form used for UCI Adult in the literature {"col": size, ...}, whose
+ * columns all become categorical code columns. Unknown keys are rejected.
+ * On success *out owns a new schema; on error *out is NULL and err names the
+ * file, the field and what was expected. */
+int schema_read(const char *path, schema **out, pa_err *err);
+
+/* Same, from a JSON text; `name` is used in messages in place of a path. */
+int schema_parse(const char *json, const char *name, schema **out, pa_err *err);
+
+/* Checks that s is well formed (names unique and non-empty, sizes > 0,
+ * lo < hi, missing codes in range...). Returns PA_OK or PA_EINPUT with a message. */
+int schema_validate(const schema *s, pa_err *err);
+
+/* Writes s as privaudit-schema/1 JSON (doubles with %.17g). */
+int schema_write(const schema *s, const char *path, pa_err *err);
+
+/* Serialises s to a malloc'd JSON string (caller frees), NULL on failure. */
+char *schema_to_json(const schema *s);
+
+/* Size of column j's one-hot/code domain: size for COL_CAT, 0 for COL_NUM. */
+size_t schema_card(const schema *s, size_t j);
+
+typedef struct table {
+    size_t n;            /* records */
+    size_t d;            /* columns (== s->d) */
+    schema *s;           /* owned copy of the schema */
+    int32_t **cat;       /* (d): cat[j] is (n) codes if column j is COL_CAT, else NULL */
+    double **num;        /* (d): num[j] is (n) values if column j is COL_NUM, else NULL */
+} table;
+
+/* A table of n zeroed records with a private copy of s. NULL on failure. */
+table *tbl_new(const schema *s, size_t n);
+
+/* Frees t; accepts NULL. */
+void tbl_free(table *t);
+
+/* New table holding rows idx[0..k-1] of t (in that order; repeats allowed). */
+table *tbl_rows(const table *t, const size_t *idx, size_t k);
+
+/* New table with the rows of a followed by those of b (same schema). */
+table *tbl_concat(const table *a, const table *b);
+
+/* Value of record i, column j as a double (code for COL_CAT). */
+double tbl_get(const table *t, size_t i, size_t j);
+
+/* Reads a CSV with a header row whose names match the schema's columns (in
+ * any order; extra CSV columns are an error). RFC 4180 quotes are handled.
+ * Values: labels (or codes when the column has no labels) for COL_CAT,
+ * numbers within [lo, hi] for COL_NUM; a missing token becomes the column's
+ * missing code/value or is an error. Errors name file:line, the column and
+ * what was expected. On error *out is NULL. */
+int tbl_read_csv(const char *path, const schema *s, table **out, pa_err *err);
+
+/* Writes t as CSV with a header (labels where the schema has them, doubles
+ * with %.17g, "C" locale). Writes to path.tmp and renames, so a failed write
+ * leaves nothing half-written. */
+int tbl_write_csv(const table *t, const char *path, pa_err *err);
+
+/* 64-bit FNV-1a hash of the schema and every value: equal tables, equal hash. */
+uint64_t tbl_hash(const table *t);
+
+/* Drafts a schema from a CSV: a column whose every non-missing value parses
+ * as a number becomes COL_NUM with the observed min/max as bounds, others
+ * COL_CAT with sorted distinct labels. Sets s->inferred = 1: such bounds leak
+ * private information and must be replaced before a DP run. */
+int schema_infer(const char *csv_path, schema **out, pa_err *err);
+
+#endif

@@ -1,0 +1,137 @@
+/* gen.c — the generator registry and the model wrapper. */
+#include "generators/gen.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const gen_vtable gen_resample;
+extern const gen_vtable gen_marginals;
+
+static const gen_vtable *const registry[] = {
+    &gen_resample,
+    &gen_marginals,
+    NULL,
+};
+
+struct gen_model {
+    const gen_vtable *vt;
+    void *state;
+};
+
+const gen_vtable *const *gen_all(void)
+{
+    return registry;
+}
+
+const gen_vtable *gen_find(const char *name)
+{
+    for (size_t k = 0; registry[k]; k++)
+        if (strcmp(registry[k]->name, name) == 0)
+            return registry[k];
+    return NULL;
+}
+
+static int unknown_generator(const char *name, pa_err *err)
+{
+    char list[512] = "";
+    for (size_t k = 0; registry[k]; k++) {
+        if (k)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, registry[k]->name, sizeof list - strlen(list) - 1);
+    }
+    return pa_errf(err, PA_EINPUT, "unknown generator \"%s\": expected one of %s", name, list);
+}
+
+int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *err)
+{
+    const gen_vtable *vt = gen_find(name);
+    if (!vt)
+        return unknown_generator(name, err);
+    if (!(cfg->epsilon > 0) || isnan(cfg->epsilon))
+        return pa_errf(err, PA_EINPUT, "generator \"%s\": epsilon must be > 0 (or inf), got %g", name,
+                       cfg->epsilon);
+    if (!(cfg->delta >= 0 && cfg->delta < 1))
+        return pa_errf(err, PA_EINPUT, "generator \"%s\": delta must be in [0, 1), got %g", name, cfg->delta);
+    if (cfg->params && !cJSON_IsObject(cfg->params))
+        return pa_errf(err, PA_EINPUT, "generator \"%s\": params must be a JSON object", name);
+    return vt->check ? vt->check(s, cfg, err) : PA_OK;
+}
+
+int gen_fit(const char *name, const table *train, const gen_config *cfg, gsl_rng *r, gen_model **out,
+            pa_err *err)
+{
+    *out = NULL;
+    int rc = gen_check(name, train->s, cfg, err);
+    if (rc)
+        return rc;
+    const gen_vtable *vt = gen_find(name);
+    gen_model *g = calloc(1, sizeof *g);
+    if (!g)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    g->vt = vt;
+    rc = vt->fit(train, cfg, r, &g->state, err);
+    if (rc) {
+        free(g);
+        return rc;
+    }
+    *out = g;
+    return PA_OK;
+}
+
+int gen_sample(const gen_model *g, size_t m, gsl_rng *r, table **out, pa_err *err)
+{
+    *out = NULL;
+    return g->vt->sample(g->state, m, r, out, err);
+}
+
+void gen_privacy_of(const gen_model *g, gen_privacy *out)
+{
+    memset(out, 0, sizeof *out);
+    g->vt->privacy(g->state, out);
+}
+
+void gen_free(gen_model *g)
+{
+    if (!g)
+        return;
+    g->vt->free_state(g->state);
+    free(g);
+}
+
+int gen_param_num(const cJSON *params, const char *gen, const char *key, double def, double lo, double hi,
+                  double *out, pa_err *err)
+{
+    const cJSON *v = params ? cJSON_GetObjectItemCaseSensitive(params, key) : NULL;
+    if (!v) {
+        *out = def;
+        return PA_OK;
+    }
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
+        return pa_errf(err, PA_EINPUT, "generator \"%s\": parameter \"%s\": expected a number in [%g, %g]", gen,
+                       key, lo, hi);
+    *out = v->valuedouble;
+    return PA_OK;
+}
+
+int gen_param_known(const cJSON *params, const char *gen, const char *const *keys, pa_err *err)
+{
+    if (!params)
+        return PA_OK;
+    for (const cJSON *it = params->child; it; it = it->next) {
+        size_t k = 0;
+        while (keys[k] && strcmp(keys[k], it->string) != 0)
+            k++;
+        if (!keys[k]) {
+            char list[256] = "";
+            for (size_t q = 0; keys[q]; q++) {
+                if (q)
+                    strncat(list, ", ", sizeof list - strlen(list) - 1);
+                strncat(list, keys[q], sizeof list - strlen(list) - 1);
+            }
+            return pa_errf(err, PA_EINPUT, "generator \"%s\": unknown parameter \"%s\" (known: %s)", gen,
+                           it->string, keys[0] ? list : "none");
+        }
+    }
+    return PA_OK;
+}

@@ -1,0 +1,85 @@
+/* gen.h — the one interface every generator sits behind.
+ *
+ * A generator is fitted on a training table and then samples synthetic
+ * tables of the same schema. Each generator reports the privacy it spent and
+ * how it was accounted. Generator-specific parameters come as a JSON object
+ * (from a config file or from `--param k=v` on the command line); each
+ * generator rejects keys it does not know.
+ */
+#ifndef PA_GEN_H
+#define PA_GEN_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <gsl/gsl_rng.h>
+
+#include "core/err.h"
+#include "core/table.h"
+
+typedef struct gen_config {
+    double epsilon;          /* target ε; INFINITY for a non-private fit */
+    double delta;            /* target δ (ignored by pure-ε mechanisms) */
+    const cJSON *params;     /* generator-specific parameters (object), or NULL */
+} gen_config;
+
+typedef struct gen_privacy {
+    double epsilon;          /* ε spent (INFINITY: not private) */
+    double delta;            /* δ of that ε */
+    double rho;              /* ρ-zCDP spent, or NAN when not accounted in zCDP */
+    char accountant[32];     /* "zcdp", "rdp", "prv", "pure", "none", "declared" */
+    int declared;            /* 1 if taken from a config without verification */
+} gen_privacy;
+
+typedef struct gen_vtable {
+    const char *name;        /* e.g. "marginals" */
+    const char *summary;     /* one line for --help */
+    /* Validates cfg->params (unknown key, bad value: PA_EINPUT naming the
+     * key and what was expected) without fitting. May be NULL. */
+    int (*check)(const schema *s, const gen_config *cfg, pa_err *err);
+    /* Fits on train; on success *state is owned by the caller (free with
+     * free_state). On error *state is NULL. */
+    int (*fit)(const table *train, const gen_config *cfg, gsl_rng *r,
+               void **state, pa_err *err);
+    /* Samples m records; *out is a new table (caller frees). */
+    int (*sample)(const void *state, size_t m, gsl_rng *r, table **out, pa_err *err);
+    /* Privacy spent by the fit. */
+    void (*privacy)(const void *state, gen_privacy *out);
+    void (*free_state)(void *state);
+} gen_vtable;
+
+typedef struct gen_model gen_model;
+
+/* The generator named `name`, or NULL. */
+const gen_vtable *gen_find(const char *name);
+
+/* Every registered generator, NULL-terminated. */
+const gen_vtable *const *gen_all(void);
+
+/* Validates name and parameters against schema s without fitting. */
+int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *err);
+
+/* Fits generator `name` on train. On success *out is a new model (free with
+ * gen_free); on error *out is NULL and err says why. */
+int gen_fit(const char *name, const table *train, const gen_config *cfg,
+            gsl_rng *r, gen_model **out, pa_err *err);
+
+/* Samples m records from a fitted model; *out is a new table. */
+int gen_sample(const gen_model *g, size_t m, gsl_rng *r, table **out, pa_err *err);
+
+/* Privacy spent by the fit. */
+void gen_privacy_of(const gen_model *g, gen_privacy *out);
+
+/* Frees g; accepts NULL. */
+void gen_free(gen_model *g);
+
+/* Reads a numeric parameter `key` of params (NULL or absent: *out = def).
+ * PA_EINPUT if present but not a number or outside [lo, hi]. */
+int gen_param_num(const cJSON *params, const char *gen, const char *key,
+                  double def, double lo, double hi, double *out, pa_err *err);
+
+/* PA_EINPUT naming the first key of params not in the NULL-terminated list. */
+int gen_param_known(const cJSON *params, const char *gen, const char *const *keys,
+                    pa_err *err);
+
+#endif

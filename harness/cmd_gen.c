@@ -1,0 +1,280 @@
+/* cmd_gen.c — privaudit gen NAME --data CSV --schema JSON --epsilon E
+ *             [--delta D] --rows M --out CSV [--param k=v ...] [--seed S] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "audit/utility.h"
+#include "core/rng.h"
+#include "core/util.h"
+#include "generators/gen.h"
+#include "harness/args.h"
+#include "harness/cli.h"
+
+static void gen_usage(FILE *f)
+{
+    fprintf(f, "usage: privaudit gen NAME --data CSV --schema JSON --epsilon E [--delta D] --rows M --out CSV\n"
+               "                     [--param key=value ...] [--seed S]\n\n"
+               "Fits generator NAME on the CSV and writes M synthetic rows. --epsilon inf fits without privacy.\n"
+               "Parameter values are numbers, true/false, or strings. The privacy spent is printed on stderr.\n\n"
+               "generators:\n");
+    for (const gen_vtable *const *g = gen_all(); *g; g++)
+        fprintf(f, "  %-10s %s\n", (*g)->name, (*g)->summary);
+}
+
+/* key=value into a JSON object: numbers and booleans typed, others strings. */
+static int add_param(cJSON *obj, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        fprintf(stderr, "privaudit gen: --param: got \"%s\", expected key=value\n", kv);
+        return -1;
+    }
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    const char *v = eq + 1;
+    double x;
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    if (util_parse_double(v, &x) == 0)
+        cJSON_AddNumberToObject(obj, key, x);
+    else if (!strcmp(v, "true") || !strcmp(v, "false"))
+        cJSON_AddBoolToObject(obj, key, !strcmp(v, "true"));
+    else
+        cJSON_AddStringToObject(obj, key, v);
+    return 0;
+}
+
+int cmd_gen(int argc, char **argv)
+{
+    const char *name = NULL, *data = NULL, *sch = NULL, *out = NULL, *v;
+    double eps = NAN, delta = 1e-5;
+    uint64_t rows = 0, seed = 1;
+    int r, have_rows = 0;
+    cJSON *params = cJSON_CreateObject();
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            gen_usage(stdout);
+            cJSON_Delete(params);
+            return 0;
+        }
+        static const char *const opts[] = {"--data", "--schema", "--out", "--epsilon", "--delta",
+                                           "--rows", "--seed", "--param", NULL};
+        size_t o = 0;
+        r = 0;
+        while (opts[o] && !(r = args_opt(argc, argv, &i, "gen", opts[o], &v)))
+            o++;
+        if (r < 0)
+            goto bad;
+        if (r > 0) {
+            switch (o) {
+            case 0: data = v; break;
+            case 1: sch = v; break;
+            case 2: out = v; break;
+            case 3:
+                if (args_double("gen", "--epsilon", v, 1e-9, INFINITY, &eps))
+                    goto bad;
+                break;
+            case 4:
+                if (args_double("gen", "--delta", v, 0, 0.999999, &delta))
+                    goto bad;
+                break;
+            case 5:
+                if (args_u64("gen", "--rows", v, 1, 1000000000, &rows))
+                    goto bad;
+                have_rows = 1;
+                break;
+            case 6:
+                if (args_u64("gen", "--seed", v, 0, UINT64_MAX, &seed))
+                    goto bad;
+                break;
+            default:
+                if (add_param(params, v))
+                    goto bad;
+            }
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "privaudit gen: unknown option \"%s\" (see privaudit gen --help)\n", argv[i]);
+            goto bad;
+        } else if (!name) {
+            name = argv[i];
+        } else {
+            fprintf(stderr, "privaudit gen: unexpected argument \"%s\"\n", argv[i]);
+            goto bad;
+        }
+    }
+    if (!name || !data || !sch || !out || isnan(eps) || !have_rows) {
+        fprintf(stderr, "privaudit gen: expected NAME, --data, --schema, --epsilon, --rows and --out\n");
+        goto bad;
+    }
+    pa_err err = {0};
+    schema *s = NULL;
+    table *t = NULL, *syn = NULL;
+    gen_model *g = NULL;
+    gsl_rng *rng = NULL;
+    int rc = schema_read(sch, &s, &err);
+    if (!rc && isfinite(eps) && s->inferred)
+        rc = pa_errf(&err, PA_EINPUT,
+                     "%s: the schema was inferred from data (\"inferred\": true); a DP run needs public bounds", sch);
+    if (!rc)
+        rc = tbl_read_csv(data, s, &t, &err);
+    gen_config gc = {.epsilon = eps, .delta = delta, .params = params};
+    if (!rc && !(rng = rng_stream(seed, 0)))
+        rc = pa_errf(&err, PA_ENOMEM, "out of memory");
+    if (!rc)
+        rc = gen_fit(name, t, &gc, rng, &g, &err);
+    if (!rc)
+        rc = gen_sample(g, rows, rng, &syn, &err);
+    if (!rc)
+        rc = tbl_write_csv(syn, out, &err);
+    if (!rc) {
+        gen_privacy pv;
+        gen_privacy_of(g, &pv);
+        fprintf(stderr, "[gen] %s: %zu training rows -> %llu synthetic rows in %s; spent epsilon=%g delta=%g rho=%g (%s%s)\n",
+                name, t->n, (unsigned long long)rows, out, pv.epsilon, pv.delta, pv.rho, pv.accountant,
+                pv.declared ? ", declared, not verified" : "");
+    } else {
+        fprintf(stderr, "privaudit gen: %s\n", err.msg);
+    }
+    gen_free(g);
+    tbl_free(syn);
+    tbl_free(t);
+    schema_free(s);
+    if (rng)
+        gsl_rng_free(rng);
+    cJSON_Delete(params);
+    return rc == PA_OK ? 0 : rc == PA_EINPUT ? 2 : 1;
+bad:
+    cJSON_Delete(params);
+    return 2;
+}
+
+/* ---- privaudit utility ---- */
+
+static void utility_usage(FILE *f)
+{
+    fprintf(f, "usage: privaudit utility --real CSV --synth CSV --schema JSON [--target COL] [--holdout CSV]\n"
+               "                         [--max-sets K] [--bins B] [--seed S] [--json]\n\n"
+               "Compares a synthetic table with the real one: mean and max total variation distance of the\n"
+               "1-, 2- and 3-way marginals (all subsets, or K random ones per order), the association-matrix\n"
+               "difference, and with --target, train-on-synthetic-test-on-real accuracy and AUC of logistic\n"
+               "regression, tested on --holdout if given (records the generator never saw), else on --real.\n"
+               "With --holdout, the same classifier trained on --real is reported beside it as the reference.\n");
+}
+
+int cmd_utility(int argc, char **argv)
+{
+    const char *real_p = NULL, *syn_p = NULL, *sch_p = NULL, *target = NULL, *hold_p = NULL, *v;
+    uint64_t max_sets = 0, bins = 0, seed = 1;
+    int json = 0, r;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            utility_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+            continue;
+        }
+        static const char *const opts[] = {"--real", "--synth", "--schema", "--target", "--holdout",
+                                           "--max-sets", "--bins", "--seed", NULL};
+        size_t o = 0;
+        r = 0;
+        while (opts[o] && !(r = args_opt(argc, argv, &i, "utility", opts[o], &v)))
+            o++;
+        if (r < 0)
+            return 2;
+        if (r == 0) {
+            fprintf(stderr, "privaudit utility: unknown argument \"%s\" (see privaudit utility --help)\n", argv[i]);
+            return 2;
+        }
+        switch (o) {
+        case 0: real_p = v; break;
+        case 1: syn_p = v; break;
+        case 2: sch_p = v; break;
+        case 3: target = v; break;
+        case 4: hold_p = v; break;
+        case 5:
+            if (args_u64("utility", "--max-sets", v, 0, 100000000, &max_sets))
+                return 2;
+            break;
+        case 6:
+            if (args_u64("utility", "--bins", v, 1, 100000, &bins))
+                return 2;
+            break;
+        default:
+            if (args_u64("utility", "--seed", v, 0, UINT64_MAX, &seed))
+                return 2;
+        }
+    }
+    if (!real_p || !syn_p || !sch_p) {
+        fprintf(stderr, "privaudit utility: expected --real, --synth and --schema\n");
+        return 2;
+    }
+    pa_err err = {0};
+    schema *s = NULL;
+    table *real = NULL, *syn = NULL, *hold = NULL;
+    int rc = schema_read(sch_p, &s, &err);
+    if (!rc)
+        rc = tbl_read_csv(real_p, s, &real, &err);
+    if (!rc)
+        rc = tbl_read_csv(syn_p, s, &syn, &err);
+    if (!rc && hold_p)
+        rc = tbl_read_csv(hold_p, s, &hold, &err);
+    if (!rc && target && (schema_col(s, target) < 0 || s->cols[schema_col(s, target)].kind != COL_CAT))
+        rc = pa_errf(&err, PA_EINPUT, "--target %s: expected a categorical column of %s", target, sch_p);
+    double tv_mean[3] = {NAN, NAN, NAN}, tv_max[3] = {NAN, NAN, NAN}, cd_mean = NAN, cd_max = NAN;
+    double acc = NAN, auc = NAN, racc = NAN, rauc = NAN;
+    for (int k = 1; k <= 3 && !rc; k++)
+        if ((size_t)k <= s->d)
+            rc = util_tvd(real, syn, k, max_sets, bins, seed, &tv_mean[k - 1], &tv_max[k - 1], &err);
+    if (!rc)
+        rc = util_corr_diff(real, syn, bins, &cd_mean, &cd_max, &err);
+    if (!rc && target) {
+        rc = util_tstr(syn, hold ? hold : real, target, UTIL_LOGREG, &acc, &auc, &err);
+        if (!rc && hold)
+            rc = util_tstr(real, hold, target, UTIL_LOGREG, &racc, &rauc, &err);
+    }
+    if (rc) {
+        fprintf(stderr, "privaudit utility: %s\n", err.msg);
+    } else if (json) {
+        cJSON *o = cJSON_CreateObject();
+        for (int k = 1; k <= 3; k++) {
+            char key[32];
+            snprintf(key, sizeof key, "tvd%d_mean", k);
+            isnan(tv_mean[k - 1]) ? cJSON_AddNullToObject(o, key) : cJSON_AddNumberToObject(o, key, tv_mean[k - 1]);
+            snprintf(key, sizeof key, "tvd%d_max", k);
+            isnan(tv_max[k - 1]) ? cJSON_AddNullToObject(o, key) : cJSON_AddNumberToObject(o, key, tv_max[k - 1]);
+        }
+        cJSON_AddNumberToObject(o, "corr_diff_mean", cd_mean);
+        cJSON_AddNumberToObject(o, "corr_diff_max", cd_max);
+        if (target) {
+            cJSON_AddNumberToObject(o, "tstr_accuracy", acc);
+            isnan(auc) ? cJSON_AddNullToObject(o, "tstr_auc") : cJSON_AddNumberToObject(o, "tstr_auc", auc);
+            if (hold) {
+                cJSON_AddNumberToObject(o, "real_accuracy", racc);
+                isnan(rauc) ? cJSON_AddNullToObject(o, "real_auc") : cJSON_AddNumberToObject(o, "real_auc", rauc);
+            }
+        }
+        char *txt = cJSON_Print(o);
+        printf("%s\n", txt);
+        free(txt);
+        cJSON_Delete(o);
+    } else {
+        printf("metric                 mean      max\n");
+        for (int k = 1; k <= 3; k++)
+            printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
+        printf("association difference %-9.4f %-9.4f\n", cd_mean, cd_max);
+        if (target) {
+            printf("TSTR (logistic regression, target %s): accuracy %.4f, AUC %.4f\n", target, acc, auc);
+            if (hold)
+                printf("train on real, same test set:          accuracy %.4f, AUC %.4f\n", racc, rauc);
+        }
+    }
+    tbl_free(real);
+    tbl_free(syn);
+    tbl_free(hold);
+    schema_free(s);
+    return rc == PA_OK ? 0 : rc == PA_EINPUT ? 2 : 1;
+}

@@ -1,0 +1,68 @@
+/* config.h — experiment configs (docs/config.md): parsing, validation,
+ * expansion into cells (generator × ε). */
+#ifndef PA_CONFIG_H
+#define PA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/err.h"
+#include "core/table.h"
+
+#define CONFIG_FORMAT "privaudit-config/1"
+
+typedef struct cfg_cell {
+    char *generator;           /* registered generator name */
+    char *params_json;         /* canonical JSON of its params ("{}" if none) */
+    cJSON *params;             /* parsed params (owned) */
+    double epsilon;            /* INFINITY for non-private */
+    double delta;
+} cfg_cell;
+
+typedef struct cfg_attack {
+    char *name;                /* registered attack */
+    char *label;               /* name in the store (defaults to name) */
+    cJSON *params;             /* owned, may be NULL */
+} cfg_attack;
+
+typedef enum cfg_select { SELECT_GIVEN, SELECT_ISOLATED, SELECT_RANDOM } cfg_select;
+
+typedef struct config {
+    char *name;
+    char *json;                /* the file's text */
+    char *hash;                /* hex FNV-1a of the canonical (unformatted) JSON */
+    uint64_t seed;
+    char *data_csv;            /* resolved against the config's folder */
+    char *data_schema;
+    double aux_frac;           /* share of the data set given to the attacker */
+    double holdout_frac;       /* share kept out of both (utility holdout) */
+    size_t train_size;         /* n: records in D besides the targets */
+    size_t synth_size;         /* m: synthetic records released */
+    size_t games;              /* trials per cell */
+    double calibration;        /* share of games used to choose thresholds */
+    cfg_select select;
+    size_t n_targets;
+    int64_t *target_rows;      /* (n_targets) when SELECT_GIVEN */
+    size_t n_cells;
+    cfg_cell *cells;
+    size_t n_attacks;
+    cfg_attack *attacks;
+    double alpha;              /* interval level (see docs/metrics.md) */
+    double audit_delta;        /* δ used by the ε estimators */
+} config;
+
+/* Parses a config file and checks everything that can be checked without
+ * the data (names, parameters, ranges). On error *out is NULL and err names
+ * the file, the field and what was expected. `seed_override` replaces the
+ * config's seed when non-NULL. */
+int config_read(const char *path, const uint64_t *seed_override, config **out, pa_err *err);
+
+/* Checks the config against the data's schema: generator parameters,
+ * attack parameters, sizes, and that DP runs do not use an inferred schema. */
+int config_check_data(const config *c, const schema *s, size_t n_rows, pa_err *err);
+
+void config_free(config *c);
+
+#endif

@@ -1,0 +1,56 @@
+/* main.c — the privaudit command line: dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/cli.h"
+
+#ifndef PA_VERSION
+#define PA_VERSION "unknown"
+#endif
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"run", cmd_run, "play the membership game of a config and store it in SQLite"},
+    {"report", cmd_report, "draw figures and report.md from a run's database"},
+    {"epsilon", cmd_epsilon, "empirical epsilon from attack counts (every estimator)"},
+    {"account", cmd_account, "theoretical epsilon of DP-SGD (RDP, PRV, GDP), or sigma for a target"},
+    {"gen", cmd_gen, "fit a generator on a CSV and write a synthetic CSV"},
+    {"utility", cmd_utility, "utility of a synthetic CSV against the real one (TVD, correlations, TSTR)"},
+    {"data", cmd_data, "import R .rda data frames; draft a schema from a CSV"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "privaudit %s — privacy attacks and audits of synthetic data and DP training\n\n"
+            "usage: privaudit COMMAND [options]   (privaudit COMMAND --help for its options)\n\n"
+            "commands:\n",
+            PA_VERSION);
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        fprintf(f, "  %-9s %s\n", commands[k].name, commands[k].summary);
+    fprintf(f, "\nexit codes: 0 success, 1 failure, 2 bad usage or bad input\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("privaudit %s\n", PA_VERSION);
+        return 0;
+    }
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (!strcmp(argv[1], commands[k].name))
+            return commands[k].fn(argc - 1, argv + 1);
+    fprintf(stderr, "privaudit: unknown command \"%s\" (see privaudit --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,607 @@
+/* run.c — the membership game (DESIGN.md "The audit game").
+ *
+ * For each cell (generator × ε) and each game g: draw D of train_size records
+ * from the population split (never containing a target), flip a fair coin b_t
+ * for every target t, fit the generator on D ∪ {t : b_t = 1}, release
+ * synth_size records, and let every attack score every target. Trial ids are
+ * cell * games + g; each trial draws from its own stream rng_stream(seed,
+ * id + 1) (stream 0 splits the data), so results are identical for any
+ * --jobs. Games g < calibration * games form the calibration split (which
+ * fixes the threshold); the others are the test split (which is counted).
+ *
+ * N = rows of the data set, n = train_size, m = synth_size, k = targets,
+ * A = attacks.
+ */
+#include "harness/run.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "attacks/mia.h"
+#include "audit/eps.h"
+#include "audit/roc.h"
+#include "core/rng.h"
+#include "core/util.h"
+#include "generators/gen.h"
+
+/* OpenBLAS's own API (declared in its cblas.h, which clashes with GSL's) */
+void openblas_set_num_threads(int num_threads);
+
+#ifndef PA_VERSION
+#define PA_VERSION "unknown"
+#endif
+
+/* isolation: mean distance to this many nearest neighbours */
+#define ISO_NEIGHBOURS 5
+/* isolation is measured against at most this many reference rows, and at
+ * most this many candidates are considered (random subsets beyond). */
+#define ISO_MAX_REF 5000
+#define ISO_MAX_CAND 20000
+
+typedef struct game_ctx {
+    const config *c;
+    const table *data;      /* all N rows */
+    const size_t *pop;      /* (n_pop) population rows */
+    size_t n_pop;
+    const table *aux;       /* attacker's auxiliary table */
+    const table *targets;   /* (k) target records */
+    const int64_t *target_id;
+    store *st;
+    const unsigned char *done;
+    size_t n_trials;
+    atomic_size_t next;
+    atomic_size_t finished;
+    atomic_size_t failed;
+    atomic_int abort;
+    pthread_mutex_t err_mu;
+    pa_err first_err;
+    double t0;
+    size_t todo;
+    int progress;
+    pthread_mutex_t prog_mu;
+    double last_print;
+} game_ctx;
+
+/* Mean distance from row i of `cand` to its ISO_NEIGHBOURS nearest rows of ref. */
+static double isolation_of(const table *cand, size_t i, const table *ref, size_t self_row_in_ref)
+{
+    double best[ISO_NEIGHBOURS];
+    for (size_t q = 0; q < ISO_NEIGHBOURS; q++)
+        best[q] = INFINITY;
+    for (size_t r = 0; r < ref->n; r++) {
+        if (r == self_row_in_ref)
+            continue;
+        double dist = mia_distance(cand, i, ref, r);
+        if (dist < best[ISO_NEIGHBOURS - 1]) {
+            size_t q = ISO_NEIGHBOURS - 1;
+            while (q > 0 && best[q - 1] > dist) {
+                best[q] = best[q - 1];
+                q--;
+            }
+            best[q] = dist;
+        }
+    }
+    double s = 0;
+    size_t cnt = 0;
+    for (size_t q = 0; q < ISO_NEIGHBOURS; q++)
+        if (isfinite(best[q])) {
+            s += best[q];
+            cnt++;
+        }
+    return cnt ? s / (double)cnt : 0;
+}
+
+typedef struct iso_pair {
+    double iso;
+    size_t row;
+} iso_pair;
+
+static int by_iso_desc(const void *a, const void *b)
+{
+    const iso_pair *x = a, *y = b;
+    if (x->iso != y->iso)
+        return (x->iso < y->iso) - (x->iso > y->iso);
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Picks k target rows (rows[], isolation[]) by the config's rule. */
+static int choose_targets(const config *c, const table *data, size_t *rows, double *iso, pa_err *err)
+{
+    const size_t N = data->n, k = c->n_targets;
+    if (c->select == SELECT_GIVEN) {
+        for (size_t t = 0; t < k; t++) {
+            rows[t] = (size_t)c->target_rows[t];
+            iso[t] = NAN;
+        }
+        return PA_OK;
+    }
+    gsl_rng *r = rng_stream(c->seed, UINT64_MAX);
+    if (!r)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    size_t *perm = pa_malloc(N, sizeof *perm);
+    if (!perm) {
+        gsl_rng_free(r);
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < N; i++)
+        perm[i] = i;
+    for (size_t i = N; i > 1; i--) { /* Fisher-Yates */
+        size_t j = (size_t)rng_below(r, i);
+        size_t tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    gsl_rng_free(r);
+    if (c->select == SELECT_RANDOM) {
+        for (size_t t = 0; t < k; t++) {
+            rows[t] = perm[t];
+            iso[t] = NAN;
+        }
+        free(perm);
+        return PA_OK;
+    }
+    size_t n_ref = N < ISO_MAX_REF ? N : ISO_MAX_REF;
+    size_t n_cand = N < ISO_MAX_CAND ? N : ISO_MAX_CAND;
+    table *ref = tbl_rows(data, perm, n_ref);
+    table *cand = tbl_rows(data, perm, n_cand);
+    iso_pair *ip = pa_malloc(n_cand, sizeof *ip);
+    if (!ref || !cand || !ip) {
+        tbl_free(ref);
+        tbl_free(cand);
+        free(ip);
+        free(perm);
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n_cand; i++) {
+        ip[i].row = perm[i];
+        ip[i].iso = isolation_of(cand, i, ref, i < n_ref ? i : SIZE_MAX);
+    }
+    qsort(ip, n_cand, sizeof *ip, by_iso_desc);
+    for (size_t t = 0; t < k; t++) {
+        rows[t] = ip[t].row;
+        iso[t] = ip[t].iso;
+    }
+    tbl_free(ref);
+    tbl_free(cand);
+    free(ip);
+    free(perm);
+    return PA_OK;
+}
+
+static void progress_line(game_ctx *g, int final)
+{
+    if (!g->progress)
+        return;
+    pthread_mutex_lock(&g->prog_mu);
+    double now = util_now();
+    if (final || now - g->last_print >= (isatty(2) ? 0.25 : 5.0)) {
+        g->last_print = now;
+        size_t done = atomic_load(&g->finished);
+        double el = now - g->t0;
+        double rate = el > 0 ? (double)done / el : 0;
+        double left = rate > 0 ? (double)(g->todo - done) / rate : 0;
+        fprintf(stderr, "%s[run] %zu/%zu trials (%.1f%%), %.1f trials/s, elapsed %.0fs, ~%.0fs left%s",
+                isatty(2) ? "\r" : "", done, g->todo, g->todo ? 100.0 * (double)done / (double)g->todo : 100.0,
+                rate, el, left, (isatty(2) && !final) ? "" : "\n");
+        fflush(stderr);
+    }
+    pthread_mutex_unlock(&g->prog_mu);
+}
+
+static void set_abort(game_ctx *g, const pa_err *e)
+{
+    pthread_mutex_lock(&g->err_mu);
+    if (!atomic_load(&g->abort)) {
+        g->first_err = *e;
+        atomic_store(&g->abort, 1);
+    }
+    pthread_mutex_unlock(&g->err_mu);
+}
+
+/* Plays trial `id`; returns PA_OK or a store error (generator failures are
+ * recorded as failed trials). */
+static int play_trial(game_ctx *g, size_t id, pa_err *err)
+{
+    const config *c = g->c;
+    const size_t games = c->games, k = g->targets->n, A = c->n_attacks;
+    const size_t cell_ix = id / games, game = id % games;
+    const cfg_cell *cell = &c->cells[cell_ix];
+    uint64_t stream_seed = rng_derive(c->seed, id + 1);
+    gsl_rng *r = rng_stream(c->seed, id + 1);
+    size_t n = c->train_size;
+    size_t *idx = pa_malloc(n + k, sizeof *idx);
+    int *member = pa_calloc(k, sizeof *member);
+    double *score = pa_calloc(A * k, sizeof *score);
+    const char **labels = pa_calloc(A, sizeof *labels);
+    table *train = NULL, *synth = NULL;
+    gen_model *model = NULL;
+    int rc = PA_OK;
+    if (!r || !idx || !member || !score || !labels) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* D: n rows of the population without replacement (Floyd's selection would
+     * avoid the O(n_pop) pass; gsl_ran_choose keeps the population order) */
+    gsl_ran_choose(r, idx, n, (void *)g->pop, g->n_pop, sizeof(size_t));
+    table *d_tab = tbl_rows(g->data, idx, n);
+    size_t n_in = 0;
+    size_t *tin = pa_malloc(k, sizeof *tin);
+    for (size_t t = 0; t < k; t++) {
+        member[t] = (int)rng_below(r, 2);
+        if (member[t] && tin)
+            tin[n_in++] = t;
+    }
+    table *t_in = tin ? tbl_rows(g->targets, tin, n_in) : NULL;
+    free(tin);
+    train = (d_tab && t_in) ? tbl_concat(d_tab, t_in) : NULL;
+    tbl_free(d_tab);
+    tbl_free(t_in);
+    if (!train) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    store_trial tr = {
+        .id = (int64_t)id, .cell_id = (int64_t)cell_ix, .game = (int64_t)game,
+        .split = game < (size_t)llround(c->calibration * (double)games) ? "calibration" : "test",
+        .stream_seed = stream_seed, .status = "ok", .k = k, .target_id = g->target_id, .member = member,
+        .n_attacks = A, .attack = labels, .score = score,
+        .eps_spent = NAN, .delta_spent = NAN, .rho_spent = NAN,
+    };
+    for (size_t a = 0; a < A; a++)
+        labels[a] = c->attacks[a].label;
+    gen_config gc = {.epsilon = cell->epsilon, .delta = cell->delta, .params = cell->params};
+    pa_err gerr = {0};
+    double t0 = util_now();
+    int grc = gen_fit(cell->generator, train, &gc, r, &model, &gerr);
+    double t1 = util_now();
+    if (!grc)
+        grc = gen_sample(model, c->synth_size, r, &synth, &gerr);
+    double t2 = util_now();
+    tr.fit_s = t1 - t0;
+    tr.sample_s = t2 - t1;
+    char hash[17] = "";
+    if (!grc) {
+        gen_privacy pv;
+        gen_privacy_of(model, &pv);
+        tr.eps_spent = pv.epsilon;
+        tr.delta_spent = pv.delta;
+        tr.rho_spent = pv.rho;
+        tr.accountant = pv.accountant;
+        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)tbl_hash(synth));
+        tr.synth_hash = hash;
+        mia_input in = {.synth = synth, .aux = g->aux, .targets = g->targets};
+        for (size_t a = 0; a < A && !grc; a++)
+            grc = mia_score(c->attacks[a].name, &in, c->attacks[a].params, score + a * k, &gerr);
+        tr.attack_s = util_now() - t2;
+    }
+    if (grc) {
+        tr.status = "failed";
+        tr.error = gerr.msg;
+        tr.score = NULL;
+        atomic_fetch_add(&g->failed, 1);
+    }
+    rc = store_put_trial(g->st, &tr, err);
+out:
+    gen_free(model);
+    tbl_free(train);
+    tbl_free(synth);
+    free(idx);
+    free(member);
+    free(score);
+    free(labels);
+    if (r)
+        gsl_rng_free(r);
+    return rc;
+}
+
+static void *worker(void *arg)
+{
+    game_ctx *g = arg;
+    for (;;) {
+        if (atomic_load(&g->abort))
+            break;
+        size_t id = atomic_fetch_add(&g->next, 1);
+        if (id >= g->n_trials)
+            break;
+        if (g->done[id])
+            continue;
+        pa_err e = {0};
+        if (play_trial(g, id, &e)) {
+            set_abort(g, &e);
+            break;
+        }
+        atomic_fetch_add(&g->finished, 1);
+        progress_line(g, 0);
+    }
+    return NULL;
+}
+
+/* Metrics of one (cell, attack, target or pooled). */
+static int cell_metrics(store *st, const config *c, size_t cell_ix, const cfg_attack *at, int64_t target_id,
+                        pa_err *err)
+{
+    double *score;
+    int *member, *is_cal;
+    size_t n;
+    int rc = store_scores(st, (int64_t)cell_ix, at->label, target_id, &score, &member, &is_cal, &n, err);
+    if (rc)
+        return rc;
+    const cfg_cell *cell = &c->cells[cell_ix];
+    roc_curve *roc = NULL;
+    pa_err rerr;
+    if (n == 0 || roc_build(score, member, n, &roc, &rerr) != PA_OK) {
+        free(score);
+        free(member);
+        free(is_cal);
+        return PA_OK; /* nothing to measure (all failed, or one class only) */
+    }
+    store_metric m = {.cell_id = (int64_t)cell_ix, .attack = at->label, .target_id = target_id};
+    const char *names[] = {"auc", "tpr@0.1", "tpr@0.01", "tpr@0.001"};
+    double vals[] = {roc_auc(roc), roc_tpr_at(roc, 0.1), roc_tpr_at(roc, 0.01), roc_tpr_at(roc, 0.001)};
+    for (size_t q = 0; q < 4 && !rc; q++) {
+        m.name = names[q];
+        m.value = vals[q];
+        rc = store_put_metric(st, &m, err);
+    }
+    roc_free(roc);
+    /* threshold on the calibration split, counts on the test split */
+    size_t nc = 0, nt = 0;
+    for (size_t i = 0; i < n; i++)
+        is_cal[i] ? nc++ : nt++;
+    double *cs = pa_malloc(nc, sizeof *cs), *ts = pa_malloc(nt, sizeof *ts);
+    int *cl = pa_malloc(nc, sizeof *cl), *tl = pa_malloc(nt, sizeof *tl);
+    if (!cs || !ts || !cl || !tl) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    nc = nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_cal[i]) {
+            cs[nc] = score[i];
+            cl[nc++] = member[i];
+        } else {
+            ts[nt] = score[i];
+            tl[nt++] = member[i];
+        }
+    }
+    double delta = isfinite(cell->epsilon) && cell->delta > c->audit_delta ? cell->delta : c->audit_delta;
+    double a2 = c->alpha / 2; /* one-sided level of each end (docs/metrics.md) */
+    double thr;
+    if (rc || (rc = roc_choose_threshold(cs, cl, nc, delta, a2, &thr, err)))
+        goto out;
+    eps_counts cnt;
+    roc_counts(ts, tl, nt, thr, &cnt);
+    if (cnt.tp + cnt.fn == 0 || cnt.fp + cnt.tn == 0)
+        goto out; /* a test split with one class only: no estimate */
+    store_estimate e = {
+        .cell_id = (int64_t)cell_ix, .attack = at->label, .target_id = target_id, .alpha = c->alpha,
+        .delta = delta, .threshold = thr, .tp = cnt.tp, .fn = cnt.fn, .fp = cnt.fp, .tn = cnt.tn,
+        .claimed = cell->epsilon, .p_exceeds = NAN,
+    };
+    e.method = "point";
+    e.lo = e.hi = eps_point(&cnt, delta);
+    if ((rc = store_put_estimate(st, &e, err)))
+        goto out;
+    e.method = "clopper_pearson";
+    if (eps_clopper_pearson(&cnt, delta, a2, &e.lo, &e.hi) == PA_OK) {
+        e.violation = isfinite(cell->epsilon) && e.lo > cell->epsilon;
+        if ((rc = store_put_estimate(st, &e, err)))
+            goto out;
+    }
+    e.method = "bayes";
+    pa_err berr;
+    if (eps_bayes_interval(&cnt, delta, a2, &e.lo, &e.hi, &berr) == PA_OK) {
+        e.violation = isfinite(cell->epsilon) && e.lo > cell->epsilon;
+        e.p_exceeds = isfinite(cell->epsilon) ? eps_bayes_p_exceeds(&cnt, delta, cell->epsilon) : NAN;
+        rc = store_put_estimate(st, &e, err);
+    }
+out:
+    free(cs);
+    free(ts);
+    free(cl);
+    free(tl);
+    free(score);
+    free(member);
+    free(is_cal);
+    return rc;
+}
+
+int run_compute_metrics(store *st, const config *c, pa_err *err)
+{
+    int rc = store_begin(st, err);
+    if (rc)
+        return rc;
+    rc = store_clear_results(st, err);
+    for (size_t ci = 0; ci < c->n_cells && !rc; ci++)
+        for (size_t a = 0; a < c->n_attacks && !rc; a++) {
+            if (c->n_targets > 1)
+                rc = cell_metrics(st, c, ci, &c->attacks[a], -1, err);
+            for (size_t t = 0; t < c->n_targets && !rc; t++)
+                rc = cell_metrics(st, c, ci, &c->attacks[a], (int64_t)t, err);
+        }
+    if (rc) {
+        pa_err ignore;
+        store_commit(st, &ignore); /* release the transaction; results are recomputed on the next run */
+        return rc;
+    }
+    return store_commit(st, err);
+}
+
+int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err *err)
+{
+    memset(sum, 0, sizeof *sum);
+    double t_start = util_now();
+    schema *s = NULL;
+    table *data = NULL, *aux = NULL, *targets = NULL;
+    size_t *perm = NULL, *trow = NULL;
+    double *tiso = NULL;
+    int64_t *tid = NULL;
+    unsigned char *done = NULL;
+    store *st = NULL;
+    char *schema_json = NULL;
+    int rc = schema_read(c->data_schema, &s, err);
+    if (!rc)
+        rc = tbl_read_csv(c->data_csv, s, &data, err);
+    if (!rc)
+        rc = config_check_data(c, s, data->n, err);
+    if (rc)
+        goto out;
+    const size_t N = data->n, k = c->n_targets;
+    trow = pa_calloc(k, sizeof *trow);
+    tiso = pa_calloc(k, sizeof *tiso);
+    tid = pa_calloc(k, sizeof *tid);
+    perm = pa_malloc(N, sizeof *perm);
+    if (!trow || !tiso || !tid || !perm) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = choose_targets(c, data, trow, tiso, err)))
+        goto out;
+    targets = tbl_rows(data, trow, k);
+    /* split the other rows: aux | holdout | population (stream 0) */
+    size_t m_rest = 0;
+    for (size_t i = 0; i < N; i++) {
+        int is_t = 0;
+        for (size_t t = 0; t < k; t++)
+            is_t |= trow[t] == i;
+        if (!is_t)
+            perm[m_rest++] = i;
+    }
+    gsl_rng *r0 = rng_stream(c->seed, 0);
+    if (!r0 || !targets) {
+        if (r0)
+            gsl_rng_free(r0);
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = m_rest; i > 1; i--) {
+        size_t j = (size_t)rng_below(r0, i);
+        size_t tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    gsl_rng_free(r0);
+    size_t n_aux = (size_t)((double)m_rest * c->aux_frac);
+    size_t n_hold = (size_t)((double)m_rest * c->holdout_frac);
+    aux = tbl_rows(data, perm, n_aux);
+    const size_t *pop = perm + n_aux + n_hold;
+    size_t n_pop = m_rest - n_aux - n_hold;
+    if (n_pop < c->train_size) {
+        rc = pa_errf(err, PA_EINPUT, "the population split has %zu rows, fewer than train_size %zu", n_pop,
+                     c->train_size);
+        goto out;
+    }
+    /* the store */
+    if (!o->resume && access(o->db_path, F_OK) == 0) {
+        rc = pa_errf(err, PA_EINPUT, "%s exists: pass --resume to continue that run, or choose a new --db",
+                     o->db_path);
+        goto out;
+    }
+    if (o->resume && access(o->db_path, F_OK) != 0) {
+        rc = pa_errf(err, PA_EINPUT, "%s: no such database to resume", o->db_path);
+        goto out;
+    }
+    if ((rc = store_open(o->db_path, &st, err)))
+        goto out;
+    schema_json = schema_to_json(s);
+    char dhash[17];
+    snprintf(dhash, sizeof dhash, "%016llx", (unsigned long long)tbl_hash(data));
+    const size_t n_trials = c->n_cells * c->games;
+    store_experiment ex = {
+        .name = c->name, .config_json = c->json, .config_hash = c->hash, .code_version = PA_VERSION,
+        .data_path = c->data_csv, .data_hash = dhash, .schema_json = schema_json ? schema_json : "{}",
+        .seed = c->seed, .n_trials = n_trials,
+    };
+    int existing;
+    if ((rc = store_put_experiment(st, &ex, &existing, err)))
+        goto out;
+    for (size_t ci = 0; ci < c->n_cells && !rc; ci++) {
+        store_cell sc = {.id = (int64_t)ci, .generator = c->cells[ci].generator,
+                         .params_json = c->cells[ci].params_json, .epsilon = c->cells[ci].epsilon,
+                         .delta = c->cells[ci].delta};
+        rc = store_put_cell(st, &sc, err);
+    }
+    for (size_t t = 0; t < k && !rc; t++) {
+        tid[t] = (int64_t)t;
+        store_target stt = {.id = (int64_t)t, .row = (int64_t)trow[t],
+                            .how = c->select == SELECT_GIVEN ? "given"
+                                   : c->select == SELECT_ISOLATED ? "isolated" : "random",
+                            .isolation = tiso[t]};
+        rc = store_put_target(st, &stt, err);
+    }
+    if (rc)
+        goto out;
+    done = pa_calloc(n_trials, 1);
+    if (!done) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = store_done_trials(st, done, n_trials, err)))
+        goto out;
+    size_t before = 0;
+    for (size_t i = 0; i < n_trials; i++)
+        before += done[i];
+    sum->planned = n_trials;
+    sum->done_before = before;
+    game_ctx g = {
+        .c = c, .data = data, .pop = pop, .n_pop = n_pop, .aux = aux, .targets = targets, .target_id = tid,
+        .st = st, .done = done, .n_trials = n_trials, .todo = n_trials - before, .progress = o->progress,
+        .t0 = util_now(),
+    };
+    atomic_init(&g.next, 0);
+    atomic_init(&g.finished, 0);
+    atomic_init(&g.failed, 0);
+    atomic_init(&g.abort, 0);
+    pthread_mutex_init(&g.err_mu, NULL);
+    pthread_mutex_init(&g.prog_mu, NULL);
+    if (o->progress)
+        fprintf(stderr, "[run] %s: %zu cells x %zu games = %zu trials, %zu stored already, %d job%s\n", c->name,
+                c->n_cells, c->games, n_trials, before, o->jobs, o->jobs == 1 ? "" : "s");
+    int jobs = o->jobs < 1 ? 1 : o->jobs;
+    if (jobs > 1)
+        openblas_set_num_threads(1); /* parallel over trials, not inside BLAS */
+    pthread_t *th = pa_calloc((size_t)jobs, sizeof *th);
+    int started = 0;
+    for (int j = 1; th && j < jobs; j++)
+        if (pthread_create(&th[j], NULL, worker, &g) == 0)
+            started = j;
+        else
+            break;
+    worker(&g);
+    for (int j = 1; j <= started; j++)
+        pthread_join(th[j], NULL);
+    free(th);
+    progress_line(&g, 1);
+    pthread_mutex_destroy(&g.err_mu);
+    pthread_mutex_destroy(&g.prog_mu);
+    sum->ran = atomic_load(&g.finished);
+    sum->failed = atomic_load(&g.failed);
+    if (atomic_load(&g.abort)) {
+        if (err)
+            *err = g.first_err;
+        rc = g.first_err.code ? g.first_err.code : PA_EIO;
+        goto out;
+    }
+    rc = run_compute_metrics(st, c, err);
+out:
+    sum->seconds = util_now() - t_start;
+    store_close(st);
+    free(schema_json);
+    free(done);
+    free(perm);
+    free(trow);
+    free(tiso);
+    free(tid);
+    tbl_free(targets);
+    tbl_free(aux);
+    tbl_free(data);
+    schema_free(s);
+    return rc;
+}

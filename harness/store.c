@@ -1,0 +1,489 @@
+/* store.c — SQLite store of one experiment. The tables are documented in
+ * docs/database.md; keep the two in step. */
+#include "harness/store.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+struct store {
+    sqlite3 *db;
+    pthread_mutex_t mu;
+    sqlite3_stmt *put_trial, *put_member, *put_score, *put_metric, *put_estimate, *has_trial;
+};
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS experiment("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, config_json TEXT NOT NULL,"
+    " config_hash TEXT NOT NULL, code_version TEXT NOT NULL, data_path TEXT NOT NULL,"
+    " data_hash TEXT NOT NULL, schema_json TEXT NOT NULL, seed TEXT NOT NULL,"
+    " n_trials INTEGER NOT NULL, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE TABLE IF NOT EXISTS cell("
+    " id INTEGER PRIMARY KEY, generator TEXT NOT NULL, params_json TEXT NOT NULL,"
+    " epsilon REAL NOT NULL, delta REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS target("
+    " id INTEGER PRIMARY KEY, row INTEGER NOT NULL, how TEXT NOT NULL, isolation REAL);"
+    "CREATE TABLE IF NOT EXISTS trial("
+    " id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL REFERENCES cell(id), game INTEGER NOT NULL,"
+    " split TEXT NOT NULL CHECK (split IN ('calibration','test')), stream_seed TEXT NOT NULL,"
+    " status TEXT NOT NULL, error TEXT, eps_spent REAL, delta_spent REAL, rho_spent REAL, accountant TEXT,"
+    " synth_hash TEXT, fit_s REAL, sample_s REAL, attack_s REAL,"
+    " finished_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+    "CREATE TABLE IF NOT EXISTS membership("
+    " trial_id INTEGER NOT NULL REFERENCES trial(id), target_id INTEGER NOT NULL REFERENCES target(id),"
+    " member INTEGER NOT NULL CHECK (member IN (0,1)), PRIMARY KEY (trial_id, target_id));"
+    "CREATE TABLE IF NOT EXISTS score("
+    " trial_id INTEGER NOT NULL REFERENCES trial(id), target_id INTEGER NOT NULL REFERENCES target(id),"
+    " attack TEXT NOT NULL, score REAL, PRIMARY KEY (trial_id, target_id, attack));"
+    "CREATE TABLE IF NOT EXISTS metric("
+    " cell_id INTEGER NOT NULL REFERENCES cell(id), attack TEXT NOT NULL, target_id INTEGER,"
+    " name TEXT NOT NULL, value REAL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS metric_key ON metric(cell_id, attack, ifnull(target_id,-1), name);"
+    "CREATE TABLE IF NOT EXISTS estimate("
+    " cell_id INTEGER NOT NULL REFERENCES cell(id), attack TEXT NOT NULL, target_id INTEGER,"
+    " method TEXT NOT NULL, lo REAL, hi REAL, alpha REAL NOT NULL, delta REAL NOT NULL, threshold REAL,"
+    " tp REAL, fn REAL, fp REAL, tn REAL, claimed REAL, p_exceeds REAL, violation INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS estimate_key ON estimate(cell_id, attack, ifnull(target_id,-1), method);"
+    "CREATE INDEX IF NOT EXISTS trial_cell ON trial(cell_id, game);";
+
+static int db_fail(store *st, pa_err *err, const char *what)
+{
+    return pa_errf(err, PA_EIO, "database: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static int prep(store *st, const char *sql, sqlite3_stmt **out, pa_err *err)
+{
+    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+        return db_fail(st, err, "prepare");
+    return PA_OK;
+}
+
+static int exec(store *st, const char *sql, pa_err *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = pa_errf(err, PA_EIO, "database: %s", msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return PA_OK;
+}
+
+void store_close(store *st)
+{
+    if (!st)
+        return;
+    sqlite3_finalize(st->put_trial);
+    sqlite3_finalize(st->put_member);
+    sqlite3_finalize(st->put_score);
+    sqlite3_finalize(st->put_metric);
+    sqlite3_finalize(st->put_estimate);
+    sqlite3_finalize(st->has_trial);
+    sqlite3_close(st->db);
+    pthread_mutex_destroy(&st->mu);
+    free(st);
+}
+
+int store_open(const char *path, store **out, pa_err *err)
+{
+    *out = NULL;
+    store *st = calloc(1, sizeof *st);
+    if (!st)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    pthread_mutex_init(&st->mu, NULL);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        int rc = pa_errf(err, PA_EIO, "%s: cannot open database: %s", path,
+                         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        store_close(st);
+        return rc;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    int rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
+    if (!rc)
+        rc = exec(st, "BEGIN IMMEDIATE;", err);
+    if (!rc)
+        rc = exec(st, schema_sql, err);
+    if (!rc) {
+        sqlite3_stmt *s;
+        if ((rc = prep(st, "SELECT value FROM meta WHERE key = 'format'", &s, err)) == PA_OK) {
+            if (sqlite3_step(s) == SQLITE_ROW) {
+                int fmt = atoi((const char *)sqlite3_column_text(s, 0));
+                if (fmt != STORE_FORMAT)
+                    rc = pa_errf(err, PA_EINPUT, "%s: database format %d, this privaudit reads format %d", path,
+                                 fmt, STORE_FORMAT);
+            } else {
+                char sql[128];
+                snprintf(sql, sizeof sql, "INSERT INTO meta(key, value) VALUES ('format', '%d')", STORE_FORMAT);
+                rc = exec(st, sql, err);
+            }
+            sqlite3_finalize(s);
+        }
+    }
+    if (!rc)
+        rc = exec(st, "COMMIT;", err);
+    if (rc) {
+        if (err)
+            pa_err_prefix(err, "%s", path);
+        store_close(st);
+        return rc;
+    }
+    if ((rc = prep(st,
+                   "INSERT OR IGNORE INTO trial(id, cell_id, game, split, stream_seed, status, error, eps_spent,"
+                   " delta_spent, rho_spent, accountant, synth_hash, fit_s, sample_s, attack_s)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   &st->put_trial, err)) ||
+        (rc = prep(st, "INSERT OR REPLACE INTO membership(trial_id, target_id, member) VALUES (?,?,?)",
+                   &st->put_member, err)) ||
+        (rc = prep(st, "INSERT OR REPLACE INTO score(trial_id, target_id, attack, score) VALUES (?,?,?,?)",
+                   &st->put_score, err)) ||
+        (rc = prep(st, "INSERT INTO metric(cell_id, attack, target_id, name, value) VALUES (?,?,?,?,?)",
+                   &st->put_metric, err)) ||
+        (rc = prep(st,
+                   "INSERT INTO estimate(cell_id, attack, target_id, method, lo, hi, alpha, delta, threshold,"
+                   " tp, fn, fp, tn, claimed, p_exceeds, violation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   &st->put_estimate, err)) ||
+        (rc = prep(st, "SELECT 1 FROM trial WHERE id = ?", &st->has_trial, err))) {
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return PA_OK;
+}
+
+void *store_db(store *st)
+{
+    return st->db;
+}
+
+/* Binds a double, mapping NaN to NULL (SQLite would do so anyway). */
+static void bind_real(sqlite3_stmt *s, int k, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(s, k);
+    else
+        sqlite3_bind_double(s, k, v);
+}
+
+static void bind_text(sqlite3_stmt *s, int k, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, k, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, k);
+}
+
+static void bind_target(sqlite3_stmt *s, int k, int64_t target_id)
+{
+    if (target_id < 0)
+        sqlite3_bind_null(s, k);
+    else
+        sqlite3_bind_int64(s, k, target_id);
+}
+
+static int step_done(store *st, sqlite3_stmt *s, pa_err *err, const char *what)
+{
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return r == SQLITE_DONE ? PA_OK : db_fail(st, err, what);
+}
+
+int store_put_experiment(store *st, const store_experiment *e, int *existing, pa_err *err)
+{
+    *existing = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = NULL;
+    int rc = prep(st, "SELECT config_hash, data_hash, seed FROM experiment WHERE id = 1", &s, err);
+    if (rc)
+        goto out;
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)e->seed);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *existing = 1;
+        const char *ch = (const char *)sqlite3_column_text(s, 0);
+        const char *dh = (const char *)sqlite3_column_text(s, 1);
+        const char *sd = (const char *)sqlite3_column_text(s, 2);
+        if (strcmp(ch, e->config_hash) != 0)
+            rc = pa_errf(err, PA_EINPUT,
+                         "the database holds an experiment with another config (hash %s, this one %s): use a new --db",
+                         ch, e->config_hash);
+        else if (strcmp(dh, e->data_hash) != 0)
+            rc = pa_errf(err, PA_EINPUT, "the database holds an experiment on other data (hash %s, this %s)", dh,
+                         e->data_hash);
+        else if (strcmp(sd, seed) != 0)
+            rc = pa_errf(err, PA_EINPUT, "the database holds an experiment with seed %s, not %s", sd, seed);
+        goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if ((rc = prep(st,
+                   "INSERT INTO experiment(id, name, config_json, config_hash, code_version, data_path, data_hash,"
+                   " schema_json, seed, n_trials) VALUES (1,?,?,?,?,?,?,?,?,?)",
+                   &s, err)))
+        goto out;
+    bind_text(s, 1, e->name);
+    bind_text(s, 2, e->config_json);
+    bind_text(s, 3, e->config_hash);
+    bind_text(s, 4, e->code_version);
+    bind_text(s, 5, e->data_path);
+    bind_text(s, 6, e->data_hash);
+    bind_text(s, 7, e->schema_json);
+    bind_text(s, 8, seed);
+    sqlite3_bind_int64(s, 9, (sqlite3_int64)e->n_trials);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = db_fail(st, err, "experiment");
+out:
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_put_cell(store *st, const store_cell *c, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st, "INSERT OR IGNORE INTO cell(id, generator, params_json, epsilon, delta) VALUES (?,?,?,?,?)",
+                  &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, c->id);
+        bind_text(s, 2, c->generator);
+        bind_text(s, 3, c->params_json);
+        sqlite3_bind_double(s, 4, c->epsilon);
+        sqlite3_bind_double(s, 5, c->delta);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_fail(st, err, "cell");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_put_target(store *st, const store_target *t, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st, "INSERT OR IGNORE INTO target(id, row, how, isolation) VALUES (?,?,?,?)", &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, t->id);
+        sqlite3_bind_int64(s, 2, t->row);
+        bind_text(s, 3, t->how);
+        bind_real(s, 4, t->isolation);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_fail(st, err, "target");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_put_trial(store *st, const store_trial *t, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = exec(st, "BEGIN IMMEDIATE;", err);
+    if (rc)
+        goto out;
+    sqlite3_stmt *s = st->has_trial;
+    sqlite3_bind_int64(s, 1, t->id);
+    int exists = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_reset(s);
+    if (exists) {
+        rc = exec(st, "COMMIT;", err);
+        goto out;
+    }
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->stream_seed);
+    s = st->put_trial;
+    sqlite3_bind_int64(s, 1, t->id);
+    sqlite3_bind_int64(s, 2, t->cell_id);
+    sqlite3_bind_int64(s, 3, t->game);
+    bind_text(s, 4, t->split);
+    bind_text(s, 5, seed);
+    bind_text(s, 6, t->status);
+    bind_text(s, 7, t->error);
+    bind_real(s, 8, t->eps_spent);
+    bind_real(s, 9, t->delta_spent);
+    bind_real(s, 10, t->rho_spent);
+    bind_text(s, 11, t->accountant);
+    bind_text(s, 12, t->synth_hash);
+    bind_real(s, 13, t->fit_s);
+    bind_real(s, 14, t->sample_s);
+    bind_real(s, 15, t->attack_s);
+    if ((rc = step_done(st, s, err, "trial")))
+        goto rollback;
+    for (size_t i = 0; i < t->k; i++) {
+        s = st->put_member;
+        sqlite3_bind_int64(s, 1, t->id);
+        sqlite3_bind_int64(s, 2, t->target_id[i]);
+        sqlite3_bind_int(s, 3, t->member[i]);
+        if ((rc = step_done(st, s, err, "membership")))
+            goto rollback;
+        for (size_t a = 0; a < t->n_attacks && t->score; a++) {
+            s = st->put_score;
+            sqlite3_bind_int64(s, 1, t->id);
+            sqlite3_bind_int64(s, 2, t->target_id[i]);
+            bind_text(s, 3, t->attack[a]);
+            bind_real(s, 4, t->score[a * t->k + i]);
+            if ((rc = step_done(st, s, err, "score")))
+                goto rollback;
+        }
+    }
+    rc = exec(st, "COMMIT;", err);
+    goto out;
+rollback:
+    exec(st, "ROLLBACK;", NULL);
+out:
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_done_trials(store *st, unsigned char *done, size_t n, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st, "SELECT id FROM trial", &s, err);
+    if (!rc) {
+        int r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            sqlite3_int64 id = sqlite3_column_int64(s, 0);
+            if (id >= 0 && (size_t)id < n)
+                done[id] = 1;
+        }
+        if (r != SQLITE_DONE)
+            rc = db_fail(st, err, "trials");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_scores(store *st, int64_t cell_id, const char *attack, int64_t target_id, double **score, int **member,
+                 int **is_cal, size_t *n, pa_err *err)
+{
+    *score = NULL;
+    *member = NULL;
+    *is_cal = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT sc.score, m.member, t.split = 'calibration' FROM score sc"
+                  " JOIN trial t ON t.id = sc.trial_id"
+                  " JOIN membership m ON m.trial_id = sc.trial_id AND m.target_id = sc.target_id"
+                  " WHERE t.cell_id = ?1 AND sc.attack = ?2 AND t.status = 'ok' AND sc.score IS NOT NULL"
+                  " AND (?3 < 0 OR sc.target_id = ?3) ORDER BY t.game, sc.target_id",
+                  &s, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(s, 1, cell_id);
+    bind_text(s, 2, attack);
+    sqlite3_bind_int64(s, 3, target_id);
+    size_t cap = 0, k = 0;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (k == cap) {
+            cap = cap ? 2 * cap : 256;
+            double *ns = realloc(*score, cap * sizeof *ns);
+            if (ns)
+                *score = ns;
+            int *nm = realloc(*member, cap * sizeof *nm);
+            if (nm)
+                *member = nm;
+            int *nc = realloc(*is_cal, cap * sizeof *nc);
+            if (nc)
+                *is_cal = nc;
+            if (!ns || !nm || !nc) {
+                rc = pa_errf(err, PA_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        (*score)[k] = sqlite3_column_double(s, 0);
+        (*member)[k] = sqlite3_column_int(s, 1);
+        (*is_cal)[k] = sqlite3_column_int(s, 2);
+        k++;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = db_fail(st, err, "scores");
+    sqlite3_finalize(s);
+    *n = k;
+out:
+    pthread_mutex_unlock(&st->mu);
+    if (rc) {
+        free(*score);
+        free(*member);
+        free(*is_cal);
+        *score = NULL;
+        *member = NULL;
+        *is_cal = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int store_begin(store *st, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = exec(st, "BEGIN IMMEDIATE;", err);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_commit(store *st, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = exec(st, "COMMIT;", err);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_clear_results(store *st, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = exec(st, "DELETE FROM metric; DELETE FROM estimate;", err);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_put_metric(store *st, const store_metric *m, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = st->put_metric;
+    sqlite3_bind_int64(s, 1, m->cell_id);
+    bind_text(s, 2, m->attack);
+    bind_target(s, 3, m->target_id);
+    bind_text(s, 4, m->name);
+    bind_real(s, 5, m->value);
+    int rc = step_done(st, s, err, "metric");
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_put_estimate(store *st, const store_estimate *e, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = st->put_estimate;
+    sqlite3_bind_int64(s, 1, e->cell_id);
+    bind_text(s, 2, e->attack);
+    bind_target(s, 3, e->target_id);
+    bind_text(s, 4, e->method);
+    bind_real(s, 5, e->lo);
+    bind_real(s, 6, e->hi);
+    bind_real(s, 7, e->alpha);
+    bind_real(s, 8, e->delta);
+    bind_real(s, 9, e->threshold);
+    bind_real(s, 10, e->tp);
+    bind_real(s, 11, e->fn);
+    bind_real(s, 12, e->fp);
+    bind_real(s, 13, e->tn);
+    bind_real(s, 14, e->claimed);
+    bind_real(s, 15, e->p_exceeds);
+    sqlite3_bind_int(s, 16, e->violation);
+    int rc = step_done(st, s, err, "estimate");
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}

@@ -1,0 +1,131 @@
+/* store.h — the SQLite store of one experiment (docs/database.md).
+ *
+ * One file per experiment, WAL mode, one writer, prepared statements only.
+ * A trial is written in one transaction when it finishes, so a killed run
+ * loses at most the trials in flight; --resume asks which trials are done.
+ * Every function returns PA_OK or an error code with err filled; the store
+ * is safe to call from several threads (calls are serialised by a mutex).
+ */
+#ifndef PA_STORE_H
+#define PA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct store store;
+
+#define STORE_FORMAT 1
+
+/* Opens (creating if needed) the database at path and its tables. */
+int store_open(const char *path, store **out, pa_err *err);
+
+/* Closes; accepts NULL. */
+void store_close(store *st);
+
+typedef struct store_experiment {
+    const char *name;
+    const char *config_json;     /* the config as given */
+    const char *config_hash;     /* hex FNV-1a of the canonical config */
+    const char *code_version;    /* git describe of the build */
+    const char *data_path;
+    const char *data_hash;       /* hex tbl_hash of the data set */
+    const char *schema_json;
+    uint64_t seed;
+    size_t n_trials;             /* planned */
+} store_experiment;
+
+/* Records the experiment. If one is already stored: PA_OK when its config
+ * hash, data hash and seed agree (a resume), PA_EINPUT otherwise. *existing
+ * is set to 1 when an experiment was already there. */
+int store_put_experiment(store *st, const store_experiment *e, int *existing, pa_err *err);
+
+typedef struct store_cell {
+    int64_t id;
+    const char *generator;
+    const char *params_json;
+    double epsilon;              /* claimed (target) ε; INFINITY if non-private */
+    double delta;
+} store_cell;
+
+int store_put_cell(store *st, const store_cell *c, pa_err *err);
+
+typedef struct store_target {
+    int64_t id;
+    int64_t row;                 /* row of the data set (0-based, header excluded) */
+    const char *how;             /* "given", "isolated", "random" */
+    double isolation;            /* mean distance to its nearest neighbours */
+} store_target;
+
+int store_put_target(store *st, const store_target *t, pa_err *err);
+
+typedef struct store_trial {
+    int64_t id;
+    int64_t cell_id;
+    int64_t game;
+    const char *split;           /* "calibration" or "test" */
+    uint64_t stream_seed;        /* rng_derive(seed, id) */
+    const char *status;          /* "ok" or "failed" */
+    const char *error;           /* message if failed, else NULL */
+    double eps_spent, delta_spent, rho_spent;
+    const char *accountant;
+    const char *synth_hash;      /* hex tbl_hash of the synthetic table */
+    double fit_s, sample_s, attack_s;
+    size_t k;                    /* targets */
+    const int64_t *target_id;    /* (k) */
+    const int *member;           /* (k) */
+    size_t n_attacks;
+    const char *const *attack;   /* (n_attacks) labels */
+    const double *score;         /* (n_attacks, k) row-major */
+} store_trial;
+
+/* Writes a finished trial with its memberships and scores in one transaction.
+ * A trial already stored is left as it is (PA_OK). */
+int store_put_trial(store *st, const store_trial *t, pa_err *err);
+
+/* done[i] = 1 for each stored trial id i < n (done is (n), zeroed by the caller). */
+int store_done_trials(store *st, unsigned char *done, size_t n, pa_err *err);
+
+/* Scores of one (cell, attack, target) ordered by game; target_id < 0 pools
+ * every target. Arrays are malloc'd (caller frees); is_cal[i] = 1 for the
+ * calibration split. */
+int store_scores(store *st, int64_t cell_id, const char *attack, int64_t target_id, double **score,
+                 int **member, int **is_cal, size_t *n, pa_err *err);
+
+/* Metrics and estimates of a cell, replaced as a whole in one transaction:
+ * call store_begin, then the puts, then store_commit. */
+int store_begin(store *st, pa_err *err);
+int store_commit(store *st, pa_err *err);
+int store_clear_results(store *st, pa_err *err);
+
+typedef struct store_metric {
+    int64_t cell_id;
+    const char *attack;
+    int64_t target_id;           /* < 0: pooled over targets (stored as NULL) */
+    const char *name;            /* "auc", "tpr@0.1", "tpr@0.01", "tpr@0.001", "threshold" */
+    double value;
+} store_metric;
+
+int store_put_metric(store *st, const store_metric *m, pa_err *err);
+
+typedef struct store_estimate {
+    int64_t cell_id;
+    const char *attack;
+    int64_t target_id;           /* < 0: pooled */
+    const char *method;          /* "point", "bayes", "clopper_pearson" */
+    double lo, hi;               /* interval (point: lo = hi) */
+    double alpha, delta;
+    double threshold;
+    double tp, fn, fp, tn;       /* test-split counts */
+    double claimed;              /* claimed ε (INFINITY if none) */
+    double p_exceeds;            /* P(ε > claimed) (bayes), NAN otherwise */
+    int violation;               /* lo > claimed */
+} store_estimate;
+
+int store_put_estimate(store *st, const store_estimate *e, pa_err *err);
+
+/* Read access for reports: the raw handle (sqlite3 *), read-only use. */
+void *store_db(store *st);
+
+#endif

@@ -1,0 +1,490 @@
+/* report.c — report.md and gnuplot figures from a run's database. */
+#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np */
+#include "reports/report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "audit/roc.h"
+#include "core/util.h"
+
+extern char **environ;
+
+char *report_gp_quote(const char *s, char *buf, size_t cap)
+{
+    size_t k = 0;
+    if (cap < 3) {
+        if (cap)
+            buf[0] = 0;
+        return buf;
+    }
+    buf[k++] = '\'';
+    for (; *s && k + 3 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\'') {
+            buf[k++] = '\'';
+            buf[k++] = '\'';
+        } else {
+            buf[k++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+        }
+    }
+    buf[k++] = '\'';
+    buf[k] = 0;
+    return buf;
+}
+
+static void fmt_eps(char *buf, size_t cap, double v)
+{
+    if (isnan(v))
+        snprintf(buf, cap, "-");
+    else if (isinf(v))
+        snprintf(buf, cap, "inf");
+    else
+        snprintf(buf, cap, "%.3g", v);
+}
+
+/* one row of the summary: a (cell, attack, target or pooled) */
+typedef struct row {
+    long long cell;
+    char generator[64];
+    char attack[64];
+    long long target;       /* -1 pooled */
+    double claimed;
+    double auc, tpr01, tpr1, tpr10;
+    double b_lo, b_hi, p_exc, cp_lo, point;
+    double tp, fn, fp, tn;
+    int violation;
+} row;
+
+static double col_real(sqlite3_stmt *s, int k)
+{
+    return sqlite3_column_type(s, k) == SQLITE_NULL ? NAN : sqlite3_column_double(s, k);
+}
+
+static int load_rows(sqlite3 *db, row **out, size_t *n, pa_err *err)
+{
+    const char *sql =
+        "SELECT c.id, c.generator, e.attack, ifnull(e.target_id,-1), c.epsilon,"
+        " (SELECT value FROM metric m WHERE m.cell_id=c.id AND m.attack=e.attack"
+        "   AND ifnull(m.target_id,-1)=ifnull(e.target_id,-1) AND m.name='auc'),"
+        " (SELECT value FROM metric m WHERE m.cell_id=c.id AND m.attack=e.attack"
+        "   AND ifnull(m.target_id,-1)=ifnull(e.target_id,-1) AND m.name='tpr@0.001'),"
+        " (SELECT value FROM metric m WHERE m.cell_id=c.id AND m.attack=e.attack"
+        "   AND ifnull(m.target_id,-1)=ifnull(e.target_id,-1) AND m.name='tpr@0.01'),"
+        " (SELECT value FROM metric m WHERE m.cell_id=c.id AND m.attack=e.attack"
+        "   AND ifnull(m.target_id,-1)=ifnull(e.target_id,-1) AND m.name='tpr@0.1'),"
+        " e.lo, e.hi, e.p_exceeds, e.violation, e.tp, e.fn, e.fp, e.tn,"
+        " (SELECT lo FROM estimate x WHERE x.cell_id=c.id AND x.attack=e.attack"
+        "   AND ifnull(x.target_id,-1)=ifnull(e.target_id,-1) AND x.method='clopper_pearson'),"
+        " (SELECT lo FROM estimate x WHERE x.cell_id=c.id AND x.attack=e.attack"
+        "   AND ifnull(x.target_id,-1)=ifnull(e.target_id,-1) AND x.method='point')"
+        " FROM estimate e JOIN cell c ON c.id = e.cell_id WHERE e.method = 'bayes'"
+        " ORDER BY c.id, e.attack, ifnull(e.target_id,-1)";
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return pa_errf(err, PA_EINPUT, "not a privaudit run database: %s", sqlite3_errmsg(db));
+    size_t cap = 0, k = 0;
+    row *rows = NULL;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (k == cap) {
+            cap = cap ? 2 * cap : 32;
+            row *nr = realloc(rows, cap * sizeof *nr);
+            if (!nr) {
+                free(rows);
+                sqlite3_finalize(s);
+                return pa_errf(err, PA_ENOMEM, "out of memory");
+            }
+            rows = nr;
+        }
+        row *w = &rows[k++];
+        memset(w, 0, sizeof *w);
+        w->cell = sqlite3_column_int64(s, 0);
+        snprintf(w->generator, sizeof w->generator, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(w->attack, sizeof w->attack, "%s", (const char *)sqlite3_column_text(s, 2));
+        w->target = sqlite3_column_int64(s, 3);
+        w->claimed = col_real(s, 4);
+        w->auc = col_real(s, 5);
+        w->tpr01 = col_real(s, 6);
+        w->tpr1 = col_real(s, 7);
+        w->tpr10 = col_real(s, 8);
+        w->b_lo = col_real(s, 9);
+        w->b_hi = col_real(s, 10);
+        w->p_exc = col_real(s, 11);
+        w->violation = sqlite3_column_int(s, 12);
+        w->tp = col_real(s, 13);
+        w->fn = col_real(s, 14);
+        w->fp = col_real(s, 15);
+        w->tn = col_real(s, 16);
+        w->cp_lo = col_real(s, 17);
+        w->point = col_real(s, 18);
+    }
+    sqlite3_finalize(s);
+    if (r != SQLITE_DONE) {
+        free(rows);
+        return pa_errf(err, PA_EIO, "database: %s", sqlite3_errmsg(db));
+    }
+    *out = rows;
+    *n = k;
+    return PA_OK;
+}
+
+static void print_table(FILE *f, const row *rows, size_t n, int markdown)
+{
+    const char *hdr[] = {"generator", "claimed eps", "attack", "target", "AUC", "TPR@1%FPR",
+                         "Bayes eps interval", "CP lower", "P(eps>claimed)", "flag"};
+    if (markdown) {
+        fprintf(f, "|");
+        for (size_t k = 0; k < 10; k++)
+            fprintf(f, " %s |", hdr[k]);
+        fprintf(f, "\n|");
+        for (size_t k = 0; k < 10; k++)
+            fprintf(f, "---|");
+        fprintf(f, "\n");
+    } else {
+        fprintf(f, "%-12s %-11s %-10s %-6s %-6s %-9s %-18s %-8s %-14s %s\n", hdr[0], hdr[1], hdr[2], hdr[3], hdr[4],
+                hdr[5], hdr[6], hdr[7], hdr[8], hdr[9]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const row *w = &rows[i];
+        char cl[32], lo[32], hi[32], cp[32], pe[32], tg[32], iv[80];
+        fmt_eps(cl, sizeof cl, w->claimed);
+        fmt_eps(lo, sizeof lo, w->b_lo);
+        fmt_eps(hi, sizeof hi, w->b_hi);
+        fmt_eps(cp, sizeof cp, w->cp_lo);
+        if (isnan(w->p_exc))
+            snprintf(pe, sizeof pe, "-");
+        else
+            snprintf(pe, sizeof pe, "%.3f", w->p_exc);
+        if (w->target < 0)
+            snprintf(tg, sizeof tg, "all");
+        else
+            snprintf(tg, sizeof tg, "%lld", w->target);
+        snprintf(iv, sizeof iv, "[%s, %s]", lo, hi);
+        const char *flag = w->violation ? "VIOLATION" : "ok";
+        if (markdown)
+            fprintf(f, "| %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %s |\n", w->generator, cl, w->attack, tg,
+                    w->auc, w->tpr1, iv, cp, pe, w->violation ? "**VIOLATION**" : "ok");
+        else
+            fprintf(f, "%-12s %-11s %-10s %-6s %-6.3f %-9.3f %-18s %-8s %-14s %s\n", w->generator, cl, w->attack, tg,
+                    w->auc, w->tpr1, iv, cp, pe, flag);
+    }
+}
+
+/* Runs gnuplot on a script inside folder dir (argv, no shell), so that the
+ * script's relative file names resolve there. */
+static int run_gnuplot(const char *dir, const char *script, pa_err *err)
+{
+    pid_t pid;
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, dir);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    int e = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e != 0)
+        return pa_errf(err, PA_ECHILD, "cannot run gnuplot (%s): apt-get install gnuplot-nox", strerror(e));
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return pa_errf(err, PA_ECHILD, "gnuplot: wait failed");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return pa_errf(err, PA_ECHILD, "gnuplot failed on %s", script);
+    return PA_OK;
+}
+
+static FILE *open_out(const char *dir, const char *name, char *path, size_t cap, pa_err *err)
+{
+    snprintf(path, cap, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        pa_errf(err, PA_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+/* Writes the ROC data of every (cell, attack), pooled over targets, and the
+ * gnuplot script drawing linear and log-log ROC figures. */
+static int write_roc(sqlite3 *db, const char *dir, char *script, size_t cap, pa_err *err)
+{
+    sqlite3_stmt *s;
+    const char *sql = "SELECT DISTINCT t.cell_id, c.generator, c.epsilon, sc.attack FROM score sc"
+                      " JOIN trial t ON t.id = sc.trial_id JOIN cell c ON c.id = t.cell_id"
+                      " ORDER BY t.cell_id, sc.attack";
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return pa_errf(err, PA_EINPUT, "not a privaudit run database: %s", sqlite3_errmsg(db));
+    char path[4096];
+    FILE *dat = open_out(dir, "roc.dat", path, sizeof path, err);
+    FILE *gp = dat ? open_out(dir, "roc.gp", script, cap, err) : NULL;
+    if (!dat || !gp) {
+        if (dat)
+            fclose(dat);
+        sqlite3_finalize(s);
+        return PA_EIO;
+    }
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db,
+                       "SELECT sc.score, m.member FROM score sc JOIN trial t ON t.id = sc.trial_id"
+                       " JOIN membership m ON m.trial_id = sc.trial_id AND m.target_id = sc.target_id"
+                       " WHERE t.cell_id = ?1 AND sc.attack = ?2 AND sc.score IS NOT NULL",
+                       -1, &q, NULL);
+    char titles[64][160];
+    size_t nb = 0;
+    while (sqlite3_step(s) == SQLITE_ROW && nb < 64) {
+        long long cell = sqlite3_column_int64(s, 0);
+        const char *gen = (const char *)sqlite3_column_text(s, 1);
+        double eps = sqlite3_column_double(s, 2);
+        const char *att = (const char *)sqlite3_column_text(s, 3);
+        sqlite3_bind_int64(q, 1, cell);
+        sqlite3_bind_text(q, 2, att, -1, SQLITE_TRANSIENT);
+        size_t n = 0, cap2 = 0;
+        double *sc = NULL;
+        int *lab = NULL;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            if (n == cap2) {
+                cap2 = cap2 ? 2 * cap2 : 256;
+                double *ns = realloc(sc, cap2 * sizeof *ns);
+                int *nl = realloc(lab, cap2 * sizeof *nl);
+                if (ns)
+                    sc = ns;
+                if (nl)
+                    lab = nl;
+                if (!ns || !nl)
+                    break;
+            }
+            sc[n] = sqlite3_column_double(q, 0);
+            lab[n++] = sqlite3_column_int(q, 1);
+        }
+        sqlite3_reset(q);
+        roc_curve *roc = NULL;
+        pa_err ignore;
+        if (n && roc_build(sc, lab, n, &roc, &ignore) == PA_OK) {
+            fprintf(dat, "# cell %lld %s eps=%g attack %s\n", cell, gen, eps, att);
+            for (size_t k = 0; k < roc->np; k++)
+                fprintf(dat, "%.17g %.17g\n", roc->fpr[k], roc->tpr[k]);
+            fprintf(dat, "\n\n");
+            char e[32];
+            fmt_eps(e, sizeof e, eps);
+            snprintf(titles[nb], sizeof titles[nb], "%s eps=%s %s (AUC %.3f)", gen, e, att, roc_auc(roc));
+            nb++;
+            roc_free(roc);
+        }
+        free(sc);
+        free(lab);
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(s);
+    fclose(dat);
+    char qb[400];
+    for (int pass = 0; pass < 4; pass++) {
+        int log = pass & 1, pdf = pass >> 1;
+        fprintf(gp, "reset\nset termoption noenhanced\n");
+        if (pdf)
+            fprintf(gp, "set terminal pdfcairo size 6in,4.5in font 'Sans,9'\n");
+        else
+            fprintf(gp, "set terminal pngcairo size 900,680 font 'Sans,10'\n");
+        fprintf(gp, "set output %s\n",
+                report_gp_quote(log ? (pdf ? "roc-log.pdf" : "roc-log.png") : (pdf ? "roc.pdf" : "roc.png"), qb,
+                                sizeof qb));
+        fprintf(gp, "set xlabel 'false positive rate'\nset ylabel 'true positive rate'\nset grid\n");
+        fprintf(gp, "set key bottom right\n");
+        if (log)
+            fprintf(gp, "set logscale xy\nset xrange [1e-3:1]\nset yrange [1e-3:1]\n"
+                        "set title 'ROC (log-log; zero rates not shown)'\n");
+        else
+            fprintf(gp, "set xrange [0:1]\nset yrange [0:1]\nset title 'ROC of each attack, pooled over targets'\n");
+        fprintf(gp, "plot x with lines dashtype 2 lc 'gray' title 'chance'");
+        for (size_t b = 0; b < nb; b++)
+            fprintf(gp, ", 'roc.dat' index %zu with steps lw 2 title %s", b,
+                    report_gp_quote(titles[b], qb, sizeof qb));
+        fprintf(gp, "\nunset output\n");
+    }
+    fclose(gp);
+    return PA_OK;
+}
+
+/* ε intervals against claimed ε with the diagonal. Infinite claims are
+ * drawn at the right edge, labelled inf. */
+static int write_eps(const row *rows, size_t n, const char *dir, char *script, size_t cap, pa_err *err)
+{
+    char path[4096];
+    FILE *dat = open_out(dir, "eps.dat", path, sizeof path, err);
+    if (!dat)
+        return PA_EIO;
+    double maxfin = 1;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(rows[i].claimed) && rows[i].claimed > maxfin)
+            maxfin = rows[i].claimed;
+    double xinf = maxfin * 10, ymax = maxfin * 10;
+    /* one block per (generator, attack) series, pooled rows only when pooled exist */
+    char series[64][160];
+    size_t ns = 0;
+    for (size_t i = 0; i < n && ns < 64; i++) {
+        int pooled_exists = 0;
+        for (size_t j = 0; j < n; j++)
+            pooled_exists |= rows[j].cell == rows[i].cell && !strcmp(rows[j].attack, rows[i].attack) &&
+                             rows[j].target < 0;
+        if (pooled_exists && rows[i].target >= 0)
+            continue;
+        char key[160];
+        snprintf(key, sizeof key, "%s / %s", rows[i].generator, rows[i].attack);
+        size_t b = 0;
+        while (b < ns && strcmp(series[b], key))
+            b++;
+        if (b < ns)
+            continue;
+        snprintf(series[ns++], sizeof series[0], "%s", key);
+        fprintf(dat, "# %s\n", key);
+        for (size_t j = i; j < n; j++) {
+            if (strcmp(rows[j].generator, rows[i].generator) || strcmp(rows[j].attack, rows[i].attack))
+                continue;
+            if (pooled_exists != (rows[j].target < 0))
+                continue;
+            double x = isfinite(rows[j].claimed) ? rows[j].claimed : xinf;
+            double hi = isfinite(rows[j].b_hi) ? rows[j].b_hi : ymax;
+            double lo = rows[j].b_lo > 1e-3 ? rows[j].b_lo : 1e-3;
+            double mid = sqrt(lo * (hi > lo ? hi : lo));
+            fprintf(dat, "%.17g %.17g %.17g %.17g\n", x * (1 + 0.04 * (double)ns), mid, lo, hi);
+        }
+        fprintf(dat, "\n\n");
+    }
+    fclose(dat);
+    FILE *gp = open_out(dir, "eps.gp", script, cap, err);
+    if (!gp)
+        return PA_EIO;
+    char qb[400];
+    for (int pdf = 0; pdf < 2; pdf++) {
+        fprintf(gp, "reset\nset termoption noenhanced\n");
+        fprintf(gp, pdf ? "set terminal pdfcairo size 6in,4.5in font 'Sans,9'\n"
+                        : "set terminal pngcairo size 900,680 font 'Sans,10'\n");
+        fprintf(gp, "set output %s\n", report_gp_quote(pdf ? "eps.pdf" : "eps.png", qb, sizeof qb));
+        fprintf(gp, "set logscale xy\nset xrange [%g:%g]\nset yrange [1e-3:%g]\n", 0.5 * fmin(1, maxfin) / 2,
+                xinf * 2, ymax * 2);
+        fprintf(gp, "set xlabel 'claimed epsilon (inf = non-private)'\n"
+                    "set ylabel 'empirical epsilon: Bayesian interval'\nset grid\nset key top left\n");
+        fprintf(gp, "set title 'Empirical epsilon intervals vs claimed epsilon (above the diagonal: violation)'\n");
+        fprintf(gp, "set xtics add ('inf' %g)\n", xinf);
+        fprintf(gp, "plot x with lines dashtype 2 lc 'black' title 'empirical = claimed'");
+        for (size_t b = 0; b < ns; b++)
+            fprintf(gp, ", 'eps.dat' index %zu using 1:2:3:4 with yerrorbars pt 7 lw 2 title %s", b,
+                    report_gp_quote(series[b], qb, sizeof qb));
+        fprintf(gp, "\nunset output\n");
+    }
+    fclose(gp);
+    return PA_OK;
+}
+
+int report_write(const report_opts *o, int *warn, pa_err *err)
+{
+    if (warn)
+        *warn = 0;
+    if (access(o->db_path, R_OK) != 0)
+        return pa_errf(err, PA_EINPUT, "%s: no such database", o->db_path);
+    sqlite3 *db;
+    if (sqlite3_open_v2(o->db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        int rc = pa_errf(err, PA_EINPUT, "%s: cannot open: %s", o->db_path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return rc;
+    }
+    row *rows = NULL;
+    size_t n = 0;
+    int rc = load_rows(db, &rows, &n, err);
+    if (rc) {
+        pa_err_prefix(err, "%s", o->db_path);
+        sqlite3_close(db);
+        return rc;
+    }
+    if ((rc = util_mkdir_p(o->out_dir, err)))
+        goto out;
+    char name[256] = "experiment", version[64] = "", cfgh[32] = "", datah[32] = "", dpath[1024] = "";
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT name, code_version, config_hash, data_hash, data_path FROM experiment", -1, &s,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(s, 0));
+            snprintf(version, sizeof version, "%s", (const char *)sqlite3_column_text(s, 1));
+            snprintf(cfgh, sizeof cfgh, "%s", (const char *)sqlite3_column_text(s, 2));
+            snprintf(datah, sizeof datah, "%s", (const char *)sqlite3_column_text(s, 3));
+            snprintf(dpath, sizeof dpath, "%s", (const char *)sqlite3_column_text(s, 4));
+        }
+        sqlite3_finalize(s);
+    }
+    long long ntr = 0, nfail = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*), sum(status != 'ok') FROM trial", -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            ntr = sqlite3_column_int64(s, 0);
+            nfail = sqlite3_column_int64(s, 1);
+        }
+        sqlite3_finalize(s);
+    }
+    if (o->table_out)
+        print_table(o->table_out, rows, n, 0);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.md", o->out_dir);
+    char *md = NULL;
+    size_t mdlen = 0;
+    FILE *f = open_memstream(&md, &mdlen);
+    if (!f) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    fprintf(f, "# privaudit report: %s\n\n", name);
+    fprintf(f, "- database: `%s`\n- code version: `%s`\n- config hash: `%s`\n- data: `%s` (hash `%s`)\n", o->db_path,
+            version, cfgh, dpath, datah);
+    fprintf(f, "- trials stored: %lld (%lld failed)\n\n", ntr, nfail);
+    fprintf(f, "## Membership inference: empirical epsilon against the claim\n\n");
+    fprintf(f, "Thresholds are chosen on the calibration split and counted on the test split. The Bayesian "
+               "interval is the joint-beta posterior credible interval (Zanella-Beguelin et al. 2023); CP lower is "
+               "the Clopper-Pearson lower bound; a VIOLATION is a Bayesian lower bound above the claimed epsilon "
+               "(docs/metrics.md).\n\n");
+    print_table(f, rows, n, 1);
+    size_t nviol = 0;
+    for (size_t i = 0; i < n; i++)
+        nviol += rows[i].violation;
+    fprintf(f, "\n%zu violation%s.\n\n", nviol, nviol == 1 ? "" : "s");
+    fprintf(f, "## Test-split counts\n\n| generator | claimed eps | attack | target | TP | FN | FP | TN | point eps |\n"
+               "|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        char cl[32], pt[32], tg[32];
+        fmt_eps(cl, sizeof cl, rows[i].claimed);
+        fmt_eps(pt, sizeof pt, rows[i].point);
+        if (rows[i].target < 0)
+            snprintf(tg, sizeof tg, "all");
+        else
+            snprintf(tg, sizeof tg, "%lld", rows[i].target);
+        fprintf(f, "| %s | %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %s |\n", rows[i].generator, cl, rows[i].attack,
+                tg, rows[i].tp, rows[i].fn, rows[i].fp, rows[i].tn, pt);
+    }
+    fprintf(f, "\n## Figures\n\n![ROC](roc.png)\n\n![ROC, log-log](roc-log.png)\n\n![epsilon](eps.png)\n");
+    fclose(f);
+    rc = util_write_file_atomic(path, md, mdlen, err);
+    free(md);
+    if (rc || !o->figures)
+        goto out;
+    char roc_gp[4096], eps_gp[4096];
+    if ((rc = write_roc(db, o->out_dir, roc_gp, sizeof roc_gp, err)) ||
+        (rc = write_eps(rows, n, o->out_dir, eps_gp, sizeof eps_gp, err)))
+        goto out;
+    pa_err gerr = {0};
+    int grc = run_gnuplot(o->out_dir, "roc.gp", &gerr);
+    if (!grc)
+        grc = run_gnuplot(o->out_dir, "eps.gp", &gerr);
+    if (grc) {
+        if (warn)
+            *warn = 1;
+        if (err)
+            *err = gerr;
+    }
+out:
+    free(rows);
+    sqlite3_close(db);
+    return rc;
+}

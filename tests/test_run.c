@@ -1,0 +1,349 @@
+/* test_run.c — the whole membership game through the privaudit binary:
+ * leaks found, --jobs independence, SIGKILL + --resume, bad input. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <math.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "tests/testutil.h"
+
+static char *dir;
+
+/* A fixture data set made here: N records of 3 categorical and 2 numeric
+ * columns drawn from a fixed LCG, plus one outlier record (row 0) that no
+ * other record resembles, so "isolated" target selection must pick it. */
+#define FIX_N 1500
+
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+static void write_fixture(void)
+{
+    char *p = tu_path(dir, "data.csv");
+    FILE *f = fopen(p, "w");
+    fprintf(f, "colour,size,region,age,income\n");
+    fprintf(f, "violet,XL,north,99,250000\n"); /* the outlier */
+    uint64_t s = 12345;
+    const char *colours[] = {"red", "green", "blue"};
+    const char *sizes[] = {"S", "M", "L"};
+    const char *regions[] = {"east", "west", "south"};
+    for (int i = 1; i < FIX_N; i++)
+        fprintf(f, "%s,%s,%s,%d,%d\n", colours[lcg(&s) % 3], sizes[lcg(&s) % 3], regions[lcg(&s) % 3],
+                (int)(20 + lcg(&s) % 40), (int)(20000 + 1000 * (lcg(&s) % 60)));
+    fclose(f);
+    free(p);
+    free(tu_write(dir, "schema.json",
+                  "{\"format\": \"privaudit-schema/1\", \"columns\": ["
+                  "{\"name\": \"colour\", \"type\": \"categorical\", \"labels\": [\"red\",\"green\",\"blue\",\"violet\"]},"
+                  "{\"name\": \"size\", \"type\": \"categorical\", \"labels\": [\"S\",\"M\",\"L\",\"XL\"]},"
+                  "{\"name\": \"region\", \"type\": \"categorical\", \"labels\": [\"east\",\"west\",\"south\",\"north\"],"
+                  " \"role\": \"qi\"},"
+                  "{\"name\": \"age\", \"type\": \"numeric\", \"min\": 0, \"max\": 100, \"integer\": true},"
+                  "{\"name\": \"income\", \"type\": \"numeric\", \"min\": 0, \"max\": 300000}]}"));
+}
+
+static void write_config(const char *name, int games, const char *generators)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"format\": \"privaudit-config/1\", \"name\": \"t\", \"seed\": 7,"
+             " \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"},"
+             " \"train_size\": 300, \"games\": %d, \"targets\": {\"select\": \"isolated\", \"count\": 2},"
+             " \"generators\": [%s], \"attacks\": [{\"name\": \"dcr\"}]}",
+             games, generators);
+    free(tu_write(dir, name, text));
+}
+
+static void setup(void)
+{
+    dir = tu_tmpdir();
+    cr_assert_not_null(dir);
+    write_fixture();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(dir);
+    free(dir);
+}
+
+TestSuite(run, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Every stored result except timings and timestamps, as one text. */
+static char *dump(const char *db_path)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    const char *queries[] = {
+        "SELECT id, cell_id, game, split, stream_seed, status, eps_spent, synth_hash FROM trial ORDER BY id",
+        "SELECT * FROM membership ORDER BY trial_id, target_id",
+        "SELECT * FROM score ORDER BY trial_id, target_id, attack",
+        "SELECT * FROM target ORDER BY id",
+        "SELECT * FROM metric ORDER BY cell_id, attack, target_id, name",
+        "SELECT * FROM estimate ORDER BY cell_id, attack, target_id, method",
+    };
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+        sqlite3_stmt *s;
+        cr_assert_eq(sqlite3_prepare_v2(db, queries[q], -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            for (int k = 0; k < sqlite3_column_count(s); k++) {
+                if (sqlite3_column_type(s, k) == SQLITE_FLOAT)
+                    fprintf(f, "%.17g|", sqlite3_column_double(s, k));
+                else
+                    fprintf(f, "%s|", sqlite3_column_text(s, k) ? (const char *)sqlite3_column_text(s, k) : "NULL");
+            }
+            fputc('\n', f);
+        }
+        sqlite3_finalize(s);
+    }
+    fclose(f);
+    sqlite3_close(db);
+    return out;
+}
+
+static double query_real(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    double v = NAN;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_double(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+Test(run, resample_leaks_the_isolated_target_and_marginals_stay_within_their_claim)
+{
+    write_config("c.json", 400,
+                 "{\"name\": \"resample\"}, {\"name\": \"marginals\", \"epsilon\": 1, \"delta\": 1e-5}");
+    char *cfg = tu_path(dir, "c.json"), *db = tu_path(dir, "a.db");
+    const char *args[] = {"run", cfg, "--db", db, "--jobs", "2", "--quiet", NULL};
+    tu_result r = tu_run(dir, args);
+    cr_assert_eq(r.code, 0, "stderr: %s", r.err);
+    tu_result_free(&r);
+    /* the outlier (row 0) is the most isolated record */
+    cr_assert_eq(query_real(db, "SELECT row FROM target WHERE id = 0"), 0);
+    /* resample, m = n: the outlier is copied into the release with probability
+     * 1-(1-1/301)^300 ≈ 0.63 when a member, and never otherwise, so TPR at
+     * FPR 0 is about 0.63 on that target (binomial sd ≈ 0.034 over ~200 members) */
+    double tpr = query_real(db, "SELECT value FROM metric WHERE cell_id = 0 AND target_id = 0 AND name = 'tpr@0.01'");
+    cr_assert_gt(tpr, 0.5, "tpr@1%% = %g", tpr);
+    double lo = query_real(db, "SELECT lo FROM estimate WHERE cell_id = 0 AND target_id = 0 AND method = 'bayes'");
+    cr_assert_gt(lo, 1, "Bayesian lower bound %g", lo);
+    /* marginals at ε = 1: no lower bound may exceed the claim */
+    double viol = query_real(db, "SELECT count(*) FROM estimate WHERE cell_id = 1 AND violation = 1");
+    cr_assert_eq(viol, 0);
+    double mlo = query_real(db, "SELECT max(lo) FROM estimate WHERE cell_id = 1 AND method != 'point'");
+    cr_assert_leq(mlo, 1.0);
+    /* every planned trial stored once */
+    cr_assert_eq(query_real(db, "SELECT count(*) FROM trial"), 800);
+    cr_assert_eq(query_real(db, "SELECT count(DISTINCT synth_hash) > 700 FROM trial"), 1);
+    free(cfg);
+    free(db);
+}
+
+Test(run, results_do_not_depend_on_the_number_of_jobs)
+{
+    write_config("c.json", 60, "{\"name\": \"resample\"}, {\"name\": \"marginals\", \"epsilon\": [1, 10]}");
+    char *cfg = tu_path(dir, "c.json"), *db1 = tu_path(dir, "j1.db"), *db2 = tu_path(dir, "j2.db");
+    const char *a1[] = {"run", cfg, "--db", db1, "--jobs", "1", "--quiet", NULL};
+    const char *a2[] = {"run", cfg, "--db", db2, "--jobs", "2", "--quiet", NULL};
+    tu_result r1 = tu_run(dir, a1), r2 = tu_run(dir, a2);
+    cr_assert_eq(r1.code, 0, "%s", r1.err);
+    cr_assert_eq(r2.code, 0, "%s", r2.err);
+    char *d1 = dump(db1), *d2 = dump(db2);
+    cr_assert_gt(strlen(d1), 1000);
+    cr_assert_str_eq(d1, d2);
+    free(d1);
+    free(d2);
+    tu_result_free(&r1);
+    tu_result_free(&r2);
+    free(cfg);
+    free(db1);
+    free(db2);
+}
+
+Test(run, a_run_killed_at_any_point_resumes_to_the_same_results)
+{
+    write_config("c.json", 1500, "{\"name\": \"resample\"}, {\"name\": \"marginals\", \"epsilon\": 10}");
+    char *cfg = tu_path(dir, "c.json"), *ref = tu_path(dir, "ref.db"), *db = tu_path(dir, "k.db");
+    const char *aref[] = {"run", cfg, "--db", ref, "--quiet", NULL};
+    tu_result r = tu_run(dir, aref);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    /* kill the first run after 30 ms, then kill resumed runs at growing delays */
+    const char *first[] = {"run", cfg, "--db", db, "--jobs", "2", "--quiet", NULL};
+    const char *again[] = {"run", cfg, "--db", db, "--jobs", "2", "--resume", "--quiet", NULL};
+    const long delays[] = {30, 60, 120, 250};
+    int killed_mid_run = 0;
+    for (size_t k = 0; k < sizeof delays / sizeof delays[0]; k++) {
+        pid_t pid = tu_spawn(tu_exists(db) ? again : first);
+        cr_assert_gt(pid, 0);
+        tu_sleep_ms(delays[k]);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        killed_mid_run += WIFSIGNALED(st);
+    }
+    cr_assert_gt(killed_mid_run, 0, "no run was killed mid-way: the test did not test anything");
+    r = tu_run(dir, tu_exists(db) ? again : first);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    cr_assert_eq(query_real(db, "SELECT count(*) FROM trial"), 3000);
+    cr_assert_eq(query_real(db, "SELECT count(DISTINCT id) FROM trial"), 3000);
+    char *d1 = dump(ref), *d2 = dump(db);
+    cr_assert_str_eq(d1, d2);
+    free(d1);
+    free(d2);
+    free(cfg);
+    free(ref);
+    free(db);
+}
+
+/* ---- bad input: exit code 2, a message naming what is wrong, no database ---- */
+
+typedef struct cli_case {
+    char config[700];   /* config text ("" = use none) */
+    char args[8][64];   /* extra CLI args after the subcommand; "@c" = the config path */
+    char msg[120];      /* substring expected on stderr */
+} cli_case;
+
+#define GOOD_HEAD "{\"format\": \"privaudit-config/1\", \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"}, "
+static cli_case cli_cases[] = {
+    {.config = "{\"format\": \"privaudit-config/1\",", .args = {"run", "@c"}, .msg = "c.json:1:"},
+    {.config = "{\"format\": \"v0\"}", .args = {"run", "@c"}, .msg = "field \"format\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}], \"gamez\": 4}",
+     .args = {"run", "@c"}, .msg = "unknown field \"gamez\""},
+    {.config = GOOD_HEAD "\"generators\": [{\"name\": \"resample\"}]}", .args = {"run", "@c"},
+     .msg = "missing field \"train_size\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": []}", .args = {"run", "@c"},
+     .msg = "field \"generators\": expected a non-empty list"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"gpt\"}]}", .args = {"run", "@c"},
+     .msg = "unknown generator \"gpt\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"marginals\", \"epsilon\": -1}]}",
+     .args = {"run", "@c"}, .msg = "positive number or \"inf\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"marginals\", \"epsilon\": 1,"
+               " \"params\": {\"binz\": 3}}]}",
+     .args = {"run", "@c"}, .msg = "unknown parameter \"binz\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}], \"attacks\": "
+               "[{\"name\": \"telepathy\"}]}",
+     .args = {"run", "@c"}, .msg = "unknown attack \"telepathy\""},
+    {.config = GOOD_HEAD "\"train_size\": 100000, \"generators\": [{\"name\": \"resample\"}]}", .args = {"run", "@c"},
+     .msg = "exceeds the population split"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"games\": 2, \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "field \"games\": expected a number in [4,"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"targets\": {\"ids\": [99999]}, \"generators\": [{\"name\": "
+               "\"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "row 99999, but the data has 1500 rows"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"targets\": {\"select\": \"weird\"}, \"generators\": [{\"name\": "
+               "\"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "expected \"isolated\" or \"random\""},
+    {.config = "{\"format\": \"privaudit-config/1\", \"data\": {\"csv\": \"nope.csv\", \"schema\": \"schema.json\"},"
+               " \"train_size\": 100, \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "nope.csv: cannot open"},
+    {.config = "", .args = {"run"}, .msg = "expected a CONFIG.json"},
+    {.config = "", .args = {"run", "@c", "--jobs", "0"}, .msg = "--jobs: got \"0\""},
+    {.config = "", .args = {"run", "@c", "--frobnicate"}, .msg = "unknown option \"--frobnicate\""},
+    {.config = "", .args = {"run", "@c", "--db"}, .msg = "--db: expected a value"},
+    {.config = "", .args = {"frobnicate"}, .msg = "unknown command \"frobnicate\""},
+    {.config = "", .args = {"report", "--db", "missing.db", "--out", "rep"}, .msg = "missing.db: no such database"},
+    {.config = "", .args = {"gen", "resample", "--data", "data.csv"}, .msg = "expected NAME, --data"},
+    {.config = "", .args = {"gen", "resample", "--data", "data.csv", "--schema", "schema.json", "--epsilon", "x"},
+     .msg = "--epsilon: got \"x\""},
+};
+
+ParameterizedTestParameters(run, bad_input_exits_2_with_a_message_and_writes_nothing)
+{
+    return cr_make_param_array(cli_case, cli_cases, sizeof cli_cases / sizeof cli_cases[0]);
+}
+
+ParameterizedTest(cli_case *c, run, bad_input_exits_2_with_a_message_and_writes_nothing)
+{
+    char *cfg = tu_path(dir, "c.json"), *db = tu_path(dir, "bad.db");
+    if (c->config[0])
+        free(tu_write(dir, "c.json", c->config));
+    else
+        write_config("c.json", 10, "{\"name\": \"resample\"}");
+    const char *args[12];
+    size_t k = 0;
+    for (size_t q = 0; q < 8 && c->args[q][0]; q++)
+        args[k++] = strcmp(c->args[q], "@c") ? c->args[q] : cfg;
+    int is_run = !strcmp(c->args[0], "run");
+    if (is_run && !strstr(c->msg, "--db")) {
+        args[k++] = "--db";
+        args[k++] = db;
+    }
+    args[k] = NULL;
+    tu_result r = tu_run(dir, args);
+    cr_assert_eq(r.code, 2, "exit %d, stderr: %s", r.code, r.err);
+    cr_assert(strstr(r.err, c->msg), "stderr \"%s\" lacks \"%s\"", r.err, c->msg);
+    cr_assert_not(tu_exists(db), "a database was written for bad input");
+    char *rep = tu_path(dir, "rep");
+    cr_assert_not(tu_exists(rep));
+    free(rep);
+    tu_result_free(&r);
+    free(cfg);
+    free(db);
+}
+
+Test(run, a_second_run_into_the_same_database_needs_resume)
+{
+    write_config("c.json", 8, "{\"name\": \"resample\"}");
+    char *cfg = tu_path(dir, "c.json"), *db = tu_path(dir, "x.db");
+    const char *args[] = {"run", cfg, "--db", db, "--quiet", NULL};
+    tu_result r = tu_run(dir, args);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    r = tu_run(dir, args);
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "exists: pass --resume"), "%s", r.err);
+    tu_result_free(&r);
+    /* resuming with another seed is refused */
+    const char *other[] = {"run", cfg, "--db", db, "--resume", "--seed", "8", "--quiet", NULL};
+    r = tu_run(dir, other);
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "another config"), "%s", r.err);
+    tu_result_free(&r);
+    free(cfg);
+    free(db);
+}
+
+Test(run, report_writes_markdown_and_figures)
+{
+    write_config("c.json", 40, "{\"name\": \"resample\"}, {\"name\": \"marginals\", \"epsilon\": 1}");
+    char *cfg = tu_path(dir, "c.json"), *db = tu_path(dir, "r.db"), *out = tu_path(dir, "rep");
+    const char *a[] = {"run", cfg, "--db", db, "--quiet", NULL};
+    tu_result r = tu_run(dir, a);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    const char *b[] = {"report", "--db", db, "--out", out, NULL};
+    r = tu_run(dir, b);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "resample"), "%s", r.out);
+    cr_assert(strstr(r.out, "marginals"));
+    tu_result_free(&r);
+    const char *files[] = {"report.md", "roc.png", "roc.pdf", "roc-log.png", "eps.png", "eps.pdf"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char *p = tu_path(out, files[k]);
+        cr_assert(tu_exists(p), "%s missing", files[k]);
+        free(p);
+    }
+    char *md_path = tu_path(out, "report.md");
+    char *md = tu_slurp(md_path);
+    cr_assert(strstr(md, "| generator | claimed eps |"));
+    free(md);
+    free(md_path);
+    free(cfg);
+    free(db);
+    free(out);
+}
