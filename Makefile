@@ -64,6 +64,13 @@ $(LIB): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/%.o: %.c | $(BUILD)/dirs
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# the version string is rebuilt whenever `git describe` changes
+.PHONY: FORCE
+$(BUILD)/version.txt: FORCE | $(BUILD)/dirs
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/core/version.o: core/version.c $(BUILD)/version.txt | $(BUILD)/dirs
 	$(CC) $(ALL_CFLAGS) -DPA_VERSION='"$(VERSION)"' -c $< -o $@
 
 $(BUILD)/dirs:

@@ -127,7 +127,7 @@ int roc_choose_threshold(const double *score, const int *label, size_t n, double
     int rc = sorted_pairs(score, label, n, &p, &pos, &neg, err);
     if (rc)
         return rc;
-    double best = -1, best_thr = INFINITY;
+    double best = -1, best_j = -2, best_thr = INFINITY;
     size_t tp = 0, fp = 0;
     for (size_t i = 0; i < n;) {
         double s = p[i].s;
@@ -138,8 +138,14 @@ int roc_choose_threshold(const double *score, const int *label, size_t n, double
         }
         eps_counts c = {.tp = (double)tp, .fn = (double)(pos - tp), .fp = (double)fp, .tn = (double)(neg - fp)};
         double lo, hi;
-        if (eps_clopper_pearson(&c, delta, alpha, &lo, &hi) == PA_OK && lo > best) {
+        if (eps_clopper_pearson(&c, delta, alpha, &lo, &hi) != PA_OK)
+            continue;
+        /* Youden's J breaks ties (in particular a bound of 0 everywhere, where
+         * the extreme threshold would leave no positives at all) */
+        double j = (double)tp / (double)(pos ? pos : 1) - (double)fp / (double)(neg ? neg : 1);
+        if (lo > best + 1e-12 || (lo > best - 1e-12 && j > best_j)) {
             best = lo;
+            best_j = j;
             best_thr = s;
         }
     }

@@ -38,7 +38,10 @@ void roc_counts(const double *score, const int *label, size_t n, double thr, eps
 
 /* Chooses the threshold on a calibration split: the one maximising the
  * Clopper-Pearson lower bound of ε (at level alpha, with delta) among all
- * distinct score values (and +inf). The threshold must then be applied to a
+ * distinct score values; ties (a bound of 0 at every threshold, for an attack
+ * that finds nothing) go to the largest Youden's J = TPR - FPR, so that a
+ * useless attack is counted at a balanced threshold rather than at the corner
+ * FNR = 1, FPR = 0 where every interval is wide. The threshold must then be applied to a
  * disjoint test split; choosing it on the counted data biases ε upwards. */
 int roc_choose_threshold(const double *score, const int *label, size_t n, double delta, double alpha,
                          double *thr, pa_err *err);

@@ -2,11 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/version.h"
 #include "harness/cli.h"
-
-#ifndef PA_VERSION
-#define PA_VERSION "unknown"
-#endif
 
 static const struct {
     const char *name;
@@ -28,7 +25,7 @@ static void usage(FILE *f)
             "privaudit %s — privacy attacks and audits of synthetic data and DP training\n\n"
             "usage: privaudit COMMAND [options]   (privaudit COMMAND --help for its options)\n\n"
             "commands:\n",
-            PA_VERSION);
+            pa_version());
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         fprintf(f, "  %-9s %s\n", commands[k].name, commands[k].summary);
     fprintf(f, "\nexit codes: 0 success, 1 failure, 2 bad usage or bad input\n");
@@ -45,7 +42,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("privaudit %s\n", PA_VERSION);
+        printf("privaudit %s\n", pa_version());
         return 0;
     }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)

@@ -29,14 +29,11 @@
 #include "audit/roc.h"
 #include "core/rng.h"
 #include "core/util.h"
+#include "core/version.h"
 #include "generators/gen.h"
 
 /* OpenBLAS's own API (declared in its cblas.h, which clashes with GSL's) */
 void openblas_set_num_threads(int num_threads);
-
-#ifndef PA_VERSION
-#define PA_VERSION "unknown"
-#endif
 
 /* isolation: mean distance to this many nearest neighbours */
 #define ISO_NEIGHBOURS 5
@@ -515,7 +512,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     snprintf(dhash, sizeof dhash, "%016llx", (unsigned long long)tbl_hash(data));
     const size_t n_trials = c->n_cells * c->games;
     store_experiment ex = {
-        .name = c->name, .config_json = c->json, .config_hash = c->hash, .code_version = PA_VERSION,
+        .name = c->name, .config_json = c->json, .config_hash = c->hash, .code_version = pa_version(),
         .data_path = c->data_csv, .data_hash = dhash, .schema_json = schema_json ? schema_json : "{}",
         .seed = c->seed, .n_trials = n_trials,
     };

@@ -372,7 +372,8 @@ static int write_eps(const row *rows, size_t n, const char *dir, char *script, s
                     "set ylabel 'empirical epsilon: Bayesian interval'\nset grid\nset key top left\n");
         fprintf(gp, "set title 'Empirical epsilon intervals vs claimed epsilon (above the diagonal: violation)'\n");
         fprintf(gp, "set xtics add ('inf' %g)\n", xinf);
-        fprintf(gp, "plot x with lines dashtype 2 lc 'black' title 'empirical = claimed'");
+        fprintf(gp, "plot (x <= %g ? x : 1/0) with lines dashtype 2 lc 'black' title 'empirical = claimed'",
+                maxfin * 3);
         for (size_t b = 0; b < ns; b++)
             fprintf(gp, ", 'eps.dat' index %zu using 1:2:3:4 with yerrorbars pt 7 lw 2 title %s", b,
                     report_gp_quote(series[b], qb, sizeof qb));
