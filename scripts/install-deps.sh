@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages privaudit needs, and nothing else.
+#   scripts/install-deps.sh           build, test and run (compiler, libraries, Criterion, gnuplot)
+#   scripts/install-deps.sh --bench   also what `make bench` compares against (Debian's numpy, scipy, PyTorch)
+set -euo pipefail
+
+pkgs=(
+  build-essential pkg-config      # compiler, make, library discovery
+  libopenblas-dev                 # BLAS for every matrix product
+  libgsl-dev                      # special functions, distributions, quadrature, root finding
+  libsqlite3-dev                  # the run database
+  libcjson-dev                    # configs, schemas, JSON output
+  libglpk-dev                     # linear programs (reconstruction attacks)
+  zlib1g-dev libbz2-dev liblzma-dev  # compressed R .rda files (make data)
+  libcriterion-dev                # unit tests
+  gnuplot-nox                     # figures (pngcairo/pdfcairo), at run time
+  ca-certificates                 # apt-get download in make data
+)
+if [ "${1:-}" = "--bench" ]; then
+  pkgs+=(python3 python3-numpy python3-scipy python3-torch)
+elif [ -n "${1:-}" ]; then
+  echo "usage: $0 [--bench]" >&2
+  exit 2
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  SUDO=sudo
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
