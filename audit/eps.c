@@ -1,0 +1,393 @@
+/* eps.c — point estimate, Clopper-Pearson and Jeffreys intervals, μ-GDP
+ * lower bound, one-run auditing, separation κ. Symbols as in eps.h:
+ * x = FNR, y = FPR, δ, α (one-sided level), k thresholds, m/r/v one-run. */
+#include "audit/eps.h"
+
+#include <math.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_roots.h>
+
+#include "audit/acct.h"
+
+static int counts_ok(const eps_counts *c)
+{
+    if (!c)
+        return 0;
+    double v[4] = { c->tp, c->fn, c->fp, c->tn };
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(v[i]) || v[i] < 0)
+            return 0;
+    return c->tp + c->fn > 0 && c->fp + c->tn > 0;
+}
+
+static int check_args(const eps_counts *c, double delta, double alpha, pa_err *err)
+{
+    gsl_set_error_handler_off();
+    if (!counts_ok(c))
+        return pa_errf(err, PA_EINPUT,
+                       "counts: expected finite TP, FN, FP, TN >= 0 with TP+FN > 0 and FP+TN > 0");
+    if (!(delta >= 0 && delta < 1))
+        return pa_errf(err, PA_EINPUT, "delta: expected a number in [0, 1), got %g", delta);
+    if (!(alpha > 0 && alpha < 1))
+        return pa_errf(err, PA_EINPUT, "alpha: expected a number in (0, 1), got %g", alpha);
+    return PA_OK;
+}
+
+double eps_from_rates(double fnr, double fpr, double delta)
+{
+    if (!(fnr >= 0 && fnr <= 1 && fpr >= 0 && fpr <= 1 && delta >= 0 && delta < 1))
+        return NAN;
+    double e = 0;
+    double a = 1 - delta - fnr, b = 1 - delta - fpr;
+    if (a > 0) {
+        if (fpr <= 0)
+            return INFINITY;
+        e = fmax(e, log(a / fpr));
+    }
+    if (b > 0) {
+        if (fnr <= 0)
+            return INFINITY;
+        e = fmax(e, log(b / fnr));
+    }
+    return e;
+}
+
+double eps_point(const eps_counts *c, double delta)
+{
+    if (!counts_ok(c))
+        return NAN;
+    return eps_from_rates(c->fn / (c->fn + c->tp), c->fp / (c->fp + c->tn), delta);
+}
+
+/* Beta(a, b) density up to a constant: 1 at the mean m (log1p forms keep
+ * the relative precision that a ln B(a,b) of size 1e7 would lose). */
+struct bpdf { double a, b, m; };
+
+static double beta_pdf_scaled(double x, void *vp)
+{
+    const struct bpdf *d = vp;
+    if (x <= 0 || x >= 1)
+        return 0;
+    double u = x - d->m;
+    return exp((d->a - 1) * log1p(u / d->m) + (d->b - 1) * log1p(-u / (1 - d->m)));
+}
+
+int eps_beta_cdf(double x, double a, double b, double *P, double *Q)
+{
+    gsl_set_error_handler_off();
+    *P = *Q = NAN;
+    if (!(a > 0 && b > 0 && isfinite(a) && isfinite(b)) || isnan(x))
+        return PA_EINPUT;
+    if (x <= 0) {
+        *P = 0;
+        *Q = 1;
+        return PA_OK;
+    }
+    if (x >= 1) {
+        *P = 1;
+        *Q = 0;
+        return PA_OK;
+    }
+    gsl_sf_result r;
+    int st;
+    double m = a / (a + b);
+    /* an underflow is a correct 0, not a failure */
+#define BETA_OK(st, r) (((st) == GSL_SUCCESS || (st) == GSL_EUNDRFLW) && (r).err <= 1e-11)
+    if (x < m) {
+        st = gsl_sf_beta_inc_e(a, b, x, &r);
+        if (BETA_OK(st, r)) {
+            *P = r.val;
+            *Q = 1 - r.val;
+            return PA_OK;
+        }
+    } else {
+        st = gsl_sf_beta_inc_e(b, a, 1 - x, &r);
+        if (BETA_OK(st, r)) {
+            *Q = r.val;
+            *P = 1 - r.val;
+            return PA_OK;
+        }
+    }
+#undef BETA_OK
+    /* Fallback: integrate the (scaled) density on both sides of x over at
+     * most 40 standard deviations (mass beyond is far below double
+     * precision), and normalise by the sum. */
+    double sd = sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
+    struct bpdf d = { a, b, m };
+    gsl_function F = { beta_pdf_scaled, &d };
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(128);
+    if (!ws)
+        return PA_ENOMEM;
+    double lo = fmax(0, m - 40 * sd), hi = fmin(1, m + 40 * sd), vl = 0, vr = 0, e;
+    if (x > lo)
+        gsl_integration_qags(&F, lo, fmin(x, hi), 0, 1e-13, 128, ws, &vl, &e);
+    if (x < hi)
+        gsl_integration_qags(&F, fmax(x, lo), hi, 0, 1e-13, 128, ws, &vr, &e);
+    gsl_integration_workspace_free(ws);
+    if (!(vl + vr > 0))
+        return PA_EINTERNAL;
+    *P = vl / (vl + vr);
+    *Q = vr / (vl + vr);
+    return PA_OK;
+}
+
+struct bq { double p, a, b; };
+
+/* CDF minus target, taken in the tail that keeps precision. */
+static double bq_f(double x, void *vp)
+{
+    const struct bq *q = vp;
+    double P, Q;
+    eps_beta_cdf(x, q->a, q->b, &P, &Q);
+    return q->p < 0.5 ? P - q->p : (1 - q->p) - Q;
+}
+
+double eps_beta_quantile(double p, double a, double b)
+{
+    gsl_set_error_handler_off();
+    if (!(p > 0 && p < 1 && a > 0 && b > 0 && isfinite(a) && isfinite(b)))
+        return NAN;
+    double x = p < 0.5 ? gsl_cdf_beta_Pinv(p, a, b) : gsl_cdf_beta_Qinv(1 - p, a, b);
+    struct bq q = { p, a, b };
+    /* GSL's inverse can also return a wrong number without an error for
+     * large a, b: accept it only if the CDF there is p (relative 1e-8 in the
+     * tail concerned). */
+    double tail = p < 0.5 ? p : 1 - p;
+    if (x >= 0 && x <= 1 && fabs(bq_f(x, &q)) <= 1e-8 * tail)
+        return x;
+    gsl_function F = { bq_f, &q };
+    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (!s || gsl_root_fsolver_set(s, &F, 0, 1) != GSL_SUCCESS) {
+        gsl_root_fsolver_free(s);
+        return NAN;
+    }
+    x = NAN;
+    for (int it = 0; it < 500; it++) {
+        gsl_root_fsolver_iterate(s);
+        x = gsl_root_fsolver_root(s);
+        if (gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s), 1e-300,
+                                   1e-14) == GSL_SUCCESS)
+            break;
+    }
+    gsl_root_fsolver_free(s);
+    return x;
+}
+
+int eps_rate_cp(double k, double n, double alpha, double *lo, double *hi)
+{
+    gsl_set_error_handler_off();
+    *lo = *hi = NAN;
+    if (!(n > 0 && k >= 0 && k <= n && alpha > 0 && alpha < 1))
+        return PA_EINPUT;
+    *hi = k >= n ? 1.0 : eps_beta_quantile(1 - alpha, k + 1, n - k);
+    *lo = k <= 0 ? 0.0 : eps_beta_quantile(alpha, k, n - k + 1);
+    return isnan(*hi) || isnan(*lo) ? PA_EINTERNAL : PA_OK;
+}
+
+static void rate_jeffreys(double k, double n, double alpha, double *lo, double *hi)
+{
+    *hi = k >= n ? 1.0 : eps_beta_quantile(1 - alpha, k + 0.5, n - k + 0.5);
+    *lo = k <= 0 ? 0.0 : eps_beta_quantile(alpha, k + 0.5, n - k + 0.5);
+}
+
+/* Plug the rate bounds into the point formula: the lower end uses the upper
+ * rate bounds (the formula decreases in both rates), the upper end the lower. */
+static int plug(const eps_counts *c, double delta, double alpha, int jeffreys, double *lo,
+                double *hi)
+{
+    double a2 = alpha / 2;
+    double xl, xh, yl, yh;
+    double nx = c->fn + c->tp, ny = c->fp + c->tn;
+    if (jeffreys) {
+        rate_jeffreys(c->fn, nx, a2, &xl, &xh);
+        rate_jeffreys(c->fp, ny, a2, &yl, &yh);
+    } else {
+        eps_rate_cp(c->fn, nx, a2, &xl, &xh);
+        eps_rate_cp(c->fp, ny, a2, &yl, &yh);
+    }
+    if (!(isfinite(xl) && isfinite(xh) && isfinite(yl) && isfinite(yh)))
+        return PA_EINTERNAL;
+    *lo = eps_from_rates(xh, yh, delta);
+    *hi = eps_from_rates(xl, yl, delta);
+    return PA_OK;
+}
+
+int eps_clopper_pearson(const eps_counts *c, double delta, double alpha, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    int rc = check_args(c, delta, alpha, NULL);
+    if (rc)
+        return rc;
+    return plug(c, delta, alpha, 0, lo, hi);
+}
+
+int eps_jeffreys(const eps_counts *c, double delta, double alpha, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    int rc = check_args(c, delta, alpha, NULL);
+    if (rc)
+        return rc;
+    return plug(c, delta, alpha, 1, lo, hi);
+}
+
+int eps_cp_max_thresholds(const eps_counts *c, size_t k, double delta, double alpha,
+                          double *lo, size_t *best, pa_err *err)
+{
+    *lo = NAN;
+    if (k == 0 || !c)
+        return pa_errf(err, PA_EINPUT, "thresholds: expected k >= 1 count sets");
+    double top = -1;
+    size_t arg = 0;
+    for (size_t i = 0; i < k; i++) {
+        int rc = check_args(&c[i], delta, alpha, err);
+        if (rc)
+            return pa_err_prefix(err, "threshold %zu", i);
+        double l, h;
+        if (plug(&c[i], delta, alpha / (double)k, 0, &l, &h))
+            return pa_errf(err, PA_EINTERNAL, "threshold %zu: Beta quantile failed", i);
+        if (l > top) {
+            top = l;
+            arg = i;
+        }
+    }
+    *lo = top;
+    if (best)
+        *best = arg;
+    return PA_OK;
+}
+
+int eps_gdp_mu_lower(const eps_counts *c, size_t k, double alpha, double *mu, size_t *best,
+                     pa_err *err)
+{
+    *mu = NAN;
+    if (k == 0 || !c)
+        return pa_errf(err, PA_EINPUT, "thresholds: expected k >= 1 count sets");
+    double top = 0;
+    size_t arg = 0;
+    for (size_t i = 0; i < k; i++) {
+        int rc = check_args(&c[i], 0, alpha, err);
+        if (rc)
+            return pa_err_prefix(err, "threshold %zu", i);
+        double a = alpha / (2.0 * (double)k), xl, xh, yl, yh;
+        if (eps_rate_cp(c[i].fn, c[i].fn + c[i].tp, a, &xl, &xh)
+            || eps_rate_cp(c[i].fp, c[i].fp + c[i].tn, a, &yl, &yh))
+            return pa_errf(err, PA_EINTERNAL, "threshold %zu: Beta quantile failed", i);
+        /* Φ⁻¹(1-y) - Φ⁻¹(x) = -Φ⁻¹(y) - Φ⁻¹(x): symmetric in the two rates,
+         * so both test directions are covered. */
+        double m = gsl_cdf_ugaussian_Qinv(yh) - gsl_cdf_ugaussian_Pinv(xh);
+        if (isnan(m))
+            m = 0;
+        if (m > top) {
+            top = m;
+            arg = i;
+        }
+    }
+    *mu = top;
+    if (best)
+        *best = arg;
+    return PA_OK;
+}
+
+int eps_gdp_epsilon(double mu, double delta, double *eps, pa_err *err)
+{
+    *eps = NAN;
+    if (!(mu >= 0 && isfinite(mu)))
+        return pa_errf(err, PA_EINPUT, "mu: expected a finite number >= 0, got %g", mu);
+    if (!(delta > 0 && delta < 1))
+        return pa_errf(err, PA_EINPUT, "delta: expected a number in (0, 1), got %g", delta);
+    *eps = acct_gdp_eps(mu, delta);
+    if (isnan(*eps))
+        return pa_errf(err, PA_EINTERNAL, "GDP conversion failed for mu=%g delta=%g", mu, delta);
+    return PA_OK;
+}
+
+/* ---- one-run auditing ---- */
+
+struct onerun { unsigned r, v; double alpha; };
+
+/* log P[Bin(r, q(ε)) >= v] - log α: increasing in ε. */
+static double onerun_f(double eps, void *p)
+{
+    const struct onerun *o = p;
+    double q = 1 / (1 + exp(-eps));
+    double tail = gsl_cdf_binomial_Q(o->v - 1, q, o->r);
+    return log(tail) - log(o->alpha);
+}
+
+int eps_one_run(double m, double r, double v, double alpha, double *eps_lb, pa_err *err)
+{
+    gsl_set_error_handler_off();
+    *eps_lb = NAN;
+    if (!(m >= 1 && m == floor(m) && m < 4e9))
+        return pa_errf(err, PA_EINPUT, "m (canaries): expected an integer >= 1, got %g", m);
+    if (!(r >= 0 && r <= m && r == floor(r)))
+        return pa_errf(err, PA_EINPUT, "r (guesses): expected an integer in [0, m=%g], got %g",
+                       m, r);
+    if (!(v >= 0 && v <= r && v == floor(v)))
+        return pa_errf(err, PA_EINPUT, "v (correct): expected an integer in [0, r=%g], got %g",
+                       r, v);
+    if (!(alpha > 0 && alpha < 1))
+        return pa_errf(err, PA_EINPUT, "alpha: expected a number in (0, 1), got %g", alpha);
+    struct onerun o = { (unsigned)r, (unsigned)v, alpha };
+    if (v == 0 || onerun_f(0, &o) > 0) {   /* ε = 0 not rejected */
+        *eps_lb = 0;
+        return PA_OK;
+    }
+    /* Bracket: the tail reaches 1 as ε → ∞, so f crosses 0 below ε_max. */
+    double hi = 1;
+    while (onerun_f(hi, &o) <= 0) {
+        hi *= 2;
+        if (hi > 700) {
+            *eps_lb = INFINITY;   /* cannot happen for alpha < 1 except by rounding */
+            return PA_OK;
+        }
+    }
+    gsl_function F = { onerun_f, &o };
+    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (!s)
+        return pa_errf(err, PA_ENOMEM, "one-run: out of memory");
+    gsl_root_fsolver_set(s, &F, 0, hi);
+    double root = NAN;
+    for (int it = 0; it < 200; it++) {
+        gsl_root_fsolver_iterate(s);
+        root = gsl_root_fsolver_root(s);
+        double a = gsl_root_fsolver_x_lower(s), b = gsl_root_fsolver_x_upper(s);
+        if (gsl_root_test_interval(a, b, 1e-10, 1e-10) == GSL_SUCCESS) {
+            root = a;   /* the largest ε still rejected is the lower end */
+            break;
+        }
+    }
+    gsl_root_fsolver_free(s);
+    *eps_lb = root;
+    return PA_OK;
+}
+
+/* ---- separation κ ---- */
+
+double eps_kappa_gdp(double mu)
+{
+    if (!(mu >= 0))
+        return NAN;
+    return (2 * gsl_cdf_ugaussian_P(mu / 2) - 1) / M_SQRT2;
+}
+
+int eps_kappa_roc(const double *fpr, const double *tpr, size_t n, double *kappa, pa_err *err)
+{
+    *kappa = NAN;
+    if (!fpr || !tpr || n == 0)
+        return pa_errf(err, PA_EINPUT, "roc: expected n >= 1 points");
+    double k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(fpr[i] >= 0 && fpr[i] <= 1 && tpr[i] >= 0 && tpr[i] <= 1))
+            return pa_errf(err, PA_EINPUT,
+                           "roc point %zu: expected fpr and tpr in [0,1], got (%g, %g)", i,
+                           fpr[i], tpr[i]);
+        k = fmax(k, (tpr[i] - fpr[i]) / M_SQRT2);
+    }
+    *kappa = k;
+    return PA_OK;
+}
