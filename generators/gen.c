@@ -7,10 +7,14 @@
 
 extern const gen_vtable gen_resample;
 extern const gen_vtable gen_marginals;
+extern const gen_vtable gen_mst;
+extern const gen_vtable gen_privbayes;
 
 static const gen_vtable *const registry[] = {
     &gen_resample,
     &gen_marginals,
+    &gen_mst,
+    &gen_privbayes,
     NULL,
 };
 

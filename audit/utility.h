@@ -1,0 +1,78 @@
+/* utility.h — how useful a synthetic table is, measured against real data.
+ *
+ * n = records, d = columns, k = marginal order, K = classes, p = features.
+ *
+ * Every metric compares two tables of the same schema (same column names,
+ * kinds, domain sizes and bounds). Numeric columns are discretised by one rule,
+ * shared with the marginal generators (generators/pgm.c):
+ *   - a COL_NUM column with integer = 1 whose integer range [ceil(lo), floor(hi)]
+ *     has at most `bins` values gets one bin per integer;
+ *   - any other COL_NUM column gets `bins` equal-width bins over the schema's
+ *     [lo, hi] (bounds from the schema, never from the data); values are
+ *     clamped into the first/last bin;
+ *   - a COL_CAT column's bins are its codes.
+ * `bins` = 0 means the default, UTIL_DEFAULT_BINS.
+ */
+#ifndef PA_UTILITY_H
+#define PA_UTILITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/table.h"
+
+#define UTIL_DEFAULT_BINS 32
+
+/* Number of bins (discrete values) column c has under the rule above. */
+size_t util_col_bins(const col_spec *c, size_t bins);
+
+/* Bin of value v (a code for COL_CAT) in column c, in [0, util_col_bins). */
+size_t util_col_bin(const col_spec *c, size_t bins, double v);
+
+/* k-way marginal total variation distance between real and synth:
+ * for each k-subset S of columns, TVD_S = ½ Σ_cells |p_real(S) − p_synth(S)|
+ * with p the normalised k-way histogram. The subsets are all C(d, k) of them
+ * when max_sets is 0 or ≥ C(d, k), otherwise max_sets distinct subsets drawn
+ * uniformly with the stream `seed` (core/rng.h). k ∈ {1, 2, 3}, k ≤ d.
+ * On success *mean and *max hold the mean and maximum over the subsets;
+ * on error (PA_EINPUT: schemas differ, bad k, an empty table) they are NAN. */
+int util_tvd(const table *real, const table *synth, int k, size_t max_sets,
+             size_t bins, uint64_t seed, double *mean, double *max, pa_err *err);
+
+/* Association-matrix difference. For each pair of columns i < j the
+ * association is Pearson's r when both are COL_NUM, otherwise Cramér's V
+ * (bias-uncorrected, over the categories observed in that table; numeric
+ * columns binned as above); a constant column has association 0 with
+ * everything. *mean is the mean over pairs of |A_real − A_synth| and *max the
+ * largest. d < 2 gives 0. On error both are NAN. */
+int util_corr_diff(const table *real, const table *synth, size_t bins,
+                   double *mean, double *max, pa_err *err);
+
+/* Classifier used by util_tstr. */
+typedef enum util_model {
+    UTIL_LOGREG = 0,   /* L2-regularised logistic (K = 2) or softmax (K > 2) regression */
+    UTIL_MLP = 1       /* reserved for the DP-SGD engine's MLP: PA_EINPUT for now */
+} util_model;
+
+/* Train on synthetic, test on real. Trains model m on `train` to predict the
+ * categorical column `target` from every other column — categorical columns
+ * one-hot over their schema domain, numeric columns min-max scaled with the
+ * schema bounds — and evaluates on `test` (same schema).
+ * Logistic regression minimises mean log-loss + (1/(2 n_train)) ‖W‖² (the
+ * intercept is not penalised; this is scikit-learn's default C = 1): for
+ * K = 2 by Newton's method with a line search to a gradient norm of 1e-10,
+ * for K > 2 (softmax) by BFGS (GSL vector_bfgs2) to a gradient norm of 1e-6
+ * or 1000 iterations.
+ * *acc = test accuracy of the arg-max class; *auc = ROC AUC of P(class 1) on
+ * the test set when the target has 2 codes (NAN otherwise, or if the test set
+ * holds only one class). On error both are NAN. */
+int util_tstr(const table *train, const table *test, const char *target,
+              util_model m, double *acc, double *auc, pa_err *err);
+
+/* ROC AUC of scores against 0/1 labels (Mann–Whitney U with mid-ranks for
+ * ties): the probability that a random positive scores above a random
+ * negative, ties counting ½. NAN if either class is absent. */
+double util_auc(const double *score, const int *label, size_t n);
+
+#endif

@@ -1,0 +1,359 @@
+/* test_utility.c — marginal TVD, association difference, TSTR and AUC
+ * (audit/utility.c).
+ *
+ * n = records, d = columns.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "audit/utility.h"
+
+/* A schema from a compact description: kinds[j] is 'c' (categorical of
+ * size[j] codes), 'n' (numeric on [0, 1]) or 'i' (integer on [0, size[j]]). */
+static schema *mk_schema(const char *kinds, const size_t *size)
+{
+    size_t d = strlen(kinds);
+    schema *s = schema_new(d);
+    for (size_t j = 0; j < d; j++) {
+        char name[24];
+        snprintf(name, sizeof name, "c%zu", j);
+        s->cols[j].name = pa_strdup(name);
+        if (kinds[j] == 'c') {
+            s->cols[j].kind = COL_CAT;
+            s->cols[j].size = size[j];
+        } else {
+            s->cols[j].kind = COL_NUM;
+            s->cols[j].lo = 0;
+            s->cols[j].hi = kinds[j] == 'i' ? (double)size[j] : 1;
+            s->cols[j].integer = kinds[j] == 'i';
+        }
+    }
+    return s;
+}
+
+/* A table of n rows over schema s whose column j is vals[j][0..n-1]. */
+static table *mk_table(const schema *s, size_t n, const double *const *vals)
+{
+    table *t = tbl_new(s, n);
+    for (size_t j = 0; j < s->d; j++)
+        for (size_t i = 0; i < n; i++) {
+            if (s->cols[j].kind == COL_CAT)
+                t->cat[j][i] = (int32_t)vals[j][i];
+            else
+                t->num[j][i] = vals[j][i];
+        }
+    return t;
+}
+
+static void assert_close(double got, double want, double tol, const char *what)
+{
+    cr_assert(fabs(got - want) <= tol, "%s: got %.17g, expected %.17g (tol %g)", what, got, want, tol);
+}
+
+TestSuite(utility);
+
+/* Hand computation. real = (0,0) (0,1) (1,2) (1,2), synth = (0,0) (0,0)
+ * (1,1) (1,2). One-way: A agrees (TVD 0); B: real (¼,¼,½) vs synth
+ * (½,¼,¼), TVD ½(¼+0+¼) = ¼; mean ⅛, max ¼. Two-way: four cells differ by
+ * ¼ each, TVD ½. The second case gives A 100,000 codes (A's values 0 and
+ * 99,999), which takes the sparse sort-and-merge path. */
+typedef struct tvd_case {
+    size_t card_a;
+    double a_hi;
+} tvd_case;
+
+static tvd_case tvd_cases[] = {{.card_a = 2, .a_hi = 1}, {.card_a = 100000, .a_hi = 99999}};
+
+ParameterizedTestParameters(utility, tvd_matches_a_hand_computation)
+{
+    return cr_make_param_array(tvd_case, tvd_cases, 2);
+}
+
+ParameterizedTest(tvd_case *tc, utility, tvd_matches_a_hand_computation)
+{
+    size_t size[] = {tc->card_a, 3};
+    schema *s = mk_schema("cc", size);
+    double h = tc->a_hi;
+    double ra[] = {0, 0, h, h}, rb[] = {0, 1, 2, 2}, sa[] = {0, 0, h, h}, sb[] = {0, 0, 1, 2};
+    const double *rv[] = {ra, rb}, *sv[] = {sa, sb};
+    table *r = mk_table(s, 4, rv), *y = mk_table(s, 4, sv);
+    double mean, max;
+    pa_err err = {0};
+    cr_assert_eq(util_tvd(r, y, 1, 0, 0, 1, &mean, &max, &err), PA_OK, "%s", err.msg);
+    assert_close(mean, 0.125, 1e-15, "1-way mean");
+    assert_close(max, 0.25, 1e-15, "1-way max");
+    cr_assert_eq(util_tvd(r, y, 2, 0, 0, 1, &mean, &max, &err), PA_OK, "%s", err.msg);
+    assert_close(mean, 0.5, 1e-15, "2-way mean");
+    assert_close(max, 0.5, 1e-15, "2-way max");
+    cr_assert_eq(util_tvd(r, y, 3, 0, 0, 1, &mean, &max, &err), PA_EINPUT);
+    cr_assert(strstr(err.msg, "k = 3") != NULL, "%s", err.msg);
+    cr_assert(isnan(mean) && isnan(max));
+    tbl_free(r);
+    tbl_free(y);
+    schema_free(s);
+}
+
+/* Identical tables: 0; tables with disjoint supports: 1 for every k. */
+Test(utility, tvd_is_zero_for_equal_and_one_for_disjoint_tables)
+{
+    size_t size[] = {4, 4, 4};
+    schema *s = mk_schema("ccc", size);
+    double a[] = {0, 1, 0, 1}, b[] = {2, 3, 3, 2};
+    const double *av[] = {a, a, a}, *bv[] = {b, b, b};
+    table *x = mk_table(s, 4, av), *y = mk_table(s, 4, bv);
+    double mean, max;
+    for (int k = 1; k <= 3; k++) {
+        cr_assert_eq(util_tvd(x, x, k, 0, 0, 1, &mean, &max, NULL), PA_OK);
+        assert_close(mean, 0, 0, "equal tables");
+        cr_assert_eq(util_tvd(x, y, k, 0, 0, 1, &mean, &max, NULL), PA_OK);
+        assert_close(mean, 1, 1e-15, "disjoint tables");
+    }
+    tbl_free(x);
+    tbl_free(y);
+    schema_free(s);
+}
+
+/* Numeric columns are binned over the schema bounds: with 4 bins on [0, 1],
+ * 0.1 and 0.2 share a bin (TVD 0) while 0.1 and 0.3 do not (TVD 1). An
+ * integer column on [0, 10] with 32 bins gets one bin per integer. */
+Test(utility, tvd_bins_numeric_columns_over_the_schema_bounds)
+{
+    size_t size[] = {0};
+    schema *s = mk_schema("n", size);
+    double a[] = {0.1, 0.1}, b[] = {0.2, 0.2}, c[] = {0.3, 0.3};
+    const double *av[] = {a}, *bv[] = {b}, *cv[] = {c};
+    table *x = mk_table(s, 2, av), *y = mk_table(s, 2, bv), *z = mk_table(s, 2, cv);
+    double mean, max;
+    cr_assert_eq(util_tvd(x, y, 1, 0, 4, 1, &mean, &max, NULL), PA_OK);
+    assert_close(mean, 0, 0, "same bin");
+    cr_assert_eq(util_tvd(x, z, 1, 0, 4, 1, &mean, &max, NULL), PA_OK);
+    assert_close(mean, 1, 0, "different bins");
+    tbl_free(x);
+    tbl_free(y);
+    tbl_free(z);
+    schema_free(s);
+    col_spec ci = {.kind = COL_NUM, .lo = 0, .hi = 10, .integer = 1};
+    cr_assert_eq(util_col_bins(&ci, 32), 11);
+    cr_assert_eq(util_col_bin(&ci, 32, 7), 7);
+    cr_assert_eq(util_col_bins(&ci, 8), 8); /* 11 integers > 8 bins: equal width 1.25 */
+    cr_assert_eq(util_col_bin(&ci, 8, 7), 5);
+    cr_assert_eq(util_col_bin(&ci, 8, 10), 7); /* the upper bound falls in the last bin */
+    col_spec cn = {.kind = COL_NUM, .lo = -1, .hi = 1};
+    cr_assert_eq(util_col_bins(&cn, 0), UTIL_DEFAULT_BINS);
+    cr_assert_eq(util_col_bin(&cn, 4, -5), 0); /* clamped */
+    cr_assert_eq(util_col_bin(&cn, 4, 0.49), 2);
+}
+
+/* A random sample of subsets is reproducible under its seed, covers at
+ * most the full set's maximum, and max_sets ≥ C(d, k) means all of them. */
+Test(utility, tvd_samples_subsets_reproducibly_under_a_seed)
+{
+    size_t d = 30, n = 50;
+    size_t size[30];
+    char kinds[31];
+    for (size_t j = 0; j < d; j++) {
+        size[j] = 3;
+        kinds[j] = 'c';
+    }
+    kinds[d] = 0;
+    schema *s = mk_schema(kinds, size);
+    table *x = tbl_new(s, n), *y = tbl_new(s, n);
+    for (size_t j = 0; j < d; j++)
+        for (size_t i = 0; i < n; i++) {
+            x->cat[j][i] = (int32_t)((i * (j + 1)) % 3);
+            y->cat[j][i] = (int32_t)((i * (j + 2) + j) % 3);
+        }
+    double m1, x1, m2, x2, m3, x3, mall, xall;
+    cr_assert_eq(util_tvd(x, y, 3, 20, 0, 7, &m1, &x1, NULL), PA_OK); /* rejection sampling path */
+    cr_assert_eq(util_tvd(x, y, 3, 20, 0, 7, &m2, &x2, NULL), PA_OK);
+    cr_assert_eq(util_tvd(x, y, 3, 20, 0, 8, &m3, &x3, NULL), PA_OK);
+    cr_assert_eq(util_tvd(x, y, 3, 0, 0, 0, &mall, &xall, NULL), PA_OK);
+    cr_assert_eq(m1, m2);
+    cr_assert_eq(x1, x2);
+    cr_assert_neq(m1, m3, "another seed should pick other subsets");
+    cr_assert(x1 <= xall && x3 <= xall);
+    double m4, x4;
+    cr_assert_eq(util_tvd(x, y, 2, 1000, 0, 9, &m4, &x4, NULL), PA_OK);
+    cr_assert_eq(util_tvd(x, y, 2, 0, 0, 0, &mall, &xall, NULL), PA_OK);
+    cr_assert_eq(m4, mall);
+    cr_assert_eq(util_tvd(x, y, 2, 200, 0, 9, &m1, &x1, NULL), PA_OK); /* shuffle path (435 ≤ 4·200) */
+    cr_assert_eq(util_tvd(x, y, 2, 200, 0, 9, &m2, &x2, NULL), PA_OK);
+    cr_assert_eq(m1, m2);
+    cr_assert(x1 <= xall);
+    tbl_free(x);
+    tbl_free(y);
+    schema_free(s);
+}
+
+Test(utility, tvd_rejects_tables_of_different_schemas)
+{
+    size_t s1[] = {2}, s2[] = {3};
+    schema *a = mk_schema("c", s1), *b = mk_schema("c", s2);
+    table *x = tbl_new(a, 2), *y = tbl_new(b, 2);
+    double mean, max;
+    pa_err err = {0};
+    cr_assert_eq(util_tvd(x, y, 1, 0, 0, 1, &mean, &max, &err), PA_EINPUT);
+    cr_assert(strstr(err.msg, "c0") != NULL, "%s", err.msg);
+    tbl_free(x);
+    tbl_free(y);
+    schema_free(a);
+    schema_free(b);
+}
+
+/* Reference: numpy (np.corrcoef for the numeric pair, Cramér's V from the
+ * χ² of the observed contingency table for the others, numerics binned into
+ * 2 bins on [0, 1]); see the values below, computed with /usr/bin/python3
+ * (numpy 1.24): A = [0.9377 0.7071 0.5 1 0.8165 0.8165],
+ * B = [0.8397 1 0.4714 1 0.4714 0.4714]. Tolerance 1e-12. */
+Test(utility, corr_diff_matches_numpy)
+{
+    size_t size[] = {0, 0, 2, 3};
+    schema *s = mk_schema("nncc", size);
+    double rx[] = {0.1, 0.4, 0.35, 0.8, 0.9, 0.2}, ry[] = {0.2, 0.3, 0.5, 0.7, 0.95, 0.1}, rc[] = {0, 0, 1, 1, 1, 0},
+           rg[] = {0, 1, 2, 2, 1, 0};
+    double sx[] = {0.6, 0.1, 0.3, 0.7, 0.2, 0.9}, sy[] = {0.5, 0.4, 0.3, 0.9, 0.1, 0.8}, sc[] = {1, 0, 0, 1, 0, 1},
+           sg[] = {0, 0, 1, 2, 2, 2};
+    const double *rv[] = {rx, ry, rc, rg}, *sv[] = {sx, sy, sc, sg};
+    table *r = mk_table(s, 6, rv), *y = mk_table(s, 6, sv);
+    double mean, max;
+    pa_err err = {0};
+    cr_assert_eq(util_corr_diff(r, y, 2, &mean, &max, &err), PA_OK, "%s", err.msg);
+    assert_close(mean, 0.18495799169491689, 1e-12, "mean");
+    assert_close(max, 0.34509206013669436, 1e-12, "max");
+    cr_assert_eq(util_corr_diff(r, r, 2, &mean, &max, &err), PA_OK);
+    assert_close(mean, 0, 0, "same table");
+    tbl_free(r);
+    tbl_free(y);
+    schema_free(s);
+}
+
+/* Hand values: scikit-learn's roc_auc_score documentation example
+ * ([0.1, 0.4, 0.35, 0.8] vs [0, 0, 1, 1] → 0.75); with ties
+ * ([0.5, 0.5, 0.2, 0.9] vs [1, 0, 0, 1]: pairs (0.5,0.5) ½, (0.5,0.2) 1,
+ * (0.9,0.5) 1, (0.9,0.2) 1 → 3.5/4); one class only → NAN. */
+Test(utility, auc_matches_hand_computations)
+{
+    double s1[] = {0.1, 0.4, 0.35, 0.8};
+    int y1[] = {0, 0, 1, 1};
+    assert_close(util_auc(s1, y1, 4), 0.75, 1e-15, "sklearn example");
+    double s2[] = {0.5, 0.5, 0.2, 0.9};
+    int y2[] = {1, 0, 0, 1};
+    assert_close(util_auc(s2, y2, 4), 0.875, 1e-15, "ties");
+    int y3[] = {1, 1, 1, 1};
+    cr_assert(isnan(util_auc(s2, y3, 4)));
+}
+
+/* Toy data, generated by the same formula in C here and in the Python
+ * reference computation: i = off..off+n−1, x = ((37 i) mod 101)/100, c = (7 i) mod 3,
+ * noise = ((13 i) mod 10)/10, y = [x + 0.3·[c = 1] + 0.6·noise > 0.9],
+ * g = 0 if x + noise/2 < 0.5, 1 if < 0.9, else 2. */
+static table *toy(size_t n, size_t off, int multiclass)
+{
+    size_t size[] = {0, 3, 3};
+    size[2] = multiclass ? 3 : 2;
+    schema *s = mk_schema("ncc", size);
+    table *t = tbl_new(s, n);
+    schema_free(s);
+    for (size_t q = 0; q < n; q++) {
+        size_t i = off + q;
+        double x = (double)((i * 37) % 101) / 100.0, noise = (double)((i * 13) % 10) / 10.0;
+        int c = (int)((i * 7) % 3);
+        t->num[0][q] = x;
+        t->cat[1][q] = c;
+        if (multiclass)
+            t->cat[2][q] = x + 0.5 * noise < 0.5 ? 0 : x + 0.5 * noise < 0.9 ? 1 : 2;
+        else
+            t->cat[2][q] = x + 0.3 * (c == 1) + 0.6 * noise > 0.9;
+    }
+    return t;
+}
+
+/* Reference: the same penalised objective (mean log-loss + (1/(2n))‖w‖²,
+ * intercept free) minimised by scipy.optimize.minimize(BFGS, gtol 1e-12) on
+ * the one-hot + scaled design, evaluated on the test rows: binary accuracy
+ * 0.8 and AUC 0.87760416666666663 (smallest |logit| 0.019, so the optimiser
+ * tolerance cannot flip a prediction); softmax accuracy 0.425 (smallest
+ * top-two logit gap 0.0013, parameter error here ≤ 1e-6/λ = 6e-5). */
+Test(utility, tstr_logistic_regression_matches_scipy)
+{
+    table *tr = toy(60, 0, 0), *te = toy(40, 1000, 0);
+    double acc, auc;
+    pa_err err = {0};
+    cr_assert_eq(util_tstr(tr, te, "c2", UTIL_LOGREG, &acc, &auc, &err), PA_OK, "%s", err.msg);
+    assert_close(acc, 0.8, 1e-15, "binary accuracy");
+    assert_close(auc, 0.87760416666666663, 1e-12, "binary AUC");
+    tbl_free(tr);
+    tbl_free(te);
+    tr = toy(60, 0, 1);
+    te = toy(40, 1000, 1);
+    cr_assert_eq(util_tstr(tr, te, "c2", UTIL_LOGREG, &acc, &auc, &err), PA_OK, "%s", err.msg);
+    assert_close(acc, 0.425, 1e-15, "softmax accuracy");
+    cr_assert(isnan(auc), "no AUC for 3 classes");
+    tbl_free(tr);
+    tbl_free(te);
+}
+
+/* Separable: y = [x > 0.5] with x on a grid avoiding 0.5; the penalised
+ * fit puts the boundary near 0.5 and classifies a test grid at least 95%
+ * right (only points within the fit's margin can be wrong). */
+Test(utility, tstr_separates_a_separable_problem)
+{
+    size_t size[] = {0, 2};
+    schema *s = mk_schema("nc", size);
+    table *tr = tbl_new(s, 400), *te = tbl_new(s, 200);
+    for (size_t i = 0; i < 400; i++) {
+        tr->num[0][i] = ((double)i + 0.5) / 400;
+        tr->cat[1][i] = tr->num[0][i] > 0.5;
+    }
+    for (size_t i = 0; i < 200; i++) {
+        te->num[0][i] = ((double)i + 0.25) / 200;
+        te->cat[1][i] = te->num[0][i] > 0.5;
+    }
+    double acc, auc;
+    cr_assert_eq(util_tstr(tr, te, "c1", UTIL_LOGREG, &acc, &auc, NULL), PA_OK);
+    cr_assert(acc >= 0.95, "accuracy %.4f", acc);
+    assert_close(auc, 1, 0, "a monotone score ranks a threshold rule perfectly");
+    tbl_free(tr);
+    tbl_free(te);
+    schema_free(s);
+}
+
+Test(utility, tstr_names_a_bad_target)
+{
+    table *tr = toy(10, 0, 0);
+    double acc, auc;
+    pa_err err = {0};
+    cr_assert_eq(util_tstr(tr, tr, "income", UTIL_LOGREG, &acc, &auc, &err), PA_EINPUT);
+    cr_assert(strstr(err.msg, "income") != NULL, "%s", err.msg);
+    cr_assert_eq(util_tstr(tr, tr, "c0", UTIL_LOGREG, &acc, &auc, &err), PA_EINPUT);
+    cr_assert(strstr(err.msg, "c0") != NULL && strstr(err.msg, "categorical") != NULL, "%s", err.msg);
+    cr_assert_eq(util_tstr(tr, tr, "c2", UTIL_MLP, &acc, &auc, &err), PA_EINPUT);
+    cr_assert(isnan(acc) && isnan(auc));
+    tbl_free(tr);
+}
+
+/* A synthetic table may lack a class: training on all-zero labels predicts
+ * 0 everywhere, so the accuracy is the test share of zeros (here 20/40). */
+Test(utility, tstr_survives_a_training_table_with_one_class)
+{
+    size_t size[] = {0, 2};
+    schema *s = mk_schema("nc", size);
+    table *tr = tbl_new(s, 50), *te = tbl_new(s, 40);
+    for (size_t i = 0; i < 50; i++)
+        tr->num[0][i] = (double)i / 50; /* labels stay 0 */
+    for (size_t i = 0; i < 40; i++) {
+        te->num[0][i] = (double)i / 40;
+        te->cat[1][i] = i % 2;
+    }
+    double acc, auc;
+    pa_err err = {0};
+    cr_assert_eq(util_tstr(tr, te, "c1", UTIL_LOGREG, &acc, &auc, &err), PA_OK, "%s", err.msg);
+    assert_close(acc, 0.5, 0, "accuracy");
+    tbl_free(tr);
+    tbl_free(te);
+    schema_free(s);
+}
