@@ -47,6 +47,7 @@ const mia_vtable mia_dcr = {
     .name = "dcr",
     .summary = "distance to closest synthetic record (Hamming + range-normalised L1); optional aux calibration",
     .needs_aux = 0,
+    .kind = MIA_DIRECT,
     .check = dcr_check,
     .score = dcr_score,
 };

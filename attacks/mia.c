@@ -48,6 +48,8 @@ int mia_score(const char *name, const mia_input *in, const cJSON *params, double
         return mia_check(name, in->synth->s, params, err);
     if (vt->needs_aux && !in->aux)
         return pa_errf(err, PA_EINPUT, "attack \"%s\" needs auxiliary data", name);
+    if (vt->kind != MIA_DIRECT)
+        return pa_errf(err, PA_EINTERNAL, "attack \"%s\" is a shadow-model attack: score it through its features", name);
     return vt->score(in, params, scores, err);
 }
 

@@ -20,14 +20,35 @@ typedef struct mia_input {
     const table *targets;    /* k challenge records */
 } mia_input;
 
+/* Two kinds of attack:
+ * - MIA_DIRECT scores targets from what is released (and aux data): `score`.
+ * - MIA_SHADOW (Stadler et al.; TAPAS) is a feature map of a synthetic set
+ *   with respect to one target, plus a classifier (attacks/classify.h)
+ *   trained by the harness on shadow sets: it fits the target's generator on
+ *   auxiliary data with and without the target, computes `features` of each
+ *   shadow release, and trains the classifier named by params "classifier"
+ *   to tell in from out; a target trial's score is then the classifier's
+ *   P(member) on the features of the real release. */
+typedef enum mia_kind { MIA_DIRECT = 0, MIA_SHADOW = 1 } mia_kind;
+
 typedef struct mia_vtable {
     const char *name;        /* e.g. "dcr" */
     const char *summary;     /* one line for --help */
     int needs_aux;           /* 1 if in->aux must be given */
+    mia_kind kind;
     /* Validates params (unknown key: PA_EINPUT). May be NULL. */
     int (*check)(const schema *s, const cJSON *params, pa_err *err);
-    /* scores is (targets->n); returns PA_OK or an error. */
+    /* MIA_DIRECT: scores is (targets->n); returns PA_OK or an error. */
     int (*score)(const mia_input *in, const cJSON *params, double *scores, pa_err *err);
+    /* MIA_SHADOW: length of the feature vector for schema s and params. */
+    int (*feature_dim)(const schema *s, const cJSON *params, size_t *dim, pa_err *err);
+    /* MIA_SHADOW: features of `synth` with respect to target row t of
+     * `targets` into out (dim). Must be a deterministic function of its
+     * arguments (any randomness, such as the attribute subsets of targeted
+     * queries, derives from params and t), so shadow and target releases are
+     * described alike. */
+    int (*features)(const table *synth, const table *targets, size_t t, const cJSON *params, double *out,
+                    pa_err *err);
 } mia_vtable;
 
 /* The attack named `name`, or NULL. */

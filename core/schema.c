@@ -117,7 +117,7 @@ static int parse_column(const cJSON *o, size_t j, const char *name, col_spec *c,
         } else if (strcmp(k, "role") == 0 || strcmp(k, "roles") == 0) {
             rc = parse_roles(it, where, &c->roles, err);
         } else if (c->kind == COL_CAT && strcmp(k, "size") == 0) {
-            double v;
+            double v = 0;
             if ((rc = want_number(it, where, k, &v, err)) == PA_OK) {
                 if (!is_int_value(v) || v < 1 || v > 2147483647.0)
                     return pa_errf(err, PA_EINPUT, "%s: field \"size\": expected a positive integer", where);
@@ -151,7 +151,7 @@ static int parse_column(const cJSON *o, size_t j, const char *name, col_spec *c,
                 return pa_errf(err, PA_EINPUT, "%s: field \"missing_label\": expected a string", where);
             missing_label = it;
         } else if (c->kind == COL_CAT && strcmp(k, "missing_code") == 0) {
-            double v;
+            double v = 0;
             if ((rc = want_number(it, where, k, &v, err)) == PA_OK) {
                 if (!is_int_value(v) || v < 0)
                     return pa_errf(err, PA_EINPUT, "%s: field \"missing_code\": expected a code >= 0", where);
@@ -159,7 +159,7 @@ static int parse_column(const cJSON *o, size_t j, const char *name, col_spec *c,
                 c->missing_code = (int32_t)v;
             }
         } else if (c->kind == COL_NUM && (strcmp(k, "min") == 0 || strcmp(k, "max") == 0)) {
-            double v;
+            double v = 0;
             if ((rc = want_number(it, where, k, &v, err)) == PA_OK) {
                 if (k[1] == 'i') {
                     c->lo = v;
