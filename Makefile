@@ -108,8 +108,15 @@ demo: privaudit
 	./privaudit run configs/quickstart.json --db $(BUILD)/demo.db --jobs 2
 	./privaudit report --db $(BUILD)/demo.db --out $(BUILD)/demo-report
 
-## bench: run the benchmarks in bench/ (each prints ratios against a reference run side by side)
-bench: privaudit
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+$(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/dirs
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PC_LIBS)
+
+## bench: run the benchmarks in bench/ (each prints ratios against a reference run side by side; needs scripts/install-deps.sh --bench)
+bench: privaudit $(BENCH_BIN)
 	bash bench/run.sh $(BUILD)
 
 ## install: copy privaudit to $(PREFIX)/bin

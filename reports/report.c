@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "audit/eps.h"
 #include "audit/roc.h"
 #include "core/util.h"
 
@@ -61,6 +62,7 @@ typedef struct row {
     double auc, tpr01, tpr1, tpr10;
     double b_lo, b_hi, p_exc, cp_lo, point;
     double tp, fn, fp, tn;
+    double delta;
     int violation;
 } row;
 
@@ -85,7 +87,8 @@ static int load_rows(sqlite3 *db, row **out, size_t *n, pa_err *err)
         " (SELECT lo FROM estimate x WHERE x.cell_id=c.id AND x.attack=e.attack"
         "   AND ifnull(x.target_id,-1)=ifnull(e.target_id,-1) AND x.method='clopper_pearson'),"
         " (SELECT lo FROM estimate x WHERE x.cell_id=c.id AND x.attack=e.attack"
-        "   AND ifnull(x.target_id,-1)=ifnull(e.target_id,-1) AND x.method='point')"
+        "   AND ifnull(x.target_id,-1)=ifnull(e.target_id,-1) AND x.method='point'),"
+        " e.delta"
         " FROM estimate e JOIN cell c ON c.id = e.cell_id WHERE e.method = 'bayes'"
         " ORDER BY c.id, e.attack, ifnull(e.target_id,-1)";
     sqlite3_stmt *s;
@@ -126,6 +129,7 @@ static int load_rows(sqlite3 *db, row **out, size_t *n, pa_err *err)
         w->tn = col_real(s, 16);
         w->cp_lo = col_real(s, 17);
         w->point = col_real(s, 18);
+        w->delta = col_real(s, 19);
     }
     sqlite3_finalize(s);
     if (r != SQLITE_DONE) {
@@ -383,6 +387,78 @@ static int write_eps(const row *rows, size_t n, const char *dir, char *script, s
     return PA_OK;
 }
 
+/* The posterior density of ε for each (cell, attack, target) row, with its
+ * credible interval shaded and the claimed ε marked: one panel each. */
+#define POST_GRID 400
+#define POST_MAX_PANELS 12
+static int write_posterior(const row *rows, size_t n, const char *dir, char *script, size_t cap, pa_err *err)
+{
+    char path[4096];
+    FILE *dat = open_out(dir, "posterior.dat", path, sizeof path, err);
+    if (!dat)
+        return PA_EIO;
+    size_t np = n < POST_MAX_PANELS ? n : POST_MAX_PANELS;
+    double grid[POST_GRID], dens[POST_GRID], top[POST_MAX_PANELS];
+    for (size_t i = 0; i < np; i++) {
+        const row *w = &rows[i];
+        eps_counts c = {.tp = w->tp, .fn = w->fn, .fp = w->fp, .tn = w->tn};
+        double hi = isfinite(w->b_hi) ? w->b_hi : 20;
+        double xmax = fmax(1.5 * hi, isfinite(w->claimed) ? 1.2 * w->claimed : 0);
+        for (size_t k = 0; k < POST_GRID; k++)
+            grid[k] = xmax * (double)k / (POST_GRID - 1);
+        pa_err ignore;
+        if (eps_bayes_density(&c, isnan(w->delta) ? 1e-5 : w->delta, grid, POST_GRID, dens, &ignore) != PA_OK)
+            for (size_t k = 0; k < POST_GRID; k++)
+                dens[k] = NAN;
+        top[i] = 0;
+        fprintf(dat, "# row %zu\n", i);
+        for (size_t k = 0; k < POST_GRID; k++) {
+            int in = grid[k] >= w->b_lo && grid[k] <= w->b_hi;
+            fprintf(dat, "%.17g %.17g %.17g\n", grid[k], dens[k], in ? dens[k] : 0.0);
+            if (dens[k] > top[i])
+                top[i] = dens[k];
+        }
+        fprintf(dat, "\n\n");
+    }
+    fclose(dat);
+    FILE *gp = open_out(dir, "posterior.gp", script, cap, err);
+    if (!gp)
+        return PA_EIO;
+    char qb[400], title[300];
+    size_t cols = np < 3 ? np : 3, lines = (np + cols - 1) / cols;
+    for (int pdf = 0; pdf < 2; pdf++) {
+        fprintf(gp, "reset\nset termoption noenhanced\n");
+        if (pdf)
+            fprintf(gp, "set terminal pdfcairo size %gin,%gin font 'Sans,8'\n", 3.2 * (double)cols, 2.6 * (double)lines);
+        else
+            fprintf(gp, "set terminal pngcairo size %zu,%zu font 'Sans,9'\n", 420 * cols, 330 * lines);
+        fprintf(gp, "set output %s\n", report_gp_quote(pdf ? "posterior.pdf" : "posterior.png", qb, sizeof qb));
+        fprintf(gp, "set multiplot layout %zu,%zu title 'Posterior density of epsilon: shaded = credible interval, "
+                    "red line = claimed epsilon'\n", lines, cols);
+        for (size_t i = 0; i < np; i++) {
+            const row *w = &rows[i];
+            char cl[32], tg[32];
+            fmt_eps(cl, sizeof cl, w->claimed);
+            if (w->target < 0)
+                snprintf(tg, sizeof tg, "all");
+            else
+                snprintf(tg, sizeof tg, "%lld", w->target);
+            snprintf(title, sizeof title, "%s eps=%s, %s, target %s", w->generator, cl, w->attack, tg);
+            fprintf(gp, "unset arrow\nset title %s\nset xlabel 'epsilon'\nset ylabel 'density'\n",
+                    report_gp_quote(title, qb, sizeof qb));
+            fprintf(gp, "set yrange [0:%g]\n", top[i] > 0 ? 1.1 * top[i] : 1);
+            if (isfinite(w->claimed))
+                fprintf(gp, "set arrow from %g, graph 0 to %g, graph 1 nohead lc 'red' lw 2\n", w->claimed,
+                        w->claimed);
+            fprintf(gp, "plot 'posterior.dat' index %zu using 1:3 with filledcurves y1=0 fs solid 0.3 lc 'blue' "
+                        "notitle, '' index %zu using 1:2 with lines lw 2 lc 'blue' notitle\n", i, i);
+        }
+        fprintf(gp, "unset multiplot\nunset output\n");
+    }
+    fclose(gp);
+    return PA_OK;
+}
+
 int report_write(const report_opts *o, int *warn, pa_err *err)
 {
     if (warn)
@@ -464,20 +540,23 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
         fprintf(f, "| %s | %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %s |\n", rows[i].generator, cl, rows[i].attack,
                 tg, rows[i].tp, rows[i].fn, rows[i].fp, rows[i].tn, pt);
     }
-    fprintf(f, "\n## Figures\n\n![ROC](roc.png)\n\n![ROC, log-log](roc-log.png)\n\n![epsilon](eps.png)\n");
+    fprintf(f, "\n## Figures\n\n![ROC](roc.png)\n\n![ROC, log-log](roc-log.png)\n\n![epsilon](eps.png)\n\n![posterior of epsilon](posterior.png)\n");
     fclose(f);
     rc = util_write_file_atomic(path, md, mdlen, err);
     free(md);
     if (rc || !o->figures)
         goto out;
-    char roc_gp[4096], eps_gp[4096];
+    char roc_gp[4096], eps_gp[4096], post_gp[4096];
     if ((rc = write_roc(db, o->out_dir, roc_gp, sizeof roc_gp, err)) ||
-        (rc = write_eps(rows, n, o->out_dir, eps_gp, sizeof eps_gp, err)))
+        (rc = write_eps(rows, n, o->out_dir, eps_gp, sizeof eps_gp, err)) ||
+        (n && (rc = write_posterior(rows, n, o->out_dir, post_gp, sizeof post_gp, err))))
         goto out;
     pa_err gerr = {0};
     int grc = run_gnuplot(o->out_dir, "roc.gp", &gerr);
     if (!grc)
         grc = run_gnuplot(o->out_dir, "eps.gp", &gerr);
+    if (!grc && n)
+        grc = run_gnuplot(o->out_dir, "posterior.gp", &gerr);
     if (grc) {
         if (warn)
             *warn = 1;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD — runs every benchmark; each prints its figures as ratios
+# against a reference run side by side in the same run, and the command that
+# reproduces it. Latest figures: docs/BENCHMARKS.md.
+set -uo pipefail
+B=${1:-build}
+ADULT=${ADULT:-../shared/data/adult}
+status=0
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "== DP-SGD step vs PyTorch (Opacus-style) and numpy: $B/bench/bench_dpsgd"
+"$B/bench/bench_dpsgd" || status=1
+if [ -f "$ADULT/adult.csv" ]; then
+  echo "== MST / PrivBayes on coded Adult: $B/bench/bench_mst $ADULT/adult.csv $ADULT/adult-domain.json"
+  "$B/bench/bench_mst" "$ADULT/adult.csv" "$ADULT/adult-domain.json" || status=1
+else
+  echo "== MST / PrivBayes: skipped ($ADULT/adult.csv not found; set ADULT=DIR)"
+fi
+echo "== Bayesian interval vs scipy dblquad (takes minutes: the reference is slow): $B/bench/bench_bayes"
+"$B/bench/bench_bayes" || status=1
+exit $status
