@@ -264,8 +264,8 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
     tr.fit_s = t1 - t0;
     tr.sample_s = t2 - t1;
     char hash[17] = "";
+    gen_privacy pv; /* outlives the block: tr.accountant points into it */
     if (!grc) {
-        gen_privacy pv;
         gen_privacy_of(model, &pv);
         tr.eps_spent = pv.epsilon;
         tr.delta_spent = pv.delta;
