@@ -44,6 +44,14 @@ static void write_fixture(void)
                   " \"role\": \"qi\"},"
                   "{\"name\": \"age\", \"type\": \"numeric\", \"min\": 0, \"max\": 100, \"integer\": true},"
                   "{\"name\": \"income\", \"type\": \"numeric\", \"min\": 0, \"max\": 300000}]}"));
+    /* the same as a draft inferred from the data: DP runs must refuse it */
+    free(tu_write(dir, "inferred.json",
+                  "{\"format\": \"privaudit-schema/1\", \"inferred\": true, \"columns\": ["
+                  "{\"name\": \"colour\", \"type\": \"categorical\", \"labels\": [\"red\",\"green\",\"blue\",\"violet\"]},"
+                  "{\"name\": \"size\", \"type\": \"categorical\", \"labels\": [\"S\",\"M\",\"L\",\"XL\"]},"
+                  "{\"name\": \"region\", \"type\": \"categorical\", \"labels\": [\"east\",\"west\",\"south\",\"north\"]},"
+                  "{\"name\": \"age\", \"type\": \"numeric\", \"min\": 20, \"max\": 99, \"integer\": true},"
+                  "{\"name\": \"income\", \"type\": \"numeric\", \"min\": 20000, \"max\": 250000}]}"));
 }
 
 static void write_config(const char *name, int games, const char *generators)
@@ -251,6 +259,9 @@ static cli_case cli_cases[] = {
     {.config = "{\"format\": \"privaudit-config/1\", \"data\": {\"csv\": \"nope.csv\", \"schema\": \"schema.json\"},"
                " \"train_size\": 100, \"generators\": [{\"name\": \"resample\"}]}",
      .args = {"run", "@c"}, .msg = "nope.csv: cannot open"},
+    {.config = "{\"format\": \"privaudit-config/1\", \"data\": {\"csv\": \"data.csv\", \"schema\": \"inferred.json\"},"
+               " \"train_size\": 100, \"generators\": [{\"name\": \"marginals\", \"epsilon\": 1}]}",
+     .args = {"run", "@c"}, .msg = "the schema was inferred from the data"},
     {.config = "", .args = {"run"}, .msg = "expected a CONFIG.json"},
     {.config = "", .args = {"run", "@c", "--jobs", "0"}, .msg = "--jobs: got \"0\""},
     {.config = "", .args = {"run", "@c", "--frobnicate"}, .msg = "unknown option \"--frobnicate\""},
