@@ -3,6 +3,8 @@
  * a RDP order, ρ zCDP, μ GDP, δ target δ. All RDP sums are in log space. */
 #include "audit/acct.h"
 
+#include "core/dpsgd.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -650,5 +652,28 @@ int acct_calibrate_sigma(enum acct_kind kind, double target_eps, double q, doubl
     if (!ok)
         return pa_errf(err, PA_EINTERNAL, "calibration: root finding did not converge");
     *sigma = exp(xr);
+    return PA_OK;
+}
+
+/* ------------------------------------------------ the DP-SGD engine -- */
+
+int acct_dpsgd_epsilon(const dpsgd_cfg *cfg, size_t steps, double delta, double *eps, pa_err *err)
+{
+    *eps = NAN;
+    int rc = dpsgd_cfg_check(cfg, err);
+    if (rc)
+        return rc;
+    if (!(delta > 0 && delta < 1))
+        return pa_errf(err, PA_EINPUT, "acct_dpsgd_epsilon: delta = %g, expected in (0, 1)", delta);
+    if (cfg->sigma == 0) {
+        *eps = INFINITY;
+        return PA_OK;
+    }
+    double best;
+    rc = acct_rdp_epsilon(cfg->sigma, cfg->q, (double)steps, delta, NULL, 0, eps, &best, err);
+    if (rc) {
+        *eps = NAN;
+        return pa_err_prefix(err, "acct_dpsgd_epsilon");
+    }
     return PA_OK;
 }

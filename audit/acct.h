@@ -130,4 +130,12 @@ int acct_calibrate_sigma(enum acct_kind kind, double target_eps, double q, doubl
                          double delta, const double *orders, size_t n_orders, double *sigma,
                          pa_err *err);
 
+/* ε of `steps` steps of the DP-SGD engine (core/dpsgd.h) with cfg's (q, σ)
+ * at δ, by the RDP accountant above (Mironov, Talwar, Zhang 2019; Balle et
+ * al. 2020 conversion) on the default (opacus) order set. *eps = INFINITY
+ * when σ = 0. On error *eps = NAN and err says why. Lives in audit/ so that
+ * core/ does not depend on audit/. */
+struct dpsgd_cfg;
+int acct_dpsgd_epsilon(const struct dpsgd_cfg *cfg, size_t steps, double delta, double *eps, pa_err *err);
+
 #endif

@@ -9,7 +9,6 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "audit/acct.h"
 #include "core/rng.h"
 
 struct dpsgd {
@@ -429,26 +428,5 @@ int dpsgd_step(dpsgd *s, const dpsgd_data *D, const float *canary, gsl_rng *r,
     if (rc)
         return rc;
     mlp_adam_step(s->adam, mlp_params(s->m), mlp_grads(s->m));
-    return PA_OK;
-}
-
-int dpsgd_epsilon(const dpsgd_cfg *cfg, size_t steps, double delta, double *eps, pa_err *err)
-{
-    *eps = NAN;
-    int rc = dpsgd_cfg_check(cfg, err);
-    if (rc)
-        return rc;
-    if (!(delta > 0 && delta < 1))
-        return pa_errf(err, PA_EINPUT, "dpsgd_epsilon: delta = %g, expected in (0, 1)", delta);
-    if (cfg->sigma == 0) {
-        *eps = INFINITY;
-        return PA_OK;
-    }
-    double best;
-    rc = acct_rdp_epsilon(cfg->sigma, cfg->q, (double)steps, delta, NULL, 0, eps, &best, err);
-    if (rc) {
-        *eps = NAN;
-        return pa_err_prefix(err, "dpsgd_epsilon");
-    }
     return PA_OK;
 }

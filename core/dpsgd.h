@@ -134,12 +134,4 @@ int dpsgd_step(dpsgd *s, const dpsgd_data *D, const float *canary, gsl_rng *r,
  * the sampler behind dpsgd_noise, exposed for its statistical test. */
 void dpsgd_gaussian(gsl_rng *r, double *v, size_t n);
 
-/* ε of `steps` DP-SGD steps with cfg's (q, σ) at the given δ, from the RDP
- * accountant of audit/acct.h (Mironov, Talwar, Zhang 2019; conversion of
- * Balle et al. 2020) on acct.h's default order set, Opacus's (1.1..10.9 by
- * 0.1, 12..63). Note: core/ calling audit/ is the one upward dependency.
- * *eps = INFINITY when σ = 0. On error *eps = NAN and err says why. */
-int dpsgd_epsilon(const dpsgd_cfg *cfg, size_t steps, double delta, double *eps,
-                  pa_err *err);
-
 #endif

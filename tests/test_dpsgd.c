@@ -18,6 +18,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "audit/acct.h"
 #include "core/dpsgd.h"
 
 TestSuite(dpsgd);
@@ -454,11 +455,11 @@ Test(dpsgd, epsilon_comes_from_the_rdp_accountant)
     dpsgd_cfg c = {.n = 25000, .q = 0.04, .sigma = 1.5, .clip = 1.0};
     double eps;
     pa_err e = {0};
-    cr_assert_eq(dpsgd_epsilon(&c, 2250, 1e-5, &eps, &e), PA_OK, "%s", e.msg);
+    cr_assert_eq(acct_dpsgd_epsilon(&c, 2250, 1e-5, &eps, &e), PA_OK, "%s", e.msg);
     cr_assert(fabs(eps - 7.32911117143) <= 1e-6 * 7.32911117143, "eps %.12g", eps);
     c.sigma = 0;
-    cr_assert_eq(dpsgd_epsilon(&c, 10, 1e-5, &eps, NULL), PA_OK);
+    cr_assert_eq(acct_dpsgd_epsilon(&c, 10, 1e-5, &eps, NULL), PA_OK);
     cr_assert(isinf(eps));
-    cr_assert_eq(dpsgd_epsilon(&c, 10, 0.0, &eps, &e), PA_EINPUT);
+    cr_assert_eq(acct_dpsgd_epsilon(&c, 10, 0.0, &eps, &e), PA_EINPUT);
     cr_assert(isnan(eps));
 }
