@@ -118,6 +118,16 @@ int gen_param_num(const cJSON *params, const char *gen, const char *key, double 
     return PA_OK;
 }
 
+int gen_param_int(const cJSON *params, const char *gen, const char *key, double def, double lo, double hi,
+                  double *out, pa_err *err)
+{
+    int rc = gen_param_num(params, gen, key, def, lo, hi, out, err);
+    if (!rc && *out != floor(*out))
+        rc = pa_errf(err, PA_EINPUT, "generator \"%s\": parameter \"%s\": expected an integer in [%g, %g] (got %.17g)",
+                     gen, key, lo, hi, *out);
+    return rc;
+}
+
 int gen_param_known(const cJSON *params, const char *gen, const char *const *keys, pa_err *err)
 {
     if (!params)

@@ -78,6 +78,10 @@ void gen_free(gen_model *g);
 int gen_param_num(const cJSON *params, const char *gen, const char *key,
                   double def, double lo, double hi, double *out, pa_err *err);
 
+/* As gen_param_num, and the value must also be an integer. */
+int gen_param_int(const cJSON *params, const char *gen, const char *key,
+                  double def, double lo, double hi, double *out, pa_err *err);
+
 /* PA_EINPUT naming the first key of params not in the NULL-terminated list. */
 int gen_param_known(const cJSON *params, const char *gen, const char *const *keys,
                     pa_err *err);

@@ -37,11 +37,9 @@ static int marg_params(const schema *s, const gen_config *cfg, double *bins, dou
 {
     int rc = gen_param_known(cfg->params, "marginals", marg_keys, err);
     if (!rc)
-        rc = gen_param_num(cfg->params, "marginals", "bins", 32, 1, 1e6, bins, err);
+        rc = gen_param_int(cfg->params, "marginals", "bins", 32, 1, 1e6, bins, err);
     if (!rc)
-        rc = gen_param_num(cfg->params, "marginals", "bug_noiseless_column", -1, -1, (double)s->d - 1, bug, err);
-    if (!rc && (*bins != floor(*bins) || *bug != floor(*bug)))
-        rc = pa_errf(err, PA_EINPUT, "generator \"marginals\": \"bins\" and \"bug_noiseless_column\" must be integers");
+        rc = gen_param_int(cfg->params, "marginals", "bug_noiseless_column", -1, -1, (double)s->d - 1, bug, err);
     return rc;
 }
 

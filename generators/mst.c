@@ -87,17 +87,11 @@ static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p
     int rc;
     if ((rc = gen_param_known(cfg->params, MST_NAME, mst_keys, err)))
         return rc;
-    if ((rc = gen_param_num(cfg->params, MST_NAME, "bins", UTIL_DEFAULT_BINS, 1, 1e6, &v, err)))
+    if ((rc = gen_param_int(cfg->params, MST_NAME, "bins", UTIL_DEFAULT_BINS, 1, 1e6, &v, err)))
         return rc;
-    if (v != floor(v))
-        return pa_errf(err, PA_EINPUT,
-                       "generator \"mst\": parameter \"bins\": expected an integer in [1, 1e6] (got %.17g)", v);
     p->bins = (size_t)v;
-    if ((rc = gen_param_num(cfg->params, MST_NAME, "rounds", 100, 1, 1e6, &v, err)))
+    if ((rc = gen_param_int(cfg->params, MST_NAME, "rounds", 100, 1, 1e6, &v, err)))
         return rc;
-    if (v != floor(v))
-        return pa_errf(err, PA_EINPUT,
-                       "generator \"mst\": parameter \"rounds\": expected an integer in [1, 1e6] (got %.17g)", v);
     p->rounds = (size_t)v;
     if ((rc = gen_param_num(cfg->params, MST_NAME, "compress", 1, 0, 1, &v, err)))
         return rc;

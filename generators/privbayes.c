@@ -82,18 +82,11 @@ static int pb_read_params(const schema *s, const gen_config *cfg, pb_params *p, 
     int rc;
     if ((rc = gen_param_known(cfg->params, PB_NAME, pb_keys, err)))
         return rc;
-    if ((rc = gen_param_num(cfg->params, PB_NAME, "bins", UTIL_DEFAULT_BINS, 1, 1e6, &v, err)))
+    if ((rc = gen_param_int(cfg->params, PB_NAME, "bins", UTIL_DEFAULT_BINS, 1, 1e6, &v, err)))
         return rc;
-    if (v != floor(v))
-        return pa_errf(err, PA_EINPUT,
-                       "generator \"privbayes\": parameter \"bins\": expected an integer in [1, 1e6] (got %.17g)", v);
     p->bins = (size_t)v;
-    if ((rc = gen_param_num(cfg->params, PB_NAME, "k", 2, 0, PB_MAX_K, &v, err)))
+    if ((rc = gen_param_int(cfg->params, PB_NAME, "k", 2, 0, PB_MAX_K, &v, err)))
         return rc;
-    if (v != floor(v))
-        return pa_errf(err, PA_EINPUT,
-                       "generator \"privbayes\": parameter \"k\": expected an integer in [0, %d] (got %.17g)",
-                       PB_MAX_K, v);
     p->k = (size_t)v;
     if ((rc = gen_param_num(cfg->params, PB_NAME, "theta", 4, 0, 1e12, &p->theta, err)))
         return rc;
