@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const mia_vtable mia_dcr;
+extern const mia_vtable mia_query;
 
 static const mia_vtable *const registry[] = {
     &mia_dcr,
+    &mia_query,
     NULL,
 };
 
