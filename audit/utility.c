@@ -21,6 +21,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_vector.h>
 
+#include "audit/roc.h"
 #include "core/rng.h"
 
 /* ---- binning ---- */
@@ -458,48 +459,14 @@ int util_corr_diff(const table *real, const table *synth, size_t bins, double *m
 
 /* ---- AUC ---- */
 
-typedef struct scored {
-    double s;
-    int y;
-} scored;
-
-static int cmp_scored(const void *a, const void *b)
-{
-    double x = ((const scored *)a)->s, y = ((const scored *)b)->s;
-    return (x > y) - (x < y);
-}
-
 double util_auc(const double *score, const int *label, size_t n)
 {
-    scored *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v)
-        return NAN;
-    size_t npos = 0;
-    for (size_t i = 0; i < n; i++) {
-        v[i].s = score[i];
-        v[i].y = label[i] != 0;
-        npos += (size_t)v[i].y;
-    }
-    size_t nneg = n - npos;
-    if (npos == 0 || nneg == 0) {
-        free(v);
-        return NAN;
-    }
-    qsort(v, n, sizeof *v, cmp_scored);
-    double rank_sum = 0; /* mid-ranks (1-based) of the positives */
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && v[j].s == v[i].s)
-            j++;
-        double mid = ((double)i + 1 + (double)j) / 2.0;
-        for (size_t q = i; q < j; q++)
-            if (v[q].y)
-                rank_sum += mid;
-        i = j;
-    }
-    free(v);
-    double u = rank_sum - (double)npos * ((double)npos + 1) / 2.0;
-    return u / ((double)npos * (double)nneg);
+    roc_curve *c;
+    if (roc_build(score, label, n, &c, NULL) != PA_OK)
+        return NAN; /* a class is absent (or a score is NaN) */
+    double a = roc_auc(c);
+    roc_free(c);
+    return a;
 }
 
 /* ---- logistic / softmax regression ---- */

@@ -70,9 +70,9 @@ typedef enum util_model {
 int util_tstr(const table *train, const table *test, const char *target,
               util_model m, double *acc, double *auc, pa_err *err);
 
-/* ROC AUC of scores against 0/1 labels (Mann–Whitney U with mid-ranks for
- * ties): the probability that a random positive scores above a random
- * negative, ties counting ½. NAN if either class is absent. */
+/* ROC AUC of scores against 0/1 labels (roc_auc of audit/roc.h: equal to
+ * the Mann–Whitney U with ties counting ½): the probability that a random
+ * positive scores above a random negative. NAN if either class is absent. */
 double util_auc(const double *score, const int *label, size_t n);
 
 #endif
