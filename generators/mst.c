@@ -39,6 +39,17 @@
  * The selection step scores pairs against the model fitted to the one-way
  * measurements only, which is the product of the reconciled one-way marginals.
  *
+ * Coarsening (param "max_codes" K, default 0 = off; not in the reference):
+ * an attribute with more than K codes is modelled on K contiguous bins of
+ * codes (code v in bin ⌊vK/c⌋; meant for ordinal codes such as binned age or
+ * hours), which replaces compression for it. Its one-way measurement is still
+ * taken on the c original codes; a bin's count is the sum over its codes
+ * (variance width·σ1²), and a sampled bin becomes one of its codes with
+ * probability proportional to the clipped noisy one-way counts (uniform if
+ * all are ≤ 0) — post-processing of the same measurement, so no extra ρ.
+ * Fewer cells per 2-way marginal mean less noise per cell, and the L1
+ * selection scores no longer favour pairs of large domains for their size.
+ *
  * ε = INFINITY: no noise, no compression, exact marginals, and the pairs are
  * the maximum spanning tree of the L1 scores (ties: first pair in order).
  */
@@ -67,6 +78,8 @@ typedef struct mst_state {
     size_t *nsup;       /* (d) supported codes; code nsup[j] (if < card[j]) is the merged code */
     int32_t **keep;     /* (d) keep[j][c]: original code of compressed code c < nsup[j] */
     int32_t **rest;     /* (d) the ocard[j] − nsup[j] original codes merged into code nsup[j] */
+    double **wcum;      /* (d) NULL, or for a column coarsened by max_codes: (ocard) cumulative
+                           within-bin weights (each bin's run ends at 1) from the noisy one-way counts */
     size_t *order;      /* (d) breadth-first order from the root, order[0] = root */
     size_t *parent;     /* (d) parent attribute, SIZE_MAX for the root */
     double **cdf;       /* (d) root: (card); other j: (card[parent], card[j]) rows of P(j | parent) */
@@ -74,10 +87,10 @@ typedef struct mst_state {
     gen_privacy priv;
 } mst_state;
 
-static const char *const mst_keys[] = {"bins", "rounds", "compress", NULL};
+static const char *const mst_keys[] = {"bins", "rounds", "compress", "max_codes", NULL};
 
 typedef struct mst_params {
-    size_t bins, rounds;
+    size_t bins, rounds, max_codes;
     int compress;
 } mst_params;
 
@@ -99,6 +112,11 @@ static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p
         return pa_errf(err, PA_EINPUT,
                        "generator \"mst\": parameter \"compress\": expected 0 or 1 (got %.17g)", v);
     p->compress = (int)v;
+    if ((rc = gen_param_int(cfg->params, MST_NAME, "max_codes", 0, 0, 1e6, &v, err)))
+        return rc;
+    if (v == 1)
+        return pa_errf(err, PA_EINPUT, "generator \"mst\": parameter \"max_codes\": expected 0 (off) or >= 2 (got 1)");
+    p->max_codes = (size_t)v;
     if (!(cfg->epsilon > 0) || isnan(cfg->epsilon))
         return pa_errf(err, PA_EINPUT, "generator \"mst\": epsilon must be > 0 or infinite (got %.17g)", cfg->epsilon);
     if (isfinite(cfg->epsilon) && !(cfg->delta > 0 && cfg->delta < 1))
@@ -135,11 +153,14 @@ static void mst_free(void *state)
             free(st->keep[j]);
         if (st->rest)
             free(st->rest[j]);
+        if (st->wcum)
+            free(st->wcum[j]);
         if (st->cdf)
             free(st->cdf[j]);
     }
     free(st->keep);
     free(st->rest);
+    free(st->wcum);
     free(st->cdf);
     free(st->ocard);
     free(st->card);
@@ -325,6 +346,7 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     st->nsup = calloc(d, sizeof *st->nsup);
     st->keep = calloc(d, sizeof *st->keep);
     st->rest = calloc(d, sizeof *st->rest);
+    st->wcum = calloc(d, sizeof *st->wcum);
     st->order = calloc(d, sizeof *st->order);
     st->parent = calloc(d, sizeof *st->parent);
     st->cdf = calloc(d, sizeof *st->cdf);
@@ -334,7 +356,7 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     w.p1 = calloc(d, sizeof *w.p1);
     w.y2 = calloc(d, sizeof *w.y2);
     w.score = calloc(d * (d - 1) / 2 + 1, sizeof *w.score);
-    if (!st->s || !st->ocard || !st->card || !st->nsup || !st->keep || !st->rest || !st->order ||
+    if (!st->s || !st->ocard || !st->card || !st->nsup || !st->keep || !st->rest || !st->wcum || !st->order ||
         !st->parent || !st->cdf || !st->edge || !w.y1 || !w.v1 || !w.p1 || !w.y2 || !w.score)
         goto nomem;
     if ((rc = pgm_encode(train, par.bins, &w.x, err)))
@@ -358,6 +380,38 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         int32_t *map = malloc(c * sizeof *map);
         if (!map)
             goto nomem;
+        if (par.max_codes && c > par.max_codes) {
+            /* coarsen: K contiguous bins of codes, code v in bin ⌊vK/c⌋ */
+            size_t K = par.max_codes;
+            double *wc = st->wcum[j] = malloc(c * sizeof *wc);
+            if (!wc) {
+                free(map);
+                goto nomem;
+            }
+            for (size_t b = 0; b < K; b++) {
+                size_t lo = (b * c + K - 1) / K, hi = ((b + 1) * c + K - 1) / K;
+                double sum = 0, y = 0;
+                for (size_t v = lo; v < hi; v++) {
+                    y += w.y1[j][v];
+                    sum += fmax(w.y1[j][v], 0.0);
+                    map[v] = (int32_t)b;
+                }
+                double acc = 0;
+                for (size_t v = lo; v < hi; v++) {
+                    acc += sum > 0 ? fmax(w.y1[j][v], 0.0) / sum : 1.0 / (double)(hi - lo);
+                    wc[v] = v + 1 == hi ? 1.0 : acc;
+                }
+                w.y1[j][b] = y;
+                w.v1[j][b] = (double)(hi - lo) * sigma1 * sigma1;
+            }
+            st->nsup[j] = st->card[j] = K;
+            int32_t *xj = w.x->x + j * w.x->n;
+            for (size_t i = 0; i < w.x->n; i++)
+                xj[i] = map[xj[i]];
+            w.x->card[j] = K;
+            free(map);
+            continue;
+        }
         size_t ns = 0, nr = 0;
         double merged = 0;
         for (size_t v = 0; v < c; v++) {
@@ -625,9 +679,21 @@ static int mst_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_e
     for (size_t j = 0; j < d; j++) {
         int32_t *cj = code + j * m;
         size_t nr = st->ocard[j] - st->nsup[j];
-        for (size_t i = 0; i < m; i++) {
-            size_t c = (size_t)cj[i];
-            cj[i] = c < st->nsup[j] ? st->keep[j][c] : st->rest[j][rng_below(r, nr)];
+        if (st->wcum[j]) {
+            size_t K = st->card[j], c = st->ocard[j];
+            for (size_t i = 0; i < m; i++) {
+                size_t b = (size_t)cj[i], lo = (b * c + K - 1) / K, hi = ((b + 1) * c + K - 1) / K;
+                double u = gsl_rng_uniform(r);
+                size_t v = lo;
+                while (v + 1 < hi && st->wcum[j][v] <= u)
+                    v++;
+                cj[i] = (int32_t)v;
+            }
+        } else {
+            for (size_t i = 0; i < m; i++) {
+                size_t c = (size_t)cj[i];
+                cj[i] = c < st->nsup[j] ? st->keep[j][c] : st->rest[j][rng_below(r, nr)];
+            }
         }
         pgm_decode_column(t, j, cj, st->bins, r);
     }

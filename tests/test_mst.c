@@ -150,6 +150,8 @@ static bad_case bad_cases[] = {
     {.json = "{\"bins\": 0}", .eps = 1, .delta = 1e-9, .needle = "bins"},
     {.json = "{\"rounds\": \"many\"}", .eps = 1, .delta = 1e-9, .needle = "rounds"},
     {.json = "{\"compress\": 0.5}", .eps = 1, .delta = 1e-9, .needle = "compress"},
+    {.json = "{\"max_codes\": 1}", .eps = 1, .delta = 1e-9, .needle = "max_codes"},
+    {.json = "{\"max_codes\": 3.5}", .eps = 1, .delta = 1e-9, .needle = "max_codes"},
     {.json = "{}", .eps = -1, .delta = 1e-9, .needle = "epsilon"},
     {.json = "{}", .eps = 1, .delta = 0, .needle = "delta"},
 };
@@ -331,4 +333,56 @@ Test(mst, adds_the_gaussian_noise_its_rho_implies)
     cr_assert(var / want > 0.703 && var / want < 1.363, "variance ratio %.3f (var %.3g, expected %.3g)", var / want,
               var, want);
     tbl_free(t);
+}
+
+/* max_codes: a 12-code column modelled on 4 bins of 3 codes. Without noise
+ * the bins' counts and the within-bin weights are exact, so the sampled
+ * one-way marginal of the 12 codes is the training one in distribution, and
+ * the dependence on the other column survives at the resolution of the bins.
+ * Bound: each code's sampled count ~ Binomial(m, p_v); 5 sd (two-sided
+ * 5.7e-7 per code, 12 codes) — a failure is not chance. */
+Test(mst, coarsens_large_columns_into_bins_and_decodes_by_the_one_way_counts)
+{
+    schema *s = schema_new(2);
+    set_cat(s, 0, 12);
+    set_cat(s, 1, 2);
+    size_t n = 6000, m = 40000;
+    table *t = tbl_new(s, n);
+    schema_free(s);
+    gsl_rng *r = rng_stream(91, 0);
+    static const double pv[12] = {0.30, 0.02, 0.08, 0.01, 0.01, 0.18, 0.05, 0.05, 0.05, 0.15, 0.05, 0.05};
+    for (size_t i = 0; i < n; i++) {
+        t->cat[0][i] = draw(r, pv, 12);
+        double p1[2] = {t->cat[0][i] < 6 ? 0.9 : 0.2, 0};
+        p1[1] = 1 - p1[0];
+        t->cat[1][i] = draw(r, p1, 2);
+    }
+    gsl_rng_free(r);
+    cJSON *params = cJSON_Parse("{\"max_codes\": 4}");
+    gen_config cfg = {.epsilon = INFINITY, .delta = 1e-9, .params = params};
+    table *y = fit_sample(t, &cfg, 5, m, NULL);
+    double ft[12], fy[12], f2[24];
+    freq2(t, 0, 0, ft);
+    freq2(y, 0, 0, fy);
+    for (size_t v = 0; v < 12; v++) {
+        double sd = sqrt(ft[v] * (1 - ft[v]) / (double)m);
+        cr_expect_leq(fabs(fy[v] - ft[v]), 5 * sd + 1e-12, "code %zu: sampled %.4f, training %.4f", v, fy[v], ft[v]);
+    }
+    /* P(col1 = 0 | bin) is 0.9 for bins 0-1 (codes < 6) and 0.2 for bins 2-3 */
+    freq2(y, 0, 1, f2);
+    double lo = 0, lo0 = 0, hi = 0, hi0 = 0;
+    for (size_t v = 0; v < 12; v++) {
+        if (v < 6) {
+            lo += f2[2 * v] + f2[2 * v + 1];
+            lo0 += f2[2 * v];
+        } else {
+            hi += f2[2 * v] + f2[2 * v + 1];
+            hi0 += f2[2 * v];
+        }
+    }
+    cr_expect(fabs(lo0 / lo - 0.9) < 0.03 && fabs(hi0 / hi - 0.2) < 0.03,
+              "P(col1=0 | low codes) %.3f (0.9), P(col1=0 | high codes) %.3f (0.2)", lo0 / lo, hi0 / hi);
+    tbl_free(y);
+    tbl_free(t);
+    cJSON_Delete(params);
 }
