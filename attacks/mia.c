@@ -6,10 +6,14 @@
 
 extern const mia_vtable mia_dcr;
 extern const mia_vtable mia_query;
+extern const mia_vtable mia_shadow, mia_domias, mia_ganleaks;
 
 static const mia_vtable *const registry[] = {
     &mia_dcr,
     &mia_query,
+    &mia_shadow,
+    &mia_domias,
+    &mia_ganleaks,
     NULL,
 };
 
