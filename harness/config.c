@@ -17,6 +17,7 @@ void config_free(config *c)
     if (!c)
         return;
     free(c->name);
+    free(c->util_tstr);
     free(c->json);
     free(c->hash);
     free(c->data_csv);
@@ -318,7 +319,7 @@ int config_read(const char *path, const uint64_t *seed_override, config **out, p
     }
     static const char *const keys[] = {"format", "name", "seed", "data", "split", "train_size", "synth_size",
                                        "games", "calibration", "targets", "generators", "attacks", "audit",
-                                       "comment", NULL};
+                                       "shadow_games", "utility", "comment", NULL};
     if ((rc = known_keys(root, path, keys, err)))
         goto fail;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -383,6 +384,53 @@ int config_read(const char *path, const uint64_t *seed_override, config **out, p
         (rc = parse_generators(cJSON_GetObjectItemCaseSensitive(root, "generators"), path, c, err)) ||
         (rc = parse_attacks(cJSON_GetObjectItemCaseSensitive(root, "attacks"), path, c, err)))
         goto fail;
+    int has_shadow = 0;
+    for (size_t a = 0; a < c->n_attacks; a++)
+        has_shadow |= mia_find(c->attacks[a].name)->kind == MIA_SHADOW;
+    if ((rc = get_count(root, path, "shadow_games", 0, has_shadow ? 200 : 0, 0, 10000000, &c->shadow_games, err)))
+        goto fail;
+    if (has_shadow && c->shadow_games < 10) {
+        rc = pa_errf(err, PA_EINPUT, "%s: field \"shadow_games\": a shadow-model attack needs at least 10 (got %zu)",
+                     path, c->shadow_games);
+        goto fail;
+    }
+    const cJSON *ut = cJSON_GetObjectItemCaseSensitive(root, "utility");
+    c->util_max_sets = 20;
+    c->util_tvd[1] = 1; /* default: 2-way TVD of every release against its training set */
+    if (ut) {
+        snprintf(where, sizeof where, "%s: utility", path);
+        static const char *const ukeys[] = {"tvd", "max_sets", "tstr", NULL};
+        if (!cJSON_IsObject(ut)) {
+            rc = pa_errf(err, PA_EINPUT, "%s: expected an object", where);
+            goto fail;
+        }
+        if ((rc = known_keys(ut, where, ukeys, err)) ||
+            (rc = get_count(ut, where, "max_sets", 0, 20, 0, 100000, &c->util_max_sets, err)))
+            goto fail;
+        const cJSON *tv = cJSON_GetObjectItemCaseSensitive(ut, "tvd");
+        if (tv) {
+            c->util_tvd[1] = 0;
+            if (!cJSON_IsArray(tv)) {
+                rc = pa_errf(err, PA_EINPUT, "%s: field \"tvd\": expected a list of marginal orders from 1, 2, 3", where);
+                goto fail;
+            }
+            for (const cJSON *e = tv->child; e; e = e->next) {
+                if (!cJSON_IsNumber(e) || (e->valuedouble != 1 && e->valuedouble != 2 && e->valuedouble != 3)) {
+                    rc = pa_errf(err, PA_EINPUT, "%s: field \"tvd\": expected orders 1, 2 or 3", where);
+                    goto fail;
+                }
+                c->util_tvd[(int)e->valuedouble - 1] = 1;
+            }
+        }
+        const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ut, "tstr");
+        if (ts) {
+            if (!cJSON_IsString(ts) || !ts->valuestring[0]) {
+                rc = pa_errf(err, PA_EINPUT, "%s: field \"tstr\": expected the name of the column to predict", where);
+                goto fail;
+            }
+            c->util_tstr = pa_strdup(ts->valuestring);
+        }
+    }
     const cJSON *audit = cJSON_GetObjectItemCaseSensitive(root, "audit");
     c->alpha = 0.1;
     c->audit_delta = 1e-5;
@@ -432,6 +480,14 @@ int config_check_data(const config *c, const schema *s, size_t n_rows, pa_err *e
         int rc = gen_check(cell->generator, s, &g, err);
         if (rc)
             return pa_err_prefix(err, "config generators (%s)", cell->generator), rc;
+    }
+    if (c->util_tstr) {
+        int j = schema_col(s, c->util_tstr);
+        if (j < 0 || s->cols[j].kind != COL_CAT)
+            return pa_errf(err, PA_EINPUT, "config utility.tstr: \"%s\" is not a categorical column of %s",
+                           c->util_tstr, c->data_schema);
+        if (c->holdout_frac <= 0)
+            return pa_errf(err, PA_EINPUT, "config utility.tstr needs a holdout split (split.holdout > 0)");
     }
     for (size_t k = 0; k < c->n_attacks; k++) {
         int rc = mia_check(c->attacks[k].name, s, c->attacks[k].params, err);

@@ -51,6 +51,10 @@ typedef struct config {
     cfg_attack *attacks;
     double alpha;              /* interval level (see docs/metrics.md) */
     double audit_delta;        /* δ used by the ε estimators */
+    size_t shadow_games;       /* shadow releases per cell for MIA_SHADOW attacks (0 if none) */
+    int util_tvd[3];           /* util_tvd[k-1]: store the k-way TVD of each release */
+    size_t util_max_sets;      /* k-way marginals sampled per TVD (0 = all) */
+    char *util_tstr;           /* column for TSTR accuracy on the holdout, or NULL */
 } config;
 
 /* Parses a config file and checks everything that can be checked without

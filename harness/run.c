@@ -9,8 +9,24 @@
  * --jobs. Games g < calibration * games form the calibration split (which
  * fixes the threshold); the others are the test split (which is counted).
  *
+ * Shadow-model attacks (MIA_SHADOW; Stadler et al. 2022, TAPAS) add a first
+ * phase: for each cell and shadow game s < shadow_games, the attacker draws
+ * D' of n records from the auxiliary split, flips a coin per target, fits the
+ * cell's generator on D' ∪ {t : b_t = 1}, releases m records and computes
+ * every shadow attack's features for every target (stream
+ * rng_stream(rng_derive(seed, SHADOW_TAG), cell * shadow_games + s)); each
+ * release is stored (table shadow) so a killed run resumes there too. Then
+ * one classifier per (cell, shadow attack, target) is trained on those
+ * features (seed derived from the same triple), and in the target games a
+ * shadow attack's score is the classifier's P(member) on the features of the
+ * real release. Both phases run on all --jobs workers.
+ *
+ * Utility: every release's k-way TVD against its own training table (config
+ * "utility") and optionally TSTR accuracy/AUC on the holdout split are
+ * stored with the trial (table utility), for privacy-utility curves.
+ *
  * N = rows of the data set, n = train_size, m = synth_size, k = targets,
- * A = attacks.
+ * A = attacks, S = shadow attacks, F = shadow features per target.
  */
 #include "harness/run.h"
 
@@ -24,7 +40,9 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "attacks/classify.h"
 #include "attacks/mia.h"
+#include "audit/utility.h"
 #include "audit/eps.h"
 #include "audit/roc.h"
 #include "core/rng.h"
@@ -41,6 +59,8 @@ void openblas_set_num_threads(int num_threads);
  * most this many candidates are considered (random subsets beyond). */
 #define ISO_MAX_REF 5000
 #define ISO_MAX_CAND 20000
+/* stream tag of the shadow phase ("shadow" in ASCII) */
+#define SHADOW_TAG 0x736861646f77ULL
 
 typedef struct game_ctx {
     const config *c;
@@ -48,7 +68,15 @@ typedef struct game_ctx {
     const size_t *pop;      /* (n_pop) population rows */
     size_t n_pop;
     const table *aux;       /* attacker's auxiliary table */
+    const table *holdout;   /* holdout split (TSTR), may be empty */
     const table *targets;   /* (k) target records */
+    int phase;              /* 0: shadow releases, 1: target games */
+    size_t S;               /* shadow attacks */
+    size_t *sa;             /* (S) their indices in c->attacks */
+    size_t *sdim, *soff;    /* (S) feature dimension and offset within F */
+    size_t F;               /* features per target, all shadow attacks */
+    clf **clfs;             /* (n_cells, S, k) trained classifiers, NULL if training failed */
+    char **clf_err;         /* (n_cells, S, k) why, when NULL */
     const int64_t *target_id;
     store *st;
     const unsigned char *done;
@@ -184,9 +212,11 @@ static void progress_line(game_ctx *g, int final)
         double el = now - g->t0;
         double rate = el > 0 ? (double)done / el : 0;
         double left = rate > 0 ? (double)(g->todo - done) / rate : 0;
-        fprintf(stderr, "%s[run] %zu/%zu trials (%.1f%%), %.1f trials/s, elapsed %.0fs, ~%.0fs left%s",
-                isatty(2) ? "\r" : "", done, g->todo, g->todo ? 100.0 * (double)done / (double)g->todo : 100.0,
-                rate, el, left, (isatty(2) && !final) ? "" : "\n");
+        const char *what = g->phase == 0 ? "shadow releases" : "trials";
+        fprintf(stderr, "%s[run] %zu/%zu %s (%.1f%%), %.1f %s/s, elapsed %.0fs, ~%.0fs left%s",
+                isatty(2) ? "\r" : "", done, g->todo, what,
+                g->todo ? 100.0 * (double)done / (double)g->todo : 100.0, rate, what, el, left,
+                (isatty(2) && !final) ? "" : "\n");
         fflush(stderr);
     }
     pthread_mutex_unlock(&g->prog_mu);
@@ -264,6 +294,9 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
     tr.fit_s = t1 - t0;
     tr.sample_s = t2 - t1;
     char hash[17] = "";
+    const char *util_name[5];
+    double util_value[5];
+    size_t n_util = 0;
     gen_privacy pv; /* outlives the block: tr.accountant points into it */
     if (!grc) {
         gen_privacy_of(model, &pv);
@@ -274,9 +307,56 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         snprintf(hash, sizeof hash, "%016llx", (unsigned long long)tbl_hash(synth));
         tr.synth_hash = hash;
         mia_input in = {.synth = synth, .aux = g->aux, .targets = g->targets};
-        for (size_t a = 0; a < A && !grc; a++)
-            grc = mia_score(c->attacks[a].name, &in, c->attacks[a].params, score + a * k, &gerr);
+        for (size_t a = 0; a < A && !grc; a++) {
+            size_t q = 0;
+            while (q < g->S && g->sa[q] != a)
+                q++;
+            if (q == g->S) {
+                grc = mia_score(c->attacks[a].name, &in, c->attacks[a].params, score + a * k, &gerr);
+                continue;
+            }
+            const mia_vtable *vt = mia_find(c->attacks[a].name);
+            double *f = pa_malloc(g->sdim[q] ? g->sdim[q] : 1, sizeof *f);
+            if (!f) {
+                grc = pa_errf(&gerr, PA_ENOMEM, "out of memory");
+                break;
+            }
+            for (size_t t = 0; t < k && !grc; t++) {
+                size_t ix = (cell_ix * g->S + q) * k + t;
+                if (!g->clfs[ix]) {
+                    grc = pa_errf(&gerr, PA_EINPUT, "attack \"%s\": no classifier for target %zu: %s",
+                                  c->attacks[a].label, t, g->clf_err[ix] ? g->clf_err[ix] : "not trained");
+                    break;
+                }
+                grc = vt->features(synth, g->targets, t, c->attacks[a].params, f, &gerr);
+                if (!grc)
+                    score[a * k + t] = clf_predict(g->clfs[ix], f);
+            }
+            free(f);
+        }
         tr.attack_s = util_now() - t2;
+        if (!grc) {
+            for (int o = 0; o < 3; o++) {
+                if (!c->util_tvd[o] || (size_t)(o + 1) > train->d)
+                    continue;
+                double mean = NAN, mx;
+                if (!util_tvd(train, synth, o + 1, c->util_max_sets, 0, c->seed, &mean, &mx, NULL)) {
+                    util_name[n_util] = o == 0 ? "tvd1" : o == 1 ? "tvd2" : "tvd3";
+                    util_value[n_util++] = mean;
+                }
+            }
+            if (c->util_tstr && g->holdout && g->holdout->n > 0) {
+                double acc = NAN, auc = NAN;
+                util_tstr(synth, g->holdout, c->util_tstr, UTIL_LOGREG, &acc, &auc, NULL);
+                util_name[n_util] = "tstr_acc";
+                util_value[n_util++] = acc;
+                util_name[n_util] = "tstr_auc";
+                util_value[n_util++] = auc;
+            }
+            tr.n_util = n_util;
+            tr.util_name = util_name;
+            tr.util_value = util_value;
+        }
     }
     if (grc) {
         tr.status = "failed";
@@ -298,6 +378,81 @@ out:
     return rc;
 }
 
+/* Plays shadow release `id` (cell id / shadow_games, game id % shadow_games):
+ * D' from the auxiliary split, coins, fit, sample, features; stores it.
+ * Generator failures are stored as failed shadows. */
+static int play_shadow(game_ctx *g, size_t id, pa_err *err)
+{
+    const config *c = g->c;
+    const size_t k = g->targets->n, cell_ix = id / c->shadow_games, game = id % c->shadow_games;
+    const cfg_cell *cell = &c->cells[cell_ix];
+    gsl_rng *r = rng_stream(rng_derive(c->seed, SHADOW_TAG), id);
+    size_t n = c->train_size;
+    size_t *idx = pa_malloc(n, sizeof *idx), *tin = pa_malloc(k, sizeof *tin);
+    int *member = pa_calloc(k, sizeof *member);
+    double *feat = pa_calloc(k * g->F + 1, sizeof *feat);
+    table *train = NULL, *synth = NULL;
+    gen_model *model = NULL;
+    int rc = PA_OK;
+    if (!r || !idx || !tin || !member || !feat) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    double t0 = util_now();
+    size_t *all = pa_malloc(g->aux->n, sizeof *all);
+    if (!all) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < g->aux->n; i++)
+        all[i] = i;
+    gsl_ran_choose(r, idx, n, all, g->aux->n, sizeof(size_t));
+    free(all);
+    table *d_tab = tbl_rows(g->aux, idx, n);
+    size_t n_in = 0;
+    for (size_t t = 0; t < k; t++) {
+        member[t] = (int)rng_below(r, 2);
+        if (member[t])
+            tin[n_in++] = t;
+    }
+    table *t_in = tbl_rows(g->targets, tin, n_in);
+    train = (d_tab && t_in) ? tbl_concat(d_tab, t_in) : NULL;
+    tbl_free(d_tab);
+    tbl_free(t_in);
+    if (!train) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    gen_config gc = {.epsilon = cell->epsilon, .delta = cell->delta, .params = cell->params};
+    pa_err gerr = {0};
+    int grc = gen_fit(cell->generator, train, &gc, r, &model, &gerr);
+    if (!grc)
+        grc = gen_sample(model, c->synth_size, r, &synth, &gerr);
+    for (size_t q = 0; q < g->S && !grc; q++) {
+        const cfg_attack *at = &c->attacks[g->sa[q]];
+        const mia_vtable *vt = mia_find(at->name);
+        for (size_t t = 0; t < k && !grc; t++)
+            grc = vt->features(synth, g->targets, t, at->params, feat + t * g->F + g->soff[q], &gerr);
+    }
+    store_shadow sh = {.cell_id = (int64_t)cell_ix, .game = (int64_t)game, .status = grc ? "failed" : "ok",
+                       .error = grc ? gerr.msg : NULL, .k = k, .dim = g->F, .member = grc ? NULL : member,
+                       .features = grc ? NULL : feat, .seconds = util_now() - t0};
+    if (grc)
+        atomic_fetch_add(&g->failed, 1);
+    rc = store_put_shadow(g->st, &sh, err);
+out:
+    gen_free(model);
+    tbl_free(train);
+    tbl_free(synth);
+    free(idx);
+    free(tin);
+    free(member);
+    free(feat);
+    if (r)
+        gsl_rng_free(r);
+    return rc;
+}
+
 static void *worker(void *arg)
 {
     game_ctx *g = arg;
@@ -310,7 +465,7 @@ static void *worker(void *arg)
         if (g->done[id])
             continue;
         pa_err e = {0};
-        if (play_trial(g, id, &e)) {
+        if (g->phase == 0 ? play_shadow(g, id, &e) : play_trial(g, id, &e)) {
             set_abort(g, &e);
             break;
         }
@@ -318,6 +473,110 @@ static void *worker(void *arg)
         progress_line(g, 0);
     }
     return NULL;
+}
+
+/* Runs g->n_trials items of the current phase on `jobs` workers. */
+static void run_phase(game_ctx *g, int jobs)
+{
+    atomic_store(&g->next, 0);
+    pthread_t *th = pa_calloc((size_t)jobs, sizeof *th);
+    int started = 0;
+    for (int j = 1; th && j < jobs; j++)
+        if (pthread_create(&th[j], NULL, worker, g) == 0)
+            started = j;
+        else
+            break;
+    worker(g);
+    for (int j = 1; j <= started; j++)
+        pthread_join(th[j], NULL);
+    free(th);
+    progress_line(g, 1);
+}
+
+/* Classifier training: one task per (cell, shadow attack, target). */
+typedef struct clf_job {
+    game_ctx *g;
+    int **member;           /* (n_cells) (ns[c], k) */
+    double **feat;          /* (n_cells) (ns[c], k, F) */
+    size_t *ns;             /* (n_cells) shadow releases */
+    atomic_size_t next;
+} clf_job;
+
+static void *clf_worker(void *arg)
+{
+    clf_job *J = arg;
+    game_ctx *g = J->g;
+    const config *c = g->c;
+    const size_t k = g->targets->n, total = c->n_cells * g->S * k;
+    for (;;) {
+        size_t ix = atomic_fetch_add(&J->next, 1);
+        if (ix >= total)
+            break;
+        size_t cell = ix / (g->S * k), q = ix / k % g->S, t = ix % k, n = J->ns[cell], p = g->sdim[q];
+        const cfg_attack *at = &c->attacks[g->sa[q]];
+        double *X = pa_malloc(n * p + 1, sizeof *X);
+        int *y = pa_malloc(n + 1, sizeof *y);
+        pa_err e = {0};
+        if (!X || !y) {
+            pa_errf(&e, PA_ENOMEM, "out of memory");
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                memcpy(X + i * p, J->feat[cell] + (i * k + t) * g->F + g->soff[q], p * sizeof *X);
+                y[i] = J->member[cell][i * k + t];
+            }
+            const cJSON *kind = at->params ? cJSON_GetObjectItemCaseSensitive(at->params, "classifier") : NULL;
+            const cJSON *cp = at->params ? cJSON_GetObjectItemCaseSensitive(at->params, "classifier_params") : NULL;
+            clf_fit(cJSON_IsString(kind) ? kind->valuestring : "forest", X, y, n, p, cp,
+                    rng_derive(rng_derive(c->seed, SHADOW_TAG + 1), ix), &g->clfs[ix], &e);
+        }
+        if (!g->clfs[ix])
+            g->clf_err[ix] = pa_strdup(e.msg[0] ? e.msg : "classifier training failed");
+        free(X);
+        free(y);
+    }
+    return NULL;
+}
+
+/* Reads every cell's shadow releases and trains the classifiers into
+ * g->clfs (a failure leaves NULL and a message in g->clf_err). */
+static int train_shadow_classifiers(game_ctx *g, int jobs, pa_err *err)
+{
+    const config *c = g->c;
+    clf_job J = {.g = g};
+    J.member = pa_calloc(c->n_cells, sizeof *J.member);
+    J.feat = pa_calloc(c->n_cells, sizeof *J.feat);
+    J.ns = pa_calloc(c->n_cells, sizeof *J.ns);
+    int rc = (!J.member || !J.feat || !J.ns) ? pa_errf(err, PA_ENOMEM, "out of memory") : PA_OK;
+    for (size_t ci = 0; ci < c->n_cells && !rc; ci++)
+        rc = store_shadows(g->st, (int64_t)ci, g->targets->n, g->F, &J.member[ci], &J.feat[ci], &J.ns[ci], err);
+    if (!rc) {
+        double t0 = util_now();
+        atomic_init(&J.next, 0);
+        pthread_t *th = pa_calloc((size_t)jobs, sizeof *th);
+        int started = 0;
+        for (int j = 1; th && j < jobs; j++)
+            if (pthread_create(&th[j], NULL, clf_worker, &J) == 0)
+                started = j;
+            else
+                break;
+        clf_worker(&J);
+        for (int j = 1; j <= started; j++)
+            pthread_join(th[j], NULL);
+        free(th);
+        if (g->progress)
+            fprintf(stderr, "[run] trained %zu shadow classifier%s in %.1f s\n", c->n_cells * g->S * g->targets->n,
+                    c->n_cells * g->S * g->targets->n == 1 ? "" : "s", util_now() - t0);
+    }
+    for (size_t ci = 0; ci < c->n_cells; ci++) {
+        if (J.member)
+            free(J.member[ci]);
+        if (J.feat)
+            free(J.feat[ci]);
+    }
+    free(J.member);
+    free(J.feat);
+    free(J.ns);
+    return rc;
 }
 
 /* Metrics of one (cell, attack, target or pooled). */
@@ -436,8 +695,11 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     memset(sum, 0, sizeof *sum);
     double t_start = util_now();
     schema *s = NULL;
-    table *data = NULL, *aux = NULL, *targets = NULL;
-    size_t *perm = NULL, *trow = NULL;
+    table *data = NULL, *aux = NULL, *targets = NULL, *holdout = NULL;
+    size_t *perm = NULL, *trow = NULL, *sa = NULL, *sdim = NULL, *soff = NULL;
+    clf **clfs = NULL;
+    char **clf_err = NULL;
+    size_t S = 0, F = 0;
     double *tiso = NULL;
     int64_t *tid = NULL;
     unsigned char *done = NULL;
@@ -488,12 +750,47 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     size_t n_aux = (size_t)((double)m_rest * c->aux_frac);
     size_t n_hold = (size_t)((double)m_rest * c->holdout_frac);
     aux = tbl_rows(data, perm, n_aux);
+    holdout = tbl_rows(data, perm + n_aux, n_hold);
     const size_t *pop = perm + n_aux + n_hold;
     size_t n_pop = m_rest - n_aux - n_hold;
     if (n_pop < c->train_size) {
         rc = pa_errf(err, PA_EINPUT, "the population split has %zu rows, fewer than train_size %zu", n_pop,
                      c->train_size);
         goto out;
+    }
+    /* shadow attacks: their feature layout */
+    for (size_t a = 0; a < c->n_attacks; a++)
+        S += mia_find(c->attacks[a].name)->kind == MIA_SHADOW;
+    if (S) {
+        if (!aux || aux->n < c->train_size) {
+            rc = pa_errf(err, PA_EINPUT,
+                         "shadow-model attacks train shadow generators on %zu auxiliary records, but the aux split "
+                         "has %zu rows: raise split.aux or lower train_size",
+                         c->train_size, aux ? aux->n : 0);
+            goto out;
+        }
+        sa = pa_calloc(S, sizeof *sa);
+        sdim = pa_calloc(S, sizeof *sdim);
+        soff = pa_calloc(S, sizeof *soff);
+        clfs = pa_calloc(c->n_cells * S * k, sizeof *clfs);
+        clf_err = pa_calloc(c->n_cells * S * k, sizeof *clf_err);
+        if (!sa || !sdim || !soff || !clfs || !clf_err) {
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t a = 0, q = 0; a < c->n_attacks; a++) {
+            const mia_vtable *vt = mia_find(c->attacks[a].name);
+            if (vt->kind != MIA_SHADOW)
+                continue;
+            sa[q] = a;
+            if ((rc = vt->feature_dim(s, c->attacks[a].params, &sdim[q], err))) {
+                pa_err_prefix(err, "attack \"%s\"", c->attacks[a].label);
+                goto out;
+            }
+            soff[q] = F;
+            F += sdim[q];
+            q++;
+        }
     }
     /* the store */
     if (!o->resume && access(o->db_path, F_OK) == 0) {
@@ -548,9 +845,10 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     sum->planned = n_trials;
     sum->done_before = before;
     game_ctx g = {
-        .c = c, .data = data, .pop = pop, .n_pop = n_pop, .aux = aux, .targets = targets, .target_id = tid,
-        .st = st, .done = done, .n_trials = n_trials, .todo = n_trials - before, .progress = o->progress,
-        .t0 = util_now(),
+        .c = c, .data = data, .pop = pop, .n_pop = n_pop, .aux = aux, .holdout = holdout, .targets = targets,
+        .target_id = tid, .st = st, .done = done, .n_trials = n_trials, .todo = n_trials - before,
+        .progress = o->progress, .t0 = util_now(), .phase = 1, .S = S, .sa = sa, .sdim = sdim, .soff = soff, .F = F,
+        .clfs = clfs, .clf_err = clf_err,
     };
     atomic_init(&g.next, 0);
     atomic_init(&g.finished, 0);
@@ -564,22 +862,50 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     int jobs = o->jobs < 1 ? 1 : o->jobs;
     if (jobs > 1)
         openblas_set_num_threads(1); /* parallel over trials, not inside BLAS */
-    pthread_t *th = pa_calloc((size_t)jobs, sizeof *th);
-    int started = 0;
-    for (int j = 1; th && j < jobs; j++)
-        if (pthread_create(&th[j], NULL, worker, &g) == 0)
-            started = j;
-        else
-            break;
-    worker(&g);
-    for (int j = 1; j <= started; j++)
-        pthread_join(th[j], NULL);
-    free(th);
-    progress_line(&g, 1);
+    if (S) {
+        /* phase 0: shadow releases (resumable), then the classifiers */
+        size_t n_sh = c->n_cells * c->shadow_games, sh_before = 0;
+        unsigned char *sdone = pa_calloc(n_sh, 1);
+        if (!sdone) {
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            goto phase_end;
+        }
+        if ((rc = store_done_shadows(st, c->shadow_games, sdone, n_sh, err))) {
+            free(sdone);
+            goto phase_end;
+        }
+        for (size_t i = 0; i < n_sh; i++)
+            sh_before += sdone[i];
+        g.phase = 0;
+        g.done = sdone;
+        g.n_trials = n_sh;
+        g.todo = n_sh - sh_before;
+        if (o->progress)
+            fprintf(stderr, "[run] shadow phase: %zu cells x %zu shadow games = %zu releases, %zu stored already\n",
+                    c->n_cells, c->shadow_games, n_sh, sh_before);
+        if (g.todo)
+            run_phase(&g, jobs);
+        free(sdone);
+        atomic_store(&g.finished, 0);
+        atomic_store(&g.failed, 0);
+        g.phase = 1;
+        g.done = done;
+        g.n_trials = n_trials;
+        g.todo = n_trials - before;
+        g.t0 = util_now();
+        g.last_print = 0;
+        if (!atomic_load(&g.abort) && (rc = train_shadow_classifiers(&g, jobs, err)))
+            goto phase_end;
+    }
+    if (!atomic_load(&g.abort) && g.todo)
+        run_phase(&g, jobs);
+phase_end:
     pthread_mutex_destroy(&g.err_mu);
     pthread_mutex_destroy(&g.prog_mu);
     sum->ran = atomic_load(&g.finished);
     sum->failed = atomic_load(&g.failed);
+    if (rc)
+        goto out;
     if (atomic_load(&g.abort)) {
         if (err)
             *err = g.first_err;
@@ -596,8 +922,18 @@ out:
     free(trow);
     free(tiso);
     free(tid);
+    for (size_t i = 0; clfs && i < c->n_cells * S * c->n_targets; i++) {
+        clf_free(clfs[i]);
+        free(clf_err[i]);
+    }
+    free(clfs);
+    free(clf_err);
+    free(sa);
+    free(sdim);
+    free(soff);
     tbl_free(targets);
     tbl_free(aux);
+    tbl_free(holdout);
     tbl_free(data);
     schema_free(s);
     return rc;

@@ -13,7 +13,7 @@
 struct store {
     sqlite3 *db;
     pthread_mutex_t mu;
-    sqlite3_stmt *put_trial, *put_member, *put_score, *put_metric, *put_estimate, *has_trial;
+    sqlite3_stmt *put_trial, *put_member, *put_score, *put_metric, *put_estimate, *has_trial, *put_util;
 };
 
 static const char *const schema_sql =
@@ -49,7 +49,14 @@ static const char *const schema_sql =
     " method TEXT NOT NULL, lo REAL, hi REAL, alpha REAL NOT NULL, delta REAL NOT NULL, threshold REAL,"
     " tp REAL, fn REAL, fp REAL, tn REAL, claimed REAL, p_exceeds REAL, violation INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX IF NOT EXISTS estimate_key ON estimate(cell_id, attack, ifnull(target_id,-1), method);"
-    "CREATE INDEX IF NOT EXISTS trial_cell ON trial(cell_id, game);";
+    "CREATE INDEX IF NOT EXISTS trial_cell ON trial(cell_id, game);"
+    "CREATE TABLE IF NOT EXISTS utility("
+    " trial_id INTEGER NOT NULL REFERENCES trial(id), name TEXT NOT NULL, value REAL,"
+    " PRIMARY KEY (trial_id, name));"
+    "CREATE TABLE IF NOT EXISTS shadow("
+    " cell_id INTEGER NOT NULL REFERENCES cell(id), game INTEGER NOT NULL, status TEXT NOT NULL, error TEXT,"
+    " k INTEGER NOT NULL, dim INTEGER NOT NULL, member BLOB, features BLOB, seconds REAL,"
+    " PRIMARY KEY (cell_id, game));";
 
 static int db_fail(store *st, pa_err *err, const char *what)
 {
@@ -84,6 +91,7 @@ void store_close(store *st)
     sqlite3_finalize(st->put_metric);
     sqlite3_finalize(st->put_estimate);
     sqlite3_finalize(st->has_trial);
+    sqlite3_finalize(st->put_util);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->mu);
     free(st);
@@ -148,7 +156,8 @@ int store_open(const char *path, store **out, pa_err *err)
                    "INSERT INTO estimate(cell_id, attack, target_id, method, lo, hi, alpha, delta, threshold,"
                    " tp, fn, fp, tn, claimed, p_exceeds, violation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    &st->put_estimate, err)) ||
-        (rc = prep(st, "SELECT 1 FROM trial WHERE id = ?", &st->has_trial, err))) {
+        (rc = prep(st, "SELECT 1 FROM trial WHERE id = ?", &st->has_trial, err)) ||
+        (rc = prep(st, "INSERT INTO utility(trial_id, name, value) VALUES (?, ?, ?)", &st->put_util, err))) {
         store_close(st);
         return rc;
     }
@@ -333,6 +342,14 @@ int store_put_trial(store *st, const store_trial *t, pa_err *err)
                 goto rollback;
         }
     }
+    for (size_t u = 0; u < t->n_util; u++) {
+        s = st->put_util;
+        sqlite3_bind_int64(s, 1, t->id);
+        bind_text(s, 2, t->util_name[u]);
+        bind_real(s, 3, t->util_value[u]);
+        if ((rc = step_done(st, s, err, "utility")))
+            goto rollback;
+    }
     rc = exec(st, "COMMIT;", err);
     goto out;
 rollback:
@@ -340,6 +357,117 @@ rollback:
 out:
     pthread_mutex_unlock(&st->mu);
     return rc;
+}
+
+int store_put_shadow(store *st, const store_shadow *sh, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "INSERT OR IGNORE INTO shadow(cell_id, game, status, error, k, dim, member, features, seconds)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, sh->cell_id);
+        sqlite3_bind_int64(s, 2, sh->game);
+        bind_text(s, 3, sh->status);
+        bind_text(s, 4, sh->error);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)sh->k);
+        sqlite3_bind_int64(s, 6, (sqlite3_int64)sh->dim);
+        if (sh->member)
+            sqlite3_bind_blob(s, 7, sh->member, (int)(sh->k * sizeof *sh->member), SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s, 7);
+        if (sh->features)
+            sqlite3_bind_blob(s, 8, sh->features, (int)(sh->k * sh->dim * sizeof *sh->features), SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s, 8);
+        bind_real(s, 9, sh->seconds);
+        rc = step_done(st, s, err, "shadow");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_done_shadows(store *st, size_t games, unsigned char *done, size_t n, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st, "SELECT cell_id, game FROM shadow", &s, err);
+    if (!rc) {
+        int r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            sqlite3_int64 c = sqlite3_column_int64(s, 0), g = sqlite3_column_int64(s, 1);
+            if (c >= 0 && g >= 0 && (size_t)g < games && (size_t)c * games + (size_t)g < n)
+                done[(size_t)c * games + (size_t)g] = 1;
+        }
+        if (r != SQLITE_DONE)
+            rc = db_fail(st, err, "shadows");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_shadows(store *st, int64_t cell_id, size_t k, size_t dim, int **member, double **features, size_t *n,
+                  pa_err *err)
+{
+    *member = NULL;
+    *features = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    size_t cap = 0, cnt = 0;
+    int *mb = NULL;
+    double *ft = NULL;
+    int rc = prep(st,
+                  "SELECT member, features FROM shadow WHERE cell_id = ? AND status = 'ok' AND k = ? AND dim = ?"
+                  " ORDER BY game",
+                  &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, cell_id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)k);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)dim);
+        int r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            if ((size_t)sqlite3_column_bytes(s, 0) != k * sizeof *mb ||
+                (size_t)sqlite3_column_bytes(s, 1) != k * dim * sizeof *ft) {
+                rc = pa_errf(err, PA_EIO, "database: shadow row of cell %lld has the wrong size",
+                             (long long)cell_id);
+                break;
+            }
+            if (cnt == cap) {
+                size_t nc = cap ? 2 * cap : 64;
+                int *m2 = realloc(mb, nc * k * sizeof *mb);
+                if (m2)
+                    mb = m2;
+                double *f2 = m2 ? realloc(ft, nc * k * dim * sizeof *ft) : NULL;
+                if (!m2 || !f2) {
+                    rc = pa_errf(err, PA_ENOMEM, "out of memory reading shadow features");
+                    break;
+                }
+                ft = f2;
+                cap = nc;
+            }
+            memcpy(mb + cnt * k, sqlite3_column_blob(s, 0), k * sizeof *mb);
+            memcpy(ft + cnt * k * dim, sqlite3_column_blob(s, 1), k * dim * sizeof *ft);
+            cnt++;
+        }
+        if (!rc && r != SQLITE_DONE)
+            rc = db_fail(st, err, "shadows");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (rc) {
+        free(mb);
+        free(ft);
+        return rc;
+    }
+    *member = mb;
+    *features = ft;
+    *n = cnt;
+    return PA_OK;
 }
 
 int store_done_trials(store *st, unsigned char *done, size_t n, pa_err *err)

@@ -78,11 +78,42 @@ typedef struct store_trial {
     size_t n_attacks;
     const char *const *attack;   /* (n_attacks) labels */
     const double *score;         /* (n_attacks, k) row-major */
+    size_t n_util;               /* utility metrics of the release (table utility) */
+    const char *const *util_name;/* (n_util) e.g. "tvd2" */
+    const double *util_value;    /* (n_util) */
 } store_trial;
 
 /* Writes a finished trial with its memberships and scores in one transaction.
  * A trial already stored is left as it is (PA_OK). */
 int store_put_trial(store *st, const store_trial *t, pa_err *err);
+
+/* One shadow release of a cell (table shadow): the features of every
+ * shadow attack for every target, and the coin of every target. */
+typedef struct store_shadow {
+    int64_t cell_id;
+    int64_t game;                /* shadow game index within the cell */
+    const char *status;          /* "ok" or "failed" */
+    const char *error;           /* message if failed, else NULL */
+    size_t k;                    /* targets */
+    size_t dim;                  /* features per target (all shadow attacks) */
+    const int *member;           /* (k), or NULL if failed */
+    const double *features;      /* (k, dim) row-major, or NULL if failed */
+    double seconds;              /* fit + sample + features */
+} store_shadow;
+
+/* Writes one shadow release (one transaction); an existing (cell, game) is
+ * left as it is. */
+int store_put_shadow(store *st, const store_shadow *sh, pa_err *err);
+
+/* done[c * games + g] = 1 for every stored shadow (cell c, game g) inside
+ * the (n) array (zeroed by the caller). */
+int store_done_shadows(store *st, size_t games, unsigned char *done, size_t n, pa_err *err);
+
+/* The successful shadow releases of a cell with this (k, dim), by game:
+ * *member (n, k) and *features (n, k, dim), malloc'd (caller frees); on
+ * error both NULL and *n = 0. */
+int store_shadows(store *st, int64_t cell_id, size_t k, size_t dim, int **member, double **features, size_t *n,
+                  pa_err *err);
 
 /* done[i] = 1 for each stored trial id i < n (done is (n), zeroed by the caller). */
 int store_done_trials(store *st, unsigned char *done, size_t n, pa_err *err);
