@@ -387,6 +387,174 @@ static int write_eps(const row *rows, size_t n, const char *dir, char *script, s
     return PA_OK;
 }
 
+/* Utility of a cell: the mean of each stored metric over its releases. */
+#define UTIL_NAMES 5
+static const char *const util_names[UTIL_NAMES] = {"tstr_acc", "tstr_auc", "tvd1", "tvd2", "tvd3"};
+
+typedef struct cell_util {
+    long long cell;
+    char generator[64];
+    double claimed;
+    double mean[UTIL_NAMES];   /* NAN when not stored */
+    double e_lo, e_hi;         /* pooled Bayesian interval of the attack with the largest lower end */
+    char e_attack[64];
+} cell_util;
+
+static int load_utility(sqlite3 *db, const row *rows, size_t n, cell_util **out, size_t *nc, pa_err *err)
+{
+    *out = NULL;
+    *nc = 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT id, generator, epsilon FROM cell ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+        return pa_errf(err, PA_EINPUT, "not a privaudit run database: %s", sqlite3_errmsg(db));
+    size_t cap = 0, k = 0;
+    cell_util *cu = NULL;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (k == cap) {
+            cap = cap ? 2 * cap : 16;
+            cell_util *nu = realloc(cu, cap * sizeof *nu);
+            if (!nu) {
+                free(cu);
+                sqlite3_finalize(s);
+                return pa_errf(err, PA_ENOMEM, "out of memory");
+            }
+            cu = nu;
+        }
+        cell_util *w = &cu[k++];
+        memset(w, 0, sizeof *w);
+        w->cell = sqlite3_column_int64(s, 0);
+        snprintf(w->generator, sizeof w->generator, "%s", (const char *)sqlite3_column_text(s, 1));
+        w->claimed = col_real(s, 2);
+        for (size_t u = 0; u < UTIL_NAMES; u++)
+            w->mean[u] = NAN;
+        w->e_lo = w->e_hi = NAN;
+    }
+    sqlite3_finalize(s);
+    /* older databases have no utility table: then every mean stays NAN */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t.cell_id, u.name, avg(u.value) FROM utility u JOIN trial t ON t.id = u.trial_id"
+                           " WHERE t.status = 'ok' GROUP BY t.cell_id, u.name",
+                           -1, &s, NULL) == SQLITE_OK) {
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            long long c = sqlite3_column_int64(s, 0);
+            const char *nm = (const char *)sqlite3_column_text(s, 1);
+            for (size_t i = 0; i < k; i++)
+                for (size_t u = 0; u < UTIL_NAMES && cu[i].cell == c; u++)
+                    if (nm && !strcmp(nm, util_names[u]))
+                        cu[i].mean[u] = col_real(s, 2);
+        }
+        sqlite3_finalize(s);
+    }
+    for (size_t i = 0; i < k; i++)
+        for (size_t r = 0; r < n; r++) {
+            if (rows[r].cell != cu[i].cell)
+                continue;
+            int pooled_exists = 0;
+            for (size_t q = 0; q < n; q++)
+                pooled_exists |= rows[q].cell == rows[r].cell && !strcmp(rows[q].attack, rows[r].attack) &&
+                                 rows[q].target < 0;
+            if (pooled_exists != (rows[r].target < 0))
+                continue;
+            if (isnan(cu[i].e_lo) || rows[r].b_lo > cu[i].e_lo) {
+                cu[i].e_lo = rows[r].b_lo;
+                cu[i].e_hi = rows[r].b_hi;
+                snprintf(cu[i].e_attack, sizeof cu[i].e_attack, "%s", rows[r].attack);
+            }
+        }
+    *out = cu;
+    *nc = k;
+    return PA_OK;
+}
+
+/* The metric a privacy-utility figure shows: TSTR accuracy if stored, else
+ * the lowest-order TVD; -1 if none. */
+static int util_pick(const cell_util *cu, size_t nc)
+{
+    static const int pref[] = {0, 3, 2, 4};
+    for (size_t p = 0; p < sizeof pref / sizeof pref[0]; p++)
+        for (size_t i = 0; i < nc; i++)
+            if (!isnan(cu[i].mean[pref[p]]))
+                return pref[p];
+    return -1;
+}
+
+static int cmp_cell_eps(const void *a, const void *b)
+{
+    const cell_util *x = a, *y = b;
+    int g = strcmp(x->generator, y->generator);
+    if (g)
+        return g;
+    return (x->claimed > y->claimed) - (x->claimed < y->claimed);
+}
+
+/* Privacy-utility curves: claimed ε (log axis; ∞ at the right edge) against
+ * the mean utility of the releases, one line per generator, and the
+ * empirical ε interval of the strongest attack as a horizontal bar at the
+ * same height. Sorts cu by (generator, ε). */
+static int write_utility(cell_util *cu, size_t nc, int metric, const char *dir, char *script, size_t cap,
+                         pa_err *err)
+{
+    char path[4096];
+    qsort(cu, nc, sizeof *cu, cmp_cell_eps);
+    double maxfin = 1, minfin = 1;
+    for (size_t i = 0; i < nc; i++)
+        if (isfinite(cu[i].claimed)) {
+            maxfin = fmax(maxfin, cu[i].claimed);
+            minfin = fmin(minfin, cu[i].claimed);
+        }
+    double xinf = maxfin * 10;
+    FILE *dat = open_out(dir, "utility.dat", path, sizeof path, err);
+    if (!dat)
+        return PA_EIO;
+    char gens[32][64];
+    size_t ng = 0;
+    for (size_t i = 0; i < nc && ng < 32; i++) {
+        if (i && !strcmp(cu[i].generator, cu[i - 1].generator))
+            continue;
+        snprintf(gens[ng++], sizeof gens[0], "%s", cu[i].generator);
+        fprintf(dat, "# %s: claimed-eps utility emp-lo emp-hi\n", cu[i].generator);
+        for (size_t j = i; j < nc && !strcmp(cu[j].generator, cu[i].generator); j++) {
+            if (isnan(cu[j].mean[metric]))
+                continue;
+            double x = isfinite(cu[j].claimed) ? cu[j].claimed : xinf;
+            double lo = isnan(cu[j].e_lo) ? x : fmax(cu[j].e_lo, minfin / 100);
+            double hi = isnan(cu[j].e_hi) ? x : isfinite(cu[j].e_hi) ? fmax(cu[j].e_hi, lo) : xinf;
+            fprintf(dat, "%.17g %.17g %.17g %.17g\n", x, cu[j].mean[metric], lo, hi);
+        }
+        fprintf(dat, "\n\n");
+    }
+    fclose(dat);
+    FILE *gp = open_out(dir, "utility.gp", script, cap, err);
+    if (!gp)
+        return PA_EIO;
+    char qb[400];
+    static const char *const ylab[UTIL_NAMES] = {"TSTR accuracy on the holdout", "TSTR AUC on the holdout",
+                                                 "mean 1-way TVD to the training set",
+                                                 "mean 2-way TVD to the training set",
+                                                 "mean 3-way TVD to the training set"};
+    for (int pdf = 0; pdf < 2; pdf++) {
+        fprintf(gp, "reset\nset termoption noenhanced\n");
+        fprintf(gp, pdf ? "set terminal pdfcairo size 6in,4.5in font 'Sans,9'\n"
+                        : "set terminal pngcairo size 900,680 font 'Sans,10'\n");
+        fprintf(gp, "set output %s\n", report_gp_quote(pdf ? "utility.pdf" : "utility.png", qb, sizeof qb));
+        fprintf(gp, "set logscale x\nset xrange [%g:%g]\nset grid\nset key outside bottom center horizontal\n",
+                minfin / 200, xinf * 2);
+        fprintf(gp, "set xtics add ('inf' %g)\n", xinf);
+        fprintf(gp, "set xlabel 'epsilon: claimed (points on lines); empirical Bayesian interval of the strongest "
+                    "attack (horizontal bars)'\n");
+        fprintf(gp, "set ylabel %s\n", report_gp_quote(ylab[metric], qb, sizeof qb));
+        fprintf(gp, "set title 'Privacy-utility: utility of the releases against epsilon'\nplot ");
+        for (size_t b = 0; b < ng; b++) {
+            fprintf(gp, "%s'utility.dat' index %zu using 1:2 with linespoints lw 2 pt 7 lc %zu title %s", b ? ", " : "",
+                    b, b + 1, report_gp_quote(gens[b], qb, sizeof qb));
+            fprintf(gp, ", 'utility.dat' index %zu using 3:2:3:4 with xerrorbars lc %zu pt 0 notitle", b, b + 1);
+        }
+        fprintf(gp, "\nunset output\n");
+    }
+    fclose(gp);
+    return PA_OK;
+}
+
 /* The posterior density of ε for each (cell, attack, target) row, with its
  * credible interval shaded and the claimed ε marked: one panel each. */
 #define POST_GRID 400
@@ -473,6 +641,9 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
     }
     row *rows = NULL;
     size_t n = 0;
+    cell_util *cu = NULL;
+    size_t ncu = 0;
+    int umetric = -1;
     int rc = load_rows(db, &rows, &n, err);
     if (rc) {
         pa_err_prefix(err, "%s", o->db_path);
@@ -527,6 +698,94 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
     for (size_t i = 0; i < n; i++)
         nviol += rows[i].violation;
     fprintf(f, "\n%zu violation%s.\n\n", nviol, nviol == 1 ? "" : "s");
+    fprintf(f, "## Violations\n\n");
+    if (!nviol) {
+        fprintf(f, "None: no Bayesian lower bound exceeds its claimed epsilon.\n\n");
+    } else {
+        fprintf(f, "Each row is a setting whose empirical lower bound exceeds the epsilon it claims: a bug in the "
+                   "generator or in its accounting, unless the claim was declared rather than computed.\n\n"
+                   "| generator | claimed eps | attack | target | Bayes lower | CP lower | P(eps>claimed) |\n"
+                   "|---|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < n; i++) {
+            if (!rows[i].violation)
+                continue;
+            char cl[32], lo[32], cp[32], tg[32];
+            fmt_eps(cl, sizeof cl, rows[i].claimed);
+            fmt_eps(lo, sizeof lo, rows[i].b_lo);
+            fmt_eps(cp, sizeof cp, rows[i].cp_lo);
+            if (rows[i].target < 0)
+                snprintf(tg, sizeof tg, "all");
+            else
+                snprintf(tg, sizeof tg, "%lld", rows[i].target);
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %.3f |\n", rows[i].generator, cl, rows[i].attack, tg, lo, cp,
+                    rows[i].p_exc);
+        }
+        fprintf(f, "\n");
+    }
+    /* attack x (generator, eps) summary: AUC / TPR@1%FPR, pooled rows first */
+    char atk[32][64];
+    size_t na = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = 0;
+        while (a < na && strcmp(atk[a], rows[i].attack))
+            a++;
+        if (a == na && na < 32)
+            snprintf(atk[na++], sizeof atk[0], "%s", rows[i].attack);
+    }
+    if (n) {
+        fprintf(f, "## Attacks side by side: AUC / TPR@1%%FPR (pooled over targets where there are several)\n\n"
+                   "| generator | claimed eps |");
+        for (size_t a = 0; a < na; a++)
+            fprintf(f, " %s |", atk[a]);
+        fprintf(f, "\n|---|---|");
+        for (size_t a = 0; a < na; a++)
+            fprintf(f, "---|");
+        fprintf(f, "\n");
+        long long last = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (rows[i].cell == last)
+                continue;
+            last = rows[i].cell;
+            char cl[32];
+            fmt_eps(cl, sizeof cl, rows[i].claimed);
+            fprintf(f, "| %s | %s |", rows[i].generator, cl);
+            for (size_t a = 0; a < na; a++) {
+                const row *best = NULL;
+                for (size_t j = 0; j < n; j++)
+                    if (rows[j].cell == last && !strcmp(rows[j].attack, atk[a]) &&
+                        (!best || rows[j].target < best->target))
+                        best = &rows[j];
+                if (best)
+                    fprintf(f, " %.3f / %.3f |", best->auc, best->tpr1);
+                else
+                    fprintf(f, " - |");
+            }
+            fprintf(f, "\n");
+        }
+        fprintf(f, "\n");
+    }
+    if (!load_utility(db, rows, n, &cu, &ncu, NULL))
+        umetric = util_pick(cu, ncu);
+    if (umetric >= 0) {
+        fprintf(f, "## Privacy and utility\n\nMean utility of every release against its own training set (TVD) "
+                   "and the holdout split (TSTR), beside the strongest attack's empirical epsilon interval.\n\n"
+                   "| generator | claimed eps | TSTR acc | TSTR AUC | 1-way TVD | 2-way TVD | 3-way TVD | "
+                   "empirical eps (attack) |\n|---|---|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < ncu; i++) {
+            char cl[32], v[UTIL_NAMES][32], lo[32], hi[32];
+            fmt_eps(cl, sizeof cl, cu[i].claimed);
+            for (size_t u = 0; u < UTIL_NAMES; u++)
+                if (isnan(cu[i].mean[u]))
+                    snprintf(v[u], sizeof v[u], "-");
+                else
+                    snprintf(v[u], sizeof v[u], "%.4f", cu[i].mean[u]);
+            fmt_eps(lo, sizeof lo, cu[i].e_lo);
+            fmt_eps(hi, sizeof hi, cu[i].e_hi);
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | [%s, %s] (%s) |\n", cu[i].generator, cl, v[0], v[1],
+                    v[2], v[3], v[4], lo, hi, cu[i].e_attack[0] ? cu[i].e_attack : "-");
+        }
+        fprintf(f, "\n![privacy-utility](utility.png)\n\n");
+    }
     fprintf(f, "## Test-split counts\n\n| generator | claimed eps | attack | target | TP | FN | FP | TN | point eps |\n"
                "|---|---|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < n; i++) {
@@ -546,10 +805,11 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
     free(md);
     if (rc || !o->figures)
         goto out;
-    char roc_gp[4096], eps_gp[4096], post_gp[4096];
+    char roc_gp[4096], eps_gp[4096], post_gp[4096], ut_gp[4096];
     if ((rc = write_roc(db, o->out_dir, roc_gp, sizeof roc_gp, err)) ||
         (rc = write_eps(rows, n, o->out_dir, eps_gp, sizeof eps_gp, err)) ||
-        (n && (rc = write_posterior(rows, n, o->out_dir, post_gp, sizeof post_gp, err))))
+        (n && (rc = write_posterior(rows, n, o->out_dir, post_gp, sizeof post_gp, err))) ||
+        (umetric >= 0 && (rc = write_utility(cu, ncu, umetric, o->out_dir, ut_gp, sizeof ut_gp, err))))
         goto out;
     pa_err gerr = {0};
     int grc = run_gnuplot(o->out_dir, "roc.gp", &gerr);
@@ -557,6 +817,8 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
         grc = run_gnuplot(o->out_dir, "eps.gp", &gerr);
     if (!grc && n)
         grc = run_gnuplot(o->out_dir, "posterior.gp", &gerr);
+    if (!grc && umetric >= 0)
+        grc = run_gnuplot(o->out_dir, "utility.gp", &gerr);
     if (grc) {
         if (warn)
             *warn = 1;
@@ -564,6 +826,7 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
             *err = gerr;
     }
 out:
+    free(cu);
     free(rows);
     sqlite3_close(db);
     return rc;
