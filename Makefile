@@ -108,6 +108,12 @@ demo: privaudit
 	./privaudit run configs/quickstart.json --db $(BUILD)/demo.db --jobs 2
 	./privaudit report --db $(BUILD)/demo.db --out $(BUILD)/demo-report
 
+## repro-tapas: TAPAS-scale shadow-model audit of MST (eps 10) on the coded Adult at ../shared/data/adult
+repro-tapas: privaudit
+	rm -f $(BUILD)/tapas.db
+	./privaudit run configs/tapas-adult.json --db $(BUILD)/tapas.db --jobs 2
+	./privaudit report --db $(BUILD)/tapas.db --out $(BUILD)/tapas-report
+
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 

@@ -892,10 +892,10 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         g.done = done;
         g.n_trials = n_trials;
         g.todo = n_trials - before;
-        g.t0 = util_now();
-        g.last_print = 0;
         if (!atomic_load(&g.abort) && (rc = train_shadow_classifiers(&g, jobs, err)))
             goto phase_end;
+        g.t0 = util_now();
+        g.last_print = 0;
     }
     if (!atomic_load(&g.abort) && g.todo)
         run_phase(&g, jobs);
