@@ -41,10 +41,11 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* fit on train and sample m records; returns the synthetic table or NULL */
-static table *run(const gen_vtable *g, const table *train, size_t m, uint64_t seed, double *secs)
+/* fit on train with params (may be NULL) and sample m records; returns the synthetic table or NULL */
+static table *run_p(const gen_vtable *g, const cJSON *params, const table *train, size_t m, uint64_t seed,
+                    double *secs)
 {
-    gen_config cfg = {.epsilon = 1.0, .delta = 1e-9, .params = NULL};
+    gen_config cfg = {.epsilon = 1.0, .delta = 1e-9, .params = params};
     gsl_rng *r = rng_stream(seed, 1);
     void *st = NULL;
     table *out = NULL;
@@ -58,11 +59,12 @@ static table *run(const gen_vtable *g, const table *train, size_t m, uint64_t se
     return out;
 }
 
+
 int main(int argc, char **argv)
 {
     const char *csv = argc > 1 ? argv[1] : "../shared/data/adult/adult.csv";
     const char *dom = argc > 2 ? argv[2] : "../shared/data/adult/adult-domain.json";
-    int seeds = argc > 3 ? atoi(argv[3]) : 3;
+    int seeds = argc > 3 ? atoi(argv[3]) : 5;
     schema *s = NULL;
     table *t = NULL;
     pa_err err = {0};
@@ -71,8 +73,11 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("data: %s (%zu records, %zu columns)\n", csv, t->n, t->d);
-    const gen_vtable *gens[3] = {&gen_mst, &gen_privbayes, gen_find("marginals")};
-    size_t ngen = gens[2] ? 3 : 2;
+    const gen_vtable *gens[4] = {&gen_mst, &gen_mst, &gen_privbayes, gen_find("marginals")};
+    const char *label[4] = {"mst", "mst-K16", "privbayes", "marginals"};
+    cJSON *k16 = cJSON_Parse("{\"max_codes\": 16}");
+    const cJSON *gparams[4] = {NULL, k16, NULL, NULL};
+    size_t ngen = gens[3] ? 4 : 3;
 
     /* timings */
     printf("\n%-10s %8s %10s %10s %8s\n", "generator", "n", "seconds", "target", "ratio");
@@ -80,13 +85,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < 1000; i++)
         first[i] = i;
     table *small = tbl_rows(t, first, 1000);
-    for (size_t g = 0; g < 2; g++) {
+    for (size_t g = 0; g < 3; g++) {
         const table *tabs[2] = {small, t};
         const double target[2] = {0.5, 10.0};
         for (int q = 0; q < 2; q++) {
             double secs;
-            table *y = run(gens[g], tabs[q], tabs[q]->n, 1, &secs);
-            printf("%-10s %8zu %10.3f %10.1f %8.3f\n", gens[g]->name, tabs[q]->n, secs, target[q], secs / target[q]);
+            table *y = run_p(gens[g], gparams[g], tabs[q], tabs[q]->n, 1, &secs);
+            printf("%-10s %8zu %10.3f %10.1f %8.3f\n", label[g], tabs[q]->n, secs, target[q], secs / target[q]);
             tbl_free(y);
         }
     }
@@ -120,7 +125,7 @@ int main(int argc, char **argv)
         int k = seeds > 64 ? 64 : seeds;
         for (int q = 0; q < k; q++) {
             double secs, mean, mx;
-            table *y = run(gens[g], train, ntr, 100 + (uint64_t)q, &secs);
+            table *y = run_p(gens[g], gparams[g], train, ntr, 100 + (uint64_t)q, &secs);
             if (!y)
                 return 1;
             tv += secs;
@@ -141,12 +146,13 @@ int main(int argc, char **argv)
                 sd[c] += (sv[c][q] - mu[c]) * (sv[c][q] - mu[c]) / (k > 1 ? k - 1 : 1);
             sd[c] = sqrt(sd[c]);
         }
-        printf("%-10s %9.4f ± %6.4f %9.4f ± %6.4f %9.4f ± %6.4f %10.3f\n", gens[g]->name, mu[0], sd[0], mu[1], sd[1],
+        printf("%-10s %9.4f ± %6.4f %9.4f ± %6.4f %9.4f ± %6.4f %10.3f\n", label[g], mu[0], sd[0], mu[1], sd[1],
                mu[2], sd[2], tv / k);
     }
     tbl_free(train);
     tbl_free(hold);
     tbl_free(t);
     schema_free(s);
+    cJSON_Delete(k16);
     return 0;
 }

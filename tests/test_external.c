@@ -1,0 +1,320 @@
+/* test_external.c — a generator run as an external command (generators/external.c).
+ *
+ * n = training records, m = synthetic records. The programs are /bin/sh
+ * (argv form: the shell is only the program, its script one argument),
+ * sleep and a missing path.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "core/rng.h"
+#include "generators/gen.h"
+#include "tests/testutil.h"
+
+extern const gen_vtable gen_external;
+
+static char *tmp;   /* TMPDIR of the suite: the generator's folders go here */
+
+static void setup(void)
+{
+    tmp = tu_tmpdir();
+    cr_assert(tmp);
+    setenv("TMPDIR", tmp, 1);
+}
+
+static void teardown(void)
+{
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
+TestSuite(external, .init = setup, .fini = teardown);
+
+/* Columns a (categorical, labels "no"/"yes") and b (numeric in [0, 100]),
+ * n rows: a = i mod 2, b = i + 0.25. */
+static table *small(size_t n)
+{
+    schema *s = schema_new(2);
+    free(s->cols[0].name);
+    free(s->cols[1].name);
+    s->cols[0].name = pa_strdup("a");
+    s->cols[0].kind = COL_CAT;
+    s->cols[0].size = 2;
+    s->cols[0].labels = pa_calloc(2, sizeof(char *));
+    s->cols[0].labels[0] = pa_strdup("no");
+    s->cols[0].labels[1] = pa_strdup("yes");
+    s->cols[1].name = pa_strdup("b");
+    s->cols[1].kind = COL_NUM;
+    s->cols[1].lo = 0;
+    s->cols[1].hi = 100;
+    table *t = tbl_new(s, n);
+    schema_free(s);
+    for (size_t i = 0; i < n; i++) {
+        t->cat[0][i] = (int32_t)(i % 2);
+        t->num[1][i] = (double)i + 0.25;
+    }
+    return t;
+}
+
+/* Fits with params (JSON text) and samples m rows: returns the status, the
+ * table in *out (NULL on error) and the message in err. */
+static int run(const table *train, const char *params, size_t m, table **out, pa_err *err, gen_privacy *priv)
+{
+    cJSON *p = cJSON_Parse(params);
+    cr_assert(p, "bad test JSON %s", params);
+    gen_config cfg = {.epsilon = 2.5, .delta = 1e-6, .params = p};
+    gsl_rng *r = rng_stream(1, 1);
+    void *st = NULL;
+    *out = NULL;
+    int rc = gen_external.fit(train, &cfg, r, &st, err);
+    if (!rc) {
+        rc = gen_external.sample(st, m, r, out, err);
+        if (priv)
+            gen_external.privacy(st, priv);
+        gen_external.free_state(st);
+    }
+    gsl_rng_free(r);
+    cJSON_Delete(p);
+    return rc;
+}
+
+/* Number of entries of folder tmp (the generator must leave none). */
+static size_t entries(void)
+{
+    char cmd[PATH_MAX + 32];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", tmp);
+    FILE *f = popen(cmd, "r");
+    size_t k = 99;
+    if (f) {
+        if (fscanf(f, "%zu", &k) != 1)
+            k = 99;
+        pclose(f);
+    }
+    return k;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#define COPY "{\"argv\": [\"/bin/sh\", \"-c\", \"cp \\\"$1\\\" \\\"$2\\\"\", \"sh\", \"{train}\", \"{out}\"]"
+
+Test(external, a_copying_program_gives_the_training_rows_back_and_cleans_up)
+{
+    table *t = small(25), *o;
+    pa_err err = {0};
+    gen_privacy pv;
+    int rc = run(t, COPY ", \"epsilon\": 3, \"delta\": 1e-7}", 10, &o, &err, &pv);
+    cr_assert_eq(rc, PA_OK, "%s", err.msg);
+    cr_assert_eq(o->n, 25);
+    cr_assert_eq(tbl_hash(o), tbl_hash(t), "the copy differs from the training table");
+    cr_assert_eq(pv.epsilon, 3);
+    cr_assert_eq(pv.delta, 1e-7);
+    cr_assert_eq(pv.declared, 1);
+    cr_assert_str_eq(pv.accountant, "declared");
+    cr_assert(isnan(pv.rho));
+    cr_assert_eq(entries(), 0, "temporary files left in %s", tmp);
+    tbl_free(o);
+    tbl_free(t);
+}
+
+Test(external, without_declared_privacy_the_config_target_is_reported_as_declared)
+{
+    table *t = small(4), *o;
+    pa_err err = {0};
+    gen_privacy pv;
+    cr_assert_eq(run(t, COPY "}", 4, &o, &err, &pv), PA_OK, "%s", err.msg);
+    cr_assert_eq(pv.epsilon, 2.5);
+    cr_assert_eq(pv.delta, 1e-6);
+    cr_assert_eq(pv.declared, 1);
+    tbl_free(o);
+    tbl_free(t);
+}
+
+Test(external, placeholders_rows_seed_epsilon_and_delta_reach_the_program)
+{
+    /* The script writes {rows} rows and fails only if the other
+     * placeholders were not substituted as documented. */
+    table *t = small(3), *o;
+    pa_err err = {0};
+    const char *params =
+        "{\"argv\": [\"/bin/sh\", \"-c\", "
+        "\"[ \\\"$3\\\" = 2.5 ] && [ \\\"$4\\\" = 9.9999999999999995e-07 ] && "
+        "case $5 in ''|*[!0-9]*) exit 9;; esac && "
+        "echo a,b > \\\"$1\\\" && i=0 && while [ $i -lt $2 ]; do echo yes,7 >> \\\"$1\\\"; i=$((i+1)); done\", "
+        "\"sh\", \"{out}\", \"{rows}\", \"{epsilon}\", \"{delta}\", \"{seed}\"]}";
+    int rc = run(t, params, 17, &o, &err, NULL);
+    cr_assert_eq(rc, PA_OK, "%s", err.msg);
+    cr_assert_eq(o->n, 17);
+    cr_assert_eq(o->cat[0][16], 1);
+    cr_assert_eq(o->num[1][16], 7);
+    tbl_free(o);
+    tbl_free(t);
+}
+
+Test(external, a_failing_program_gives_its_status_and_stderr_in_the_error)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"echo first line >&2; echo model diverged: nan loss >&2; exit 3\"]}",
+                 5, &o, &err, NULL);
+    cr_assert_eq(rc, PA_ECHILD);
+    cr_assert_null(o);
+    cr_assert(strstr(err.msg, "/bin/sh"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "exited with status 3"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "first line | model diverged: nan loss"), "%s", err.msg);
+    cr_assert_eq(entries(), 0);
+    tbl_free(t);
+}
+
+Test(external, a_program_killed_by_a_signal_is_reported_as_such)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"kill -SEGV $$\"]}", 5, &o, &err, NULL);
+    cr_assert_eq(rc, PA_ECHILD);
+    cr_assert(strstr(err.msg, "killed by signal 11"), "%s", err.msg);
+    tbl_free(t);
+}
+
+Test(external, a_program_past_its_timeout_is_killed_within_a_second)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    double t0 = now_s();
+    /* A child of the shell sleeps too: the whole process group must go. */
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"sleep 5 & sleep 5; wait\"], \"timeout\": 0.5}", 5, &o, &err,
+                 NULL);
+    double el = now_s() - t0;
+    cr_assert_eq(rc, PA_ECHILD);
+    cr_assert(strstr(err.msg, "timed out after 0.5 s"), "%s", err.msg);
+    cr_assert(el >= 0.5 && el < 1.5, "returned after %.3f s", el);
+    tbl_free(t);
+}
+
+Test(external, a_missing_program_is_a_clear_error)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    int rc = run(t, "{\"argv\": [\"/nonexistent/synthesizer\", \"{train}\"]}", 5, &o, &err, NULL);
+    cr_assert_eq(rc, PA_ECHILD);
+    cr_assert(strstr(err.msg, "cannot run \"/nonexistent/synthesizer\""), "%s", err.msg);
+    cr_assert_eq(entries(), 0);
+    tbl_free(t);
+}
+
+Test(external, a_malformed_output_names_the_file_and_the_line)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"printf 'a,b\\\\nyes,1\\\\nmaybe,2\\\\n' > \\\"$1\\\"\", \"sh\", "
+                    "\"{out}\"]}", 5, &o, &err, NULL);
+    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "synth.csv:3"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "\"maybe\""), "%s", err.msg);
+    cr_assert_eq(entries(), 0);
+    tbl_free(t);
+}
+
+Test(external, a_program_that_writes_nothing_is_an_input_error)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"exit 0\"]}", 5, &o, &err, NULL);
+    cr_assert_eq(rc, PA_EINPUT);
+    cr_assert(strstr(err.msg, "wrote no output CSV"), "%s", err.msg);
+    tbl_free(t);
+}
+
+Test(external, a_header_without_rows_is_an_input_error)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"echo a,b > \\\"$1\\\"\", \"sh\", \"{out}\"]}", 5, &o, &err, NULL);
+    cr_assert_eq(rc, PA_EINPUT);
+    cr_assert(strstr(err.msg, "no rows"), "%s", err.msg);
+    tbl_free(t);
+}
+
+typedef struct bad_case {
+    char params[80];
+    char needle[80];
+} bad_case;
+
+static bad_case bad_cases[] = {
+    {.params = "{}", .needle = "\"argv\" is required"},
+    {.params = "{\"argv\": \"cp a b\"}", .needle = "\"argv\": expected a non-empty array"},
+    {.params = "{\"argv\": []}", .needle = "\"argv\": expected a non-empty array"},
+    {.params = "{\"argv\": [\"\"]}", .needle = "\"argv\"[0]: expected a non-empty string"},
+    {.params = "{\"argv\": [\"cp\", 3]}", .needle = "\"argv\"[1]: expected a string"},
+    {.params = "{\"argv\": [\"cp\"], \"timeout\": 0}", .needle = "\"timeout\": expected a number"},
+    {.params = "{\"argv\": [\"cp\"], \"epsilon\": -1}", .needle = "\"epsilon\": expected a number"},
+    {.params = "{\"argv\": [\"cp\"], \"delta\": 2}", .needle = "\"delta\": expected a number"},
+    {.params = "{\"argv\": [\"cp\"], \"shell\": true}", .needle = "unknown parameter \"shell\""},
+};
+
+ParameterizedTestParameters(external, a_bad_parameter_is_refused_with_a_message_naming_it)
+{
+    return cr_make_param_array(bad_case, bad_cases, sizeof bad_cases / sizeof bad_cases[0]);
+}
+
+ParameterizedTest(bad_case *c, external, a_bad_parameter_is_refused_with_a_message_naming_it)
+{
+    table *t = small(3);
+    cJSON *p = cJSON_Parse(c->params);
+    cr_assert(p);
+    gen_config cfg = {.epsilon = 1, .delta = 1e-6, .params = p};
+    pa_err err = {0};
+    cr_assert_eq(gen_external.check(t->s, &cfg, &err), PA_EINPUT, "%s", c->params);
+    cr_assert(strstr(err.msg, c->needle), "%s: \"%s\" lacks \"%s\"", c->params, err.msg, c->needle);
+    gsl_rng *r = rng_stream(1, 1);
+    void *st = (void *)1;
+    cr_assert_eq(gen_external.fit(t, &cfg, r, &st, &err), PA_EINPUT);
+    cr_assert_null(st);
+    gsl_rng_free(r);
+    cJSON_Delete(p);
+    tbl_free(t);
+}
+
+typedef struct par_job {
+    const table *t;
+    int rc;
+    uint64_t hash;
+} par_job;
+
+static void *par_run(void *arg)
+{
+    par_job *j = arg;
+    table *o = NULL;
+    pa_err err = {0};
+    j->rc = run(j->t, COPY "}", 5, &o, &err, NULL);
+    j->hash = o ? tbl_hash(o) : 0;
+    tbl_free(o);
+    return NULL;
+}
+
+Test(external, samples_run_in_parallel_threads_do_not_interfere)
+{
+    table *t = small(40);
+    par_job jobs[4];
+    pthread_t th[4];
+    for (size_t k = 0; k < 4; k++) {
+        jobs[k] = (par_job){.t = t};
+        cr_assert_eq(pthread_create(&th[k], NULL, par_run, &jobs[k]), 0);
+    }
+    for (size_t k = 0; k < 4; k++) {
+        pthread_join(th[k], NULL);
+        cr_assert_eq(jobs[k].rc, PA_OK, "thread %zu", k);
+        cr_assert_eq(jobs[k].hash, tbl_hash(t), "thread %zu", k);
+    }
+    cr_assert_eq(entries(), 0);
+    tbl_free(t);
+}
