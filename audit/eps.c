@@ -315,7 +315,21 @@ static double onerun_f(double eps, void *p)
     const struct onerun *o = p;
     double q = 1 / (1 + exp(-eps));
     double tail = gsl_cdf_binomial_Q(o->v - 1, q, o->r);
-    return log(tail) - log(o->alpha);
+    if (tail > 1e-280)
+        return log(tail) - log(o->alpha);
+    /* the tail underflows (many guesses, nearly all right): sum its terms
+     * in log space, log q = −log1p(e^−ε), log(1−q) = −log1p(e^ε) */
+    double lq = -log1p(exp(-eps)), l1q = -log1p(exp(eps)), mx = -INFINITY, acc = 0;
+    for (unsigned k = o->v; k <= o->r; k++) {
+        double t = gsl_sf_lnchoose(o->r, k) + k * lq + (o->r - k) * l1q;
+        if (t > mx) {
+            acc = acc * exp(mx - t) + 1;
+            mx = t;
+        } else {
+            acc += exp(t - mx);
+        }
+    }
+    return mx + log(acc) - log(o->alpha);
 }
 
 int eps_one_run(double m, double r, double v, double alpha, double *eps_lb, pa_err *err)

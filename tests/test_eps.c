@@ -292,6 +292,18 @@ Test(eps, one_run_audit_matches_the_binomial_tail)
     assert_near(e, 0.253826190549, 1e-8, "r=1000 v=600");
     cr_assert_eq(eps_one_run(1000, 100, 50, 0.05, &e, NULL), PA_OK);
     cr_assert_eq(e, 0.0, "chance-level guessing gives 0");
+    /* many guesses, all right: the tail at ε = 0 is 2^-20000 (underflows a
+     * double). P[Bin(r, q) >= r] = q^r = α gives q = α^(1/r) and
+     * ε = ln(q/(1−q)) in closed form: 7.194... for r = 20000, α = 0.05
+     * (python3: q = 0.05**(1/20000); log(q/(1-q))). */
+    cr_assert_eq(eps_one_run(20000, 20000, 20000, 0.05, &e, NULL), PA_OK);
+    double q = pow(0.05, 1.0 / 20000);
+    assert_near(e, log(q / (1 - q)), 1e-7, "r=v=20000");
+    /* a strong, imperfect attack past the underflow: 19,000 of 20,000 right.
+     * Reference: scipy brentq on binom.logsf(18999, 20000, q(ε)) − ln 0.05
+     * (/usr/bin/python3, scipy 1.10) = 2.8908300751892524 */
+    cr_assert_eq(eps_one_run(20000, 20000, 19000, 0.05, &e, NULL), PA_OK);
+    assert_near(e, 2.8908300751892524, 1e-7, "r=20000 v=19000");
     pa_err err = { 0 };
     cr_assert_eq(eps_one_run(100, 200, 50, 0.05, &e, &err), PA_EINPUT);
     cr_assert(strstr(err.msg, "r (guesses)") != NULL, "%s", err.msg);
