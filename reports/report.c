@@ -16,6 +16,7 @@
 #include "audit/eps.h"
 #include "audit/roc.h"
 #include "core/util.h"
+#include "reports/gradinv_plot.h"
 
 extern char **environ;
 
@@ -69,6 +70,19 @@ typedef struct row {
 static double col_real(sqlite3_stmt *s, int k)
 {
     return sqlite3_column_type(s, k) == SQLITE_NULL ? NAN : sqlite3_column_double(s, k);
+}
+
+static int table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *s;
+    int yes = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &s, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        yes = sqlite3_step(s) == SQLITE_ROW;
+        sqlite3_finalize(s);
+    }
+    return yes;
 }
 
 static int load_rows(sqlite3 *db, row **out, size_t *n, pa_err *err)
@@ -644,7 +658,18 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
     cell_util *cu = NULL;
     size_t ncu = 0;
     int umetric = -1;
-    int rc = load_rows(db, &rows, &n, err);
+    /* a membership run has its experiment row; gradient-inversion runs share the store's tables */
+    int has_mia = table_exists(db, "estimate") && table_exists(db, "experiment"),
+        has_gi = table_exists(db, "gradinv_cell");
+    if (has_mia) {
+        sqlite3_stmt *q;
+        has_mia = sqlite3_prepare_v2(db, "SELECT 1 FROM experiment", -1, &q, NULL) == SQLITE_OK &&
+                  sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
+    }
+    int rc = !has_mia && !has_gi ? pa_errf(err, PA_EINPUT, "not a privaudit run database (no results tables)")
+             : has_mia           ? load_rows(db, &rows, &n, err)
+                                 : PA_OK;
     if (rc) {
         pa_err_prefix(err, "%s", o->db_path);
         sqlite3_close(db);
@@ -685,9 +710,14 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
         goto out;
     }
     fprintf(f, "# privaudit report: %s\n\n", name);
-    fprintf(f, "- database: `%s`\n- code version: `%s`\n- config hash: `%s`\n- data: `%s` (hash `%s`)\n", o->db_path,
-            version, cfgh, dpath, datah);
-    fprintf(f, "- trials stored: %lld (%lld failed)\n\n", ntr, nfail);
+    if (has_mia) {
+        fprintf(f, "- database: `%s`\n- code version: `%s`\n- config hash: `%s`\n- data: `%s` (hash `%s`)\n",
+                o->db_path, version, cfgh, dpath, datah);
+        fprintf(f, "- trials stored: %lld (%lld failed)\n\n", ntr, nfail);
+    } else {
+        fprintf(f, "- database: `%s`\n\n", o->db_path);
+    }
+    if (has_mia) {
     fprintf(f, "## Membership inference: empirical epsilon against the claim\n\n");
     fprintf(f, "Thresholds are chosen on the calibration split and counted on the test split. The Bayesian "
                "interval is the joint-beta posterior credible interval (Zanella-Beguelin et al. 2023); CP lower is "
@@ -800,12 +830,46 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
                 tg, rows[i].tp, rows[i].fn, rows[i].fp, rows[i].tn, pt);
     }
     fprintf(f, "\n## Figures\n\n![ROC](roc.png)\n\n![ROC, log-log](roc-log.png)\n\n![epsilon](eps.png)\n\n![posterior of epsilon](posterior.png)\n");
+    }
+    if (has_gi) {
+        fprintf(f, "\n## Gradient inversion\n\nReconstructions of training batches from one shared update "
+                   "(tables gradinv_*; docs/gradinv.md). For image data, the first batch of each (B, sigma, C, "
+                   "attack) setting: originals left, reconstructions right.\n\n");
+        sqlite3_stmt *gs;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT s.method, c.batch, c.sigma, c.clip, c.eps, count(*), avg(s.psnr),"
+                               " avg(s.attr_acc), avg(s.exact), avg(s.label_acc)"
+                               " FROM gradinv_cell c JOIN gradinv_score s ON s.cell_id = c.id"
+                               " GROUP BY c.id, s.method ORDER BY c.tag, s.method, c.batch, c.sigma, c.clip",
+                               -1, &gs, NULL) == SQLITE_OK) {
+            fprintf(f, "| method | B | sigma | C | eps | records | PSNR (dB) | attribute acc | exact records | "
+                       "label acc |\n|---|---|---|---|---|---|---|---|---|---|\n");
+            while (sqlite3_step(gs) == SQLITE_ROW) {
+                char e[32], v[4][32];
+                fmt_eps(e, sizeof e, isnan(col_real(gs, 4)) && col_real(gs, 2) == 0 ? INFINITY : col_real(gs, 4));
+                for (int q = 0; q < 4; q++) {
+                    double x = col_real(gs, 6 + q);
+                    if (isnan(x))
+                        snprintf(v[q], sizeof v[q], "-");
+                    else
+                        snprintf(v[q], sizeof v[q], "%.3f", x);
+                }
+                fprintf(f, "| %s | %lld | %g | %g | %s | %lld | %s | %s | %s | %s |\n", sqlite3_column_text(gs, 0),
+                        (long long)sqlite3_column_int64(gs, 1), col_real(gs, 2), col_real(gs, 3), e,
+                        (long long)sqlite3_column_int64(gs, 5), v[0], v[1], v[2], v[3]);
+            }
+            sqlite3_finalize(gs);
+        }
+        fprintf(f, "\n![reconstructions](gradinv_grid.png)\n\n![quality against epsilon](gradinv_eps.png)\n");
+    }
     fclose(f);
     rc = util_write_file_atomic(path, md, mdlen, err);
     free(md);
     if (rc || !o->figures)
         goto out;
     char roc_gp[4096], eps_gp[4096], post_gp[4096], ut_gp[4096];
+    if (!has_mia)
+        goto gradinv;
     if ((rc = write_roc(db, o->out_dir, roc_gp, sizeof roc_gp, err)) ||
         (rc = write_eps(rows, n, o->out_dir, eps_gp, sizeof eps_gp, err)) ||
         (n && (rc = write_posterior(rows, n, o->out_dir, post_gp, sizeof post_gp, err))) ||
@@ -819,6 +883,16 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
         grc = run_gnuplot(o->out_dir, "posterior.gp", &gerr);
     if (!grc && umetric >= 0)
         grc = run_gnuplot(o->out_dir, "utility.gp", &gerr);
+    if (grc) {
+        if (warn)
+            *warn = 1;
+        if (err)
+            *err = gerr;
+        goto out;
+    }
+gradinv:
+    if (has_gi)
+        grc = gradinv_plot(db, o->out_dir, NULL, &gerr);
     if (grc) {
         if (warn)
             *warn = 1;
