@@ -114,6 +114,16 @@ repro-tapas: privaudit
 	./privaudit run configs/tapas-adult.json --db $(BUILD)/tapas.db --jobs 2
 	./privaudit report --db $(BUILD)/tapas.db --out $(BUILD)/tapas-report
 
+## repro-recon: linear-reconstruction sweep on the coded Adult at ../shared/data/adult (docs/recon.md)
+RECON_GAMES ?= 200
+ADULT ?= ../shared/data/adult
+repro-recon: privaudit
+	@for g in resample marginals mst privbayes; do E=1,10,100; [ $$g = resample ] && E=inf; \
+	  ./privaudit recon --data $(ADULT)/adult.csv --schema $(ADULT)/adult-domain.json --generator $$g \
+	  --epsilon $$E --n 1000 --m 10,100,1000,10000,100000 --games $(RECON_GAMES) --jobs 2 --seed 2024 \
+	  --qi workclass,education-num,marital-status,occupation,relationship,sex --secret 'income>50K' \
+	  --db $(BUILD)/recon-adult/$$g.db --out $(BUILD)/recon-adult/$$g || exit 1; done
+
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 

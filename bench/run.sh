@@ -15,6 +15,12 @@ if [ -f "$ADULT/adult.csv" ]; then
 else
   echo "== MST / PrivBayes: skipped ($ADULT/adult.csv not found; set ADULT=DIR)"
 fi
+if [ -f "$ADULT/adult.csv" ]; then
+  echo "== linear reconstruction LP (GLPK) vs scipy HiGHS: $B/bench/bench_recon $ADULT/adult.csv $ADULT/adult-domain.json 5"
+  "$B/bench/bench_recon" "$ADULT/adult.csv" "$ADULT/adult-domain.json" 5 || status=1
+else
+  echo "== linear reconstruction: skipped ($ADULT/adult.csv not found; set ADULT=DIR)"
+fi
 echo "== Bayesian interval vs scipy dblquad (takes minutes: the reference is slow): $B/bench/bench_bayes"
 "$B/bench/bench_bayes" || status=1
 exit $status

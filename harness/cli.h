@@ -12,5 +12,9 @@ int cmd_epsilon(int argc, char **argv);  /* harness/cmd_epsilon.c */
 int cmd_account(int argc, char **argv);  /* harness/cmd_account.c */
 int cmd_gen(int argc, char **argv);      /* harness/cmd_gen.c */
 int cmd_utility(int argc, char **argv);  /* harness/cmd_gen.c */
+int cmd_recon(int argc, char **argv);    /* harness/cmd_recon.c */
+int cmd_audit(int argc, char **argv);    /* harness/cmd_audit.c */
+int cmd_gradinv(int argc, char **argv);  /* harness/cmd_gradinv.c */
+int cmd_whitebox(int argc, char **argv); /* harness/cmd_whitebox.c */
 
 #endif

@@ -18,7 +18,11 @@ static const struct {
     {"account", cmd_account, "theoretical epsilon of DP-SGD (RDP, PRV, GDP), or sigma for a target"},
     {"gen", cmd_gen, "fit a generator on a CSV and write a synthetic CSV"},
     {"utility", cmd_utility, "utility of a synthetic CSV against the real one (TVD, correlations, TSTR)"},
+    {"audit", cmd_audit, "audit a synthetic data set before release: attribute inference, membership, report"},
+    {"gradinv", cmd_gradinv, "gradient inversion of one DP-SGD / plain step: reconstruct batches, score them"},
+    {"whitebox", cmd_whitebox, "white-box DP-SGD audit with canaries: all updates or final model, planted bugs"},
     {"data", cmd_data, "import R .rda data frames; draft a schema from a CSV"},
+    {"recon", cmd_recon, "linear-reconstruction attribute inference game (Annamalai et al. 2024)"},
 };
 
 static void usage(FILE *f)

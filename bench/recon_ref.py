@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""recon_ref.py — solves the linear-reconstruction LP written by bench_recon
+(triplet format of recon_write_lp: "n q nnz", nnz lines "i j 1", q lines b_i)
+with scipy's linprog(method="highs"), in the same split form as
+attacks/recon.c:  min sum(u + v)  s.t.  A x - u + v = b, 0 <= x <= 1, u, v >= 0.
+Prints one line: "objective <value> seconds <solve seconds> n <n> q <q>".
+Usage: /usr/bin/python3 bench/recon_ref.py LP.triplets
+"""
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+
+def main(path):
+    with open(path) as f:
+        n, q, nnz = (int(t) for t in f.readline().split())
+        rows = np.empty(nnz, dtype=np.int64)
+        cols = np.empty(nnz, dtype=np.int64)
+        for t in range(nnz):
+            i, j, _ = f.readline().split()
+            rows[t] = int(i)
+            cols[t] = int(j)
+        b = np.array([float(f.readline()) for _ in range(q)])
+    A = sp.csr_matrix((np.ones(nnz), (rows, cols)), shape=(q, n))
+    eye = sp.identity(q, format="csr")
+    A_eq = sp.hstack([A, -eye, eye], format="csr")
+    c = np.concatenate([np.zeros(n), np.ones(2 * q)])
+    bounds = [(0.0, 1.0)] * n + [(0.0, None)] * (2 * q)
+    t0 = time.perf_counter()
+    res = linprog(c, A_eq=A_eq, b_eq=b, bounds=bounds, method="highs")
+    secs = time.perf_counter() - t0
+    if res.status != 0:
+        print("linprog failed:", res.message, file=sys.stderr)
+        return 1
+    print("objective %.17g seconds %.6f n %d q %d" % (res.fun, secs, n, q))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))
