@@ -114,6 +114,12 @@ repro-tapas: privaudit
 	./privaudit run configs/tapas-adult.json --db $(BUILD)/tapas.db --jobs 2
 	./privaudit report --db $(BUILD)/tapas.db --out $(BUILD)/tapas-report
 
+## repro-mia: membership inference table on the coded Adult (every attack x generator x eps, isolated and random targets)
+repro-mia: privaudit
+	@for sel in isolated random; do rm -f $(BUILD)/mia-adult-$$sel.db; \
+	  ./privaudit run configs/mia-adult-$$sel.json --db $(BUILD)/mia-adult-$$sel.db --jobs 2 || exit 1; \
+	  ./privaudit report --db $(BUILD)/mia-adult-$$sel.db --out $(BUILD)/mia-adult-$$sel || exit 1; done
+
 ## repro-recon: linear-reconstruction sweep on the coded Adult at ../shared/data/adult (docs/recon.md)
 RECON_GAMES ?= 200
 ADULT ?= ../shared/data/adult
