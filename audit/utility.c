@@ -22,6 +22,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "audit/roc.h"
+#include "core/mlp.h"
 #include "core/rng.h"
 
 /* ---- binning ---- */
@@ -717,8 +718,10 @@ int util_tstr(const table *train, const table *test, const char *target, util_mo
     int rc = same_schema(train, test, "util_tstr", err);
     if (rc)
         return rc;
+    if (m == UTIL_MLP)
+        return util_tstr_mlp(train, test, target, NULL, acc, auc, err);
     if (m != UTIL_LOGREG)
-        return pa_errf(err, PA_EINPUT, "util_tstr: model %d is not available (only UTIL_LOGREG so far)", (int)m);
+        return pa_errf(err, PA_EINPUT, "util_tstr: model %d is not available (UTIL_LOGREG or UTIL_MLP)", (int)m);
     int tj = target ? schema_col(train->s, target) : -1;
     if (tj < 0)
         return pa_errf(err, PA_EINPUT, "util_tstr: target column '%s' is not in the schema",
@@ -800,6 +803,147 @@ done:
     if (mn)
         gsl_multimin_fdfminimizer_free(mn);
     gsl_vector_free(x0);
+    lr_data_free(&tr);
+    lr_data_free(&te);
+    return rc;
+}
+
+/* ---- MLP classifier (util_tstr_mlp) ---- */
+
+/* Dense float features X (n, p) with p = d->p − 1 (no intercept) from a design. */
+static float *mlp_dense(const lr_data *d)
+{
+    size_t n = d->n, p = d->p > 1 ? d->p - 1 : 1; /* no predictor: one constant 0 input */
+    float *X = pa_calloc(n ? n * p : 1, sizeof *X);
+    if (!X)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        float *x = X + i * p;
+        for (size_t c = 0; c < d->nc; c++)
+            x[d->idx[i * d->nc + c]] = 1.0f;
+        for (size_t l = 0; l < d->q; l++)
+            x[d->numoff + l] = (float)d->xnum[i * d->q + l];
+    }
+    return X;
+}
+
+int util_tstr_mlp(const table *train, const table *test, const char *target, const util_mlp_cfg *cfg, double *acc,
+                  double *auc, pa_err *err)
+{
+    *acc = NAN;
+    *auc = NAN;
+    util_mlp_cfg dc = UTIL_MLP_DEFAULTS;
+    if (!cfg)
+        cfg = &dc;
+    if (cfg->hidden < 1 || cfg->epochs < 1 || cfg->batch < 1 || !(cfg->lr > 0) || !isfinite(cfg->lr))
+        return pa_errf(err, PA_EINPUT,
+                       "util_tstr_mlp: cfg: expected hidden, epochs, batch >= 1 and lr > 0 (got %zu, %zu, %zu, %g)",
+                       cfg->hidden, cfg->epochs, cfg->batch, cfg->lr);
+    int rc = same_schema(train, test, "util_tstr_mlp", err);
+    if (rc)
+        return rc;
+    int tj = target ? schema_col(train->s, target) : -1;
+    if (tj < 0)
+        return pa_errf(err, PA_EINPUT, "util_tstr_mlp: target column '%s' is not in the schema",
+                       target ? target : "(null)");
+    const col_spec *tc = &train->s->cols[tj];
+    if (tc->kind != COL_CAT || tc->size < 2)
+        return pa_errf(err, PA_EINPUT, "util_tstr_mlp: target column '%s' must be categorical with at least 2 codes",
+                       target);
+    if (train->n == 0 || test->n == 0)
+        return pa_errf(err, PA_EINPUT, "util_tstr_mlp: a table has no records (train %zu, test %zu)", train->n,
+                       test->n);
+    size_t K = tc->size, n = train->n, nt = test->n;
+    lr_data tr, te;
+    if (lr_design(train, (size_t)tj, 1, &tr))
+        return pa_errf(err, PA_ENOMEM, "util_tstr_mlp: out of memory");
+    if (lr_design(test, (size_t)tj, 1, &te)) {
+        lr_data_free(&tr);
+        return pa_errf(err, PA_ENOMEM, "util_tstr_mlp: out of memory");
+    }
+    size_t p = tr.p > 1 ? tr.p - 1 : 1, B = cfg->batch < n ? cfg->batch : n;
+    float *X = mlp_dense(&tr), *Xt = mlp_dense(&te), *xb = pa_malloc(B * p, sizeof *xb);
+    int32_t *yb = pa_malloc(B, sizeof *yb);
+    size_t *perm = pa_malloc(n, sizeof *perm);
+    double *p1 = pa_malloc(nt, sizeof *p1);
+    int *lab = pa_malloc(nt, sizeof *lab);
+    gsl_rng *r = rng_stream(cfg->seed, 0);
+    mlp *net = NULL;
+    mlp_adam *opt = NULL;
+    if (!X || !Xt || !xb || !yb || !perm || !p1 || !lab || !r) {
+        rc = pa_errf(err, PA_ENOMEM, "util_tstr_mlp: out of memory");
+        goto done;
+    }
+    size_t width[3] = {p, cfg->hidden, K};
+    mlp_spec spec = {.L = 2, .width = width, .hidden = MLP_RELU, .out = MLP_IDENTITY};
+    mlp_adam_cfg ac = {.lr = cfg->lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0};
+    if ((rc = mlp_new(&spec, &net, err)) || (rc = mlp_adam_new(mlp_nparams(net), &ac, &opt, err))) {
+        pa_err_prefix(err, "util_tstr_mlp");
+        goto done;
+    }
+    mlp_init(net, r);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (size_t ep = 0; ep < cfg->epochs; ep++) {
+        for (size_t i = n - 1; i > 0; i--) { /* Fisher–Yates */
+            size_t k = (size_t)rng_below(r, i + 1), t = perm[i];
+            perm[i] = perm[k];
+            perm[k] = t;
+        }
+        for (size_t s = 0; s < n; s += B) {
+            size_t b = n - s < B ? n - s : B;
+            for (size_t i = 0; i < b; i++) {
+                memcpy(xb + i * p, X + perm[s + i] * p, p * sizeof *xb);
+                yb[i] = tr.y[perm[s + i]];
+            }
+            if ((rc = mlp_forward(net, xb, b, NULL, err)) || (rc = mlp_loss_xent(net, yb, NULL, NULL, err))) {
+                pa_err_prefix(err, "util_tstr_mlp");
+                goto done;
+            }
+            mlp_backward(net, 1.0f / (float)b);
+            mlp_adam_step(opt, mlp_params(net), mlp_grads(net));
+        }
+    }
+    size_t right = 0;
+    for (size_t s = 0; s < nt; s += B) {
+        size_t b = nt - s < B ? nt - s : B;
+        const float *Y;
+        if ((rc = mlp_forward(net, Xt + s * p, b, &Y, err))) {
+            pa_err_prefix(err, "util_tstr_mlp");
+            goto done;
+        }
+        for (size_t i = 0; i < b; i++) {
+            const float *z = Y + i * K;
+            size_t pred = 0;
+            for (size_t k = 1; k < K; k++)
+                if (z[k] > z[pred])
+                    pred = k;
+            right += (int32_t)pred == te.y[s + i];
+            if (K == 2) {
+                p1[s + i] = 1.0 / (1.0 + exp((double)z[0] - (double)z[1]));
+                lab[s + i] = te.y[s + i] == 1;
+            }
+        }
+    }
+    *acc = (double)right / (double)nt;
+    if (K == 2)
+        *auc = util_auc(p1, lab, nt);
+done:
+    if (rc) {
+        *acc = NAN;
+        *auc = NAN;
+    }
+    mlp_adam_free(opt);
+    mlp_free(net);
+    if (r)
+        gsl_rng_free(r);
+    free(X);
+    free(Xt);
+    free(xb);
+    free(yb);
+    free(perm);
+    free(p1);
+    free(lab);
     lr_data_free(&tr);
     lr_data_free(&te);
     return rc;

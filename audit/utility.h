@@ -52,8 +52,32 @@ int util_corr_diff(const table *real, const table *synth, size_t bins,
 /* Classifier used by util_tstr. */
 typedef enum util_model {
     UTIL_LOGREG = 0,   /* L2-regularised logistic (K = 2) or softmax (K > 2) regression */
-    UTIL_MLP = 1       /* reserved for the DP-SGD engine's MLP: PA_EINPUT for now */
+    UTIL_MLP = 1       /* one-hidden-layer MLP (core/mlp.h), util_tstr_mlp with UTIL_MLP_DEFAULTS */
 } util_model;
+
+/* The MLP classifier of util_tstr_mlp: features as for logistic regression
+ * (one-hot / min-max scaled, no intercept feature), one hidden layer of
+ * `hidden` ReLU units, K softmax outputs (K = 2 for a binary target), mean
+ * cross-entropy, Adam (β = 0.9, 0.999, ε = 1e-8), minibatches of `batch`
+ * records in an order reshuffled every epoch, `epochs` passes, float32.
+ * (scikit-learn's MLPClassifier defaults: 100 ReLU units, Adam, lr 1e-3.) */
+typedef struct util_mlp_cfg {
+    size_t hidden;     /* hidden units, >= 1 */
+    size_t epochs;     /* passes over the training set, >= 1 */
+    size_t batch;      /* minibatch size, >= 1 (capped at n_train) */
+    double lr;         /* Adam step size > 0 */
+    uint64_t seed;     /* initialisation and shuffling: rng_stream(seed, 0) of core/rng.h */
+} util_mlp_cfg;
+
+#define UTIL_MLP_DEFAULTS {.hidden = 100, .epochs = 20, .batch = 128, .lr = 1e-3, .seed = 1}
+
+/* util_tstr with the MLP classifier configured by cfg (NULL: UTIL_MLP_DEFAULTS).
+ * Deterministic for a given cfg and inputs (up to BLAS thread reordering,
+ * which OpenBLAS does not do for a fixed thread count). *acc, *auc as for
+ * util_tstr (AUC from the softmax probability of class 1 when K = 2). On
+ * error both are NAN and PA_EINPUT names the bad cfg field or input. */
+int util_tstr_mlp(const table *train, const table *test, const char *target, const util_mlp_cfg *cfg,
+                  double *acc, double *auc, pa_err *err);
 
 /* Train on synthetic, test on real. Trains model m on `train` to predict the
  * categorical column `target` from every other column — categorical columns
@@ -66,7 +90,8 @@ typedef enum util_model {
  * or 1000 iterations.
  * *acc = test accuracy of the arg-max class; *auc = ROC AUC of P(class 1) on
  * the test set when the target has 2 codes (NAN otherwise, or if the test set
- * holds only one class). On error both are NAN. */
+ * holds only one class). m = UTIL_MLP: util_tstr_mlp with UTIL_MLP_DEFAULTS.
+ * On error both are NAN. */
 int util_tstr(const table *train, const table *test, const char *target,
               util_model m, double *acc, double *auc, pa_err *err);
 

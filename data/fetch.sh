@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # data/fetch.sh OUTDIR [name...] — obtain real data sets from Debian packages.
 #
-# Names: healthinsurance, cps1988, fertility (R data frames from r-cran-aer)
-# and digits (8x8 digits from python3-sklearn); no name means all of them.
+# Names: healthinsurance, cps1988, fertility (R data frames from r-cran-aer),
+# digits (8x8 digits from python3-sklearn) and fashion-mnist (Zalando's
+# 28x28 images, IDX files from dataset-fashion-mnist); no name means all.
 # Each package is downloaded with `apt-get download` into OUTDIR/debs (not
 # installed) and unpacked with `dpkg-deb -x` into OUTDIR/pkgroot. The .rda
 # files are converted by `privaudit data import`; the drafted schema is then
 # replaced by the committed data/schemas/<name>.json (public a-priori bounds
 # and roles, "inferred": false), and `privaudit data check` verifies that the
 # CSV conforms to it and has the documented shape. Outputs:
-# OUTDIR/<name>.csv and OUTDIR/<name>.schema.json. Re-running is safe: a .deb
+# OUTDIR/<name>.csv and OUTDIR/<name>.schema.json; for fashion-mnist
+# OUTDIR/fashion-mnist-{train,test}.csv and .schema.json, written by
+# `privaudit data import-idx` (schema from the format: 784 pixel columns
+# px0..px783 numeric integer [0, 255], label categorical with 10 codes; not
+# inferred), 60000 and 10000 rows. Re-running is safe: a .deb
 # already in OUTDIR/debs is not downloaded again.
 #
 # Environment: PRIVAUDIT (default: ./privaudit beside this repository's
@@ -17,7 +22,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: bash data/fetch.sh OUTDIR [healthinsurance|cps1988|fertility|digits ...]" >&2
+    echo "usage: bash data/fetch.sh OUTDIR [healthinsurance|cps1988|fertility|digits|fashion-mnist ...]" >&2
     exit 2
 }
 die() {
@@ -32,7 +37,7 @@ say() {
 case "$1" in -h|--help) usage ;; esac
 OUTDIR=$1
 shift
-ALL=(healthinsurance cps1988 fertility digits)
+ALL=(healthinsurance cps1988 fertility digits fashion-mnist)
 if [ $# -eq 0 ]; then NAMES=("${ALL[@]}"); else NAMES=("$@"); fi
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -51,6 +56,7 @@ spec() {
     cps1988) echo "r-cran-aer CPS1988 28155 7" ;;
     fertility) echo "r-cran-aer Fertility 254654 8" ;;
     digits) echo "python3-sklearn digits 1797 65" ;;
+    fashion-mnist) echo "dataset-fashion-mnist fashion-mnist 60000 785" ;;
     *) return 1 ;;
     esac
 }
@@ -62,6 +68,7 @@ mkdir -p "$OUTDIR/debs" "$OUTDIR/pkgroot"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 AERDATA=$OUTDIR/pkgroot/usr/lib/R/site-library/AER/data
 SKDATA=$OUTDIR/pkgroot/usr/lib/python3/dist-packages/sklearn/datasets/data
+FMDATA=$OUTDIR/pkgroot/usr/share/datasets/fashion-mnist
 
 # fetch_deb PKG: download PKG's .deb once and unpack it into pkgroot.
 declare -A UNPACKED=()
@@ -152,11 +159,28 @@ import_digits() {
     check digits 1797 65
 }
 
+# fashion-mnist: train (60000) and test (10000) from the IDX files; the schema
+# is written by the importer from the format, so there is no committed one.
+import_fashion_mnist() {
+    local part img lab rows
+    for part in train test; do
+        if [ $part = train ]; then img=train-images-idx3-ubyte.gz lab=train-labels-idx1-ubyte.gz rows=60000
+        else img=t10k-images-idx3-ubyte.gz lab=t10k-labels-idx1-ubyte.gz rows=10000; fi
+        [ -f "$FMDATA/$img" ] && [ -f "$FMDATA/$lab" ] || die "fashion-mnist: $FMDATA/$img or $lab not found in the unpacked dataset-fashion-mnist"
+        say "fashion-mnist: privaudit data import-idx $img $lab --name fashion-mnist-$part --out $OUTDIR"
+        "$PRIVAUDIT" data import-idx "$FMDATA/$img" "$FMDATA/$lab" --name "fashion-mnist-$part" --classes 10 \
+            --out "$OUTDIR" || die "fashion-mnist: import of $part failed"
+        check "fashion-mnist-$part" "$rows" 785
+    done
+}
+
 for name in "${NAMES[@]}"; do
     read -r pkg object rows cols <<<"$(spec "$name")"
     fetch_deb "$pkg"
     if [ "$name" = digits ]; then
         import_digits
+    elif [ "$name" = fashion-mnist ]; then
+        import_fashion_mnist
     else
         import_rda "$name" "$object" "$rows" "$cols"
     fi

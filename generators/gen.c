@@ -9,12 +9,17 @@ extern const gen_vtable gen_resample;
 extern const gen_vtable gen_marginals;
 extern const gen_vtable gen_mst;
 extern const gen_vtable gen_privbayes;
+extern const gen_vtable gen_dpmerf;
+extern const gen_vtable gen_dpgan, gen_external;
 
 static const gen_vtable *const registry[] = {
     &gen_resample,
     &gen_marginals,
     &gen_mst,
     &gen_privbayes,
+    &gen_dpmerf,
+    &gen_dpgan,
+    &gen_external,
     NULL,
 };
 

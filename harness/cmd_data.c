@@ -2,6 +2,7 @@
  *              privaudit data import FILE.rda --list
  *              privaudit data infer CSV [--out SCHEMA.json]
  *              privaudit data check CSV --schema JSON [--rows N] [--cols D]
+ *              privaudit data import-idx IMAGES LABELS --name BASE --out DIR [--classes K] [--label COL]
  *
  * import turns one data frame of an R .rda file into DIR/BASE.csv and a
  * drafted DIR/BASE.schema.json (BASE defaults to the object's name); infer
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/idx.h"
 #include "core/rda.h"
 #include "core/table.h"
 #include "core/util.h"
@@ -39,7 +41,10 @@ static void data_usage(FILE *f)
     fprintf(f, "usage: privaudit data import FILE.rda [--object NAME] [--name BASE] --out DIR\n"
                "       privaudit data import FILE.rda --list\n"
                "       privaudit data infer CSV [--out SCHEMA.json]\n"
-               "       privaudit data check CSV --schema JSON [--rows N] [--cols D]\n\n"
+               "       privaudit data check CSV --schema JSON [--rows N] [--cols D]\n"
+               "       privaudit data import-idx IMAGES LABELS --name BASE --out DIR [--classes K] [--label COL]\n\n"
+               "import-idx converts IDX image and label files (MNIST format, gzip'd or not) into\n"
+               "        DIR/BASE.csv and DIR/BASE.schema.json (public bounds: pixels 0..255)\n"
                "import  converts a data frame saved by R (save(), .rda/.RData, gzip/bzip2/xz) into\n"
                "        DIR/BASE.csv and a drafted DIR/BASE.schema.json\n"
                "infer   drafts a schema from a CSV (stdout unless --out)\n"
@@ -350,6 +355,105 @@ static int cmd_check(int argc, char **argv)
     return bad ? 2 : 0;
 }
 
+static void import_idx_usage(FILE *f)
+{
+    fprintf(f, "usage: privaudit data import-idx IMAGES LABELS --name BASE --out DIR [--classes K] [--label COL]\n\n"
+               "Reads an IDX file of unsigned-byte images (n, rows, cols) and an IDX file of n labels (the\n"
+               "MNIST / Fashion-MNIST format; gzip'd files are read directly) and writes DIR/BASE.csv with\n"
+               "columns px0..px{p-1} (pixel values 0..255) and COL (default \"label\", codes 0..K-1,\n"
+               "K default 10), and DIR/BASE.schema.json. The schema's bounds are those of the format\n"
+               "(pixels numeric integer in [0, 255], K label codes), not read off the data, so it is not a\n"
+               "draft (\"inferred\": false).\n");
+}
+
+static int cmd_import_idx(int argc, char **argv)
+{
+    const char *files[2] = {NULL, NULL}, *base = NULL, *out = NULL, *label = "label", *v;
+    uint64_t K = 10;
+    int nf = 0, r;
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            import_idx_usage(stdout);
+            return 0;
+        }
+        if ((r = args_opt(argc, argv, &i, "data import-idx", "--name", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            base = v;
+        } else if ((r = args_opt(argc, argv, &i, "data import-idx", "--out", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            out = v;
+        } else if ((r = args_opt(argc, argv, &i, "data import-idx", "--label", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            label = v;
+        } else if ((r = args_opt(argc, argv, &i, "data import-idx", "--classes", &v)) != 0) {
+            if (r < 0 || args_u64("data import-idx", "--classes", v, 2, 256, &K))
+                return 2;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "privaudit data import-idx: unknown option \"%s\" (see privaudit data import-idx --help)\n",
+                    argv[i]);
+            return 2;
+        } else if (nf < 2) {
+            files[nf++] = argv[i];
+        } else {
+            fprintf(stderr, "privaudit data import-idx: unexpected argument \"%s\": expected IMAGES LABELS\n", argv[i]);
+            return 2;
+        }
+    }
+    if (nf != 2 || !base || !out) {
+        fprintf(stderr, "privaudit data import-idx: expected IMAGES, LABELS, --name and --out (see privaudit data "
+                "import-idx --help)\n");
+        return 2;
+    }
+    if (!base_ok(base)) {
+        fprintf(stderr, "privaudit data import-idx: --name: got \"%s\", expected a file base name without '/'\n", base);
+        return 2;
+    }
+    pa_err e = {0};
+    idx_array *img = NULL, *lab = NULL;
+    table *t = NULL;
+    char *csv = NULL, *sch = NULL;
+    int rc = idx_read(files[0], &img, &e);
+    if (!rc)
+        rc = idx_read(files[1], &lab, &e);
+    if (!rc && (rc = idx_to_table(img, lab, (size_t)K, label, &t, &e)))
+        pa_err_prefix(&e, "%s, %s", files[0], files[1]);
+    idx_free(img);
+    idx_free(lab);
+    if (rc) {
+        fprintf(stderr, "privaudit data import-idx: %s\n", e.msg);
+        return exit_code(rc);
+    }
+    csv = join_path(out, base, ".csv");
+    sch = join_path(out, base, ".schema.json");
+    if (!csv || !sch) {
+        fprintf(stderr, "privaudit data import-idx: out of memory\n");
+        rc = PA_ENOMEM;
+        goto done;
+    }
+    if ((rc = util_mkdir_p(out, &e))) {
+        fprintf(stderr, "privaudit data import-idx: --out %s: %s\n", out, e.msg);
+        goto done;
+    }
+    if ((rc = schema_write(t->s, sch, &e))) {
+        fprintf(stderr, "privaudit data import-idx: %s\n", e.msg);
+        goto done;
+    }
+    if ((rc = tbl_write_csv(t, csv, &e))) {
+        fprintf(stderr, "privaudit data import-idx: %s\n", e.msg);
+        unlink(sch);
+        goto done;
+    }
+    fprintf(stderr, "privaudit data import-idx: wrote %s (%zu rows x %zu columns) and %s\n", csv, t->n, t->d, sch);
+done:
+    free(csv);
+    free(sch);
+    tbl_free(t);
+    return exit_code(rc);
+}
+
 int cmd_data(int argc, char **argv)
 {
     if (argc < 2) {
@@ -362,11 +466,13 @@ int cmd_data(int argc, char **argv)
     }
     if (!strcmp(argv[1], "import"))
         return cmd_import(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "import-idx"))
+        return cmd_import_idx(argc - 1, argv + 1);
     if (!strcmp(argv[1], "infer"))
         return cmd_infer(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check"))
         return cmd_check(argc - 1, argv + 1);
-    fprintf(stderr, "privaudit data: unknown subcommand \"%s\": expected import, infer or check (see privaudit data "
+    fprintf(stderr, "privaudit data: unknown subcommand \"%s\": expected import, import-idx, infer or check (see privaudit data "
             "--help)\n", argv[1]);
     return 2;
 }

@@ -155,17 +155,20 @@ bad:
 static void utility_usage(FILE *f)
 {
     fprintf(f, "usage: privaudit utility --real CSV --synth CSV --schema JSON [--target COL] [--holdout CSV]\n"
-               "                         [--max-sets K] [--bins B] [--seed S] [--json]\n\n"
+               "                         [--model logreg|mlp] [--max-sets K] [--bins B] [--seed S] [--json]\n\n"
                "Compares a synthetic table with the real one: mean and max total variation distance of the\n"
                "1-, 2- and 3-way marginals (all subsets, or K random ones per order), the association-matrix\n"
                "difference, and with --target, train-on-synthetic-test-on-real accuracy and AUC of logistic\n"
-               "regression, tested on --holdout if given (records the generator never saw), else on --real.\n"
+               "regression (--model logreg, the default) or of an MLP classifier (--model mlp: one hidden\n"
+               "layer of 100 ReLU units, Adam lr 1e-3, batch 128, 20 epochs, seeded by --seed), tested on\n"
+               "--holdout if given (records the generator never saw), else on --real.\n"
                "With --holdout, the same classifier trained on --real is reported beside it as the reference.\n");
 }
 
 int cmd_utility(int argc, char **argv)
 {
     const char *real_p = NULL, *syn_p = NULL, *sch_p = NULL, *target = NULL, *hold_p = NULL, *v;
+    util_model model = UTIL_LOGREG;
     uint64_t max_sets = 0, bins = 0, seed = 1;
     int json = 0, r;
     for (int i = 1; i < argc; i++) {
@@ -178,7 +181,7 @@ int cmd_utility(int argc, char **argv)
             continue;
         }
         static const char *const opts[] = {"--real", "--synth", "--schema", "--target", "--holdout",
-                                           "--max-sets", "--bins", "--seed", NULL};
+                                           "--max-sets", "--bins", "--seed", "--model", NULL};
         size_t o = 0;
         r = 0;
         while (opts[o] && !(r = args_opt(argc, argv, &i, "utility", opts[o], &v)))
@@ -203,9 +206,19 @@ int cmd_utility(int argc, char **argv)
             if (args_u64("utility", "--bins", v, 1, 100000, &bins))
                 return 2;
             break;
-        default:
+        case 7:
             if (args_u64("utility", "--seed", v, 0, UINT64_MAX, &seed))
                 return 2;
+            break;
+        default:
+            if (!strcmp(v, "logreg")) {
+                model = UTIL_LOGREG;
+            } else if (!strcmp(v, "mlp")) {
+                model = UTIL_MLP;
+            } else {
+                fprintf(stderr, "privaudit utility: --model: got \"%s\", expected logreg or mlp\n", v);
+                return 2;
+            }
         }
     }
     if (!real_p || !syn_p || !sch_p) {
@@ -232,9 +245,15 @@ int cmd_utility(int argc, char **argv)
     if (!rc)
         rc = util_corr_diff(real, syn, bins, &cd_mean, &cd_max, &err);
     if (!rc && target) {
-        rc = util_tstr(syn, hold ? hold : real, target, UTIL_LOGREG, &acc, &auc, &err);
+        util_mlp_cfg mc = UTIL_MLP_DEFAULTS;
+        mc.seed = seed;
+        if (model == UTIL_MLP)
+            rc = util_tstr_mlp(syn, hold ? hold : real, target, &mc, &acc, &auc, &err);
+        else
+            rc = util_tstr(syn, hold ? hold : real, target, UTIL_LOGREG, &acc, &auc, &err);
         if (!rc && hold)
-            rc = util_tstr(real, hold, target, UTIL_LOGREG, &racc, &rauc, &err);
+            rc = model == UTIL_MLP ? util_tstr_mlp(real, hold, target, &mc, &racc, &rauc, &err)
+                                   : util_tstr(real, hold, target, UTIL_LOGREG, &racc, &rauc, &err);
     }
     if (rc) {
         fprintf(stderr, "privaudit utility: %s\n", err.msg);
@@ -250,6 +269,7 @@ int cmd_utility(int argc, char **argv)
         cJSON_AddNumberToObject(o, "corr_diff_mean", cd_mean);
         cJSON_AddNumberToObject(o, "corr_diff_max", cd_max);
         if (target) {
+            cJSON_AddStringToObject(o, "tstr_model", model == UTIL_MLP ? "mlp" : "logreg");
             cJSON_AddNumberToObject(o, "tstr_accuracy", acc);
             isnan(auc) ? cJSON_AddNullToObject(o, "tstr_auc") : cJSON_AddNumberToObject(o, "tstr_auc", auc);
             if (hold) {
@@ -267,7 +287,8 @@ int cmd_utility(int argc, char **argv)
             printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
         printf("association difference %-9.4f %-9.4f\n", cd_mean, cd_max);
         if (target) {
-            printf("TSTR (logistic regression, target %s): accuracy %.4f, AUC %.4f\n", target, acc, auc);
+            printf("TSTR (%s, target %s): accuracy %.4f, AUC %.4f\n",
+                   model == UTIL_MLP ? "MLP" : "logistic regression", target, acc, auc);
             if (hold)
                 printf("train on real, same test set:          accuracy %.4f, AUC %.4f\n", racc, rauc);
         }

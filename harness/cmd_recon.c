@@ -3,6 +3,7 @@
  * (harness/recon_store.h), printed as a table and drawn (reports/recon_plot.h). */
 #include <math.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,7 +119,11 @@ static void *worker(void *arg)
             P->err = e;
         }
         P->done++;
-        fprintf(stderr, "\rrecon: %s: game %zu/%zu ", P->label, P->done, P->games);
+        /* a terminal gets a live counter; a log file a line every tenth of the games */
+        if (isatty(2))
+            fprintf(stderr, "\rrecon: %s: game %zu/%zu ", P->label, P->done, P->games);
+        else if (P->done == P->games || P->done % (P->games / 10 ? P->games / 10 : 1) == 0)
+            fprintf(stderr, "recon: %s: game %zu/%zu\n", P->label, P->done, P->games);
         pthread_mutex_unlock(&P->mu);
     }
     glp_free_env(); /* GLPK's per-thread environment */

@@ -331,7 +331,8 @@ Test(utility, tstr_names_a_bad_target)
     cr_assert(strstr(err.msg, "income") != NULL, "%s", err.msg);
     cr_assert_eq(util_tstr(tr, tr, "c0", UTIL_LOGREG, &acc, &auc, &err), PA_EINPUT);
     cr_assert(strstr(err.msg, "c0") != NULL && strstr(err.msg, "categorical") != NULL, "%s", err.msg);
-    cr_assert_eq(util_tstr(tr, tr, "c2", UTIL_MLP, &acc, &auc, &err), PA_EINPUT);
+    cr_assert_eq(util_tstr(tr, tr, "income", UTIL_MLP, &acc, &auc, &err), PA_EINPUT);
+    cr_assert(strstr(err.msg, "income") != NULL, "%s", err.msg);
     cr_assert(isnan(acc) && isnan(auc));
     tbl_free(tr);
 }

@@ -1,0 +1,619 @@
+/* dpmerf.c — DP-Merf (Harder, Adamczewski, Park, "DP-MERF: Differentially
+ * private mean embeddings with random features for practical privacy-
+ * preserving data generation", AISTATS 2021).
+ *
+ * n = records, d = columns, p = encoded width (generator outputs),
+ * D = random features (even), F = D/2 frequencies, K = label classes
+ * (1 without a label column), E = D + 1 embedding entries per class,
+ * B = generator batch, z = latent width, h = hidden width, m = records sampled.
+ *
+ * Encoding of a record (every column except the label): a numeric column is
+ * (v − lo)/(hi − lo) ∈ [0, 1] with the schema's bounds (clamped); a
+ * categorical column is one-hot over its schema domain. x ∈ [0,1]^p.
+ *
+ * Features (the paper's cos/sin pairs): Ω (F, p) with entries N(0, 1/ℓ²)
+ * (the Gaussian kernel exp(−‖x−x'‖²/(2ℓ²)), Rahimi & Recht 2007) and
+ *   φ(x) = sqrt(2/D) [cos(Ωx), sin(Ωx)] ∈ R^D,  ‖φ(x)‖ = 1 exactly.
+ * ℓ is the parameter "lengthscale"; its default is data-independent:
+ * ℓ² = Σ_numeric 1/6 + Σ_categorical (1 − 1/c), the expected squared distance
+ * of two records drawn uniformly from the encoded domain (the median
+ * heuristic on private data is not allowed).
+ *
+ * Labelled embedding (parameter "label" = a categorical column, K codes):
+ *   Φ(x, y) = [α φ(x), β] ⊗ e_y ∈ R^{K E},  α = sqrt(1 − β²), β = 0.1,
+ * so ‖Φ‖ = 1 and the extra coordinate carries the class proportions in the
+ * same release (block y's last entry is β n_y / n). Without a label,
+ * K = 1, α = 1, β = 0.
+ *
+ * Privacy: the mean embedding μ = (1/n) Σ_i Φ(x_i, y_i) is released once as
+ * μ̃ = μ + N(0, σ² I). Neighbouring tables differ in one record replaced by
+ * another (n public), so the L2 sensitivity is Δ = 2/n. σ = Δ/μ_G where μ_G
+ * is the exact (ε, δ) calibration of one Gaussian mechanism — the analytic
+ * Gaussian mechanism (Balle & Wang 2018), i.e. μ_G-GDP (Dong, Roth, Su 2019)
+ * with δ(ε) = Φ(−ε/μ_G + μ_G/2) − e^ε Φ(−ε/μ_G − μ_G/2) solved for μ_G by
+ * Brent (audit/acct.h acct_gdp_delta). privacy() reports that ε (recomputed
+ * with acct_gdp_eps), δ, accountant "gdp" and the zCDP ρ = μ_G²/2 of the same
+ * mechanism. Everything after the release is post-processing.
+ *
+ * Generator: an MLP (core/mlp.h) from [z ~ N(0, I_z), e_y] through "depth"
+ * ReLU layers of width "hidden" to p logits; a numeric output is
+ * sigmoid(logit), a categorical column's block is softmax(logits) (the
+ * relaxed one-hot used during fitting). Fitting minimises
+ *   L = Σ_k ‖ (α/B) Σ_{b: y_b = k} φ(G(z_b, y_b)) − μ̃_k[0..D) ‖²
+ * with Adam for "iters" steps of B = "batch" records; the labels y_b of a
+ * batch are fixed and stratified by the released proportions π̂ (π̂_k ∝
+ * max(0, μ̃_{k,D}/β)), so the β entries match by construction and carry no
+ * gradient. The gradient flows through φ by hand:
+ *   ∂L/∂x_b = (2α sqrt(2/D) / B) Ωᵀ [−sin(Ωx_b) ⊙ r_c + cos(Ωx_b) ⊙ r_s]
+ * (r = the residual of class y_b, cos and sin halves), then through the
+ * sigmoid / softmax into mlp_seed + mlp_backprop + mlp_grad_accumulate.
+ *
+ * Sampling: y ~ π̂, z ~ N(0, I), a forward pass; numeric values
+ * lo + x (hi − lo), rounded for integer columns; categorical codes drawn
+ * from the softmax probabilities (a categorical draw, not argmax).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* GSL headers pull in gsl_cblas.h, which clashes with OpenBLAS <cblas.h>; its
+ * cblas_sgemm prototype is the standard one and resolves to OpenBLAS. */
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_roots.h>
+
+#include "audit/acct.h"
+#include "core/mlp.h"
+#include "generators/gen.h"
+
+#define DM_NAME "dpmerf"
+#define DM_BETA 0.1      /* weight of the class-proportion entry, see above */
+#define DM_CHUNK 1024    /* rows per GEMM when embedding the data / sampling */
+
+typedef struct dm_params {
+    int label;           /* label column, or -1 */
+    size_t D;            /* random features (even) */
+    double lengthscale;  /* ℓ */
+    size_t zdim, hidden, depth, iters, batch;
+    double lr;
+} dm_params;
+
+typedef struct dm_state {
+    schema *s;           /* copy of the training schema */
+    int label;           /* label column or -1 */
+    size_t K, p, zdim;
+    size_t *off;         /* (d) offset of column j in the encoding (unused for the label) */
+    double *cdf;         /* (K) cumulative π̂ */
+    mlp *g;              /* the generator */
+    gen_privacy priv;
+    double sigma;        /* noise std of each embedding entry (0 at ε = ∞) */
+} dm_state;
+
+static const char *const dm_keys[] = {"label", "features", "lengthscale", "zdim", "hidden", "depth",
+                                      "iters", "batch", "lr", NULL};
+
+/* Encoded width p and the default ℓ² of schema s without column `label`. */
+static size_t dm_width(const schema *s, int label, double *ell2)
+{
+    size_t p = 0;
+    double e = 0;
+    for (size_t j = 0; j < s->d; j++) {
+        if ((int)j == label)
+            continue;
+        if (s->cols[j].kind == COL_NUM) {
+            p += 1;
+            e += 1.0 / 6.0;
+        } else {
+            p += s->cols[j].size;
+            e += 1.0 - 1.0 / (double)s->cols[j].size;
+        }
+    }
+    if (ell2)
+        *ell2 = e;
+    return p;
+}
+
+static int dm_read_params(const schema *s, const gen_config *cfg, dm_params *p, pa_err *err)
+{
+    int rc;
+    double v;
+    if ((rc = gen_param_known(cfg->params, DM_NAME, dm_keys, err)))
+        return rc;
+    if (!s || s->d < 1)
+        return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": the schema has no columns");
+    if (!(cfg->epsilon > 0) || isnan(cfg->epsilon))
+        return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": epsilon must be > 0 or infinite (got %.17g)",
+                       cfg->epsilon);
+    if (isfinite(cfg->epsilon) && !(cfg->delta > 0 && cfg->delta < 1))
+        return pa_errf(err, PA_EINPUT,
+                       "generator \"dpmerf\": delta must be in (0, 1) for a finite epsilon (the Gaussian mechanism "
+                       "has no pure-epsilon guarantee; got %.17g)",
+                       cfg->delta);
+    p->label = -1;
+    const cJSON *lab = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "label") : NULL;
+    if (lab) {
+        if (!cJSON_IsString(lab))
+            return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"label\": expected a column name");
+        int j = schema_col(s, lab->valuestring);
+        if (j < 0)
+            return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"label\": no column \"%s\" in the schema",
+                           lab->valuestring);
+        if (s->cols[j].kind != COL_CAT || s->cols[j].size < 2)
+            return pa_errf(err, PA_EINPUT,
+                           "generator \"dpmerf\": parameter \"label\": column \"%s\" must be categorical with >= 2 codes",
+                           lab->valuestring);
+        p->label = j;
+    }
+    double ell2;
+    size_t width = dm_width(s, p->label, &ell2);
+    if (width == 0)
+        return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": no column to generate besides the label");
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "features", 2000, 2, 1e6, &v, err)))
+        return rc;
+    if ((size_t)v % 2)
+        return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"features\": expected an even number (cos/sin "
+                       "pairs; got %.17g)", v);
+    p->D = (size_t)v;
+    if ((rc = gen_param_num(cfg->params, DM_NAME, "lengthscale", sqrt(ell2 > 0 ? ell2 : 1), 1e-6, 1e6,
+                            &p->lengthscale, err)))
+        return rc;
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "zdim", 10, 1, 1e5, &v, err)))
+        return rc;
+    p->zdim = (size_t)v;
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "hidden", 256, 1, 1e5, &v, err)))
+        return rc;
+    p->hidden = (size_t)v;
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "depth", 2, 0, 10, &v, err)))
+        return rc;
+    p->depth = (size_t)v;
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "iters", 2000, 0, 1e8, &v, err)))
+        return rc;
+    p->iters = (size_t)v;
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "batch", 500, 1, 1e6, &v, err)))
+        return rc;
+    p->batch = (size_t)v;
+    if ((rc = gen_param_num(cfg->params, DM_NAME, "lr", 1e-3, 1e-8, 10, &p->lr, err)))
+        return rc;
+    return PA_OK;
+}
+
+static int dm_check(const schema *s, const gen_config *cfg, pa_err *err)
+{
+    dm_params p;
+    return dm_read_params(s, cfg, &p, err);
+}
+
+static void dm_free(void *state)
+{
+    dm_state *st = state;
+    if (!st)
+        return;
+    schema_free(st->s);
+    free(st->off);
+    free(st->cdf);
+    mlp_free(st->g);
+    free(st);
+}
+
+/* ---- calibration: the analytic Gaussian mechanism ---- */
+
+typedef struct dm_cal {
+    double eps, delta;
+} dm_cal;
+
+static double dm_cal_f(double lnmu, void *par)
+{
+    const dm_cal *c = par;
+    return acct_gdp_delta(exp(lnmu), c->eps) - c->delta;
+}
+
+/* μ_G with δ(ε; μ_G) = δ (Brent on ln μ_G over [1e-6, 1e4], to 1e-13 relative). */
+static int dm_calibrate(double eps, double delta, double *mu, pa_err *err)
+{
+    dm_cal c = {eps, delta};
+    gsl_function fn = {.function = dm_cal_f, .params = &c};
+    double lo = log(1e-6), hi = log(1e4);
+    if (!(dm_cal_f(lo, &c) < 0 && dm_cal_f(hi, &c) > 0))
+        return pa_errf(err, PA_EINPUT,
+                       "generator \"dpmerf\": (epsilon %.17g, delta %.17g) is outside what the Gaussian mechanism "
+                       "calibration covers (mu in [1e-6, 1e4])",
+                       eps, delta);
+    gsl_root_fsolver *so = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (!so)
+        return pa_errf(err, PA_ENOMEM, "generator \"dpmerf\": out of memory");
+    gsl_root_fsolver_set(so, &fn, lo, hi);
+    int st = GSL_CONTINUE;
+    for (int it = 0; it < 300 && st == GSL_CONTINUE; it++) {
+        if (gsl_root_fsolver_iterate(so))
+            break;
+        st = gsl_root_test_interval(gsl_root_fsolver_x_lower(so), gsl_root_fsolver_x_upper(so), 1e-14, 0);
+    }
+    *mu = exp(gsl_root_fsolver_root(so));
+    gsl_root_fsolver_free(so);
+    if (st != GSL_SUCCESS)
+        return pa_errf(err, PA_EINTERNAL, "generator \"dpmerf\": Gaussian calibration did not converge");
+    return PA_OK;
+}
+
+/* ---- encoding and decoding ---- */
+
+/* Row i of t encoded into x (p). */
+static void dm_encode(const table *t, const dm_state *st, size_t i, float *x)
+{
+    const schema *s = st->s;
+    for (size_t j = 0; j < s->d; j++) {
+        if ((int)j == st->label)
+            continue;
+        const col_spec *c = &s->cols[j];
+        if (c->kind == COL_NUM) {
+            double v = (t->num[j][i] - c->lo) / (c->hi - c->lo);
+            x[st->off[j]] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
+        } else {
+            memset(x + st->off[j], 0, c->size * sizeof *x);
+            int32_t v = t->cat[j][i];
+            x[st->off[j] + (v >= 0 && (size_t)v < c->size ? (size_t)v : 0)] = 1.0f;
+        }
+    }
+}
+
+/* X (B, p) = the generator's output transform of logits Y (B, p). */
+static void dm_decode(const dm_state *st, const float *Y, size_t B, float *X)
+{
+    const schema *s = st->s;
+    size_t p = st->p;
+    for (size_t b = 0; b < B; b++) {
+        const float *y = Y + b * p;
+        float *x = X + b * p;
+        for (size_t j = 0; j < s->d; j++) {
+            if ((int)j == st->label)
+                continue;
+            const col_spec *c = &s->cols[j];
+            size_t o = st->off[j];
+            if (c->kind == COL_NUM) {
+                x[o] = 1.0f / (1.0f + expf(-y[o]));
+            } else {
+                float mx = y[o], sum = 0;
+                for (size_t k = 1; k < c->size; k++)
+                    mx = y[o + k] > mx ? y[o + k] : mx;
+                for (size_t k = 0; k < c->size; k++)
+                    sum += (x[o + k] = expf(y[o + k] - mx));
+                for (size_t k = 0; k < c->size; k++)
+                    x[o + k] /= sum;
+            }
+        }
+    }
+}
+
+/* dY (B, p) from dX (B, p) through the transform whose outputs are X. */
+static void dm_decode_backward(const dm_state *st, const float *X, const float *dX, size_t B, float *dY)
+{
+    const schema *s = st->s;
+    size_t p = st->p;
+    for (size_t b = 0; b < B; b++) {
+        const float *x = X + b * p, *dx = dX + b * p;
+        float *dy = dY + b * p;
+        for (size_t j = 0; j < s->d; j++) {
+            if ((int)j == st->label)
+                continue;
+            const col_spec *c = &s->cols[j];
+            size_t o = st->off[j];
+            if (c->kind == COL_NUM) {
+                dy[o] = dx[o] * x[o] * (1.0f - x[o]);
+            } else {
+                float dot = 0;
+                for (size_t k = 0; k < c->size; k++)
+                    dot += x[o + k] * dx[o + k];
+                for (size_t k = 0; k < c->size; k++)
+                    dy[o + k] = x[o + k] * (dx[o + k] - dot);
+            }
+        }
+    }
+}
+
+/* The class of uniform u under the cumulative cdf (K). */
+static size_t dm_class(const double *cdf, size_t K, double u)
+{
+    for (size_t k = 0; k + 1 < K; k++)
+        if (u < cdf[k])
+            return k;
+    return K - 1;
+}
+
+/* ---- fit ---- */
+
+static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **state, pa_err *err)
+{
+    *state = NULL;
+    dm_params P;
+    int rc = dm_read_params(train->s, cfg, &P, err);
+    if (rc)
+        return rc;
+    if (train->n == 0)
+        return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": the training table has no records");
+    const size_t n = train->n, D = P.D, F = D / 2, E = D + 1;
+    dm_state *st = pa_calloc(1, sizeof *st);
+    float *Om = NULL, *Xc = NULL, *U = NULL, *Zin = NULL, *Xg = NULL, *dX = NULL, *Gu = NULL, *dY = NULL, *R = NULL;
+    double *emb = NULL;
+    int32_t *yb = NULL;
+    mlp_adam *opt = NULL;
+    size_t *width = NULL;
+    if (!st)
+        return pa_errf(err, PA_ENOMEM, "generator \"dpmerf\": out of memory");
+    st->label = P.label;
+    st->K = P.label >= 0 ? train->s->cols[P.label].size : 1;
+    st->zdim = P.zdim;
+    const size_t K = st->K;
+    const double alpha = P.label >= 0 ? sqrt(1 - DM_BETA * DM_BETA) : 1.0, beta = P.label >= 0 ? DM_BETA : 0.0;
+    const double sc = sqrt(2.0 / (double)D);
+    st->s = schema_copy(train->s);
+    st->off = pa_calloc(train->d, sizeof *st->off);
+    st->cdf = pa_calloc(K, sizeof *st->cdf);
+    if (!st->s || !st->off || !st->cdf)
+        goto nomem;
+    size_t p = 0;
+    for (size_t j = 0; j < train->d; j++) {
+        if ((int)j == P.label)
+            continue;
+        st->off[j] = p;
+        p += train->s->cols[j].kind == COL_NUM ? 1 : train->s->cols[j].size;
+    }
+    st->p = p;
+
+    /* privacy */
+    double mu = INFINITY;
+    if (isfinite(cfg->epsilon)) {
+        if ((rc = dm_calibrate(cfg->epsilon, cfg->delta, &mu, err)))
+            goto fail;
+        st->sigma = (2.0 / (double)n) / mu;
+        st->priv.epsilon = acct_gdp_eps(mu, cfg->delta);
+        st->priv.delta = cfg->delta;
+        st->priv.rho = mu * mu / 2;
+        strcpy(st->priv.accountant, "gdp");
+    } else {
+        st->sigma = 0;
+        st->priv.epsilon = INFINITY;
+        st->priv.delta = 0;
+        st->priv.rho = INFINITY;
+        strcpy(st->priv.accountant, "none");
+    }
+
+    /* random features Ω (F, p) ~ N(0, 1/ℓ²) */
+    Om = pa_malloc(F * p, sizeof *Om);
+    Xc = pa_malloc(DM_CHUNK * p, sizeof *Xc);
+    U = pa_malloc(DM_CHUNK * F, sizeof *U);
+    emb = pa_calloc(K * E, sizeof *emb);
+    if (!Om || !Xc || !U || !emb)
+        goto nomem;
+    for (size_t k = 0; k < F * p; k++)
+        Om[k] = (float)(gsl_ran_gaussian_ziggurat(r, 1.0) / P.lengthscale);
+
+    /* the mean embedding, chunk by chunk: U = Xc Ωᵀ (C, F) */
+    for (size_t s0 = 0; s0 < n; s0 += DM_CHUNK) {
+        size_t C = n - s0 < DM_CHUNK ? n - s0 : DM_CHUNK;
+        for (size_t i = 0; i < C; i++)
+            dm_encode(train, st, s0 + i, Xc + i * p);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)C, (int)F, (int)p, 1.0f, Xc, (int)p, Om, (int)p,
+                    0.0f, U, (int)F);
+        for (size_t i = 0; i < C; i++) {
+            size_t y = P.label >= 0 ? (size_t)train->cat[P.label][s0 + i] : 0;
+            double *e = emb + y * E;
+            const float *u = U + i * F;
+            for (size_t f = 0; f < F; f++) {
+                e[f] += cos((double)u[f]);
+                e[F + f] += sin((double)u[f]);
+            }
+            e[D] += 1;
+        }
+    }
+    for (size_t k = 0; k < K; k++) {
+        for (size_t f = 0; f < D; f++)
+            emb[k * E + f] *= alpha * sc / (double)n;
+        emb[k * E + D] *= beta / (double)n;
+    }
+    if (st->sigma > 0)
+        for (size_t k = 0; k < K * E; k++)
+            emb[k] += gsl_ran_gaussian_ziggurat(r, st->sigma);
+
+    /* released class proportions π̂ */
+    double tot = 0;
+    for (size_t k = 0; k < K; k++) {
+        double v = K > 1 ? emb[k * E + D] / beta : 1.0;
+        st->cdf[k] = v > 0 ? v : 0;
+        tot += st->cdf[k];
+    }
+    for (size_t k = 0; k < K; k++)
+        st->cdf[k] = tot > 0 ? st->cdf[k] / tot : 1.0 / (double)K;
+    for (size_t k = 1; k < K; k++)
+        st->cdf[k] += st->cdf[k - 1];
+
+    /* the generator */
+    const size_t in = P.zdim + (P.label >= 0 ? K : 0), L = P.depth + 1, B = P.batch;
+    width = pa_malloc(L + 1, sizeof *width);
+    if (!width)
+        goto nomem;
+    width[0] = in;
+    for (size_t l = 1; l < L; l++)
+        width[l] = P.hidden;
+    width[L] = p;
+    mlp_spec spec = {.L = L, .width = width, .hidden = MLP_RELU, .out = MLP_IDENTITY};
+    if ((rc = mlp_new(&spec, &st->g, err)))
+        goto fail;
+    mlp_init(st->g, r);
+    mlp_adam_cfg ac = {.lr = P.lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0};
+    if ((rc = mlp_adam_new(mlp_nparams(st->g), &ac, &opt, err)))
+        goto fail;
+    Zin = pa_calloc(B * in, sizeof *Zin);
+    Xg = pa_malloc(B * p, sizeof *Xg);
+    dX = pa_malloc(B * p, sizeof *dX);
+    dY = pa_malloc(B * p, sizeof *dY);
+    Gu = pa_malloc(B * F, sizeof *Gu);
+    R = pa_malloc(K * D, sizeof *R);
+    yb = pa_malloc(B, sizeof *yb);
+    float *Ub = pa_malloc(B * F, sizeof *Ub);
+    free(U);
+    U = Ub;
+    if (!Zin || !Xg || !dX || !dY || !Gu || !R || !yb || !U)
+        goto nomem;
+    for (size_t b = 0; b < B; b++) /* stratified labels, fixed */
+        yb[b] = (int32_t)dm_class(st->cdf, K, ((double)b + 0.5) / (double)B);
+    const float gs = (float)(2.0 * alpha * sc / (double)B);
+    for (size_t it = 0; it < P.iters; it++) {
+        for (size_t b = 0; b < B; b++) {
+            float *zr = Zin + b * in;
+            for (size_t k = 0; k < P.zdim; k++)
+                zr[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
+            if (P.label >= 0) {
+                memset(zr + P.zdim, 0, K * sizeof *zr);
+                zr[P.zdim + (size_t)yb[b]] = 1.0f;
+            }
+        }
+        const float *Y;
+        if ((rc = mlp_forward(st->g, Zin, B, &Y, err)))
+            goto fail;
+        dm_decode(st, Y, B, Xg);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)F, (int)p, 1.0f, Xg, (int)p, Om, (int)p,
+                    0.0f, U, (int)F);
+        /* residual r_k = (α sc / B) Σ_{b in k} [cos, sin] − μ̃_k */
+        for (size_t k = 0; k < K; k++)
+            for (size_t f = 0; f < D; f++)
+                R[k * D + f] = (float)(-emb[k * E + f]);
+        const float a = (float)(alpha * sc / (double)B);
+        for (size_t b = 0; b < B; b++) {
+            float *rk = R + (size_t)yb[b] * D, *u = U + b * F;
+            for (size_t f = 0; f < F; f++) {
+                float cu = cosf(u[f]), su = sinf(u[f]);
+                rk[f] += a * cu;
+                rk[F + f] += a * su;
+                u[f] = cu; /* keep cos in U, sin in Gu for the gradient */
+                Gu[b * F + f] = su;
+            }
+        }
+        for (size_t b = 0; b < B; b++) {
+            const float *rk = R + (size_t)yb[b] * D;
+            float *u = U + b * F, *g = Gu + b * F;
+            for (size_t f = 0; f < F; f++)
+                g[f] = gs * (-g[f] * rk[f] + u[f] * rk[F + f]);
+        }
+        /* dX (B, p) = Gu (B, F) Ω (F, p) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)p, (int)F, 1.0f, Gu, (int)F, Om, (int)p,
+                    0.0f, dX, (int)p);
+        dm_decode_backward(st, Xg, dX, B, dY);
+        mlp_seed(st->g, dY);
+        mlp_backprop(st->g, 0);
+        mlp_grad_accumulate(st->g, NULL, 1.0f, 0.0f);
+        mlp_adam_step(opt, mlp_params(st->g), mlp_grads(st->g));
+    }
+    rc = PA_OK;
+    goto done;
+nomem:
+    rc = pa_errf(err, PA_ENOMEM, "generator \"dpmerf\": out of memory");
+fail:
+    dm_free(st);
+    st = NULL;
+done:
+    mlp_adam_free(opt);
+    free(width);
+    free(Om);
+    free(Xc);
+    free(U);
+    free(emb);
+    free(Zin);
+    free(Xg);
+    free(dX);
+    free(dY);
+    free(Gu);
+    free(R);
+    free(yb);
+    *state = st;
+    return rc;
+}
+
+/* ---- sample ---- */
+
+static int dm_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_err *err)
+{
+    *out = NULL;
+    const dm_state *st = state;
+    const schema *s = st->s;
+    const size_t K = st->K, p = st->p, in = st->zdim + (st->label >= 0 ? K : 0);
+    table *t = tbl_new(s, m);
+    float *Zin = pa_calloc(DM_CHUNK * in, sizeof *Zin), *X = pa_malloc(DM_CHUNK * p, sizeof *X);
+    int32_t *y = pa_malloc(DM_CHUNK, sizeof *y);
+    int rc = PA_OK;
+    if (!t || !Zin || !X || !y) {
+        rc = pa_errf(err, PA_ENOMEM, "generator \"dpmerf\": out of memory for %zu records", m);
+        goto done;
+    }
+    for (size_t s0 = 0; s0 < m; s0 += DM_CHUNK) {
+        size_t C = m - s0 < DM_CHUNK ? m - s0 : DM_CHUNK;
+        for (size_t b = 0; b < C; b++) {
+            y[b] = (int32_t)dm_class(st->cdf, K, gsl_rng_uniform(r));
+            float *zr = Zin + b * in;
+            for (size_t k = 0; k < st->zdim; k++)
+                zr[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
+            if (st->label >= 0) {
+                memset(zr + st->zdim, 0, K * sizeof *zr);
+                zr[st->zdim + (size_t)y[b]] = 1.0f;
+            }
+        }
+        const float *Y;
+        if ((rc = mlp_forward(st->g, Zin, C, &Y, err)))
+            goto done;
+        dm_decode(st, Y, C, X);
+        for (size_t b = 0; b < C; b++) {
+            const float *x = X + b * p;
+            for (size_t j = 0; j < s->d; j++) {
+                const col_spec *c = &s->cols[j];
+                if ((int)j == st->label) {
+                    t->cat[j][s0 + b] = y[b];
+                } else if (c->kind == COL_NUM) {
+                    double v = c->lo + (double)x[st->off[j]] * (c->hi - c->lo);
+                    if (c->integer) {
+                        v = round(v);
+                        if (v < ceil(c->lo))
+                            v = ceil(c->lo);
+                        if (v > floor(c->hi))
+                            v = floor(c->hi);
+                    }
+                    t->num[j][s0 + b] = v < c->lo ? c->lo : v > c->hi ? c->hi : v;
+                } else {
+                    double u = gsl_rng_uniform(r), acc = 0;
+                    size_t k = 0;
+                    for (; k + 1 < c->size; k++) {
+                        acc += x[st->off[j] + k];
+                        if (u < acc)
+                            break;
+                    }
+                    t->cat[j][s0 + b] = (int32_t)k;
+                }
+            }
+        }
+    }
+done:
+    free(Zin);
+    free(X);
+    free(y);
+    if (rc) {
+        tbl_free(t);
+        return rc;
+    }
+    *out = t;
+    return PA_OK;
+}
+
+static void dm_privacy(const void *state, gen_privacy *out)
+{
+    *out = ((const dm_state *)state)->priv;
+}
+
+const gen_vtable gen_dpmerf = {
+    .name = DM_NAME,
+    .summary = "DP-Merf: random Fourier mean embedding + Gaussian noise (analytic), generator fitted to it",
+    .check = dm_check,
+    .fit = dm_fit,
+    .sample = dm_sample,
+    .privacy = dm_privacy,
+    .free_state = dm_free,
+};
