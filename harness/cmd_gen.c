@@ -155,14 +155,16 @@ bad:
 static void utility_usage(FILE *f)
 {
     fprintf(f, "usage: privaudit utility --real CSV --synth CSV --schema JSON [--target COL] [--holdout CSV]\n"
-               "                         [--model logreg|mlp] [--max-sets K] [--bins B] [--seed S] [--json]\n\n"
+               "                         [--model logreg|mlp] [--max-sets K] [--bins B] [--seed S] [--tstr-only]\n"
+               "                         [--json]\n\n"
                "Compares a synthetic table with the real one: mean and max total variation distance of the\n"
                "1-, 2- and 3-way marginals (all subsets, or K random ones per order), the association-matrix\n"
                "difference, and with --target, train-on-synthetic-test-on-real accuracy and AUC of logistic\n"
                "regression (--model logreg, the default) or of an MLP classifier (--model mlp: one hidden\n"
                "layer of 100 ReLU units, Adam lr 1e-3, batch 128, 20 epochs, seeded by --seed), tested on\n"
                "--holdout if given (records the generator never saw), else on --real.\n"
-               "With --holdout, the same classifier trained on --real is reported beside it as the reference.\n");
+               "With --holdout, the same classifier trained on --real is reported beside it as the reference.\n"
+               "--tstr-only skips the marginals and associations (slow for wide tables such as images).\n");
 }
 
 int cmd_utility(int argc, char **argv)
@@ -170,11 +172,15 @@ int cmd_utility(int argc, char **argv)
     const char *real_p = NULL, *syn_p = NULL, *sch_p = NULL, *target = NULL, *hold_p = NULL, *v;
     util_model model = UTIL_LOGREG;
     uint64_t max_sets = 0, bins = 0, seed = 1;
-    int json = 0, r;
+    int json = 0, tstr_only = 0, r;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             utility_usage(stdout);
             return 0;
+        }
+        if (!strcmp(argv[i], "--tstr-only")) {
+            tstr_only = 1;
+            continue;
         }
         if (!strcmp(argv[i], "--json")) {
             json = 1;
@@ -225,6 +231,10 @@ int cmd_utility(int argc, char **argv)
         fprintf(stderr, "privaudit utility: expected --real, --synth and --schema\n");
         return 2;
     }
+    if (tstr_only && !target) {
+        fprintf(stderr, "privaudit utility: --tstr-only needs --target\n");
+        return 2;
+    }
     pa_err err = {0};
     schema *s = NULL;
     table *real = NULL, *syn = NULL, *hold = NULL;
@@ -239,10 +249,10 @@ int cmd_utility(int argc, char **argv)
         rc = pa_errf(&err, PA_EINPUT, "--target %s: expected a categorical column of %s", target, sch_p);
     double tv_mean[3] = {NAN, NAN, NAN}, tv_max[3] = {NAN, NAN, NAN}, cd_mean = NAN, cd_max = NAN;
     double acc = NAN, auc = NAN, racc = NAN, rauc = NAN;
-    for (int k = 1; k <= 3 && !rc; k++)
+    for (int k = 1; k <= 3 && !rc && !tstr_only; k++)
         if ((size_t)k <= s->d)
             rc = util_tvd(real, syn, k, max_sets, bins, seed, &tv_mean[k - 1], &tv_max[k - 1], &err);
-    if (!rc)
+    if (!rc && !tstr_only)
         rc = util_corr_diff(real, syn, bins, &cd_mean, &cd_max, &err);
     if (!rc && target) {
         util_mlp_cfg mc = UTIL_MLP_DEFAULTS;
@@ -282,10 +292,12 @@ int cmd_utility(int argc, char **argv)
         free(txt);
         cJSON_Delete(o);
     } else {
-        printf("metric                 mean      max\n");
-        for (int k = 1; k <= 3; k++)
-            printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
-        printf("association difference %-9.4f %-9.4f\n", cd_mean, cd_max);
+        if (!tstr_only) {
+            printf("metric                 mean      max\n");
+            for (int k = 1; k <= 3; k++)
+                printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
+            printf("association difference %-9.4f %-9.4f\n", cd_mean, cd_max);
+        }
         if (target) {
             printf("TSTR (%s, target %s): accuracy %.4f, AUC %.4f\n",
                    model == UTIL_MLP ? "MLP" : "logistic regression", target, acc, auc);
