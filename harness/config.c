@@ -319,7 +319,7 @@ int config_read(const char *path, const uint64_t *seed_override, config **out, p
     }
     static const char *const keys[] = {"format", "name", "seed", "data", "split", "train_size", "synth_size",
                                        "games", "calibration", "targets", "generators", "attacks", "audit",
-                                       "shadow_games", "utility", "comment", NULL};
+                                       "shadow_games", "utility", "neighbours", "comment", NULL};
     if ((rc = known_keys(root, path, keys, err)))
         goto fail;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -393,6 +393,15 @@ int config_read(const char *path, const uint64_t *seed_override, config **out, p
         rc = pa_errf(err, PA_EINPUT, "%s: field \"shadow_games\": a shadow-model attack needs at least 10 (got %zu)",
                      path, c->shadow_games);
         goto fail;
+    }
+    const cJSON *nb = cJSON_GetObjectItemCaseSensitive(root, "neighbours");
+    if (nb) {
+        if (cJSON_IsString(nb) && !strcmp(nb->valuestring, "replace-one")) {
+            c->replace_one = 1;
+        } else if (!cJSON_IsString(nb) || strcmp(nb->valuestring, "add-remove")) {
+            rc = pa_errf(err, PA_EINPUT, "%s: field \"neighbours\": expected \"add-remove\" or \"replace-one\"", path);
+            goto fail;
+        }
     }
     const cJSON *ut = cJSON_GetObjectItemCaseSensitive(root, "utility");
     c->util_max_sets = 20;
@@ -481,6 +490,9 @@ int config_check_data(const config *c, const schema *s, size_t n_rows, pa_err *e
         if (rc)
             return pa_err_prefix(err, "config generators (%s)", cell->generator), rc;
     }
+    if (c->replace_one && c->n_targets > c->train_size)
+        return pa_errf(err, PA_EINPUT, "neighbours \"replace-one\": %zu targets cannot replace records of a "
+                       "training set of %zu", c->n_targets, c->train_size);
     if (c->util_tstr) {
         int j = schema_col(s, c->util_tstr);
         if (j < 0 || s->cols[j].kind != COL_CAT)

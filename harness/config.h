@@ -51,6 +51,7 @@ typedef struct config {
     cfg_attack *attacks;
     double alpha;              /* interval level (see docs/metrics.md) */
     double audit_delta;        /* δ used by the ε estimators */
+    int replace_one;           /* neighbours: 1 = a member replaces a record of D, 0 = added to D */
     size_t shadow_games;       /* shadow releases per cell for MIA_SHADOW attacks (0 if none) */
     int util_tvd[3];           /* util_tvd[k-1]: store the k-way TVD of each release */
     size_t util_max_sets;      /* k-way marginals sampled per TVD (0 = all) */

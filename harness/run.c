@@ -257,7 +257,6 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
     /* D: n rows of the population without replacement (Floyd's selection would
      * avoid the O(n_pop) pass; gsl_ran_choose keeps the population order) */
     gsl_ran_choose(r, idx, n, (void *)g->pop, g->n_pop, sizeof(size_t));
-    table *d_tab = tbl_rows(g->data, idx, n);
     size_t n_in = 0;
     size_t *tin = pa_malloc(k, sizeof *tin);
     for (size_t t = 0; t < k; t++) {
@@ -265,6 +264,8 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         if (member[t] && tin)
             tin[n_in++] = t;
     }
+    /* replace-one neighbours: each member takes the place of one record of D */
+    table *d_tab = tbl_rows(g->data, idx, c->replace_one ? n - n_in : n);
     table *t_in = tin ? tbl_rows(g->targets, tin, n_in) : NULL;
     free(tin);
     train = (d_tab && t_in) ? tbl_concat(d_tab, t_in) : NULL;
@@ -408,13 +409,13 @@ static int play_shadow(game_ctx *g, size_t id, pa_err *err)
         all[i] = i;
     gsl_ran_choose(r, idx, n, all, g->aux->n, sizeof(size_t));
     free(all);
-    table *d_tab = tbl_rows(g->aux, idx, n);
     size_t n_in = 0;
     for (size_t t = 0; t < k; t++) {
         member[t] = (int)rng_below(r, 2);
         if (member[t])
             tin[n_in++] = t;
     }
+    table *d_tab = tbl_rows(g->aux, idx, c->replace_one ? n - n_in : n);
     table *t_in = tbl_rows(g->targets, tin, n_in);
     train = (d_tab && t_in) ? tbl_concat(d_tab, t_in) : NULL;
     tbl_free(d_tab);

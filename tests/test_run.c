@@ -230,6 +230,13 @@ typedef struct cli_case {
 
 #define GOOD_HEAD "{\"format\": \"privaudit-config/1\", \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"}, "
 static cli_case cli_cases[] = {
+    {.config = GOOD_HEAD "\"train_size\": 100, \"neighbours\": \"swap\", \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "expected \"add-remove\" or \"replace-one\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"attacks\": [{\"name\": \"shadow\"}], \"shadow_games\": 5,"
+               " \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "needs at least 10"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"utility\": {\"tvd\": [4]}, \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "expected orders 1, 2 or 3"},
     {.config = "{\"format\": \"privaudit-config/1\",", .args = {"run", "@c"}, .msg = "c.json:1:"},
     {.config = "{\"format\": \"v0\"}", .args = {"run", "@c"}, .msg = "field \"format\""},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}], \"gamez\": 4}",
@@ -456,4 +463,37 @@ Test(run, the_shadow_model_attack_finds_the_outlier_and_utility_is_stored_per_tr
     free(cfg);
     free(db);
     free(out);
+}
+
+/* Replace-one neighbours: a member takes the place of a record of D, so
+ * every training set has train_size records. The external generator (a
+ * shell one-liner as argv) fails unless its training CSV has exactly 50
+ * rows: with replace-one every trial succeeds; with add-remove every trial
+ * with a member target (2 coins per game: 3/4 of them) fails. */
+Test(run, replace_one_neighbours_keep_the_training_size_fixed)
+{
+    double ok[2];
+    for (int mode = 0; mode < 2; mode++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "{\"format\": \"privaudit-config/1\", \"name\": \"n\", \"seed\": 3,"
+                 " \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"},"
+                 " \"train_size\": 50, \"games\": 20, \"neighbours\": \"%s\","
+                 " \"targets\": {\"select\": \"random\", \"count\": 2},"
+                 " \"generators\": [{\"name\": \"external\", \"params\": {\"argv\": [\"/bin/sh\", \"-c\","
+                 " \"n=$(($(wc -l < \\\"$1\\\") - 1)); [ $n -eq 50 ] || exit 7; head -3 \\\"$1\\\" > \\\"$2\\\"\","
+                 " \"sh\", \"{train}\", \"{out}\"]}}],"
+                 " \"attacks\": [{\"name\": \"dcr\"}]}",
+                 mode ? "replace-one" : "add-remove");
+        free(tu_write(dir, "n.json", text));
+        char *cfg = tu_path(dir, "n.json"), *db = tu_path(dir, mode ? "n1.db" : "n0.db");
+        const char *a[] = {"run", cfg, "--db", db, "--quiet", NULL};
+        tu_result r = tu_run(dir, a);
+        tu_result_free(&r);
+        ok[mode] = query_real(db, "SELECT count(*) FROM trial WHERE status = 'ok'");
+        free(cfg);
+        free(db);
+    }
+    cr_expect_lt(ok[0], 20, "add-remove: %g of 20 trials had exactly 50 training rows", ok[0]);
+    cr_expect_eq(ok[1], 20, "replace-one: %g of 20 trials had exactly 50 training rows", ok[1]);
 }
