@@ -52,3 +52,24 @@ int args_u64(const char *cmd, const char *name, const char *s, uint64_t lo, uint
     *out = v;
     return 0;
 }
+
+int args_param(const char *cmd, cJSON *obj, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        fprintf(stderr, "privaudit %s: --param: got \"%s\", expected key=value\n", cmd, kv);
+        return -1;
+    }
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    const char *v = eq + 1;
+    double x;
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    if (util_parse_double(v, &x) == 0)
+        cJSON_AddNumberToObject(obj, key, x);
+    else if (!strcmp(v, "true") || !strcmp(v, "false"))
+        cJSON_AddBoolToObject(obj, key, !strcmp(v, "true"));
+    else
+        cJSON_AddStringToObject(obj, key, v);
+    return 0;
+}

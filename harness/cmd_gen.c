@@ -25,27 +25,6 @@ static void gen_usage(FILE *f)
         fprintf(f, "  %-10s %s\n", (*g)->name, (*g)->summary);
 }
 
-/* key=value into a JSON object: numbers and booleans typed, others strings. */
-static int add_param(cJSON *obj, const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    if (!eq || eq == kv) {
-        fprintf(stderr, "privaudit gen: --param: got \"%s\", expected key=value\n", kv);
-        return -1;
-    }
-    char key[128];
-    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-    const char *v = eq + 1;
-    double x;
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    if (util_parse_double(v, &x) == 0)
-        cJSON_AddNumberToObject(obj, key, x);
-    else if (!strcmp(v, "true") || !strcmp(v, "false"))
-        cJSON_AddBoolToObject(obj, key, !strcmp(v, "true"));
-    else
-        cJSON_AddStringToObject(obj, key, v);
-    return 0;
-}
 
 int cmd_gen(int argc, char **argv)
 {
@@ -91,7 +70,7 @@ int cmd_gen(int argc, char **argv)
                     goto bad;
                 break;
             default:
-                if (add_param(params, v))
+                if (args_param("gen", params, v))
                     goto bad;
             }
         } else if (argv[i][0] == '-') {

@@ -40,26 +40,6 @@ static void recon_usage(FILE *f)
             "draws recon_acc_m and recon_acc_tvd (PNG, PDF) into --out. Exit 2 on bad input (nothing written).\n");
 }
 
-static int add_param(cJSON *obj, const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    if (!eq || eq == kv) {
-        fprintf(stderr, "privaudit recon: --param: got \"%s\", expected key=value\n", kv);
-        return -1;
-    }
-    char key[128];
-    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-    const char *v = eq + 1;
-    double x;
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    if (util_parse_double(v, &x) == 0)
-        cJSON_AddNumberToObject(obj, key, x);
-    else if (!strcmp(v, "true") || !strcmp(v, "false"))
-        cJSON_AddBoolToObject(obj, key, !strcmp(v, "true"));
-    else
-        cJSON_AddStringToObject(obj, key, v);
-    return 0;
-}
 
 /* Comma list of numbers; "inf" allowed when lo allows it. */
 static int parse_list(const char *name, const char *s, double lo, double hi, int integer, double *out, size_t *n)
@@ -228,7 +208,7 @@ int cmd_recon(int argc, char **argv)
         case 2: gen = v; break;
         case 3: epss = v; break;
         case 4: bad = args_double("recon", "--delta", v, 0, 1, &delta); break;
-        case 5: bad = add_param(params, v); break;
+        case 5: bad = args_param("recon", params, v); break;
         case 6: bad = args_u64("recon", "--n", v, 2, 100000000, &n); break;
         case 7: ms = v; break;
         case 8: bad = args_u64("recon", "--games", v, 1, 100000000, &games); break;

@@ -1,42 +1,19 @@
 /* gradinv_plot.c — figures of gradient-inversion runs (reports/gradinv_plot.h). */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np */
 #include "reports/gradinv_plot.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <sqlite3.h>
 
-extern char **environ;
+#include "reports/report.h"
+
 
 #define MAX_ROWS 48
 
-static int run_gnuplot(const char *dir, const char *script, pa_err *err)
-{
-    pid_t pid;
-    char *argv[] = {"gnuplot", (char *)script, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addchdir_np(&fa, dir);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    int e = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (e != 0)
-        return pa_errf(err, PA_ECHILD, "cannot run gnuplot (%s): apt-get install gnuplot-nox", strerror(e));
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return pa_errf(err, PA_ECHILD, "gnuplot: wait failed");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return pa_errf(err, PA_ECHILD, "gnuplot failed on %s/%s", dir, script);
-    return PA_OK;
-}
 
 static FILE *open_out(const char *dir, const char *name, pa_err *err)
 {
@@ -180,7 +157,7 @@ static int plot_grid(sqlite3 *db, const char *dir, const char *tag, pa_err *err)
     }
     fprintf(f, ")\nset cbrange [0:1]\nplot 'gradinv_grid.dat' matrix with image notitle\n");
     fclose(f);
-    return run_gnuplot(dir, "gradinv_grid.gp", err);
+    return report_gnuplot(dir, "gradinv_grid.gp", err);
 }
 
 /* ---- quality against ε ---- */
@@ -290,7 +267,7 @@ static int plot_eps(sqlite3 *db, const char *dir, const char *tag, pa_err *err)
         fprintf(f, ", %.17g with lines dt 3 lw 2 title 'guess: uniform 0.5 image'", g[1]);
     fprintf(f, "\n");
     fclose(f);
-    return run_gnuplot(dir, "gradinv_eps.gp", err);
+    return report_gnuplot(dir, "gradinv_eps.gp", err);
 }
 
 int gradinv_plot(void *vdb, const char *out_dir, const char *tag, pa_err *err)

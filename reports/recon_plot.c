@@ -1,41 +1,15 @@
 /* recon_plot.c — figures of the reconstruction game; see recon_plot.h. */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "reports/recon_plot.h"
 #include "reports/report.h"
 
-extern char **environ;
 
-/* gnuplot on `script` inside dir (argv, no shell). */
-static int gp_run(const char *dir, const char *script, pa_err *err)
-{
-    pid_t pid;
-    char *argv[] = {"gnuplot", (char *)script, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addchdir_np(&fa, dir);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    int e = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (e != 0)
-        return pa_errf(err, PA_ECHILD, "cannot run gnuplot (%s): apt-get install gnuplot-nox", strerror(e));
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return pa_errf(err, PA_ECHILD, "gnuplot: wait failed");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return pa_errf(err, PA_ECHILD, "gnuplot failed on %s/%s", dir, script);
-    return PA_OK;
-}
 
 static int same_series(const recon_plot_point *a, const recon_plot_point *b)
 {
@@ -104,5 +78,5 @@ int recon_plot_write(const char *dir, const recon_plot_point *pts, size_t np, pa
     }
     if (fclose(gp))
         return pa_errf(err, PA_EIO, "%s: write failed", path);
-    return gp_run(dir, "recon.gp", err);
+    return report_gnuplot(dir, "recon.gp", err);
 }

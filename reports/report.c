@@ -197,9 +197,7 @@ static void print_table(FILE *f, const row *rows, size_t n, int markdown)
     }
 }
 
-/* Runs gnuplot on a script inside folder dir (argv, no shell), so that the
- * script's relative file names resolve there. */
-static int run_gnuplot(const char *dir, const char *script, pa_err *err)
+int report_gnuplot(const char *dir, const char *script, pa_err *err)
 {
     pid_t pid;
     char *argv[] = {"gnuplot", (char *)script, NULL};
@@ -216,7 +214,7 @@ static int run_gnuplot(const char *dir, const char *script, pa_err *err)
         if (errno != EINTR)
             return pa_errf(err, PA_ECHILD, "gnuplot: wait failed");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return pa_errf(err, PA_ECHILD, "gnuplot failed on %s", script);
+        return pa_errf(err, PA_ECHILD, "gnuplot failed on %s/%s", dir, script);
     return PA_OK;
 }
 
@@ -876,13 +874,13 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
         (umetric >= 0 && (rc = write_utility(cu, ncu, umetric, o->out_dir, ut_gp, sizeof ut_gp, err))))
         goto out;
     pa_err gerr = {0};
-    int grc = run_gnuplot(o->out_dir, "roc.gp", &gerr);
+    int grc = report_gnuplot(o->out_dir, "roc.gp", &gerr);
     if (!grc)
-        grc = run_gnuplot(o->out_dir, "eps.gp", &gerr);
+        grc = report_gnuplot(o->out_dir, "eps.gp", &gerr);
     if (!grc && n)
-        grc = run_gnuplot(o->out_dir, "posterior.gp", &gerr);
+        grc = report_gnuplot(o->out_dir, "posterior.gp", &gerr);
     if (!grc && umetric >= 0)
-        grc = run_gnuplot(o->out_dir, "utility.gp", &gerr);
+        grc = report_gnuplot(o->out_dir, "utility.gp", &gerr);
     if (grc) {
         if (warn)
             *warn = 1;

@@ -26,4 +26,10 @@ int report_write(const report_opts *o, int *warn, pa_err *err);
  * ' becomes '' and control characters become spaces. Returns buf. */
 char *report_gp_quote(const char *s, char *buf, size_t cap);
 
+/* Runs gnuplot on `script` with dir as its working folder (argv, no shell),
+ * so the script's relative file names resolve there; stdout is discarded.
+ * PA_ECHILD (naming the apt package when gnuplot is missing, or the script
+ * when it fails), else PA_OK. */
+int report_gnuplot(const char *dir, const char *script, pa_err *err);
+
 #endif
