@@ -476,21 +476,28 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* fn(arg) on `jobs` threads, this one included (fewer if threads cannot be
+ * started); returns when all have finished. */
+static void run_threads(int jobs, void *(*fn)(void *), void *arg)
+{
+    pthread_t *th = pa_calloc((size_t)jobs, sizeof *th);
+    int started = 0;
+    for (int j = 1; th && j < jobs; j++)
+        if (pthread_create(&th[j], NULL, fn, arg) == 0)
+            started = j;
+        else
+            break;
+    fn(arg);
+    for (int j = 1; j <= started; j++)
+        pthread_join(th[j], NULL);
+    free(th);
+}
+
 /* Runs g->n_trials items of the current phase on `jobs` workers. */
 static void run_phase(game_ctx *g, int jobs)
 {
     atomic_store(&g->next, 0);
-    pthread_t *th = pa_calloc((size_t)jobs, sizeof *th);
-    int started = 0;
-    for (int j = 1; th && j < jobs; j++)
-        if (pthread_create(&th[j], NULL, worker, g) == 0)
-            started = j;
-        else
-            break;
-    worker(g);
-    for (int j = 1; j <= started; j++)
-        pthread_join(th[j], NULL);
-    free(th);
+    run_threads(jobs, worker, g);
     progress_line(g, 1);
 }
 
@@ -553,17 +560,7 @@ static int train_shadow_classifiers(game_ctx *g, int jobs, pa_err *err)
     if (!rc) {
         double t0 = util_now();
         atomic_init(&J.next, 0);
-        pthread_t *th = pa_calloc((size_t)jobs, sizeof *th);
-        int started = 0;
-        for (int j = 1; th && j < jobs; j++)
-            if (pthread_create(&th[j], NULL, clf_worker, &J) == 0)
-                started = j;
-            else
-                break;
-        clf_worker(&J);
-        for (int j = 1; j <= started; j++)
-            pthread_join(th[j], NULL);
-        free(th);
+        run_threads(jobs, clf_worker, &J);
         if (g->progress)
             fprintf(stderr, "[run] trained %zu shadow classifier%s in %.1f s\n", c->n_cells * g->S * g->targets->n,
                     c->n_cells * g->S * g->targets->n == 1 ? "" : "s", util_now() - t0);
