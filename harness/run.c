@@ -232,6 +232,45 @@ static void set_abort(game_ctx *g, const pa_err *e)
     pthread_mutex_unlock(&g->err_mu);
 }
 
+/* One game's training set: n = train_size rows of src drawn without
+ * replacement from the row ids pool (n_pool of them; NULL: all rows of
+ * src), a fair coin per target into member (k), and the targets whose coin
+ * is 1 added (add-remove) or put in place of as many drawn rows
+ * (replace-one). The draws come from r in that order. NULL when out of
+ * memory. */
+static table *draw_training_set(const config *c, gsl_rng *r, const table *src, const size_t *pool, size_t n_pool,
+                                const table *targets, int *member)
+{
+    const size_t n = c->train_size, k = targets->n;
+    size_t *idx = pa_malloc(n, sizeof *idx), *tin = pa_malloc(k + 1, sizeof *tin), *all = NULL;
+    if (!pool && idx && tin) {
+        all = pa_malloc(n_pool, sizeof *all);
+        for (size_t i = 0; all && i < n_pool; i++)
+            all[i] = i;
+        pool = all;
+    }
+    table *train = NULL;
+    if (idx && tin && pool) {
+        /* gsl_ran_choose keeps the pool's order (Floyd's selection would avoid its O(n_pool) pass) */
+        gsl_ran_choose(r, idx, n, (void *)pool, n_pool, sizeof(size_t));
+        size_t n_in = 0;
+        for (size_t t = 0; t < k; t++) {
+            member[t] = (int)rng_below(r, 2);
+            if (member[t])
+                tin[n_in++] = t;
+        }
+        table *d_tab = tbl_rows(src, idx, c->replace_one ? n - n_in : n);
+        table *t_in = tbl_rows(targets, tin, n_in);
+        train = (d_tab && t_in) ? tbl_concat(d_tab, t_in) : NULL;
+        tbl_free(d_tab);
+        tbl_free(t_in);
+    }
+    free(all);
+    free(idx);
+    free(tin);
+    return train;
+}
+
 /* Plays trial `id`; returns PA_OK or a store error (generator failures are
  * recorded as failed trials). */
 static int play_trial(game_ctx *g, size_t id, pa_err *err)
@@ -242,35 +281,18 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
     const cfg_cell *cell = &c->cells[cell_ix];
     uint64_t stream_seed = rng_derive(c->seed, id + 1);
     gsl_rng *r = rng_stream(c->seed, id + 1);
-    size_t n = c->train_size;
-    size_t *idx = pa_malloc(n + k, sizeof *idx);
     int *member = pa_calloc(k, sizeof *member);
     double *score = pa_calloc(A * k, sizeof *score);
     const char **labels = pa_calloc(A, sizeof *labels);
     table *train = NULL, *synth = NULL;
     gen_model *model = NULL;
     int rc = PA_OK;
-    if (!r || !idx || !member || !score || !labels) {
+    if (!r || !member || !score || !labels) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
     }
-    /* D: n rows of the population without replacement (Floyd's selection would
-     * avoid the O(n_pop) pass; gsl_ran_choose keeps the population order) */
-    gsl_ran_choose(r, idx, n, (void *)g->pop, g->n_pop, sizeof(size_t));
-    size_t n_in = 0;
-    size_t *tin = pa_malloc(k, sizeof *tin);
-    for (size_t t = 0; t < k; t++) {
-        member[t] = (int)rng_below(r, 2);
-        if (member[t] && tin)
-            tin[n_in++] = t;
-    }
-    /* replace-one neighbours: each member takes the place of one record of D */
-    table *d_tab = tbl_rows(g->data, idx, c->replace_one ? n - n_in : n);
-    table *t_in = tin ? tbl_rows(g->targets, tin, n_in) : NULL;
-    free(tin);
-    train = (d_tab && t_in) ? tbl_concat(d_tab, t_in) : NULL;
-    tbl_free(d_tab);
-    tbl_free(t_in);
+    /* D from the population split */
+    train = draw_training_set(c, r, g->data, g->pop, g->n_pop, g->targets, member);
     if (!train) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
@@ -370,7 +392,6 @@ out:
     gen_free(model);
     tbl_free(train);
     tbl_free(synth);
-    free(idx);
     free(member);
     free(score);
     free(labels);
@@ -388,38 +409,18 @@ static int play_shadow(game_ctx *g, size_t id, pa_err *err)
     const size_t k = g->targets->n, cell_ix = id / c->shadow_games, game = id % c->shadow_games;
     const cfg_cell *cell = &c->cells[cell_ix];
     gsl_rng *r = rng_stream(rng_derive(c->seed, SHADOW_TAG), id);
-    size_t n = c->train_size;
-    size_t *idx = pa_malloc(n, sizeof *idx), *tin = pa_malloc(k, sizeof *tin);
     int *member = pa_calloc(k, sizeof *member);
     double *feat = pa_calloc(k * g->F + 1, sizeof *feat);
     table *train = NULL, *synth = NULL;
     gen_model *model = NULL;
     int rc = PA_OK;
-    if (!r || !idx || !tin || !member || !feat) {
+    if (!r || !member || !feat) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
     }
     double t0 = util_now();
-    size_t *all = pa_malloc(g->aux->n, sizeof *all);
-    if (!all) {
-        rc = pa_errf(err, PA_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < g->aux->n; i++)
-        all[i] = i;
-    gsl_ran_choose(r, idx, n, all, g->aux->n, sizeof(size_t));
-    free(all);
-    size_t n_in = 0;
-    for (size_t t = 0; t < k; t++) {
-        member[t] = (int)rng_below(r, 2);
-        if (member[t])
-            tin[n_in++] = t;
-    }
-    table *d_tab = tbl_rows(g->aux, idx, c->replace_one ? n - n_in : n);
-    table *t_in = tbl_rows(g->targets, tin, n_in);
-    train = (d_tab && t_in) ? tbl_concat(d_tab, t_in) : NULL;
-    tbl_free(d_tab);
-    tbl_free(t_in);
+    /* D' from the attacker's auxiliary split */
+    train = draw_training_set(c, r, g->aux, NULL, g->aux->n, g->targets, member);
     if (!train) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
@@ -445,8 +446,6 @@ out:
     gen_free(model);
     tbl_free(train);
     tbl_free(synth);
-    free(idx);
-    free(tin);
     free(member);
     free(feat);
     if (r)
