@@ -474,6 +474,22 @@ Test(gradinv, cli_stores_exact_analytic_reconstructions_and_rejects_bad_usage)
     sqlite3_finalize(s);
     sqlite3_close(h);
     tu_result_free(&r);
+    /* privaudit report on a gradient-inversion database: its own section and figures, no
+     * membership section (the database has no membership experiment) */
+    char *rep = tu_path(dir, "rep"), *md_path = tu_path(rep, "report.md"), *grid = tu_path(rep, "gradinv_grid.png");
+    const char *rargs[] = {"report", "--db", db, "--out", rep, "--quiet", NULL};
+    r = tu_run(dir, rargs);
+    cr_expect_eq(r.code, 0, "report exit %d: %s", r.code, r.err);
+    tu_result_free(&r);
+    char *md = tu_slurp(md_path);
+    cr_assert(md, "report.md missing");
+    cr_expect(strstr(md, "## Gradient inversion") && strstr(md, "| analytic | 1 |"), "%s", md);
+    cr_expect(!strstr(md, "## Membership inference"), "%s", md);
+    cr_expect(tu_exists(grid), "gradinv_grid.png missing");
+    free(md);
+    free(md_path);
+    free(grid);
+    free(rep);
     const char *bad1[] = {"gradinv", "--data", csv, "--schema", js, "--batch", "4", "--attack", "dlg", "--db", db,
                           "--out", out, NULL};
     r = tu_run(dir, bad1);
