@@ -10,7 +10,10 @@ static void report_usage(FILE *f)
 {
     fprintf(f, "usage: privaudit report --db FILE --out DIR [--no-figures] [--quiet]\n\n"
                "Reads a run's database and writes DIR/report.md and figures (PNG and PDF, via gnuplot):\n"
-               "ROC (linear and log-log) and empirical epsilon intervals against the claimed epsilon.\n"
+               "for a membership run, ROC (linear and log-log), empirical epsilon intervals against the\n"
+               "claimed epsilon, their posterior densities, attacks side by side, violations, and\n"
+               "privacy-utility curves from the utility stored with every trial; for a database of\n"
+               "privaudit gradinv, originals beside reconstructions and quality against epsilon.\n"
                "The summary table is also printed on stdout unless --quiet.\n");
 }
 
