@@ -21,10 +21,10 @@
 #define WB_CANARY_NORM 10.0     /* gradient canary norm / C; input canary dead value */
 #define WB_NOCLIP_FACTOR 1e6    /* no_clip: C_eng = 1e6 C */
 #define WB_MAX_K 4096
-/* One-run audit: at most 512 guesses (whole runs), so that the binomial
- * tail P[Bin(r, ·) >= v] evaluated by audit/eps.c stays above the double
- * range's underflow (>= e^{-r ln 2} ~ 1e-154) for any v */
-#define WB_ONE_RUN_MAX_R 512.0
+/* One-run audit: at most this many guesses (whole runs); eps_one_run sums
+ * the binomial tail in log space when it underflows, at O(r) per step of
+ * its root search */
+#define WB_ONE_RUN_MAX_R 100000.0
 #define WB_DATA_STREAM 0xD47A5E7ULL /* stream id of the shared data set (runs use 0..R-1 < 2^40) */
 
 static const char *const threat_names[] = {"all", "final"};
