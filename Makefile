@@ -17,6 +17,7 @@ $(call need_pc,sqlite3,libsqlite3-dev)
 $(call need_pc,libcjson,libcjson-dev)
 $(call need_pc,zlib,zlib1g-dev)
 $(call need_pc,liblzma,liblzma-dev)
+$(call need_pc,clp,coinor-libclp-dev)
 # GLPK and bzip2 ship no .pc file on Debian: check their headers instead.
 ifeq ($(wildcard /usr/include/glpk.h),)
 $(error glpk.h not found: apt-get install libglpk-dev)
@@ -25,10 +26,13 @@ ifeq ($(wildcard /usr/include/bzlib.h),)
 $(error bzlib.h not found: apt-get install libbz2-dev)
 endif
 
-PC_CFLAGS := $(shell pkg-config --cflags openblas gsl sqlite3 libcjson zlib liblzma)
+PC_CFLAGS := $(shell pkg-config --cflags openblas gsl sqlite3 libcjson zlib liblzma clp)
 # GSL's CBLAS is replaced by OpenBLAS (which exports the cblas_* symbols).
 GSL_LIBS  := $(filter-out -lgslcblas,$(shell pkg-config --libs gsl))
-PC_LIBS   := $(shell pkg-config --libs openblas sqlite3 libcjson zlib liblzma) $(GSL_LIBS) -lglpk -lbz2 -lpthread -lm
+# Clp (COIN-OR LP, the reconstruction attack's solver): its .pc also lists the reference BLAS/LAPACK,
+# which OpenBLAS already provides, so only the two libraries are named.
+PC_LIBS   := $(shell pkg-config --libs openblas sqlite3 libcjson zlib liblzma) $(GSL_LIBS) -lClp -lCoinUtils \
+             -lglpk -lbz2 -lpthread -lm
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
            -Wno-unused-parameter

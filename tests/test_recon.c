@@ -72,8 +72,9 @@ Test(recon, solves_a_hand_solvable_lp_to_its_known_optimum)
     table *real = mk_table(s, 2, rr), *syn = mk_table(s, 2, ss);
     recon_opts o;
     recon_opts_default(&o);
-    for (int solver = 0; solver < 2; solver++) {
-        o.solver = solver;
+    for (int v = 0; v < 8; v++) { /* every solver, per record and aggregated */
+        o.solver = v / 2;
+        o.aggregate = v % 2;
         double x[2];
         recon_stats st;
         pa_err e;
@@ -117,18 +118,29 @@ Test(recon, reconstructs_exactly_every_secret_the_exact_counts_determine)
     recon_opts o;
     recon_opts_default(&o);
     double *x = malloc(n * sizeof *x);
-    recon_stats st;
-    pa_err e;
-    cr_assert_eq(recon_attack(real, real, 3, 1, &o, x, &st, &e), PA_OK, "%s", e.msg);
-    assert_close(st.objective, 0.0, 1e-7, "objective with exact counts");
-    for (size_t i = 0; i < n; i++) {
-        int bit = rows[i * 4 + 3];
-        int undetermined = i == 30 || i == 41 || i == 66 || i == 67;
-        if (!undetermined)
-            assert_close(x[i], bit, 1e-7, "determined record");
+    static const int solvers[] = {RECON_SIMPLEX, RECON_PRIMAL, RECON_CLP};
+    for (int v = 0; v < 6; v++) {
+        o.solver = solvers[v / 2];
+        o.aggregate = v % 2;
+        recon_stats st;
+        pa_err e;
+        cr_assert_eq(recon_attack(real, real, 3, 1, &o, x, &st, &e), PA_OK, "%s", e.msg);
+        assert_close(st.objective, 0.0, 1e-7, "objective with exact counts");
+        /* 68 records in 64 cells: the 4 duplicates share their cell's column */
+        cr_assert_eq(st.columns, o.aggregate ? 64u : 68u, "LP columns %zu", st.columns);
+        for (size_t i = 0; i < n; i++) {
+            int bit = rows[i * 4 + 3];
+            int undetermined = i == 30 || i == 41 || i == 66 || i == 67;
+            if (!undetermined)
+                assert_close(x[i], bit, 1e-7, "determined record");
+        }
+        assert_close(x[30] + x[66], 1.0, 1e-7, "sum over a cell with bits 0 and 1");
+        assert_close(x[41] + x[67], 1.0, 1e-7, "sum over a cell with bits 0 and 1");
+        if (o.aggregate) { /* one column per cell: the two records of a cell score alike */
+            assert_close(x[30], 0.5, 1e-9, "aggregated cell");
+            assert_close(x[66], 0.5, 1e-9, "aggregated cell");
+        }
     }
-    assert_close(x[30] + x[66], 1.0, 1e-7, "sum over a cell with bits 0 and 1");
-    assert_close(x[41] + x[67], 1.0, 1e-7, "sum over a cell with bits 0 and 1");
     free(x);
     free(rows);
     gsl_rng_free(r);
