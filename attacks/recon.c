@@ -1076,14 +1076,33 @@ int recon_nearest(const table *real, const table *synth, int secret_col, int32_t
 
 /* ---- binomial interval and summary ---- */
 
+/* The p with I_p(a, b) = target (the regularised incomplete beta is
+ * increasing in p), by bisection on gsl_cdf_beta_P: GSL's own beta quantile
+ * returns NaN for many large parameters (e.g. a = 22700, b = 2301). 200
+ * halvings reach the spacing of doubles near any p in (0, 1). */
+static double beta_quantile(double target, double a, double b)
+{
+    double lo = 0, hi = 1;
+    for (int it = 0; it < 200 && hi - lo > 0; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (mid <= lo || mid >= hi)
+            break;
+        if (gsl_cdf_beta_P(mid, a, b) < target)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
 void recon_binom_ci(size_t k, size_t n, double alpha, double *lo, double *hi)
 {
     if (n == 0) {
         *lo = 0, *hi = 1;
         return;
     }
-    *lo = k == 0 ? 0.0 : gsl_cdf_beta_Pinv(alpha / 2, (double)k, (double)(n - k) + 1);
-    *hi = k == n ? 1.0 : gsl_cdf_beta_Qinv(alpha / 2, (double)k + 1, (double)(n - k));
+    *lo = k == 0 ? 0.0 : beta_quantile(alpha / 2, (double)k, (double)(n - k) + 1);
+    *hi = k == n ? 1.0 : beta_quantile(1 - alpha / 2, (double)k + 1, (double)(n - k));
 }
 
 void recon_summarise(const recon_game_rec *recs, size_t games, recon_summary *out)

@@ -322,6 +322,18 @@ Test(recon, clopper_pearson_interval_matches_scipy)
     assert_close(hi, 0.5921885345328282, 1e-9, "upper");
     recon_binom_ci(0, 10, 0.05, &lo, &hi);
     cr_assert(lo == 0 && hi < 1);
+    /* large counts, where GSL's gsl_cdf_beta_Pinv returns NaN (scipy 1.10.1
+     * beta.ppf(0.025, k, n-k+1) and beta.isf(0.025, k+1, n-k)) */
+    static const struct { size_t k, n; double lo, hi; } big[] = {
+        {22700, 25000, 0.904349672247536, 0.911555165297787},
+        {1692, 1997, 0.830734995838311, 0.862779932250908},
+        {112, 2994, 0.0308995061124811, 0.0448394570956747},
+    };
+    for (size_t t = 0; t < 3; t++) {
+        recon_binom_ci(big[t].k, big[t].n, 0.05, &lo, &hi);
+        assert_close(lo, big[t].lo, 1e-9, "lower, large counts");
+        assert_close(hi, big[t].hi, 1e-9, "upper, large counts");
+    }
 }
 
 Test(recon, rejects_bad_columns_codes_and_orders)
