@@ -17,6 +17,7 @@
 #include "audit/roc.h"
 #include "core/util.h"
 #include "reports/gradinv_plot.h"
+#include "reports/report_audit.h"
 
 extern char **environ;
 
@@ -665,7 +666,15 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
                   sqlite3_step(q) == SQLITE_ROW;
         sqlite3_finalize(q);
     }
-    int rc = !has_mia && !has_gi ? pa_errf(err, PA_EINPUT, "not a privaudit run database (no results tables)")
+    int has_audit = report_audit_present(db);
+    if (has_audit < 0) {
+        int rc = pa_errf(err, PA_EINPUT, "%s: its audit tables were written by an older privaudit (another format)",
+                         o->db_path);
+        sqlite3_close(db);
+        return rc;
+    }
+    int rc = !has_mia && !has_gi && !has_audit
+                 ? pa_errf(err, PA_EINPUT, "not a privaudit run database (no results tables)")
              : has_mia           ? load_rows(db, &rows, &n, err)
                                  : PA_OK;
     if (rc) {
@@ -829,6 +838,11 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
     }
     fprintf(f, "\n## Figures\n\n![ROC](roc.png)\n\n![ROC, log-log](roc-log.png)\n\n![epsilon](eps.png)\n\n![posterior of epsilon](posterior.png)\n");
     }
+    if (has_audit)
+        fprintf(f, "\n## Release audit\n\nThe latest release audit in this database (audit id %lld) is drawn in "
+                   "[audit.md](audit.md), with its tables (`audit-risks.csv`, `.tex`) and figure (`audit-risks.png`, "
+                   "`.pdf`, `.svg`).\n",
+                report_audit_latest(db));
     if (has_gi) {
         fprintf(f, "\n## Gradient inversion\n\nReconstructions of training batches from one shared update "
                    "(tables gradinv_*; docs/gradinv.md). For image data, the first batch of each (B, sigma, C, "
@@ -863,6 +877,18 @@ int report_write(const report_opts *o, int *warn, pa_err *err)
     fclose(f);
     rc = util_write_file_atomic(path, md, mdlen, err);
     free(md);
+    if (!rc && has_audit) {
+        int aw = 0;
+        pa_err aerr = {0};
+        rc = report_audit_write(db, o->db_path, 0, o->out_dir, o->figures, &aw, &aerr);
+        if (rc && err)
+            *err = aerr;
+        if (!rc && aw && warn) {
+            *warn = 1;
+            if (err)
+                *err = aerr;
+        }
+    }
     if (rc || !o->figures)
         goto out;
     char roc_gp[4096], eps_gp[4096], post_gp[4096], ut_gp[4096];
