@@ -54,7 +54,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps
+.PHONY: all help test asan data demo bench clean install check-deps figures
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -133,6 +133,10 @@ repro-recon: privaudit
 	  --epsilon $$E --n 1000 --m 10,100,1000,10000,100000 --games $(RECON_GAMES) --jobs 2 --seed 2024 \
 	  --qi workclass,education-num,marital-status,occupation,relationship,sex --secret 'income>50K' \
 	  --db $(BUILD)/recon-adult/$$g.db --out $(BUILD)/recon-adult/$$g || exit 1; done
+
+## figures: the gallery docs/figures.md from real runs (HealthInsurance from make data, the coded Adult at ADULT)
+figures: privaudit
+	ADULT=$(ADULT) bash scripts/figures.sh $(BUILD)
 
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)

@@ -8,8 +8,9 @@
  * runs the audit (attacks/release.h: singling out, linkability, inference and
  * membership, each against the holdout as control), plays the optional
  * shadow-generator game (harness/run.h), stores everything
- * (harness/audit_store.h) and has reports/report_audit.h draw OUT/audit.md
- * from the database it just wrote; --json prints the verdict from it too.
+ * (harness/audit_store.h) and has the reports module draw OUT/report.md
+ * (reports/report.h, the audit kind of reports/report_audit.c) from the
+ * database it just wrote; --json prints the verdict from it too.
  *
  * Every input is read and checked before anything is written: bad input exits
  * 2 with a message naming the file, line or option, and leaves no output.
@@ -36,6 +37,7 @@
 #include "harness/config.h"
 #include "harness/run.h"
 #include "harness/store.h"
+#include "reports/report.h"
 #include "reports/report_audit.h"
 
 #define CMD "audit"
@@ -78,8 +80,9 @@ static void audit_usage(FILE *f)
             "Each is checked against a naive attack that ignores the release. With --generator-cmd, also the\n"
             "shadow-generator membership game of `privaudit run` on that program as a black box (argv, no shell;\n"
             "placeholders {train} {out} {rows} {seed} {epsilon} {delta}, see docs/generators.md).\n"
-            "Writes the database (docs/audit.md) and OUT/audit.md with its tables (CSV, LaTeX) and figure;\n"
-            "`privaudit report --db FILE --out DIR` draws the same report again. Progress on stderr.\n\n"
+            "Writes the database (docs/audit.md) and OUT/report.md with its tables (CSV, LaTeX) and figure\n"
+            "(PDF, SVG, PNG); `privaudit report --db FILE --out DIR` draws the same report again. Progress on\n"
+            "stderr.\n\n"
             "  --secret COL     secret column(s), instead of the schema's roles (categorical columns)\n"
             "  --qi COL         the attacker's quasi-identifiers, instead of the schema's roles\n"
             "  --link A:B       linkability column sets, comma-separated, e.g. age,sex:income,health\n"
@@ -664,23 +667,26 @@ int cmd_audit(int argc, char **argv)
     if (!rc)
         rc = audit_store_write(st, &meta, res, &audit_id, &err);
     store_close(st);
-    int warn = 0;
     if (!rc) {
+        report_opts ro = {.db_path = db_path, .out_dir = a.out, .figures = a.figures, .style = PLOT_SCREEN,
+                          .kinds = REPORT_KIND_AUDIT};
+        report_result rr;
+        rc = report_write(&ro, &rr, &err);
+        if (!rc && rr.figures_failed)
+            say(&a, "figure not drawn: %s", rr.figures_msg);
+    }
+    if (!rc && a.json) {
         sqlite3 *db = NULL;
         if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
             rc = pa_errf(&err, PA_EIO, "%s: cannot open: %s", db_path, sqlite3_errmsg(db));
         if (!rc)
-            rc = report_audit_write(db, db_path, audit_id, a.out, a.figures, &warn, &err);
-        if (!rc && a.json)
             rc = report_audit_json(db, audit_id, stdout, &err);
         sqlite3_close(db);
     }
     if (rc) {
         fprintf(stderr, "privaudit audit: %s\n", err.msg);
     } else {
-        if (warn)
-            say(&a, "figure not drawn: %s", err.msg);
-        say(&a, "report: %s/audit.md; database: %s (audit id %lld)", a.out, db_path, audit_id);
+        say(&a, "report: %s/report.md; database: %s (audit id %lld)", a.out, db_path, audit_id);
         if (partial)
             rc = PA_EINTERNAL;
     }

@@ -11,7 +11,7 @@
  * (mean gradient, or DP-SGD: clipped sum + N(0, σ²C²) over B = qN), runs the
  * attack, matches reconstructions to records, scores them with the
  * data-independent guesses beside, stores everything (harness/gradinv_store.h)
- * and draws the figures (reports/gradinv_plot.h). ε is that of the stated
+ * and has reports/report.h draw the figures from the database. ε is that of the stated
  * training: q = B/N, T = ⌈epochs/q⌉ steps, RDP accountant at δ.
  *
  * Dimensions: N = rows, d = encoded inputs, p = classes, B = batch,
@@ -37,7 +37,7 @@
 #include "harness/cli.h"
 #include "harness/gradinv_store.h"
 #include "harness/store.h"
-#include "reports/gradinv_plot.h"
+#include "reports/report.h"
 
 #define CMD "gradinv"
 #define MAXL 64
@@ -821,10 +821,17 @@ int cmd_gradinv(int argc, char **argv)
                m[3], m[4], m[5], m[6], m[7], ssum / (double)nj, smax);
     }
     printf("wall %.2f s with %zu thread(s); database %s\n", wall, nth, db_path);
-    if (gradinv_plot(db, out_dir, tag, &err))
-        fprintf(stderr, "privaudit " CMD ": figures: %s\n", err.msg);
+    store_close(st);
+    st = NULL;
+    report_opts ro = {.db_path = db_path, .out_dir = out_dir, .figures = 1, .style = PLOT_PAPER,
+                      .kinds = REPORT_KIND_GRADINV, .gradinv_tag = tag};
+    report_result rr;
+    if (report_write(&ro, &rr, &err))
+        fprintf(stderr, "privaudit " CMD ": report: %s\n", err.msg);
+    else if (rr.figures_failed)
+        fprintf(stderr, "privaudit " CMD ": figures: %s\n", rr.figures_msg);
     else
-        printf("figures in %s/\n", out_dir);
+        printf("report and figures in %s/ (privaudit report --db %s redraws them)\n", out_dir, db_path);
     ret = 0;
     goto done;
 store_fail:

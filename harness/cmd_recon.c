@@ -1,6 +1,7 @@
 /* cmd_recon.c — privaudit recon: the linear-reconstruction game of
  * Annamalai et al. (attacks/recon.h) for every (ε, m), stored in SQLite
- * (harness/recon_store.h), printed as a table and drawn (reports/recon_plot.h). */
+ * (harness/recon_store.h), printed as a table; the figures and report.md are
+ * drawn from the database by reports/report.h. */
 #include <math.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@
 #include "harness/cli.h"
 #include "harness/recon_store.h"
 #include "harness/store.h"
-#include "reports/recon_plot.h"
+#include "reports/report.h"
 
 #define MAX_LIST 64
 
@@ -179,7 +180,6 @@ int cmd_recon(int argc, char **argv)
     store *st = NULL;
     recon_store *rs = NULL;
     recon_game_rec *recs = NULL;
-    recon_plot_point *pts = NULL;
     char qi_names[4096] = "";
     pa_err e;
     for (int i = 1; i < argc; i++) {
@@ -351,8 +351,7 @@ int cmd_recon(int argc, char **argv)
         goto done;
     }
     recs = pa_calloc(games, sizeof *recs);
-    pts = pa_calloc(neps * nm, sizeof *pts);
-    if (!recs || !pts) {
+    if (!recs) {
         fprintf(stderr, "privaudit recon: out of memory\n");
         goto done;
     }
@@ -368,7 +367,6 @@ int cmd_recon(int argc, char **argv)
     printf("%-10s %6s %7s %-22s %7s %-22s %7s %-22s %7s %8s %7s %7s\n", "generator", "eps", "m",
            "LP target [95% CI]", "LP all", "clf target [95% CI]", "clf all", "nn target [95% CI]", "nn all",
            "majority", "tvd3", "LP s");
-    size_t np = 0;
     for (size_t k = 0; k < neps; k++)
         for (size_t t = 0; t < nm; t++) {
             gen_config gc = {eps[k], delta, cJSON_GetArraySize(params) ? params : NULL};
@@ -409,18 +407,25 @@ int cmd_recon(int argc, char **argv)
                    ci[0], sm.acc_all_mean[0], ci[1], sm.acc_all_mean[1], ci[2], sm.acc_all_mean[2], sm.majority_mean,
                    sm.tvd3_mean, sm.lp_seconds_mean);
             fflush(stdout);
-            pts[np++] = (recon_plot_point){gen, eps[k], cfg.m, sm.target_acc[0], sm.target_lo[0], sm.target_hi[0],
-                                           sm.acc_all_mean[0], sm.majority_mean, sm.tvd3_mean};
         }
-    if (recon_plot_write(out, pts, np, &e))
-        fprintf(stderr, "privaudit recon: warning: figures not drawn: %s\n", e.msg);
-    fprintf(stderr, "recon: stored in %s (tables recon_point, recon_game); figures in %s\n", dbpath, out);
+    recon_store_close(rs);
+    rs = NULL;
+    store_close(st);
+    st = NULL;
+    report_opts ro = {.db_path = dbpath, .out_dir = out, .figures = 1, .style = PLOT_PAPER,
+                      .kinds = REPORT_KIND_RECON};
+    report_result rr;
+    if (report_write(&ro, &rr, &e))
+        fprintf(stderr, "privaudit recon: warning: report not written: %s\n", e.msg);
+    else if (rr.figures_failed)
+        fprintf(stderr, "privaudit recon: warning: figures not drawn: %s\n", rr.figures_msg);
+    fprintf(stderr, "recon: stored in %s (tables recon_point, recon_game); report and figures in %s "
+                    "(privaudit report --db %s redraws them)\n", dbpath, out, dbpath);
     ret = 0;
 done:
     recon_store_close(rs);
     store_close(st);
     free(recs);
-    free(pts);
     tbl_free(pop);
     tbl_free(raw);
     schema_free(s);

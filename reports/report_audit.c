@@ -1,6 +1,9 @@
-/* report_audit.c — audit.md, its tables (CSV, LaTeX) and figure, and the
- * JSON verdict, from the release audit's database; contract in
- * report_audit.h. Column meanings: docs/audit.md. */
+/* report_audit.c — the release audit's section of report.md, its tables
+ * (CSV, LaTeX) and figure (reports/plot.h), and the JSON verdict, from the
+ * audit tables alone (docs/audit.md); contract in report_audit.h and
+ * report_kind.h. Timings go to the timings list only, so that the section of
+ * two audits run with different --jobs is the same. */
+#define _GNU_SOURCE /* open_memstream */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,15 +13,15 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "core/util.h"
-#include "reports/report.h"
 #include "reports/report_audit.h"
+#include "reports/report_kind.h"
 
 /* ---- reading ---- */
 
 typedef struct audit_row {
     long long id;
-    char created[40], version[64], real[1024], synth[1024], hold[1024], schema[1024];
+    char created[40], version[64], real[1024], synth[1024], hold[1024], schema[1024], real_hash[32], synth_hash[32],
+        hold_hash[32];
     long long real_rows, synth_rows, hold_rows; /* hold_rows 0: no holdout */
     char qi[2048], secrets[2048], link_a[2048], link_b[2048], options[2048];
     char gen_cmd[2048], shadow_config[1024], shadow_error[1024];
@@ -94,7 +97,8 @@ static int load_audit(sqlite3 *db, long long id, audit_row *a, pa_err *err)
     if (sqlite3_prepare_v2(db,
                            "SELECT id, created_at, code_version, real_path, real_rows, synth_path, synth_rows,"
                            " holdout_path, holdout_rows, schema_path, qi, secrets, link_a, link_b, options_json,"
-                           " generator_cmd, shadow_config, shadow_error, flagged, seconds FROM audit WHERE id = ?",
+                           " generator_cmd, shadow_config, shadow_error, flagged, seconds, real_hash, synth_hash,"
+                           " holdout_hash FROM audit WHERE id = ?",
                            -1, &q, NULL) != SQLITE_OK)
         return pa_errf(err, PA_EINPUT, "not an audit database: %s", sqlite3_errmsg(db));
     sqlite3_bind_int64(q, 1, id);
@@ -122,6 +126,9 @@ static int load_audit(sqlite3 *db, long long id, audit_row *a, pa_err *err)
         col_text(q, 17, a->shadow_error, sizeof a->shadow_error);
         a->flagged = sqlite3_column_int(q, 18);
         a->seconds = col_num(q, 19);
+        col_text(q, 20, a->real_hash, sizeof a->real_hash);
+        col_text(q, 21, a->synth_hash, sizeof a->synth_hash);
+        col_text(q, 22, a->hold_hash, sizeof a->hold_hash);
     }
     sqlite3_finalize(q);
     return rc;
@@ -220,10 +227,6 @@ static const char *pc(double v)
     return b;
 }
 
-static const char *pct_of(double k, double n)
-{
-    return n > 0 ? pc(k / n) : pc(NAN);
-}
 
 /* a risk in [0, 1] with 3 decimals */
 static const char *r3(double v)
@@ -238,17 +241,6 @@ static const char *r3(double v)
     return b;
 }
 
-static const char *g4(double v)
-{
-    static char buf[8][32];
-    static int k;
-    char *b = buf[k++ & 7];
-    if (isnan(v))
-        snprintf(b, 32, "–");
-    else
-        snprintf(b, 32, "%.4g", v);
-    return b;
-}
 
 static const char *verdict_plain(const risk_row *r);
 
@@ -299,226 +291,208 @@ static const char *verdict_plain(const risk_row *r)
     return "no significant excess";
 }
 
-static void interval(char *buf, size_t cap, double v, double lo, double hi, int as_pct)
+
+/* ---- tables through the plot layer ---- */
+
+static int emit(report_ctx *c, plot_table *t, FILE *dst, pa_err *err)
 {
-    if (isnan(v))
-        snprintf(buf, cap, "–");
-    else if (as_pct)
-        snprintf(buf, cap, "%.1f%% [%.1f, %.1f]", 100 * v, 100 * lo, 100 * hi);
+    if (!t)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    char *tb = NULL;
+    size_t tl = 0;
+    FILE *tf = open_memstream(&tb, &tl);
+    if (!tf) {
+        plot_table_free(t);
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
+    int rc = plot_table_write(c->po, t, tf, err);
+    fclose(tf);
+    if (!rc)
+        fwrite(tb, 1, tl, dst);
+    free(tb);
+    return rc;
+}
+
+static const char *risk_label(const risk_row *r, char *buf, size_t cap)
+{
+    if (r->secret[0])
+        snprintf(buf, cap, "%s: %s", risk_title(r->risk), r->secret);
     else
-        snprintf(buf, cap, "%.3f [%.3f, %.3f]", v, lo, hi);
+        snprintf(buf, cap, "%s", risk_title(r->risk));
+    return buf;
 }
 
-/* ---- CSV and LaTeX ---- */
-
-static void csv_text(FILE *f, const char *s)
+/* the verdict table: one row per chosen attack */
+static int table_verdict(report_ctx *c, const risk_row *rr, size_t n, FILE *dst, pa_err *err)
 {
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void csv_num(FILE *f, double v)
-{
-    if (!isnan(v))
-        fprintf(f, "%.17g", v);
-}
-
-static void tex_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': case '%': case '$': case '#': case '_': case '{': case '}':
-            fputc('\\', f);
-            fputc(*s, f);
-            break;
-        case '~': fputs("\\textasciitilde{}", f); break;
-        case '^': fputs("\\textasciicircum{}", f); break;
-        case '\\': fputs("\\textbackslash{}", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-static FILE *open_in(const char *dir, const char *name, char *path, size_t cap, pa_err *err)
-{
-    snprintf(path, cap, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        pa_errf(err, PA_EIO, "%s: cannot write: %s", path, strerror(errno));
-    return f;
-}
-
-static int close_file(FILE *f, const char *path, pa_err *err)
-{
-    if (fclose(f))
-        return pa_errf(err, PA_EIO, "%s: write failed", path);
-    return PA_OK;
-}
-
-static int write_risk_tables(const char *dir, const risk_row *rr, size_t n, pa_err *err)
-{
-    char path[4096];
-    FILE *f = open_in(dir, "audit-risks.csv", path, sizeof path, err);
-    if (!f)
-        return PA_EIO;
-    fprintf(f, "risk,attack,secret,status,chosen,level,attempts,successes,rate,rate_lo,rate_hi,control_attempts,"
-               "control_successes,control_rate,control_lo,control_hi,baseline_rate,risk,risk_lo,risk_hi,flag\n");
-    for (size_t i = 0; i < n; i++) {
+    static const plot_col cols[] = {
+        {"risk", "risk", PLOT_TEXT, NULL},
+        {"attack", "attack", PLOT_TEXT, NULL},
+        {"real_rate", "real records", PLOT_NUM, "%.3f"},
+        {"real", "interval", PLOT_INTERVAL, "%.3f"},
+        {"control_rate", "control records", PLOT_NUM, "%.3f"},
+        {"control", "interval", PLOT_INTERVAL, "%.3f"},
+        {"naive_rate", "naive attack", PLOT_NUM, "%.3f"},
+        {"risk_value", "risk", PLOT_NUM, "%.3f"},
+        {"risk", "interval", PLOT_INTERVAL, "%.3f"},
+        {"verdict", "verdict", PLOT_TEXT, NULL},
+    };
+    plot_table *t = plot_table_new("audit-risks", "Release audit: each risk's attack success against the real and "
+                                   "the control records, and the risk beyond the control (Anonymeter's estimator)",
+                                   cols, sizeof cols / sizeof cols[0]);
+    for (size_t i = 0; t && i < n; i++) {
         const risk_row *r = &rr[i];
-        fprintf(f, "%s,%s,", r->risk, r->attack);
-        csv_text(f, r->secret);
-        fprintf(f, ",%s,%d,", r->status, r->chosen);
-        double v[] = {r->level, r->n, r->k, r->rate, r->lo, r->hi, r->cn, r->ck, r->crate, r->clo, r->chi,
-                      r->brate, r->value, r->rlo, r->rhi};
-        for (int t = 0; t < 15; t++) {
-            csv_num(f, v[t]);
-            fputc(',', f);
-        }
-        fprintf(f, "%d\n", r->flag);
+        if (!r->chosen)
+            continue;
+        char lab[320];
+        plot_table_text(t, risk_label(r, lab, sizeof lab));
+        plot_table_text(t, attack_words(r->attack));
+        plot_table_num(t, r->rate);
+        plot_table_interval(t, r->lo, r->hi);
+        plot_table_num(t, r->crate);
+        plot_table_interval(t, r->clo, r->chi);
+        plot_table_num(t, r->brate);
+        plot_table_num(t, r->value);
+        plot_table_interval(t, r->rlo, r->rhi);
+        plot_table_text(t, verdict_word(r));
+        plot_table_end_row(t);
     }
-    int rc = close_file(f, path, err);
-    if (rc || !(f = open_in(dir, "audit-risks.tex", path, sizeof path, err)))
-        return rc ? rc : PA_EIO;
-    fprintf(f, "%% privaudit release audit: the risk of each attack against the training records, beyond the\n"
-               "%% control records (Anonymeter's estimator); requires \\usepackage{booktabs}\n"
-               "\\begin{tabular}{lllrrrrl}\n\\toprule\n"
-               "Risk & Attack & Secret & Training (\\%%) & Control (\\%%) & Naive (\\%%) & Risk [interval] & Flag \\\\\n"
-               "\\midrule\n");
-    for (size_t i = 0; i < n; i++) {
+    return emit(c, t, dst, err);
+}
+
+static int table_attacks(report_ctx *c, const risk_row *rr, size_t n, FILE *dst, pa_err *err)
+{
+    static const plot_col cols[] = {
+        {"risk", "risk", PLOT_TEXT, NULL},
+        {"attack", "attack", PLOT_TEXT, NULL},
+        {"status", "status", PLOT_TEXT, NULL},
+        {"chosen", "chosen", PLOT_TEXT, NULL},
+        {"successes", "successes", PLOT_NUM, "%.0f"},
+        {"attempts", "attempts", PLOT_NUM, "%.0f"},
+        {"rate", "rate", PLOT_NUM, "%.4f"},
+        {"rate", "interval", PLOT_INTERVAL, "%.4f"},
+        {"control_successes", "control successes", PLOT_NUM, "%.0f"},
+        {"control_attempts", "control attempts", PLOT_NUM, "%.0f"},
+        {"control_rate", "control rate", PLOT_NUM, "%.4f"},
+        {"control", "interval", PLOT_INTERVAL, "%.4f"},
+        {"naive_rate", "naive rate", PLOT_NUM, "%.4f"},
+        {"risk_value", "risk", PLOT_NUM, "%.4f"},
+        {"risk", "interval", PLOT_INTERVAL, "%.4f"},
+        {"flag", "flag", PLOT_TEXT, NULL},
+    };
+    plot_table *t = plot_table_new("audit-attacks", "Release audit: every attack, its counts, rates and risk",
+                                   cols, sizeof cols / sizeof cols[0]);
+    for (size_t i = 0; t && i < n; i++) {
         const risk_row *r = &rr[i];
-        tex_text(f, risk_title(r->risk));
-        fputs(" & ", f);
-        tex_text(f, r->attack);
-        fputs(r->chosen ? "$^\\ast$ & " : " & ", f);
-        tex_text(f, r->secret);
-        if (isnan(r->rate))
-            fputs(" & -- ", f);
-        else
-            fprintf(f, " & %.1f ", 100 * r->rate);
-        if (isnan(r->crate))
-            fputs("& -- ", f);
-        else
-            fprintf(f, "& %.1f ", 100 * r->crate);
-        if (isnan(r->brate))
-            fputs("& -- ", f);
-        else
-            fprintf(f, "& %.1f ", 100 * r->brate);
-        if (isnan(r->value))
-            fputs("& -- ", f);
-        else
-            fprintf(f, "& %.3f [%.3f, %.3f] ", r->value, r->rlo, r->rhi);
-        fprintf(f, "& %s \\\\\n", r->flag ? "yes" : !strcmp(r->status, "no_control") ? "--" : "no");
+        char lab[320];
+        plot_table_text(t, risk_label(r, lab, sizeof lab));
+        plot_table_text(t, r->attack);
+        plot_table_text(t, r->status);
+        plot_table_text(t, r->chosen ? "yes" : "");
+        double v[] = {r->k, r->n};
+        plot_table_num(t, v[0]);
+        plot_table_num(t, v[1]);
+        plot_table_num(t, r->rate);
+        plot_table_interval(t, r->lo, r->hi);
+        plot_table_num(t, r->ck);
+        plot_table_num(t, r->cn);
+        plot_table_num(t, r->crate);
+        plot_table_interval(t, r->clo, r->chi);
+        plot_table_num(t, r->brate);
+        plot_table_num(t, r->value);
+        plot_table_interval(t, r->rlo, r->rhi);
+        plot_table_text(t, r->flag ? "yes" : "no");
+        plot_table_end_row(t);
     }
-    fprintf(f, "\\bottomrule\n\\end{tabular}\n");
-    return close_file(f, path, err);
+    return emit(c, t, dst, err);
 }
 
 /* ---- the figure ---- */
 
-static int write_figure(const char *dir, const risk_row *rr, size_t n, int *warn, pa_err *err)
+static int figure(report_ctx *c, const risk_row *rr, size_t n, pa_err *err)
 {
-    char path[4096];
-    FILE *f = open_in(dir, "audit-risks.dat", path, sizeof path, err);
-    if (!f)
-        return PA_EIO;
-    /* one line per chosen risk: y, risk, lo, hi, training rate, its interval, control rate, its interval, flag */
-    fprintf(f, "# y risk risk_lo risk_hi rate rate_lo rate_hi control_rate control_lo control_hi flag\n");
+    char s0[96], s1[96], s2[96], k0[160], k1[160], k2[160], k3[160];
+    plot_series(c->po, 0, s0, sizeof s0);
+    plot_series(c->po, 1, s1, sizeof s1);
+    plot_series(c->po, 2, s2, sizeof s2);
+    /* the legend strip draws functions: points styles only */
+    snprintf(k0, sizeof k0, "points %s", s0);
+    snprintf(k1, sizeof k1, "points pt 6 ps 2.2 lw 1.5 lc rgb '#000000'");
+    snprintf(k2, sizeof k2, "points %s", s1);
+    snprintf(k3, sizeof k3, "points %s", s2);
+    plot_key key[] = {{"risk", k0}, {"flagged", k1}, {"real records", k2}, {"control records", k3}};
     size_t y = 0;
-    char labels[4096] = "", blanks[1024] = "";
+    for (size_t i = 0; i < n; i++)
+        y += (size_t)rr[i].chosen;
+    plot_layout L = {.panels = 2, .cols = 2, .aspect = 0.2 + 0.13 * (double)y, .wide = 1, .left_em = 17,
+                     .key = key, .nkey = 4};
+    plot_fig *f;
+    int rc = plot_fig_begin(c->po, "audit-risks", "release audit: each risk with its interval, and the success "
+                            "rates against the real and the control records", &L, &f, err);
+    if (rc)
+        return rc;
+    plot_dat_comment(f, "y risk risk_lo risk_hi flag rate rate_lo rate_hi control_rate control_lo control_hi");
+    char tics[4096] = "", blank[1024] = "";
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const risk_row *r = &rr[i];
         if (!r->chosen)
             continue;
-        char lab[512], q[600];
-        if (r->secret[0])
-            snprintf(lab, sizeof lab, "%s: %s (%s)", risk_title(r->risk), r->secret, r->attack);
-        else
-            snprintf(lab, sizeof lab, "%s (%s)", risk_title(r->risk), r->attack);
-        for (char *c = lab; *c; c++)
-            if (*c == '_')
-                *c = ' ';
-        fprintf(f, "%zu", y);
-        double v[] = {r->value, r->rlo, r->rhi, r->rate, r->lo, r->hi, r->crate, r->clo, r->chi};
-        for (int t = 0; t < 9; t++) {
-            if (isnan(v[t]))
-                fprintf(f, " NaN");
-            else
-                fprintf(f, " %.17g", v[t]);
-        }
-        fprintf(f, " %d\n", r->flag);
-        size_t l = strlen(labels), lb = strlen(blanks);
-        snprintf(labels + l, sizeof labels - l, "%s%s %zu", l ? ", " : "", report_gp_quote(lab, q, sizeof q), y);
-        snprintf(blanks + lb, sizeof blanks - lb, "%s'' %zu", lb ? ", " : "", y);
-        y++;
+        plot_dat_row(f, 11, (double[]){(double)k, r->value, r->rlo, r->rhi, (double)r->flag, r->rate, r->lo, r->hi,
+                                       r->crate, r->clo, r->chi});
+        char lab[400], q[480];
+        snprintf(lab, sizeof lab, "%s (%s)", risk_label(r, q, sizeof q), r->attack);
+        for (char *ch = lab; *ch; ch++)
+            if (*ch == '_')
+                *ch = ' ';
+        size_t l = strlen(tics), lb = strlen(blank);
+        snprintf(tics + l, sizeof tics - l, "%s%s %zu", l ? ", " : "", plot_quote(lab, q, sizeof q), k);
+        snprintf(blank + lb, sizeof blank - lb, "%s'' %zu", lb ? ", " : "", k);
+        k++;
     }
-    int rc = close_file(f, path, err);
-    if (rc)
-        return rc;
-    if (!(f = open_in(dir, "audit-risks.gp", path, sizeof path, err)))
-        return PA_EIO;
-    /* colour-blind-safe (Okabe-Ito) colours; labels plain text */
-    fprintf(f, "# privaudit release audit: each risk with its interval (left), the success rates against the real\n"
-               "# and the control records with their intervals (right). Data: audit-risks.dat.\n"
-               "# Run: gnuplot audit-risks.gp (writes audit-risks.png, .pdf, .svg)\n"
-               "set datafile missing 'NaN'\nset termoption noenhanced\n"
-               "set yrange [%zu.6:-0.6]\nset grid xtics lc rgb '#dddddd'\nset xrange [0:1]\n"
-               "set key outside bottom center horizontal\n",
-            y ? y - 1 : 0);
-    fprintf(f, "do for [t=1:3] {\n"
-               "  if (t == 1) { set terminal pngcairo size 1100,%zu font 'Sans,10' noenhanced; set output 'audit-risks.png' }\n"
-               "  if (t == 2) { set terminal pdfcairo size 6.5in,%.2fin font 'Sans,8' noenhanced; set output 'audit-risks.pdf' }\n"
-               "  if (t == 3) { set terminal svg size 1100,%zu font 'Sans,10' noenhanced; set output 'audit-risks.svg' }\n"
-               "  set multiplot layout 1,2 margins 0.25,0.98,0.25,0.9 spacing 0.04\n"
-               "  set ytics (%s) nomirror\n"
-               "  set xlabel 'risk = (r_real - r_control) / (1 - r_control)'\n"
-               "  set title 'Risk beyond the control, with its interval'\n"
-               "  plot 'audit-risks.dat' u 2:1:3:4 w xerrorbars pt 7 ps 1.2 lc rgb '#0072B2' t 'risk', \\\n"
-               "       '' u ($11 > 0 ? $2 : NaN):1 w p pt 6 ps 2.4 lw 2 lc rgb '#D55E00' t 'flagged'\n"
-               "  set ytics (%s) nomirror\n"
-               "  set xlabel 'success rate of the attack'\n"
-               "  set title 'Against the real and the control records'\n"
-               "  plot 'audit-risks.dat' u 5:($1-0.15):6:7 w xerrorbars pt 5 lc rgb '#D55E00' t 'real', \\\n"
-               "       '' u 8:($1+0.15):9:10 w xerrorbars pt 9 lc rgb '#009E73' t 'control'\n"
-               "  unset multiplot\n"
-               "}\n",
-            180 + 60 * y, 1.6 + 0.45 * (double)y, 180 + 60 * y, labels, blanks);
-    rc = close_file(f, path, err);
-    if (rc)
-        return rc;
-    pa_err gerr = {0};
-    if (report_gnuplot(dir, "audit-risks.gp", &gerr)) {
-        if (warn)
-            *warn = 1;
-        if (err)
-            *err = gerr;
-    }
-    return PA_OK;
+    size_t b = plot_dat_end_block(f);
+    plot_panel(f, 0, "risk beyond the control", "risk = (r_real − r_control) / (1 − r_control)", NULL);
+    plot_gp(f, "set xrange [0:1]\nset xtics 0.2\nset yrange [%zu.6:-0.6]\nset ytics (%s)", k ? k - 1 : 0, tics);
+    plot_term(f, "DAT index %zu using 2:1:3:4 with xerrorbars %s notitle", b, s0);
+    plot_term(f, "DAT index %zu using ($5 > 0 ? $2 : NaN):1 with points pt 6 ps 2.2 lw 1.5 lc rgb '#000000' notitle",
+              b);
+    plot_plot_end(f);
+    plot_panel(f, 1, "success of the attacks", "success rate", NULL);
+    plot_gp(f, "set xrange [0:1]\nset xtics 0.2\nset yrange [%zu.6:-0.6]\nset ytics (%s)", k ? k - 1 : 0, blank);
+    plot_term(f, "DAT index %zu using 6:($1-0.15):7:8 with xerrorbars %s notitle", b, s1);
+    plot_term(f, "DAT index %zu using 9:($1+0.15):10:11 with xerrorbars %s notitle", b, s2);
+    plot_plot_end(f);
+    return plot_fig_end(f, err);
 }
 
-/* ---- audit.md sections ---- */
+/* ---- sections ---- */
 
-static void md_verdict(FILE *f, const audit_row *a, const risk_row *rr, size_t n)
+static void md_lead(FILE *f, const audit_row *a)
 {
-    fprintf(f, "\n## Verdict\n\n");
-    int has_control = a->hold_rows > 0;
+    fprintf(f, "Release audit (id %lld) of the synthetic data `%s` (%s records), made from the real data `%s` (%s "
+               "records); control records, never seen by the generator: ",
+            a->id, a->synth, cnt((double)a->synth_rows), a->real, cnt((double)a->real_rows));
+    if (a->hold_rows)
+        fprintf(f, "`%s` (%s records).", a->hold, cnt((double)a->hold_rows));
+    else
+        fprintf(f, "none.");
+    fprintf(f, " The attacker holds the synthetic data and knows, for the people they target, the quasi-identifiers "
+               "**%s**; the secret%s **%s**. Every attack runs against the real records and, the same way, against "
+               "the control records: the risk is what it gains on the first beyond the second (Anonymeter, Giomi "
+               "et al., PoPETs 2023; the three risks of the Article 29 Working Party's opinion 05/2014 on "
+               "anonymisation, and membership).\n\n",
+            a->qi, strchr(a->secrets, ',') ? "s are" : " is", a->secrets);
+}
+
+static void md_verdict_text(FILE *f, const audit_row *a, const risk_row *rr, size_t n)
+{
     size_t flagged = 0, chosen = 0;
-    double level = NAN;
     for (size_t i = 0; i < n; i++)
         if (rr[i].chosen) {
             chosen++;
             flagged += (size_t)rr[i].flag;
-            level = rr[i].level;
         }
-    if (!has_control)
+    if (!a->hold_rows)
         fprintf(f, "**No excess can be measured.** No control records (`--holdout`: real records from the same "
                    "source that the generator never saw) were given. An attack's success against the real records "
                    "alone mixes two things: what the release reveals about those people, and what it reveals about "
@@ -527,36 +501,29 @@ static void md_verdict(FILE *f, const audit_row *a, const risk_row *rr, size_t n
                    "below are given for reference; they are not risks.\n\n");
     else if (flagged)
         fprintf(f, "**The release is flagged: %zu of its %zu risks show a significant excess** of the attacks' "
-                   "success against the real records over their success against the control records, people the "
-                   "generator never saw. Those attacks learn about the individuals in the data, not only about the "
-                   "population.\n\n",
+                   "success against the real records over their success against the control records. Those attacks "
+                   "learn about the individuals in the data, not only about the population.\n\n",
                 flagged, chosen);
     else
         fprintf(f, "**No risk is flagged.** No attack succeeds significantly more often against the real records "
-                   "than against the control records, people the generator never saw: what the attacks learn holds "
-                   "for the population, not specifically for the individuals in the data.\n\n");
-    fprintf(f, "| risk | attack | against the real records | against the control records | naive attack | "
-               "risk [interval] | verdict |\n|---|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < n; i++) {
-        const risk_row *r = &rr[i];
-        if (!r->chosen)
-            continue;
-        char tr[64], ct[64], rk[64];
-        interval(tr, sizeof tr, r->rate, r->lo, r->hi, 1);
-        interval(ct, sizeof ct, r->crate, r->clo, r->chi, 1);
-        interval(rk, sizeof rk, r->value, r->rlo, r->rhi, 0);
-        fprintf(f, "| %s%s%s | %s | %s | %s | %s | %s | %s |\n", risk_title(r->risk), r->secret[0] ? ": " : "",
-                r->secret, attack_words(r->attack), tr, ct, pc(r->brate), rk, verdict_word(r));
-    }
-    fprintf(f, "\nSuccess rates are Anonymeter's (Wilson centre with its error bound); risk = (r_real − r_control) / "
+                   "than against the control records: what the attacks learn holds for the population, not "
+                   "specifically for the individuals in the data.\n\n");
+}
+
+static void md_bullets(FILE *f, const audit_row *a, const risk_row *rr, size_t n)
+{
+    double level = NAN;
+    long long fam = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rr[i].chosen) {
+            level = rr[i].level;
+            fam = rr[i].family;
+        }
+    fprintf(f, "Success rates are Anonymeter's (Wilson centre with its error bound); risk = (r_real − r_control) / "
                "(1 − r_control), clipped to [0, 1]. Every interval is at level %.2f%%, so that a release that leaks "
                "nothing is flagged with probability at most %.1f%% (Bonferroni over the %lld attacks; a risk is "
-               "flagged when its interval lies above %s). Table as CSV and LaTeX: `audit-risks.csv`, "
-               "`audit-risks.tex`.\n",
-            100 * level, 100 * (1 - level) * (double)(n ? rr[0].family : 1) / 2, n ? rr[0].family : 0LL,
-            n && rr[0].threshold > 0 ? r3(rr[0].threshold) : "0");
-    fprintf(f, "\n![risks](audit-risks.png)\n\n");
-    /* plain words */
+               "flagged when its whole interval lies above %s).\n\n",
+            100 * level, 100 * (1 - level) * (double)fam / 2, fam, n && rr[0].threshold > 0 ? r3(rr[0].threshold) : "0");
     for (size_t i = 0; i < n; i++) {
         const risk_row *r = &rr[i];
         if (!r->chosen)
@@ -571,9 +538,9 @@ static void md_verdict(FILE *f, const audit_row *a, const risk_row *rr, size_t n
                                                  "little."
                                                : "");
         else if (!strcmp(r->risk, "linkability"))
-            fprintf(f, "- **Linkability: %s.** Linking a person's columns %s to their columns %s through the "
-                       "release (the same synthetic record nearest on both) succeeds for %s of the real records "
-                       "and %s of the control records (two random synthetic records: %s).\n",
+            fprintf(f, "- **Linkability: %s.** Joining a person's columns %s to their columns %s through the "
+                       "release (a synthetic record nearest on both) succeeds for %s of the real records and %s of "
+                       "the control records (two random synthetic records: %s).\n",
                     w, a->link_a, a->link_b, pc(r->rate), pc(r->crate), pc(r->brate));
         else if (!strcmp(r->risk, "inference"))
             fprintf(f, "- **Inference of %s: %s.** The strongest attack, the %s, guesses %s right for %s of the "
@@ -592,277 +559,257 @@ static void md_verdict(FILE *f, const audit_row *a, const risk_row *rr, size_t n
         if (r->note[0])
             fprintf(f, "  (%s.)\n", r->note);
     }
-}
-
-static void md_all_attacks(FILE *f, const risk_row *rr, size_t n)
-{
-    fprintf(f, "\n## Every attack\n\nThe verdict reports, per risk (and secret column), the attack whose interval "
-               "has the largest lower end (marked *).\n\n"
-               "| risk | attack | secret | status | real: successes / attempts, rate [interval] | control | naive | "
-               "risk [interval] | flag | seconds |\n|---|---|---|---|---|---|---|---|---|---:|\n");
-    for (size_t i = 0; i < n; i++) {
-        const risk_row *r = &rr[i];
-        char tr[96], ct[96], rk[64];
-        char t1[64], t2[64];
-        interval(t1, sizeof t1, r->rate, r->lo, r->hi, 1);
-        interval(t2, sizeof t2, r->crate, r->clo, r->chi, 1);
-        snprintf(tr, sizeof tr, "%s / %s, %s", cnt(r->k), cnt(r->n), t1);
-        if (isnan(r->crate))
-            snprintf(ct, sizeof ct, "–");
-        else
-            snprintf(ct, sizeof ct, "%s / %s, %s", cnt(r->ck), cnt(r->cn), t2);
-        interval(rk, sizeof rk, r->value, r->rlo, r->rhi, 0);
-        fprintf(f, "| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n", risk_title(r->risk), r->attack,
-                r->chosen ? "*" : "", r->secret[0] ? r->secret : "–", r->status, tr, ct, pc(r->brate), rk,
-                r->flag ? "yes" : "no", r->seconds);
-    }
-    for (size_t i = 0; i < n; i++)
-        if (rr[i].note[0])
-            fprintf(f, "\n- %s, %s: %s.", risk_title(rr[i].risk), rr[i].attack, rr[i].note);
     fprintf(f, "\n");
 }
 
-static void md_singling_out(FILE *f, sqlite3 *db, long long id)
+static int md_singling_out(report_ctx *c, FILE *f, long long id, pa_err *err)
 {
     sqlite3_stmt *q;
-    fprintf(f, "\n## Singling out\n\nA predicate singles out when exactly one record matches it (Anonymeter; "
+    fprintf(f, "### Singling out\n\nA predicate singles out when exactly one record matches it (Anonymeter; "
                "duplicate records count once). The attacker builds predicates that match exactly one *synthetic* "
                "record — univariate: a numeric column's minimum or maximum, or a value seen once; multivariate: "
                "columns of a random synthetic record, a numeric one as ≥ or ≤ its value on the far side of the "
                "median — and claims each isolates one real person. Real and control sets are compared at equal "
                "size: the real records are cut into slices of the control's size, every predicate is counted on "
-               "every slice, and a rate is successes / (predicates requested × slices).\n\n"
-               "| mode | requested | found | tried | slice | slices (real / control) | successes: real / control / "
-               "naive |\n|---|---:|---:|---:|---:|---|---|\n");
-    if (sqlite3_prepare_v2(db,
-                           "SELECT mode, requested, generated, attempts, slice, slices_training, slices_control,"
-                           " hits_training, hits_control, hits_baseline FROM audit_singling_out WHERE audit_id = ?"
-                           " ORDER BY mode DESC",
-                           -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        while (sqlite3_step(q) == SQLITE_ROW)
-            fprintf(f, "| %s | %s | %s | %s | %s | %s / %s | %s / %s / %s |\n", sqlite3_column_text(q, 0),
-                    cnt(col_num(q, 1)), cnt(col_num(q, 2)), cnt(col_num(q, 3)), cnt(col_num(q, 4)),
-                    cnt(col_num(q, 5)), cnt(col_num(q, 6)), cnt(col_num(q, 7)), cnt(col_num(q, 8)),
-                    cnt(col_num(q, 9)));
-        sqlite3_finalize(q);
-    }
-    if (sqlite3_prepare_v2(db,
-                           "SELECT mode, query, training_slices, control_slices FROM audit_query WHERE audit_id = ?"
-                           " AND training_slices > 0 ORDER BY training_slices - coalesce(control_slices, 0) DESC,"
-                           " mode, seq LIMIT 8",
-                           -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        int any = 0;
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            if (!any)
-                fprintf(f, "\nPredicates that single out real records most often (all of them: table "
-                           "`audit_query`):\n\n| mode | predicate | real slices | control slices |\n|---|---|---:|---:|\n");
-            any = 1;
-            char qt[2048];
-            col_text(q, 1, qt, sizeof qt);
-            for (char *p = qt; *p; p++)
-                if (*p == '|')
-                    *p = '/';
-            fprintf(f, "| %s | `%s` | %s | %s |\n", sqlite3_column_text(q, 0), qt, cnt(col_num(q, 2)),
-                    cnt(col_num(q, 3)));
-        }
-        sqlite3_finalize(q);
-    }
-}
-
-static void md_link(FILE *f, sqlite3 *db, long long id, const audit_row *a)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, "SELECT set_a, set_b, hits_training, hits_control, hits_baseline FROM audit_link"
-                               " WHERE audit_id = ?", -1, &q, NULL) != SQLITE_OK)
-        return;
+               "every slice, and a rate is successes / (predicates requested × slices).\n\n");
+    static const plot_col cols[] = {
+        {"mode", "mode", PLOT_TEXT, NULL},
+        {"requested", "requested", PLOT_NUM, "%.0f"},
+        {"found", "found", PLOT_NUM, "%.0f"},
+        {"tried", "tried", PLOT_NUM, "%.0f"},
+        {"slice", "slice", PLOT_NUM, "%.0f"},
+        {"slices_real", "real slices", PLOT_NUM, "%.0f"},
+        {"slices_control", "control slices", PLOT_NUM, "%.0f"},
+        {"hits_real", "successes: real", PLOT_NUM, "%.0f"},
+        {"hits_control", "control", PLOT_NUM, "%.0f"},
+        {"hits_naive", "naive", PLOT_NUM, "%.0f"},
+    };
+    int rc = rk_prepare(c, "SELECT mode, requested, generated, attempts, slice, slices_training, slices_control,"
+                           " hits_training, hits_control, hits_baseline FROM audit_singling_out WHERE audit_id = ?1"
+                           " ORDER BY mode DESC", &q, err);
+    if (rc)
+        return rc;
+    plot_table *t = plot_table_new("audit-singling-out", "Release audit: singling-out predicates and their successes",
+                                   cols, sizeof cols / sizeof cols[0]);
     sqlite3_bind_int64(q, 1, id);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        fprintf(f, "\n## Linkability\n\nThe attacker holds two tables about the same people, one with the columns "
-                   "**%s**, the other with **%s**, and tries to join them through the release: a person is linked "
-                   "when some synthetic record is among their nearest on the first set and among their nearest on "
-                   "the second (distance of attacks/mia.h restricted to the set; every tie counted). Linked: %s of "
-                   "%s real records, %s of %s control records; naive attack (two random synthetic records): %s.\n",
-                sqlite3_column_text(q, 0), sqlite3_column_text(q, 1), cnt(col_num(q, 2)), cnt((double)a->real_rows),
-                cnt(col_num(q, 3)), cnt((double)a->hold_rows), cnt(col_num(q, 4)));
+    while (t && sqlite3_step(q) == SQLITE_ROW) {
+        plot_table_text(t, rk_text(q, 0));
+        for (int k = 1; k < 10; k++)
+            plot_table_num(t, rk_real(q, k));
+        plot_table_end_row(t);
     }
     sqlite3_finalize(q);
+    if ((rc = emit(c, t, f, err)))
+        return rc;
+    static const plot_col pcols[] = {
+        {"mode", "mode", PLOT_TEXT, NULL},
+        {"predicate", "predicate", PLOT_TEXT, NULL},
+        {"real_slices", "real slices it singles out in", PLOT_NUM, "%.0f"},
+        {"control_slices", "control slices", PLOT_NUM, "%.0f"},
+    };
+    if ((rc = rk_prepare(c, "SELECT mode, query, training_slices, control_slices FROM audit_query WHERE"
+                            " audit_id = ?1 AND training_slices > 0 ORDER BY training_slices - coalesce(control_slices,"
+                            " 0) DESC, mode, seq LIMIT 8", &q, err)))
+        return rc;
+    sqlite3_bind_int64(q, 1, id);
+    t = plot_table_new("audit-predicates", "Release audit: the predicates that single out real records most often",
+                       pcols, 4);
+    size_t rows = 0;
+    while (t && sqlite3_step(q) == SQLITE_ROW) {
+        char qt[2048];
+        snprintf(qt, sizeof qt, "%s", rk_text(q, 1));
+        for (char *p = qt; *p; p++)
+            if (*p == '|')
+                *p = '/';
+        plot_table_text(t, rk_text(q, 0));
+        plot_table_text(t, qt);
+        plot_table_num(t, rk_real(q, 2));
+        plot_table_num(t, rk_real(q, 3));
+        plot_table_end_row(t);
+        rows++;
+    }
+    sqlite3_finalize(q);
+    if (!rows) {
+        plot_table_free(t);
+        return PA_OK;
+    }
+    fprintf(f, "\nThe predicates that single out real records most often (all of them: table `audit_query`):\n\n");
+    return emit(c, t, f, err);
 }
 
-static void md_inference(FILE *f, sqlite3 *db, long long id)
+static int md_link(report_ctx *c, FILE *f, long long id, const audit_row *a, pa_err *err)
 {
-    fprintf(f, "\n## Inference\n\nEach attack guesses a record's secret from its quasi-identifiers and the "
+    sqlite3_stmt *q;
+    int rc = rk_prepare(c, "SELECT set_a, set_b, hits_training, hits_control, hits_baseline FROM audit_link"
+                           " WHERE audit_id = ?1", &q, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        fprintf(f, "\n### Linkability\n\nThe attacker holds two tables about the same people, one with the columns "
+                   "**%s**, the other with **%s**, and joins them through the release: a person is linked when some "
+                   "synthetic record is among their nearest on the first set and among their nearest on the second "
+                   "(the distance of the distance attacks restricted to the set; every tie counted). Linked: %s of "
+                   "%s real records, %s of %s control records; the naive attack (two random synthetic records): "
+                   "%s.\n",
+                rk_text(q, 0), rk_text(q, 1), cnt(rk_real(q, 2)), cnt((double)a->real_rows), cnt(rk_real(q, 3)),
+                cnt((double)a->hold_rows), cnt(rk_real(q, 4)));
+    sqlite3_finalize(q);
+    return PA_OK;
+}
+
+static int md_inference(report_ctx *c, FILE *f, long long id, pa_err *err)
+{
+    fprintf(f, "\n### Inference\n\nEach attack guesses a record's secret from its quasi-identifiers and the "
                "synthetic data: the *nearest synthetic record* (the secret of the closest synthetic rows on the "
                "binned quasi-identifiers, majority among ties; Anonymeter's attack), a *classifier* (logistic "
                "regression trained on the synthetic rows), and *linear reconstruction* (Annamalai, Gadotti, Rocher, "
                "USENIX Security 2024: every counting query \"how many people have these quasi-identifier values and "
                "this secret\", answered on the synthetic data, solved for all records at once as a linear program). "
                "For the control, the first two score the control records; the reconstruction solves for the real "
-               "records with some of them replaced by the control records and scores those. Below, per secret bit, "
-               "the prediction \"bit = 1 when the score exceeds ½\", on both parts; Clopper–Pearson intervals. A "
-               "classifier that names a few people as having the rarer value and is mostly right about them is "
-               "what a custodian fears — and is no leak when it is as right about the control records. Table as "
-               "CSV and LaTeX: `audit-inference.csv`, `audit-inference.tex`.\n");
-    sqlite3_stmt *q, *b;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT secret, code, value, method, part, status, error, n, ones, majority_bit, baseline,"
-                           " correct, accuracy, lo, hi, minority_correct, says_minority, minority_lo, minority_hi,"
-                           " confident, confident_correct, queries, columns, objective, seconds FROM audit_bit"
-                           " WHERE audit_id = ? ORDER BY secret, code, CASE method WHEN 'nearest' THEN 0 WHEN"
-                           " 'classifier' THEN 1 ELSE 2 END, part DESC",
-                           -1, &q, NULL) != SQLITE_OK)
-        return;
+               "records with some of them replaced by the control records and scores those. Per secret bit, the "
+               "prediction \"bit = 1 when the score exceeds ½\" on both parts, with Clopper–Pearson intervals (level "
+               "95%%): an attack that names a few people as having the rarer value and is mostly right about them is "
+               "what a custodian fears — and is no leak when it is as right about the control records.\n\n");
+    static const plot_col cols[] = {
+        {"bit", "secret bit", PLOT_TEXT, NULL},
+        {"attack", "attack", PLOT_TEXT, NULL},
+        {"part", "part", PLOT_TEXT, NULL},
+        {"records", "records", PLOT_NUM, "%.0f"},
+        {"ones", "with bit 1", PLOT_NUM, "%.0f"},
+        {"accuracy", "right", PLOT_NUM, "%.4f"},
+        {"accuracy", "interval", PLOT_INTERVAL, "%.4f"},
+        {"says_rarer", "given the rarer bit", PLOT_NUM, "%.0f"},
+        {"precision", "of them right", PLOT_NUM, "%.3f"},
+        {"precision", "interval", PLOT_INTERVAL, "%.3f"},
+        {"confident", "confident", PLOT_NUM, "%.0f"},
+        {"confident_right", "of them right", PLOT_NUM, "%.4f"},
+        {"lp_queries", "LP queries", PLOT_NUM, "%.0f"},
+        {"lp_columns", "LP columns", PLOT_NUM, "%.0f"},
+        {"lp_residual", "LP residual", PLOT_NUM, "%.4g"},
+    };
+    sqlite3_stmt *q;
+    int rc = rk_prepare(c, "SELECT secret, value, method, part, status, error, n, ones, correct, accuracy, lo, hi,"
+                           " says_minority, minority_correct, minority_lo, minority_hi, confident, confident_correct,"
+                           " queries, columns, objective, baseline, majority_bit FROM audit_bit WHERE audit_id = ?1"
+                           " ORDER BY secret, code, CASE method WHEN 'nearest' THEN 0 WHEN 'classifier' THEN 1 ELSE 2"
+                           " END, part DESC", &q, err);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(q, 1, id);
-    char last[600] = "";
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        char sec[256], val[256], key[600], method[32], part[16], status[16], errs[1024];
-        col_text(q, 0, sec, sizeof sec);
-        col_text(q, 2, val, sizeof val);
-        col_text(q, 3, method, sizeof method);
-        col_text(q, 4, part, sizeof part);
-        col_text(q, 5, status, sizeof status);
-        col_text(q, 6, errs, sizeof errs);
-        snprintf(key, sizeof key, "%s=%s", sec, val);
-        double n = col_num(q, 7), ones = col_num(q, 8), base = col_num(q, 10);
-        int maj = sqlite3_column_int(q, 9);
-        if (strcmp(key, last)) {
-            snprintf(last, sizeof last, "%s", key);
-            fprintf(f, "\n### %s = %s\n\nAmong the real records %s have %s = %s; always guessing the more common "
-                       "answer (%s %s) is right for %s of them.\n\n"
-                       "| attack | part | records | right [interval] | says %s %s %s: records, right [interval] | "
-                       "confident (score < 0.05 or > 0.95): records, right |\n|---|---|---:|---|---|---|\n",
-                    sec, val, part[0] == 't' ? pct_of(ones, n) : "?", sec, val, maj ? "=" : "≠", val, pc(base), sec,
-                    maj ? "≠" : "=", val);
+    plot_table *t = plot_table_new("audit-inference", "Release audit: each inference attack on each secret bit, "
+                                   "against the real and the control records", cols, sizeof cols / sizeof cols[0]);
+    char failed[2048] = "";
+    while (t && sqlite3_step(q) == SQLITE_ROW) {
+        char bit[600];
+        snprintf(bit, sizeof bit, "%s = %s", rk_text(q, 0), rk_text(q, 1));
+        if (strcmp(rk_text(q, 4), "ok")) {
+            size_t l = strlen(failed);
+            snprintf(failed + l, sizeof failed - l, "- %s, %s (%s): failed: %s\n", bit, rk_text(q, 2), rk_text(q, 3),
+                     rk_text(q, 5));
         }
-        if (strcmp(status, "ok")) {
-            fprintf(f, "| %s | %s | %s | failed: %s | | |\n", attack_words(method), part, cnt(n), errs);
-            continue;
-        }
-        char acc[64], mino[96];
-        interval(acc, sizeof acc, col_num(q, 12), col_num(q, 13), col_num(q, 14), 1);
-        double sm = col_num(q, 16), mc = col_num(q, 15);
-        if (sm > 0)
-            snprintf(mino, sizeof mino, "%s, %s [%.1f, %.1f]", cnt(sm), pct_of(mc, sm), 100 * col_num(q, 17),
-                     100 * col_num(q, 18));
-        else
-            snprintf(mino, sizeof mino, "0, –");
-        fprintf(f, "| %s | %s | %s | %s | %s | %s, %s |\n", attack_words(method), part, cnt(n), acc, mino,
-                cnt(col_num(q, 19)), pct_of(col_num(q, 20), col_num(q, 19)));
-        if (!strcmp(method, "lp") && !isnan(col_num(q, 21)))
-            fprintf(f, "| | | | LP: %s queries, %s columns, residual ‖Ax − b‖₁ = %s, %.2f s | | |\n",
-                    cnt(col_num(q, 21)), cnt(col_num(q, 22)), g4(col_num(q, 23)), col_num(q, 24));
+        plot_table_text(t, bit);
+        plot_table_text(t, attack_words(rk_text(q, 2)));
+        plot_table_text(t, rk_text(q, 3));
+        plot_table_num(t, rk_real(q, 6));
+        plot_table_num(t, rk_real(q, 7));
+        plot_table_num(t, rk_real(q, 9));
+        plot_table_interval(t, rk_real(q, 10), rk_real(q, 11));
+        double sm = rk_real(q, 12);
+        plot_table_num(t, sm);
+        plot_table_num(t, sm > 0 ? rk_real(q, 13) / sm : NAN);
+        plot_table_interval(t, sm > 0 ? rk_real(q, 14) : NAN, sm > 0 ? rk_real(q, 15) : NAN);
+        double cf = rk_real(q, 16);
+        plot_table_num(t, cf);
+        plot_table_num(t, cf > 0 ? rk_real(q, 17) / cf : NAN);
+        plot_table_num(t, rk_real(q, 18));
+        plot_table_num(t, rk_real(q, 19));
+        plot_table_num(t, rk_real(q, 20));
+        plot_table_end_row(t);
     }
     sqlite3_finalize(q);
-    /* the reconstruction's confidence bands */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT secret, code, part, band, score_lo, score_hi, n, correct FROM audit_band WHERE"
-                           " audit_id = ? AND method = 'lp' ORDER BY secret, code, part DESC, band",
-                           -1, &b, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(b, 1, id);
-        int any = 0;
-        while (sqlite3_step(b) == SQLITE_ROW) {
-            if (!any)
-                fprintf(f, "\nLinear reconstruction by confidence (score = the LP's solution, the estimate that the "
-                           "bit is 1):\n\n| secret | code | part | score | records | right |\n|---|---:|---|---|---:|---:|\n");
-            any = 1;
-            int band = sqlite3_column_int(b, 3);
-            fprintf(f, "| %s | %d | %s | %s%.2f, %.2f%s | %s | %s |\n", sqlite3_column_text(b, 0),
-                    sqlite3_column_int(b, 1), sqlite3_column_text(b, 2), band <= 2 ? "[" : "(", col_num(b, 4),
-                    col_num(b, 5), band <= 1 ? ")" : "]", cnt(col_num(b, 6)), pct_of(col_num(b, 7), col_num(b, 6)));
-        }
-        sqlite3_finalize(b);
-    }
-}
-
-static int write_inference_tables(sqlite3 *db, long long id, const char *dir, pa_err *err)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT secret, value, method, part, n, correct, accuracy, lo, hi, says_minority,"
-                           " minority_correct, minority_lo, minority_hi, baseline FROM audit_bit WHERE audit_id = ?"
-                           " AND status = 'ok' ORDER BY secret, code, method, part DESC",
-                           -1, &q, NULL) != SQLITE_OK)
-        return pa_errf(err, PA_EINPUT, "not an audit database: %s", sqlite3_errmsg(db));
+    if ((rc = emit(c, t, f, err)))
+        return rc;
+    if (failed[0])
+        fprintf(f, "\n%s", failed);
+    fprintf(f, "\n*Confident*: score below 0.05 or above 0.95. *Given the rarer bit*: records the attack says have "
+               "the bit that is less common among the real records. The linear reconstruction's scores by band "
+               "(table `audit_band`):\n\n");
+    static const plot_col bcols[] = {
+        {"bit", "secret bit", PLOT_TEXT, NULL},
+        {"part", "part", PLOT_TEXT, NULL},
+        {"score", "score", PLOT_TEXT, NULL},
+        {"records", "records", PLOT_NUM, "%.0f"},
+        {"right", "right", PLOT_NUM, "%.4f"},
+    };
+    if ((rc = rk_prepare(c, "SELECT secret, code, part, band, score_lo, score_hi, n, correct FROM audit_band WHERE"
+                            " audit_id = ?1 AND method = 'lp' ORDER BY secret, code, part DESC, band", &q, err)))
+        return rc;
     sqlite3_bind_int64(q, 1, id);
-    char path[4096], tpath[4096];
-    FILE *f = open_in(dir, "audit-inference.csv", path, sizeof path, err);
-    FILE *t = f ? open_in(dir, "audit-inference.tex", tpath, sizeof tpath, err) : NULL;
-    if (!f || !t) {
-        if (f)
-            fclose(f);
-        sqlite3_finalize(q);
-        return PA_EIO;
-    }
-    fprintf(f, "secret,value,method,part,n,correct,accuracy,lo,hi,says_minority,minority_correct,minority_lo,"
-               "minority_hi,baseline\n");
-    fprintf(t, "%% privaudit release audit: accuracy of each attack on each secret bit, real (training) and control\n"
-               "%% records; requires \\usepackage{booktabs}\n\\begin{tabular}{llllrrr}\n\\toprule\n"
-               "Secret & Attack & Part & Accuracy (\\%%) & Interval & Says the rarer value & Right (\\%%) \\\\\n"
-               "\\midrule\n");
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        char s0[256], s1[256], s2[32], s3[16];
-        col_text(q, 0, s0, sizeof s0);
-        col_text(q, 1, s1, sizeof s1);
-        col_text(q, 2, s2, sizeof s2);
-        col_text(q, 3, s3, sizeof s3);
-        csv_text(f, s0);
-        fputc(',', f);
-        csv_text(f, s1);
-        fprintf(f, ",%s,%s", s2, s3);
-        for (int k = 4; k < 14; k++) {
-            fputc(',', f);
-            csv_num(f, col_num(q, k));
-        }
-        fputc('\n', f);
-        tex_text(t, s0);
-        fputs(" = ", t);
-        tex_text(t, s1);
-        fprintf(t, " & %s & %s & %.1f & [%.1f, %.1f] & %.0f & ", s2, s3, 100 * col_num(q, 6), 100 * col_num(q, 7),
-                100 * col_num(q, 8), col_num(q, 9));
-        if (col_num(q, 9) > 0)
-            fprintf(t, "%.1f \\\\\n", 100 * col_num(q, 10) / col_num(q, 9));
-        else
-            fprintf(t, "-- \\\\\n");
+    t = plot_table_new("audit-bands", "Release audit: the linear reconstruction's scores by band", bcols, 5);
+    while (t && sqlite3_step(q) == SQLITE_ROW) {
+        char bit[320], sc[64];
+        int band = sqlite3_column_int(q, 3);
+        snprintf(bit, sizeof bit, "%s, code %d", rk_text(q, 0), sqlite3_column_int(q, 1));
+        snprintf(sc, sizeof sc, "%s%.2f, %.2f%s", band <= 2 ? "[" : "(", rk_real(q, 4), rk_real(q, 5),
+                 band <= 1 ? ")" : "]");
+        plot_table_text(t, bit);
+        plot_table_text(t, rk_text(q, 2));
+        plot_table_text(t, sc);
+        plot_table_num(t, rk_real(q, 6));
+        plot_table_num(t, rk_real(q, 6) > 0 ? rk_real(q, 7) / rk_real(q, 6) : NAN);
+        plot_table_end_row(t);
     }
     sqlite3_finalize(q);
-    fprintf(t, "\\bottomrule\n\\end{tabular}\n");
-    int rc = close_file(f, path, err);
-    int rc2 = close_file(t, tpath, err);
-    return rc ? rc : rc2;
+    return emit(c, t, f, err);
 }
 
-static void md_dcr(FILE *f, sqlite3 *db, long long id)
+static int md_dcr(report_ctx *c, FILE *f, long long id, pa_err *err)
 {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT real_rows, holdout_rows, auc, auc_null_sd, tpr_at_0_1, tpr_at_0_01, tpr_at_0_001,"
+    int rc = rk_prepare(c, "SELECT real_rows, holdout_rows, auc, auc_null_sd, tpr_at_0_1, tpr_at_0_01, tpr_at_0_001,"
                            " beyond_holdout, exact_real, exact_holdout, median_real, median_holdout, threshold,"
                            " calibration_real, calibration_holdout, test_real, test_holdout, true_positives,"
-                           " false_positives FROM audit_dcr WHERE audit_id = ?",
-                           -1, &q, NULL) != SQLITE_OK)
-        return;
+                           " false_positives FROM audit_dcr WHERE audit_id = ?1", &q, err);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(q, 1, id);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        fprintf(f, "\n## Membership: distance to the closest synthetic record\n\nFor every real and every control "
-                   "record, the distance to its closest synthetic record (Hamming on categorical columns, "
-                   "range-normalised L1 on numeric ones). If the release did not depend on who was in the real data, "
-                   "the two would look alike.\n\n| measure | value |\n|---|---:|\n");
-        if (sqlite3_column_type(q, 2) != SQLITE_NULL) {
-            fprintf(f, "| AUC, real vs control (score = minus the distance) | %.4f (± %.4f by chance: one sd) |\n"
-                       "| TPR at FPR 10%% / 1%% / 0.1%% | %.4f / %.4f / %.4f |\n"
-                       "| real records closer than every control record | %s |\n",
-                    col_num(q, 2), col_num(q, 3), col_num(q, 4), col_num(q, 5), col_num(q, 6), pc(col_num(q, 7)));
-            fprintf(f, "| threshold (member when the distance is at most), chosen on %s real and %s control "
-                       "records | %s |\n| claimed as members on the other %s real / %s control records | %s / %s |\n",
-                    cnt(col_num(q, 13)), cnt(col_num(q, 14)), g4(col_num(q, 12)), cnt(col_num(q, 15)),
-                    cnt(col_num(q, 16)), cnt(col_num(q, 17)), cnt(col_num(q, 18)));
-        }
-        fprintf(f, "| at distance 0 (a verbatim copy in the release): real / control | %s / %s |\n"
-                   "| median distance: real / control | %s / %s |\n",
-                pc(col_num(q, 8)), pc(col_num(q, 9)), g4(col_num(q, 10)), g4(col_num(q, 11)));
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return PA_OK;
     }
+    fprintf(f, "\n### Membership: distance to the closest synthetic record\n\nFor every real and every control "
+               "record, the distance to its closest synthetic record (Hamming on categorical columns, "
+               "range-normalised L1 on numeric ones). If the release did not depend on who was in the real data, "
+               "the two would look alike. The threshold (member when the distance is at most it) is chosen on "
+               "half of each (roc_choose_threshold) and counted on the other halves.\n\n");
+    static const plot_col cols[] = {{"measure", "measure", PLOT_TEXT, NULL}, {"real", "real", PLOT_NUM, "%.6g"},
+                                    {"control", "control", PLOT_NUM, "%.6g"}};
+    plot_table *t = plot_table_new("audit-membership", "Release audit: distance to the closest synthetic record",
+                                   cols, 3);
+#define ROW(name, a, b)                 \
+    do {                                \
+        plot_table_text(t, name);       \
+        plot_table_num(t, a);           \
+        plot_table_num(t, b);           \
+        plot_table_end_row(t);          \
+    } while (0)
+    if (t) {
+        ROW("records", rk_real(q, 0), rk_real(q, 1));
+        ROW("at distance 0 (a verbatim copy in the release), share", rk_real(q, 8), rk_real(q, 9));
+        ROW("median distance", rk_real(q, 10), rk_real(q, 11));
+        ROW("AUC, real against control (score = minus the distance); its sd without a leak", rk_real(q, 2),
+            rk_real(q, 3));
+        ROW("TPR at FPR 10% and 1%", rk_real(q, 4), rk_real(q, 5));
+        ROW("real records closer than every control record, share", rk_real(q, 7), NAN);
+        ROW("threshold (distance)", rk_real(q, 12), NAN);
+        ROW("records choosing the threshold", rk_real(q, 13), rk_real(q, 14));
+        ROW("records counting it", rk_real(q, 15), rk_real(q, 16));
+        ROW("of them claimed as members", rk_real(q, 17), rk_real(q, 18));
+    }
+#undef ROW
     sqlite3_finalize(q);
+    return emit(c, t, f, err);
 }
 
 static double metric_of(sqlite3 *db, const char *sql, const char *attack, const char *name)
@@ -879,15 +826,16 @@ static double metric_of(sqlite3 *db, const char *sql, const char *attack, const 
     return v;
 }
 
-static void md_shadow(FILE *f, sqlite3 *db, const audit_row *a)
+static int md_shadow(report_ctx *c, FILE *f, const audit_row *a, pa_err *err)
 {
     if (!a->gen_cmd[0])
-        return;
-    fprintf(f, "\n## Shadow-generator membership game\n\n");
+        return PA_OK;
+    fprintf(f, "\n### Shadow-generator membership game\n\n");
     if (a->shadow_error[0] || !a->shadow_config[0]) {
         fprintf(f, "Not played: %s\n", a->shadow_error[0] ? a->shadow_error : "no result stored");
-        return;
+        return PA_OK;
     }
+    sqlite3 *db = c->db;
     long long trials = 0, failed = 0;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db, "SELECT count(*), sum(status != 'ok') FROM trial", -1, &q, NULL) == SQLITE_OK) {
@@ -899,15 +847,20 @@ static void md_shadow(FILE *f, sqlite3 *db, const audit_row *a)
     }
     fprintf(f, "The generator command `%s` was run as a black box (config `%s`, %s trials, %s failed). Attacks: `dcr` "
                "and `dcr-cal` (calibrated by the distance to the attacker's auxiliary data); the threshold is chosen "
-               "on half of the games and counted on the other half (docs/metrics.md). `privaudit report` on this "
-               "database draws the game's figures.\n\n"
-               "| attack | AUC | TPR at FPR 10%% | epsilon, Bayesian interval | Clopper–Pearson lower bound | "
-               "P(epsilon > claimed) | violation |\n|---|---:|---:|---|---:|---:|---|\n",
+               "on half of the games and counted on the other half (docs/metrics.md). The membership-run section of "
+               "`privaudit report` on this database draws the game's figures.\n\n",
             a->gen_cmd, a->shadow_config, cnt((double)trials), cnt((double)failed));
+    static const plot_col cols[] = {
+        {"attack", "attack", PLOT_TEXT, NULL},      {"auc", "AUC", PLOT_NUM, "%.4g"},
+        {"tpr_0_1", "TPR at FPR 10%", PLOT_NUM, "%.4g"}, {"eps_bayes", "ε, Bayesian interval", PLOT_INTERVAL, "%.4g"},
+        {"eps_cp_lo", "Clopper–Pearson lower bound", PLOT_NUM, "%.4g"},
+        {"p_exceeds", "P(ε > claimed)", PLOT_NUM, "%.4g"}, {"violation", "violation", PLOT_TEXT, NULL},
+    };
     if (sqlite3_prepare_v2(db, "SELECT DISTINCT attack FROM metric WHERE target_id IS NULL ORDER BY attack", -1, &q,
                            NULL) != SQLITE_OK)
-        return;
-    while (sqlite3_step(q) == SQLITE_ROW) {
+        return PA_OK;
+    plot_table *t = plot_table_new("audit-shadow", "Release audit: the shadow-generator membership game", cols, 7);
+    while (t && sqlite3_step(q) == SQLITE_ROW) {
         char at[128];
         col_text(q, 0, at, sizeof at);
         const char *met = "SELECT value FROM metric WHERE target_id IS NULL AND attack = ?1 AND name = ?2";
@@ -915,81 +868,108 @@ static void md_shadow(FILE *f, sqlite3 *db, const audit_row *a)
         const char *hi = "SELECT hi FROM estimate WHERE target_id IS NULL AND attack = ?1 AND method = ?2";
         const char *pe = "SELECT p_exceeds FROM estimate WHERE target_id IS NULL AND attack = ?1 AND method = ?2";
         const char *vi = "SELECT violation FROM estimate WHERE target_id IS NULL AND attack = ?1 AND method = ?2";
-        fprintf(f, "| %s | %s | %s | [%s, %s] | %s | %s | %s |\n", at, g4(metric_of(db, met, at, "auc")),
-                g4(metric_of(db, met, at, "tpr@0.1")), g4(metric_of(db, lo, at, "bayes")),
-                g4(metric_of(db, hi, at, "bayes")), g4(metric_of(db, lo, at, "clopper_pearson")),
-                g4(metric_of(db, pe, at, "bayes")), metric_of(db, vi, at, "bayes") == 1 ? "**yes**" : "no");
+        plot_table_text(t, at);
+        plot_table_num(t, metric_of(db, met, at, "auc"));
+        plot_table_num(t, metric_of(db, met, at, "tpr@0.1"));
+        plot_table_interval(t, metric_of(db, lo, at, "bayes"), metric_of(db, hi, at, "bayes"));
+        plot_table_num(t, metric_of(db, lo, at, "clopper_pearson"));
+        plot_table_num(t, metric_of(db, pe, at, "bayes"));
+        plot_table_text(t, metric_of(db, vi, at, "bayes") == 1 ? "yes" : "no");
+        plot_table_end_row(t);
     }
     sqlite3_finalize(q);
+    return emit(c, t, f, err);
 }
 
-int report_audit_write(sqlite3 *db, const char *db_path, long long id, const char *out_dir, int figures, int *warn,
-                       pa_err *err)
+static int audit_present(sqlite3 *db)
 {
-    if (warn)
-        *warn = 0;
+    return report_audit_present(db) == 1 && rk_has_rows(db, "audit");
+}
+
+static int audit_write(report_ctx *c, pa_err *err)
+{
     audit_row a;
-    int rc = load_audit(db, id, &a, err);
+    int rc = load_audit(c->db, 0, &a, err);
     risk_row *rr = NULL;
     size_t n = 0;
     if (!rc)
-        rc = load_risks(db, a.id, &rr, &n, err);
+        rc = load_risks(c->db, a.id, &rr, &n, err);
     if (rc)
         return rc;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        free(rr);
-        return pa_errf(err, PA_ENOMEM, "out of memory");
-    }
-    fprintf(f, "# Release audit of `%s`\n\n", a.synth);
-    fprintf(f, "privaudit %s, %s. Real data (the records the generator was fitted on): `%s` (%s records). Synthetic "
-               "data: `%s` (%s records). ",
-            a.version, a.created, a.real, cnt((double)a.real_rows), a.synth, cnt((double)a.synth_rows));
+    FILE *H = c->head, *B = c->body;
+    fprintf(H, "## Release audit: verdict\n\n");
+    md_lead(H, &a);
+    md_verdict_text(H, &a, rr, n);
+    if ((rc = table_verdict(c, rr, n, H, err)))
+        goto out;
+    fprintf(H, "\n");
+    if (rk_figures_on(c) && (rc = rk_figure(c, figure(c, rr, n, err), err)))
+        goto out;
+    rk_md_figure(c, H, "audit-risks",
+                 "Left: each risk with its interval (a ring marks a flagged one). Right: the chosen attack's success "
+                 "rate against the real records and against the control records, with their intervals.");
+    md_bullets(H, &a, rr, n);
+    fprintf(B, "## Release audit: detail\n\n### How to read the verdict\n\n"
+               "- *Real records*: how often the attack succeeds on the people whose data made the release. *Control "
+               "records*: how often the same attack succeeds on people from the same source who were not in it — "
+               "what the release says about anyone. *Naive attack*: a guess that ignores the release; an attack that "
+               "does not beat it finds nothing, whatever its risk (status *weak*).\n"
+               "- *Risk*: the share of what the attacker could still gain over the control that they do gain (0 = "
+               "nothing beyond the population, 1 = everything). *Flagged*: the whole interval lies above 0; a small "
+               "flagged risk is a real but small leak — read its size.\n"
+               "- A useful release must reveal population-level facts (that part-time workers earn less). That "
+               "raises the success against real and control records alike and is not flagged.\n\n"
+               "### Every attack\n\nThe verdict reports, per risk (and secret column), the attack whose interval "
+               "has the largest lower end.\n\n");
+    if ((rc = table_attacks(c, rr, n, B, err)))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (rr[i].note[0])
+            fprintf(B, "\n- %s, %s: %s.", risk_title(rr[i].risk), rr[i].attack, rr[i].note);
+    fprintf(B, "\n\n");
+    if ((rc = md_singling_out(c, B, a.id, err)) || (rc = md_link(c, B, a.id, &a, err)) ||
+        (rc = md_inference(c, B, a.id, err)) || (rc = md_dcr(c, B, a.id, err)) || (rc = md_shadow(c, B, &a, err)))
+        goto out;
+    fprintf(B, "\n");
+    /* provenance and timings */
+    fprintf(c->prov, "- release audit %lld: code version `%s`; real data `%s` (%lld records, hash `%s`), synthetic "
+                     "`%s` (%lld records, hash `%s`), control ",
+            a.id, a.version, a.real, a.real_rows, a.real_hash, a.synth, a.synth_rows, a.synth_hash);
     if (a.hold_rows)
-        fprintf(f, "Control records (never seen by the generator): `%s` (%s records). ", a.hold, cnt((double)a.hold_rows));
+        fprintf(c->prov, "`%s` (%lld records, hash `%s`)", a.hold, a.hold_rows, a.hold_hash);
     else
-        fprintf(f, "Control records: none. ");
-    fprintf(f, "Schema: `%s`. Database: `%s`, audit id %lld (docs/audit.md); options `%s`; %.1f s.\n\n", a.schema,
-            db_path, a.id, a.options, a.seconds);
-    fprintf(f, "The attacker holds the synthetic data and knows, for the people they target, the quasi-identifiers "
-               "**%s**; the secret%s **%s**. Every attack is run against the real records and, the same way, "
-               "against control records: the risk is what it gains on the first beyond the second (Anonymeter, "
-               "Giomi et al., PoPETs 2023; the three risks of the Article 29 Working Party's opinion 05/2014 on "
-               "anonymisation, and membership).\n",
-            a.qi, strchr(a.secrets, ',') ? "s are" : " is", a.secrets);
-    md_verdict(f, &a, rr, n);
-    fprintf(f, "\n## How to read the verdict\n\n"
-               "- *Against the real records*: how often the attack succeeds on the people whose data made the "
-               "release. *Against the control records*: how often the same attack succeeds on people from the same "
-               "source who were not in it — what the release says about anyone. *Naive attack*: a guess that "
-               "ignores the release; an attack that does not beat it finds nothing, whatever its risk.\n"
-               "- *Risk*: the share of what the attacker could still gain over the control that they do gain "
-               "(0 = nothing beyond the population, 1 = everything). *Flagged*: the whole interval lies above 0; a "
-               "small flagged risk is a real but small leak — read its size.\n"
-               "- A release that is useful must reveal population-level facts (that part-time workers earn less); "
-               "that raises the success against real and control records alike and is not flagged.\n");
-    md_all_attacks(f, rr, n);
-    md_singling_out(f, db, a.id);
-    md_link(f, db, a.id, &a);
-    md_inference(f, db, a.id);
-    md_dcr(f, db, a.id);
-    md_shadow(f, db, &a);
-    fclose(f);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/audit.md", out_dir);
-    rc = util_write_file_atomic(path, buf, len, err);
-    free(buf);
-    if (!rc)
-        rc = write_risk_tables(out_dir, rr, n, err);
-    if (!rc)
-        rc = write_inference_tables(db, a.id, out_dir, err);
-    if (!rc && figures)
-        rc = write_figure(out_dir, rr, n, warn, err);
+        fprintf(c->prov, "none");
+    fprintf(c->prov, "; schema `%s`; options `%s`; linkability sets %s / %s\n", a.schema, a.options, a.link_a,
+            a.link_b);
+    long long earlier = 0;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM audit WHERE id < ?1", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, a.id);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            earlier = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    if (earlier)
+        fprintf(c->prov, "- %lld earlier audit%s in this database (table `audit`); this report draws the latest\n",
+                earlier, earlier == 1 ? "" : "s");
+    fprintf(c->timing, "- release audit %lld: run %s, %.2f s in all\n", a.id, a.created, a.seconds);
+    for (size_t i = 0; i < n; i++)
+        fprintf(c->timing, "- release audit %lld, %s %s%s%s: %.3f s\n", a.id, risk_title(rr[i].risk), rr[i].attack,
+                rr[i].secret[0] ? " on " : "", rr[i].secret, rr[i].seconds);
+    if (c->tty) {
+        fprintf(c->tty, "release audit %lld: %s\n", a.id, a.flagged ? "FLAGGED" : a.hold_rows ? "no risk flagged"
+                                                                                        : "no control: not measured");
+        for (size_t i = 0; i < n; i++)
+            if (rr[i].chosen)
+                fprintf(c->tty, "  %-14s %-12s %-10s risk %s [%s, %s]%s\n", risk_title(rr[i].risk), rr[i].attack,
+                        rr[i].secret, r3(rr[i].value), r3(rr[i].rlo), r3(rr[i].rhi), rr[i].flag ? "  FLAGGED" : "");
+    }
+out:
     free(rr);
     return rc;
 }
+
+const report_kind report_kind_audit = {REPORT_KIND_AUDIT, "release audit", audit_present, audit_write};
 
 static cJSON *num_or_null(double v)
 {

@@ -120,7 +120,7 @@ Test(audit_cmd, a_copied_release_gives_every_secret_away_with_the_exact_interval
     tu_result r = audit("real.csv", extra);
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     tu_result_free(&r);
-    char *db = tu_path(dir, "out/audit.db"), *md = tu_path(dir, "out/audit.md");
+    char *db = tu_path(dir, "out/audit.db"), *md = tu_path(dir, "out/report.md");
     const char *bit = "FROM audit_bit WHERE method = 'lp' AND part = 'training'";
     char sql[256];
 #define Q(col) (snprintf(sql, sizeof sql, "SELECT %s %s", col, bit), query_real(db, sql))
@@ -184,17 +184,18 @@ Test(audit_cmd, a_copied_release_gives_every_secret_away_with_the_exact_interval
     cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_risk WHERE chosen = 1"), 4);
     char *text = tu_slurp(md);
     cr_assert(strstr(text, "**The release is flagged"), "%s", text);
-    cr_assert(strstr(text, "| membership | distance to the closest synthetic record | 99.6% ["), "%s", text);
-    cr_assert(strstr(text, "| 2,000 | 100.0% [99.8, 100.0] |"), "%s", text);
+    cr_assert(strstr(text, "| membership | distance to the closest synthetic record | 0.996 | [0.993, 1.000] | 0.014 |"),
+              "%s", text);
+    cr_assert(strstr(text, "| s = yes | linear reconstruction | training | 2000 | "), "%s", text);
     free(text);
     /* the tables beside it: CSV with its header, LaTeX balanced */
     char *csv = tu_path(dir, "out/audit-risks.csv"), *tex = tu_path(dir, "out/audit-risks.tex");
     text = tu_slurp(csv);
-    cr_assert(!strncmp(text, "risk,attack,secret,status,chosen,level,", 39), "%s", text);
+    cr_assert(!strncmp(text, "risk,attack,real_rate,real_lo,real_hi,control_rate,", 51), "%s", text);
     size_t lines = 0;
     for (char *c = text; *c; c++)
         lines += *c == '\n';
-    cr_assert_eq(lines, 1 + 7, "%s", text); /* header + 7 attacks */
+    cr_assert_eq(lines, 1 + 4, "%s", text); /* header + the 4 risks */
     free(text);
     text = tu_slurp(tex);
     cr_assert(strstr(text, "\\begin{tabular}") && strstr(text, "\\end{tabular}") && strstr(text, "\\toprule"));
@@ -236,16 +237,19 @@ Test(audit_cmd, a_release_whose_secret_is_independent_stays_near_the_baseline)
         double acc = query_real(db, sql);
         cr_assert(fabs(acc - 0.5) <= 0.1 + imb, "%s accuracy %g", m[i], acc);
     }
-    /* `privaudit report` redraws audit.md from the database alone, with the same verdict */
+    /* `privaudit report` draws the same report from the database alone:
+     * identical up to the timings */
     char *rep = tu_path(dir, "indep-report");
-    const char *ra[] = {"report", "--db", db, "--out", rep, "--quiet", "--no-figures", NULL};
+    const char *ra[] = {"report", "--db", db, "--out", rep, "--quiet", "--style", "screen", NULL};
     r = tu_run(dir, ra);
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     tu_result_free(&r);
-    char *a1 = tu_path(dir, "indep/audit.md"), *a2 = tu_path(dir, "indep-report/audit.md");
+    char *a1 = tu_path(dir, "indep/report.md"), *a2 = tu_path(dir, "indep-report/report.md");
     char *t1 = tu_slurp(a1), *t2 = tu_slurp(a2);
-    char *v1 = strstr(t1, "## Verdict"), *v2 = strstr(t2, "## Verdict");
-    cr_assert(v1 && v2 && !strcmp(v1, v2), "the report from the database differs from the audit's");
+    char *e1 = strstr(t1, "## Timings"), *e2 = strstr(t2, "## Timings");
+    cr_assert(e1 && e2 && strstr(t1, "## Release audit: verdict"), "%s", t1);
+    *e1 = *e2 = 0;
+    cr_assert_str_eq(t1, t2, "the report drawn from the database differs from the audit's");
     free(t1), free(t2), free(a1), free(a2), free(rep);
     free(db);
     free(out);
@@ -273,7 +277,7 @@ Test(audit_cmd, a_secret_with_more_codes_is_audited_one_code_at_a_time_and_audit
     /* no holdout: every risk says it cannot be measured, nothing is flagged */
     cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_risk WHERE audit_id = 2 AND status != 'no_control'"), 0);
     cr_assert_eq(query_real(db, "SELECT flagged FROM audit WHERE id = 2"), 0);
-    char *md = tu_path(dir, "multi/audit.md");
+    char *md = tu_path(dir, "multi/report.md");
     char *text = tu_slurp(md);
     cr_assert(strstr(text, "**No excess can be measured.**"), "%s", text);
     free(text);
@@ -303,7 +307,7 @@ Test(audit_cmd, the_shadow_game_on_a_copying_program_finds_every_member)
     }
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     tu_result_free(&r);
-    char *db = tu_path(dir, "shadow/audit.db"), *md = tu_path(dir, "shadow/audit.md");
+    char *db = tu_path(dir, "shadow/audit.db"), *md = tu_path(dir, "shadow/report.md");
     cr_assert(tu_exists(md));
     cr_assert_eq(query_real(db, "SELECT count(*) FROM trial WHERE status = 'ok'"), 20);
     /* the release is the training set: a member target is at distance 0, a
@@ -312,7 +316,7 @@ Test(audit_cmd, the_shadow_game_on_a_copying_program_finds_every_member)
                  1);
     cr_assert_eq(query_real(db, "SELECT count(*) FROM audit WHERE shadow_config IS NOT NULL"), 1);
     char *text = tu_slurp(md);
-    cr_assert(strstr(text, "## Shadow-generator membership game"), "%s", text);
+    cr_assert(strstr(text, "### Shadow-generator membership game"), "%s", text);
     cr_assert(strstr(text, "| dcr | 1 | 1 |"), "%s", text);
     free(text);
     free(db);
@@ -354,9 +358,9 @@ Test(audit_cmd, releases_made_by_privaudit_gen_resample_and_mst_are_audited)
     r = audit("syn-mst.csv", extra2);
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     tu_result_free(&r);
-    char *md = tu_path(dir, "r2/audit.md");
+    char *md = tu_path(dir, "r2/report.md");
     char *text = tu_slurp(md);
-    cr_assert(strstr(text, "## Verdict") && strstr(text, "- **Membership: "), "%s", text);
+    cr_assert(strstr(text, "## Release audit: verdict") && strstr(text, "- **Membership: "), "%s", text);
     free(text);
     free(md);
     free(out);

@@ -360,7 +360,7 @@ Test(run, report_writes_markdown_and_figures)
     }
     char *md_path = tu_path(out, "report.md");
     char *md = tu_slurp(md_path);
-    cr_assert(strstr(md, "| generator | claimed eps |"));
+    cr_assert(strstr(md, "| generator | claimed ε |"), "%s", md);
     free(md);
     free(md_path);
     free(cfg);
