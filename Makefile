@@ -54,7 +54,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps figures
+.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -137,6 +137,10 @@ repro-recon: privaudit
 ## figures: the gallery docs/figures.md from real runs (HealthInsurance from make data, the coded Adult at ADULT)
 figures: privaudit
 	ADULT=$(ADULT) bash scripts/figures.sh $(BUILD)
+
+## repro-audit: the CPS1988 release audit of docs/audit.md (mst, marginals, resample, two noisy copies; needs make data)
+repro-audit: privaudit
+	bash scripts/audit-cps1988.sh $(BUILD)
 
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)

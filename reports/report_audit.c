@@ -333,8 +333,8 @@ static int table_verdict(report_ctx *c, const risk_row *rr, size_t n, FILE *dst,
         {"control_rate", "control records", PLOT_NUM, "%.3f"},
         {"control", "interval", PLOT_INTERVAL, "%.3f"},
         {"naive_rate", "naive attack", PLOT_NUM, "%.3f"},
-        {"risk_value", "risk", PLOT_NUM, "%.3f"},
-        {"risk", "interval", PLOT_INTERVAL, "%.3f"},
+        {"risk_value", "risk", PLOT_NUM, "%.3g"},
+        {"risk", "interval", PLOT_INTERVAL, "%.3g"},
         {"verdict", "verdict", PLOT_TEXT, NULL},
     };
     plot_table *t = plot_table_new("audit-risks", "Release audit: each risk's attack success against the real and "
