@@ -63,7 +63,8 @@ static void gradinv_usage(FILE *f)
             "             Adam), ig (cosine + TV, Adam on the gradient's sign; default)\n"
             "  --iters, --restarts, --lr, --tv   optimiser settings (defaults by attack)\n"
             "  --batches  batches per cell (default 10); --jobs threads (default 1)\n"
-            "  --db       SQLite file (default OUT/gradinv.db); --out figures folder (default gradinv)\n");
+            "  --db       SQLite file (default OUT/gradinv.db); --out report folder: report.md and the\n"
+            "             figures, drawn from the database (default gradinv)\n");
 }
 
 static int bad(const char *opt, const char *what)

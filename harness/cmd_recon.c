@@ -38,7 +38,8 @@ static void recon_usage(FILE *f)
             "and nearest-record completion. Defaults: --epsilon inf, --delta 1e-9, QIs and secret from the\n"
             "schema roles, --secret-code 1, --bins 10, --out recon-out, --db OUT/recon.sqlite, --jobs 1,\n"
             "--seed 1. Results do not depend on --jobs. Prints accuracy with 95%% Clopper-Pearson intervals;\n"
-            "draws recon_acc_m and recon_acc_tvd (PNG, PDF) into --out. Exit 2 on bad input (nothing written).\n");
+            "writes the report of the database into --out (report.md; recon_m and recon_tvd as PDF, SVG and\n"
+            "PNG; docs/report.md). Exit 2 on bad input (nothing written).\n");
 }
 
 

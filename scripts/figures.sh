@@ -9,7 +9,8 @@
 #   gradinv grid     privaudit gradinv on digits: analytic and Inverting Gradients, B = 1, 4
 #
 # The reports are drawn in --style screen (the gallery is read on a screen); a PNG is copied into
-# docs/figures/ only when it is under 200 KB. Environment: ADULT, JOBS (default 2), STYLE.
+# docs/figures/ only when it is under 200 KB. Environment: ADULT, JOBS (default 2), STYLE, and
+# REUSE=1 to redraw the reports and the gallery from the databases of an earlier run.
 set -euo pipefail
 BUILD=${1:-build}
 OUT="$BUILD/figures"
@@ -25,10 +26,11 @@ MAX_PNG=200000
 [ -f "$BUILD/data/digits.csv" ] || { echo "figures.sh: $BUILD/data/digits.csv missing: make data" >&2; exit 1; }
 [ -f "$ADULT/adult.csv" ] || { echo "figures.sh: $ADULT/adult.csv missing: set ADULT to the coded Adult's folder" >&2; exit 1; }
 ADULT=$(cd "$ADULT" && pwd)
-rm -rf "$OUT"
-mkdir -p "$OUT" "$GALLERY"
 t0=$(date +%s)
 step() { echo "[figures] $* ($(( $(date +%s) - t0 )) s)" >&2; }
+if [ "${REUSE:-0}" != 1 ]; then
+rm -rf "$OUT"
+mkdir -p "$OUT" "$GALLERY"
 
 step "membership run on HealthInsurance"
 $P run configs/figures-healthinsurance.json --db "$OUT/healthinsurance.db" --jobs "$JOBS" --quiet
@@ -59,7 +61,9 @@ $P gradinv --data "$D/digits.csv" --schema "$D/digits.schema.json" --batch 1,4 -
   --attack analytic --batches 6 --tag digits --db "$OUT/gradinv.db" --out "$OUT/gradinv-analytic" --jobs "$JOBS" > /dev/null
 $P gradinv --data "$D/digits.csv" --schema "$D/digits.schema.json" --batch 4 --sigma 0,0.01,0.3 --clip 1 \
   --attack ig --iters 300 --batches 2 --tag digits --db "$OUT/gradinv.db" --out "$OUT/gradinv-ig" --jobs "$JOBS" > /dev/null
+fi
 step "reports"
+mkdir -p "$GALLERY"
 for k in healthinsurance adult whitebox recon gradinv; do
   $P report --db "$OUT/$k.db" --out "$OUT/$k-report" --style "$STYLE" --quiet
 done
@@ -83,7 +87,7 @@ show() { # show REPORT FIGURE CAPTION
   fi
 }
 # the bold verdict sentences of a report
-verdict() { grep -h '^\*\*' "$OUT/$1-report/report.md" | sed 's/^/> /'; echo; }
+verdict() { grep -h '\*\*' "$OUT/$1-report/report.md" | grep -v '^|' | sed 's/^/> /' || true; echo; }
 
 rm -f "$GALLERY"/*.png
 {

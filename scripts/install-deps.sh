@@ -14,6 +14,7 @@ pkgs=(
   zlib1g-dev libbz2-dev liblzma-dev  # compressed R .rda files (make data)
   libcriterion-dev                # unit tests
   gnuplot-nox                     # figures (pngcairo/pdfcairo), at run time
+  libxml2-utils poppler-utils     # tests: SVG parsed by xmllint, PDF by pdfinfo/pdffonts
   ca-certificates                 # apt-get download in make data
 )
 if [ "${1:-}" = "--bench" ]; then
