@@ -2,6 +2,8 @@
  * docs/database.md; keep the two in step. */
 #include "harness/store.h"
 
+#include "core/version.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -130,6 +132,17 @@ int store_open(const char *path, store **out, pa_err *err)
                 snprintf(sql, sizeof sql, "INSERT INTO meta(key, value) VALUES ('format', '%d')", STORE_FORMAT);
                 rc = exec(st, sql, err);
             }
+            sqlite3_finalize(s);
+        }
+    }
+    if (!rc) {
+        /* the version of the last program that opened the file for writing (the report's provenance
+         * for the kinds whose tables do not record it) */
+        sqlite3_stmt *s;
+        if ((rc = prep(st, "INSERT OR REPLACE INTO meta(key, value) VALUES ('code_version', ?1)", &s, err)) == PA_OK) {
+            sqlite3_bind_text(s, 1, pa_version(), -1, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = db_fail(st, err, "meta");
             sqlite3_finalize(s);
         }
     }

@@ -329,6 +329,12 @@ static double metric(report_ctx *c, long long cell, const char *attack, const ch
     return v;
 }
 
+/* A method's name in a sentence. */
+static const char *method_word(const char *m)
+{
+    return !strcmp(m, "bayes") ? "Bayesian" : !strcmp(m, "clopper_pearson") ? "Clopper-Pearson" : m;
+}
+
 static const char *method_head(const char *m, char *buf, size_t cap)
 {
     if (!strcmp(m, "bayes"))
@@ -926,7 +932,7 @@ static int fig_utility(run *R, const ucell *u, int m, double ref, pa_err *err)
     }
     if (!isnan(ref)) {
         snprintf(st[nk], sizeof st[0], "lines dt 2 lc rgb '#000000'");
-        key[nk] = (plot_key){"real data (the classifier trained on the real training sets)", st[nk]};
+        key[nk] = (plot_key){"trained on the real data", st[nk]};
         nk++;
     }
     plot_layout L = {.panels = 2, .cols = 1, .aspect = 0.5, .wide = 0, .key = key, .nkey = nk,
@@ -1472,11 +1478,11 @@ static int run_write(report_ctx *c, pa_err *err)
             fprintf(H, "**%zu of %zu settings with a claimed ε violate it**: an attack's %s lower bound on ε lies "
                        "above the claim — a bug in the generator or in its accounting, unless the claim was declared "
                        "rather than computed.\n\n",
-                    nviol, nclaims, R.methods[R.primary]);
+                    nviol, nclaims, method_word(R.methods[R.primary]));
         else
             fprintf(H, "**No setting violates its claimed ε**: no attack's %s lower bound on ε (one-sided level "
                        "%g) lies above the claim.\n\n",
-                    R.methods[R.primary], isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);
+                    method_word(R.methods[R.primary]), isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);
         fwrite(vbuf, 1, vlen, H);
         if (c->tty)
             fwrite(vbuf, 1, vlen, c->tty);

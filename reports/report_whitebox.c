@@ -340,8 +340,14 @@ static int fig_scores(wb *W, pa_err *err)
         if (strcmp(a->bug, "none"))
             snprintf(title + strlen(title), sizeof title - strlen(title), ", bug %s", a->bug);
         plot_panel(f, i, title, "score", "share of the canaries");
-        plot_gp(f, "set xrange [%.17g:%.17g]\nset yrange [0:*]\nset xtics %.17g", lo, hi,
-                plot_nice_step(hi - lo, 3));
+        double top = 0;
+        for (size_t b = 0; b < NBINS; b++)
+            top = fmax(top, fmax(nin ? cin[b] / nin : 0, nout ? cout[b] / nout : 0));
+        plot_gp(f, "set xrange [%.17g:%.17g]\nset yrange [0:%.17g]\nset xtics %.17g\nset ytics %.17g",
+                lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo), 1.08 * top + 1e-12, plot_nice_step(hi - lo, 3), plot_nice_step(top, 3));
+        if (!isfinite(a->thr))
+            plot_gp(f, "set label 1 'threshold %s' at graph 0.98, graph 0.92 right front font ',%g'",
+                    a->thr > 0 ? "+∞ (no canary called in)" : "none", plot_out_style(c->po) == PLOT_PAPER ? 6.0 : 8.0);
         if (isfinite(a->thr))
             plot_gp(f, "set arrow 1 from first %.17g, graph 0 to first %.17g, graph 1 nohead dt 2 lc rgb "
                        "'#000000' front",

@@ -835,6 +835,12 @@ Test(report, files_that_are_not_privaudit_databases_are_refused_with_exit_2)
     cr_expect_eq(r.code, 2);
     cr_expect(strstr(r.err, "is a folder"), "%s", r.err);
     tu_result_free(&r);
+    char *empty = tu_write(dir, "empty.db", "");
+    r = report(empty, out, NULL);
+    cr_expect_eq(r.code, 2);
+    cr_expect(strstr(r.err, "is empty"), "%s", r.err);
+    tu_result_free(&r);
+    free(empty);
     free(txt);
     free(other);
     free(out);
