@@ -101,6 +101,18 @@ void rk_md_figure(report_ctx *c, FILE *f, const char *name, const char *caption)
             name, caption, name, name, name, name);
 }
 
+void rk_tty_table(report_ctx *c, const char *md, size_t len)
+{
+    if (!c->tty)
+        return;
+    const char *end = md;
+    while (end < md + len && *end == '|') { /* table lines */
+        const char *nl = memchr(end, '\n', (size_t)(md + len - end));
+        end = nl ? nl + 1 : md + len;
+    }
+    fwrite(md, 1, (size_t)(end - md), c->tty);
+}
+
 int rk_selected(const char *list, const char *label)
 {
     if (!list || !*list)
@@ -312,8 +324,11 @@ int report_write(const report_opts *o, report_result *res, pa_err *err)
             snprintf(ver, sizeof ver, "%s", rk_text(vs, 0));
         sqlite3_finalize(vs);
     }
-    fprintf(f, "## Completeness and provenance\n\n- database: `%s`%s%s%s; last written by privaudit `%s`\n", o->db_path,
-            res->db_note[0] ? " (" : "", res->db_note, res->db_note[0] ? ")" : "", ver[0] ? ver : "unknown");
+    fprintf(f, "## Completeness and provenance\n\n- database: `%s`%s%s%s", o->db_path, res->db_note[0] ? " (" : "",
+            res->db_note, res->db_note[0] ? ")" : "");
+    if (ver[0])
+        fprintf(f, "; last written by privaudit `%s`", ver);
+    fprintf(f, "\n");
     fwrite(buf[2], 1, len[2], f);
     const char *w = plot_out_warnings(po);
     if (res->figures_failed)

@@ -1484,8 +1484,7 @@ static int run_write(report_ctx *c, pa_err *err)
                        "%g) lies above the claim.\n\n",
                     method_word(R.methods[R.primary]), isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);
         fwrite(vbuf, 1, vlen, H);
-        if (c->tty)
-            fwrite(vbuf, 1, vlen, c->tty);
+        rk_tty_table(c, vbuf, vlen);
         free(vbuf);
     }
     if (rk_figures_on(c) && R.primary >= 0 && R.ne)

@@ -436,8 +436,7 @@ static int wb_write(report_ctx *c, pa_err *err)
     fclose(tf);
     if (!rc) {
         fwrite(tb, 1, tl, H);
-        if (c->tty)
-            fwrite(tb, 1, tl, c->tty);
+        rk_tty_table(c, tb, tl);
     }
     free(tb);
     if (rc)
