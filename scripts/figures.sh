@@ -80,11 +80,11 @@ show() { # show REPORT FIGURE CAPTION
   size=$(stat -c %s "$src")
   if [ "$size" -lt $MAX_PNG ]; then
     cp "$src" "$dst"; shown=$((shown + 1))
-    printf '![%s](figures/%s-%s.png)\n\n*%s* (`%s-report/%s.png`, %s KB; PDF, SVG, `.dat` and `.gp` beside it)\n\n' \
-      "$2" "$1" "$2" "$3" "$1" "$2" "$((size / 1000))"
+    printf '![%s](figures/%s-%s.png)\n\n*%s* (%s KB; `make figures` leaves it in `build/figures/%s-report/` with its PDF, SVG, `.dat` and `.gp`)\n\n' \
+      "$2" "$1" "$2" "$3" "$((size / 1000))" "$1"
   else
     rm -f "$dst"; skipped="$skipped $1/$2"
-    printf '*%s* (`%s-report/%s.png`, %s KB: over the 200 KB the repository keeps; run `make figures` to draw it)\n\n' \
+    printf '*%s* (`build/figures/%s-report/%s.png`, %s KB: over the 200 KB the repository keeps; run `make figures` to draw it)\n\n' \
       "$3" "$1" "$2" "$((size / 1000))"
   fi
 }
@@ -159,7 +159,11 @@ EOF
 verdict gradinv
 show gradinv gradinv_grid "The first batch of every setting: originals on the left, reconstructions on the right under the column of their matched original, each with its PSNR."
 show gradinv gradinv_eps "Mean PSNR against the ε of the training, with the data-independent guesses."
-echo "$shown figures shown${skipped:+; not kept (over 200 KB):$skipped}. Total time of \`make figures\`: $(( $(date +%s) - t0 )) s."
+if [ "${REUSE:-0}" = 1 ]; then
+  echo "$shown figures shown${skipped:+; not kept (over 200 KB):$skipped}; the reports were redrawn from the databases of an earlier \`make figures\` (REUSE=1)."
+else
+  echo "$shown figures shown${skipped:+; not kept (over 200 KB):$skipped}. \`make figures\` took $(( $(date +%s) - t0 )) s (load average $(cut -d' ' -f1-3 /proc/loadavg))."
+fi
 } > docs/figures.md.tmp
 mv docs/figures.md.tmp docs/figures.md
 step "docs/figures.md written ($shown figures${skipped:+; over 200 KB:$skipped})"
