@@ -110,6 +110,21 @@ double tbl_get(const table *t, size_t i, size_t j);
  * what was expected. On error *out is NULL. */
 int tbl_read_csv(const char *path, const schema *s, table **out, pa_err *err);
 
+/* Limits for tbl_read_csv_opts (a zero field means no limit / no check). */
+typedef struct tbl_read_opts {
+    size_t max_rows;     /* more data rows than this is PA_EINPUT ("more than N rows") */
+    size_t max_bytes;    /* a file larger than this is PA_EINPUT, read no further */
+    int regular_only;    /* refuse anything but a regular file: opened without following a
+                          * symbolic link and without blocking (a FIFO is refused, not read) */
+    int over_rows;       /* out: 1 if max_rows was exceeded */
+    int over_bytes;      /* out: 1 if max_bytes was exceeded */
+    int not_regular;     /* out: 1 if regular_only refused the file */
+} tbl_read_opts;
+
+/* tbl_read_csv with the limits of *o (NULL: none), for files written by
+ * programs privaudit does not trust (generators/external.c). */
+int tbl_read_csv_opts(const char *path, const schema *s, tbl_read_opts *o, table **out, pa_err *err);
+
 /* Writes t as CSV with a header (labels where the schema has them, doubles
  * with %.17g, "C" locale). Writes to path.tmp and renames, so a failed write
  * leaves nothing half-written. */
