@@ -102,11 +102,16 @@ $(BUILD)/privaudit-asan: $(BUILD)/harness/main.o $(LIB)
 data: privaudit
 	bash data/fetch.sh $(BUILD)/data
 
-## demo: fetch HealthInsurance and run configs/quickstart.json, then draw its report
+## test-aer: after `make data`, check that every data frame of r-cran-aer imports to a CSV its drafted schemas accept
+AER_DIR ?= $(BUILD)/data/pkgroot/usr/lib/R/site-library/AER/data
+.PHONY: test-aer
+test-aer: $(BUILD)/tests/test_rda
+	@test -d $(AER_DIR) || { echo "test-aer: $(AER_DIR) not found: run make data (or make demo) first" >&2; exit 1; }
+	PRIVAUDIT_AER_DIR=$(abspath $(AER_DIR)) $(BUILD)/tests/test_rda --filter 'rda/every_AER*' --verbose
+
+## demo: fetch HealthInsurance and run configs/quickstart.json, then draw its report (again: resumes build/demo.db)
 demo: privaudit
-	bash data/fetch.sh $(BUILD)/data healthinsurance
-	./privaudit run configs/quickstart.json --db $(BUILD)/demo.db --jobs 2
-	./privaudit report --db $(BUILD)/demo.db --out $(BUILD)/demo-report
+	bash scripts/demo.sh $(BUILD)
 
 ## repro-tapas: TAPAS-scale shadow-model audit of MST (eps 10) on the coded Adult at ../shared/data/adult
 repro-tapas: privaudit
