@@ -46,8 +46,6 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "privaudit report: expected --db FILE and --out DIR\n");
         return 2;
     }
-    if (args_in_file("report", "--db", db) || args_out_dir("report", "--out", out))
-        return 2;
     report_opts o = {.db_path = db, .out_dir = out, .figures = figures, .table_out = quiet ? NULL : stdout};
     pa_err err = {0};
     int warn = 0;

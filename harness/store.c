@@ -160,49 +160,24 @@ static int lock_db(const char *path, int mode, int *created, pa_err *err)
     return fd;
 }
 
-static int store_setup(store *st, const char *path, pa_err *err);
-
-static int store_open_mode(const char *path, int mode, store **out, pa_err *err)
+/* store_open's body, once the file is locked: lock_fd is the store's to
+ * close (store_close), on failure too. */
+static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err)
 {
     *out = NULL;
     store *st = calloc(1, sizeof *st);
-    if (!st)
+    if (!st) {
+        close(lock_fd);
         return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
+    st->lock_fd = lock_fd;
     pthread_mutex_init(&st->mu, NULL);
-    int created = 0;
-    st->lock_fd = lock_db(path, mode, &created, err);
-    if (st->lock_fd < 0) {
-        pthread_mutex_destroy(&st->mu);
-        free(st);
-        return err ? err->code : PA_EIO;
-    }
-    int rc = store_setup(st, path, err);
-    if (rc) {
-        store_close(st);
-        if (created)
-            unlink(path);
-        return rc;
-    }
-    *out = st;
-    return PA_OK;
-}
-
-int store_open(const char *path, store **out, pa_err *err)
-{
-    return store_open_mode(path, 0, out, err);
-}
-
-int store_open_run(const char *path, int create_new, store **out, pa_err *err)
-{
-    return store_open_mode(path, create_new ? 1 : 2, out, err);
-}
-
-static int store_setup(store *st, const char *path, pa_err *err)
-{
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {
-        return pa_errf(err, PA_EIO, "%s: cannot open database: %s", path,
-                       st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        int rc = pa_errf(err, PA_EIO, "%s: cannot open database: %s", path,
+                         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        store_close(st);
+        return rc;
     }
     sqlite3_busy_timeout(st->db, 10000);
     int rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
@@ -231,6 +206,7 @@ static int store_setup(store *st, const char *path, pa_err *err)
     if (rc) {
         if (err)
             pa_err_prefix(err, "%s", path);
+        store_close(st);
         return rc;
     }
     if ((rc = prep(st,
@@ -249,9 +225,35 @@ static int store_setup(store *st, const char *path, pa_err *err)
                    " tp, fn, fp, tn, claimed, p_exceeds, violation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    &st->put_estimate, err)) ||
         (rc = prep(st, "SELECT 1 FROM trial WHERE id = ?", &st->has_trial, err)) ||
-        (rc = prep(st, "INSERT INTO utility(trial_id, name, value) VALUES (?, ?, ?)", &st->put_util, err)))
+        (rc = prep(st, "INSERT INTO utility(trial_id, name, value) VALUES (?, ?, ?)", &st->put_util, err))) {
+        store_close(st);
         return rc;
+    }
+    *out = st;
     return PA_OK;
+}
+
+static int store_open_mode(const char *path, int mode, store **out, pa_err *err)
+{
+    *out = NULL;
+    int created = 0;
+    int fd = lock_db(path, mode, &created, err);
+    if (fd < 0)
+        return err ? err->code : PA_EIO;
+    int rc = store_open_fd(path, fd, out, err);
+    if (rc && created)
+        unlink(path); /* nothing half-made is left behind */
+    return rc;
+}
+
+int store_open(const char *path, store **out, pa_err *err)
+{
+    return store_open_mode(path, 0, out, err);
+}
+
+int store_open_run(const char *path, int create_new, store **out, pa_err *err)
+{
+    return store_open_mode(path, create_new ? 1 : 2, out, err);
 }
 
 void *store_db(store *st)
