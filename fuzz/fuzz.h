@@ -40,18 +40,34 @@ static inline const char *fuzz_file(int slot, const uint8_t *data, size_t n)
     return path[slot];
 }
 
-/* A private folder for files a harness writes (in /dev/shm when there is one). */
+static char fuzz_dir_path[64];
+
+/* At exit: the folder of fuzz_dir and the files the harnesses write in it. */
+static inline void fuzz_dir_remove(void)
+{
+    static const char *const names[] = {"frame.csv", "frame.schema.json"};
+    char p[128];
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        snprintf(p, sizeof p, "%s/%s", fuzz_dir_path, names[k]);
+        unlink(p);
+    }
+    rmdir(fuzz_dir_path);
+}
+
+/* A private folder for files a harness writes (in /dev/shm when there is
+ * one), removed when the process exits. */
 static inline const char *fuzz_dir(void)
 {
-    static char dir[64];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "%s/privaudit-fuzz-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-        if (!mkdtemp(dir)) {
+    if (!fuzz_dir_path[0]) {
+        snprintf(fuzz_dir_path, sizeof fuzz_dir_path, "%s/privaudit-fuzz-XXXXXX",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        if (!mkdtemp(fuzz_dir_path)) {
             perror("mkdtemp");
             abort();
         }
+        atexit(fuzz_dir_remove);
     }
-    return dir;
+    return fuzz_dir_path;
 }
 
 #define FUZZ_FAIL(...)                                                                                               \
