@@ -246,6 +246,16 @@ static int parse_args(int argc, char **argv, audit_args *a)
     }
     if (!a->out)
         a->out = "audit-out";
+    /* paths (harness/args.c), before anything is read or written */
+    const args_input in[] = {{"--real", a->real}, {"--synth", a->synth}, {"--schema", a->schema},
+                             {"--holdout", a->holdout}, {NULL, NULL}};
+    char def_db[PATH_MAX];
+    snprintf(def_db, sizeof def_db, "%s/audit.db", a->out);
+    if (args_in_file(CMD, "--real", a->real) || args_in_file(CMD, "--synth", a->synth) ||
+        args_in_file(CMD, "--schema", a->schema) || (a->holdout && args_in_file(CMD, "--holdout", a->holdout)) ||
+        args_out_dir(CMD, "--out", a->out) || (a->db && args_db_file(CMD, "--db", a->db, in)) ||
+        (!a->db && access(def_db, F_OK) == 0 && args_db_file(CMD, "the database OUT/audit.db", def_db, in)))
+        return -1;
     return 0;
 }
 

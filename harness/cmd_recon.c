@@ -38,7 +38,8 @@ static void recon_usage(FILE *f)
             "and nearest-record completion. Defaults: --epsilon inf, --delta 1e-9, QIs and secret from the\n"
             "schema roles, --secret-code 1, --bins 10, --out recon-out, --db OUT/recon.sqlite, --jobs 1,\n"
             "--seed 1. Results do not depend on --jobs. Prints accuracy with 95%% Clopper-Pearson intervals;\n"
-            "draws recon_acc_m and recon_acc_tvd (PNG, PDF) into --out. Exit 2 on bad input (nothing written).\n");
+            "writes the report of the database into --out (report.md; recon_m and recon_tvd as PDF, SVG and\n"
+            "PNG; docs/report.md). Exit 2 on bad input (nothing written).\n");
 }
 
 
@@ -230,6 +231,15 @@ int cmd_recon(int argc, char **argv)
         fprintf(stderr, "privaudit recon: --data, --schema, --generator, --n, --m and --games are required "
                         "(see privaudit recon --help)\n");
         goto done;
+    }
+    {
+        const args_input in[] = {{"--data", data}, {"--schema", sch}, {NULL, NULL}};
+        char def_db[4096];
+        snprintf(def_db, sizeof def_db, "%s/recon.sqlite", out);
+        if (args_in_file("recon", "--data", data) || args_in_file("recon", "--schema", sch) ||
+            args_out_dir("recon", "--out", out) || (db && args_db_file("recon", "--db", db, in)) ||
+            (!db && access(def_db, F_OK) == 0 && args_db_file("recon", "the database OUT/recon.sqlite", def_db, in)))
+            goto done;
     }
     if (kmin > kmax) {
         fprintf(stderr, "privaudit recon: --kmin %llu > --kmax %llu\n", (unsigned long long)kmin,

@@ -90,10 +90,11 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "privaudit report: expected --db FILE and --out DIR\n");
         return 2;
     }
-    if (!*db || !*out) {
-        fprintf(stderr, "privaudit report: %s: empty path\n", !*db ? "--db" : "--out");
+    if (args_in_file("report", "--db", db) || args_out_dir("report", "--out", out) ||
+        (o.utility && args_text("report", "--utility", o.utility, 0)) ||
+        (o.attacks && args_text("report", "--attack", o.attacks, 0)) ||
+        (o.generators && args_text("report", "--generator", o.generators, 0)))
         return 2;
-    }
     o.db_path = db;
     o.out_dir = out;
     o.table_out = quiet ? NULL : stdout;

@@ -317,8 +317,8 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
     tr.fit_s = t1 - t0;
     tr.sample_s = t2 - t1;
     char hash[17] = "";
-    const char *util_name[5];
-    double util_value[5];
+    const char *util_name[7];
+    double util_value[7];
     size_t n_util = 0;
     gen_privacy pv; /* outlives the block: tr.accountant points into it */
     if (!grc) {
@@ -374,6 +374,14 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
                 util_name[n_util] = "tstr_acc";
                 util_value[n_util++] = acc;
                 util_name[n_util] = "tstr_auc";
+                util_value[n_util++] = auc;
+                /* the same classifier trained on the real training set: the reference of the
+                 * privacy-utility figures (reports/report_run.c) */
+                acc = auc = NAN;
+                util_tstr(train, g->holdout, c->util_tstr, UTIL_LOGREG, &acc, &auc, NULL);
+                util_name[n_util] = "trtr_acc";
+                util_value[n_util++] = acc;
+                util_name[n_util] = "trtr_auc";
                 util_value[n_util++] = auc;
             }
             tr.n_util = n_util;
@@ -789,17 +797,8 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
             q++;
         }
     }
-    /* the store */
-    if (!o->resume && access(o->db_path, F_OK) == 0) {
-        rc = pa_errf(err, PA_EINPUT, "%s exists: pass --resume to continue that run, or choose a new --db",
-                     o->db_path);
-        goto out;
-    }
-    if (o->resume && access(o->db_path, F_OK) != 0) {
-        rc = pa_errf(err, PA_EINPUT, "%s: no such database to resume", o->db_path);
-        goto out;
-    }
-    if ((rc = store_open(o->db_path, &st, err)))
+    /* the store: created atomically (or opened to resume) and locked until the end */
+    if ((rc = store_open_run(o->db_path, !o->resume, &st, err)))
         goto out;
     schema_json = schema_to_json(s);
     char dhash[17];

@@ -321,12 +321,40 @@ char *plot_quote(const char *s, char *buf, size_t cap)
     return buf;
 }
 
+/* A tic label for ε: %.3g below 10⁴, else m×10^k with superscripts. */
+static void tic_label(double v, char *buf, size_t cap)
+{
+    static const char *const sup[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+    if (v < 1e4) {
+        snprintf(buf, cap, "%.3g", v);
+        return;
+    }
+    int e = (int)floor(log10(v));
+    double m = v / pow(10, e);
+    char ex[32] = "";
+    for (int d = e, k = 0, digits[8]; k < 8; k++) {
+        digits[k] = d % 10;
+        d /= 10;
+        if (!d) {
+            for (int j = k; j >= 0; j--)
+                strncat(ex, sup[digits[j]], sizeof ex - strlen(ex) - 1);
+            break;
+        }
+    }
+    if (fabs(m - 1) < 1e-9)
+        snprintf(buf, cap, "10%s", ex);
+    else
+        snprintf(buf, cap, "%.2g×10%s", m, ex);
+}
+
 char *plot_fmt_eps(double v, int ascii, char *buf, size_t cap)
 {
     if (isnan(v))
         snprintf(buf, cap, "%s", ascii ? "-" : "–");
     else if (isinf(v))
         snprintf(buf, cap, "%s%s", v < 0 ? "-" : "", ascii ? "inf" : "∞");
+    else if (!ascii && v >= 1e4)
+        tic_label(v, buf, cap);
     else
         snprintf(buf, cap, "%.3g", v);
     return buf;
@@ -599,7 +627,7 @@ void plot_eps_axis_init(plot_eps_axis *a, const double *eps, size_t n)
     double pad = fmax(0.25, 0.1 * span);
     a->lo = a->umin - pad;
     if (a->has_inf) {
-        double gap = fmax(0.6, 0.32 * span);
+        double gap = fmax(0.7, 0.35 * span);
         a->uinf = a->umax + gap;
         a->ubreak = a->umax + 0.5 * gap;
         a->hi = a->uinf + pad;
@@ -610,50 +638,31 @@ void plot_eps_axis_init(plot_eps_axis *a, const double *eps, size_t n)
     }
 }
 
-/* A tic label for ε: %.3g below 10⁴, else m×10^k with superscripts. */
-static void tic_label(double v, char *buf, size_t cap)
-{
-    static const char *const sup[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
-    if (v < 1e4) {
-        snprintf(buf, cap, "%.3g", v);
-        return;
-    }
-    int e = (int)floor(log10(v));
-    double m = v / pow(10, e);
-    char ex[32] = "";
-    for (int d = e, k = 0, digits[8]; k < 8; k++) {
-        digits[k] = d % 10;
-        d /= 10;
-        if (!d) {
-            for (int j = k; j >= 0; j--)
-                strncat(ex, sup[digits[j]], sizeof ex - strlen(ex) - 1);
-            break;
-        }
-    }
-    if (fabs(m - 1) < 1e-9)
-        snprintf(buf, cap, "10%s", ex);
-    else
-        snprintf(buf, cap, "%.2g×10%s", m, ex);
-}
-
 void plot_eps_axis_emit(plot_fig *f, const plot_eps_axis *a)
 {
     char lab[64];
     plot_gp(f, "EPS_INF = %.17g", a->uinf);
     plot_gp(f, "EX(e) = (e > 1e300) ? EPS_INF : log10(e)");
     plot_gp(f, "set xrange [%.17g:%.17g]", a->lo, a->hi);
-    /* a tic at every claimed value; a label only where it does not crowd the previous one */
-    double sep = 0.11 * (a->hi - a->lo) * (double)(f->cols > 1 ? 1 : 1), last = -INFINITY;
-    if (f->pw > 0)
-        sep = (a->hi - a->lo) * (3.2 * f->em) / f->pw;
+    /* a tic at every claimed value; a label only where it does not crowd the
+     * previous one (half of each label's width, characters of 0.6 em, and a gap) */
+    double per = f->pw > 0 ? (a->hi - a->lo) / f->pw : 0; /* axis units per inch */
+    double last = -INFINITY;
+    size_t lastlen = 0;
     fprintf(f->bodyf, "set xtics (");
     for (size_t k = 0; k < a->n; k++) {
         double u = log10(a->v[k]);
-        int show = u - last >= sep;
         tic_label(a->v[k], lab, sizeof lab);
+        size_t len = 0;
+        for (const unsigned char *q = (const unsigned char *)lab; *q; q++)
+            len += (*q & 0xC0) != 0x80;
+        double need = ((double)(len + lastlen) * 0.3 + 0.8) * f->em * per;
+        int show = u - last >= need;
         fprintf(f->bodyf, "%s'%s' %.17g", k ? ", " : "", show ? lab : "", u);
-        if (show)
+        if (show) {
             last = u;
+            lastlen = len;
+        }
     }
     if (a->has_inf)
         fprintf(f->bodyf, "%s'∞' EPS_INF", a->n ? ", " : "");

@@ -202,8 +202,8 @@ void plot_eps_axis_init(plot_eps_axis *a, const double *eps, size_t n);
  * with "using (EX($1)):2" (or EX($1)+offset to dodge series). */
 void plot_eps_axis_emit(plot_fig *f, const plot_eps_axis *a);
 
-/* Formats ε for labels and tables: "∞" (or "inf" when ascii), "–"/"-" for
- * NaN, else %.3g. */
+/* Formats ε for labels: "∞" (or "inf" when ascii), "–"/"-" for NaN, else
+ * %.3g, and from 10⁴ on as 2.4×10⁶ (unless ascii). */
 char *plot_fmt_eps(double v, int ascii, char *buf, size_t cap);
 
 /* ---- tables: Markdown, CSV and LaTeX (booktabs) ---- */

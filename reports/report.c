@@ -101,6 +101,18 @@ void rk_md_figure(report_ctx *c, FILE *f, const char *name, const char *caption)
             name, caption, name, name, name, name);
 }
 
+void rk_tty_table(report_ctx *c, const char *md, size_t len)
+{
+    if (!c->tty)
+        return;
+    const char *end = md;
+    while (end < md + len && *end == '|') { /* table lines */
+        const char *nl = memchr(end, '\n', (size_t)(md + len - end));
+        end = nl ? nl + 1 : md + len;
+    }
+    fwrite(md, 1, (size_t)(end - md), c->tty);
+}
+
 int rk_selected(const char *list, const char *label)
 {
     if (!list || !*list)
@@ -160,6 +172,8 @@ static int open_db(const char *path, sqlite3 **out, char *note, size_t ncap, pa_
         return pa_errf(err, PA_EINPUT, "%s: no such database", path);
     if (S_ISDIR(sb.st_mode))
         return pa_errf(err, PA_EINPUT, "%s: is a folder, expected a privaudit database (a SQLite file)", path);
+    if (sb.st_size == 0)
+        return pa_errf(err, PA_EINPUT, "%s: is empty, expected a privaudit database (a SQLite file)", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return pa_errf(err, PA_EINPUT, "%s: cannot read: %s", path, strerror(errno));
@@ -303,8 +317,18 @@ int report_write(const report_opts *o, report_result *res, pa_err *err)
             o->db_path);
     fwrite(buf[0], 1, len[0], f);
     fwrite(buf[1], 1, len[1], f);
-    fprintf(f, "## Completeness and provenance\n\n- database: `%s`%s%s%s\n", o->db_path, res->db_note[0] ? " (" : "",
+    char ver[128] = "";
+    sqlite3_stmt *vs;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'code_version'", -1, &vs, NULL) == SQLITE_OK) {
+        if (sqlite3_step(vs) == SQLITE_ROW)
+            snprintf(ver, sizeof ver, "%s", rk_text(vs, 0));
+        sqlite3_finalize(vs);
+    }
+    fprintf(f, "## Completeness and provenance\n\n- database: `%s`%s%s%s", o->db_path, res->db_note[0] ? " (" : "",
             res->db_note, res->db_note[0] ? ")" : "");
+    if (ver[0])
+        fprintf(f, "; last written by privaudit `%s`", ver);
+    fprintf(f, "\n");
     fwrite(buf[2], 1, len[2], f);
     const char *w = plot_out_warnings(po);
     if (res->figures_failed)

@@ -440,8 +440,7 @@ static int gi_write(report_ctx *c, pa_err *err)
     fclose(tf);
     if (!rc) {
         fwrite(tb, 1, tl, B);
-        if (c->tty)
-            fwrite(tb, 1, tl, c->tty);
+        rk_tty_table(c, tb, tl);
     }
     free(tb);
     if (rc)

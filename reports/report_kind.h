@@ -74,6 +74,10 @@ int rk_figure(report_ctx *c, int rc, pa_err *err);
  * and SVG) with a caption, if the figure was drawn. */
 void rk_md_figure(report_ctx *c, FILE *f, const char *name, const char *caption);
 
+/* Writes a Markdown table (as plot_table_write wrote it) to c->tty, if
+ * any, without its "*Table: ...*" line. */
+void rk_tty_table(report_ctx *c, const char *md, size_t len);
+
 /* 1 when `label` is one of the comma-separated names in `list` (or list is NULL). */
 int rk_selected(const char *list, const char *label);
 

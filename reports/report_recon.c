@@ -58,8 +58,9 @@ static int load(recon *R, pa_err *err)
     sqlite3_stmt *s;
     int rc = rk_prepare(c,
                         "SELECT id, generator, ifnull(epsilon, 1e999), n, m, games, qi, secret, secret_code, k_min,"
-                        " k_max, bins, seed FROM recon_point"
-                        " ORDER BY generator, ifnull(epsilon, 1e999), n, qi, secret, k_min, k_max, m, id",
+                        " k_max, bins, seed FROM recon_point p"
+                        " ORDER BY (SELECT min(id) FROM recon_point q WHERE q.generator = p.generator),"
+                        " ifnull(epsilon, 1e999), n, qi, secret, k_min, k_max, m, id",
                         &s, err);
     if (rc)
         return rc;
@@ -221,10 +222,11 @@ static int fig_m(recon *R, pa_err *err)
         plot_gp(f, "set logscale x\nset xrange [%.17g:%.17g]\nset yrange [0:1.04]\nset ytics 0.25", x0, x1);
         decade_tics(f, x0, x1);
         plot_term(f, "0.5 with lines dt 2 lc rgb '#888888' notitle");
+        /* the attacks of one m side by side: a factor of 10^±0.04 apart */
         for (size_t a = 0; a < R->na; a++)
             if (blk[s][a] != SIZE_MAX)
-                plot_term(f, "DAT index %zu using 1:2:3:4 with yerrorlines %s notitle", blk[s][a],
-                          plot_series(c->po, a, sty, sizeof sty));
+                plot_term(f, "DAT index %zu using ($1 * 10**(%.3f)):2:3:4 with yerrorlines %s notitle", blk[s][a],
+                          0.04 * ((double)a - (double)(R->na - 1) / 2), plot_series(c->po, a, sty, sizeof sty));
     }
     return plot_fig_end(f, err);
 }
@@ -388,8 +390,7 @@ static int recon_write(report_ctx *c, pa_err *err)
     fclose(tf);
     if (!rc) {
         fwrite(tb, 1, tl, B);
-        if (c->tty)
-            fwrite(tb, 1, tl, c->tty);
+        rk_tty_table(c, tb, tl);
     }
     free(tb);
     if (rc)

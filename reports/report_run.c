@@ -329,6 +329,12 @@ static double metric(report_ctx *c, long long cell, const char *attack, const ch
     return v;
 }
 
+/* A method's name in a sentence. */
+static const char *method_word(const char *m)
+{
+    return !strcmp(m, "bayes") ? "Bayesian" : !strcmp(m, "clopper_pearson") ? "Clopper-Pearson" : m;
+}
+
 static const char *method_head(const char *m, char *buf, size_t cap)
 {
     if (!strcmp(m, "bayes"))
@@ -361,6 +367,30 @@ typedef struct ucell {
     double mean[NUTIL], se[NUTIL];
     long long n[NUTIL];
 } ucell;
+
+/* The real-data reference of a metric: the TSTR classifier trained on the
+ * real training sets instead (utility rows trtr_acc, trtr_auc), mean and
+ * standard error over every trial; NAN when not stored. */
+static void load_reference(run *R, double *mean, double *se)
+{
+    for (int m = 0; m < NUTIL; m++)
+        mean[m] = se[m] = NAN;
+    sqlite3_stmt *s;
+    if (!rk_has_rows(R->c->db, "utility") ||
+        sqlite3_prepare_v2(R->c->db,
+                           "SELECT u.name, count(u.value), avg(u.value), avg(u.value * u.value) FROM utility u"
+                           " JOIN trial t ON t.id = u.trial_id WHERE t.status = 'ok' AND u.value IS NOT NULL"
+                           " AND u.name IN ('trtr_acc', 'trtr_auc') GROUP BY u.name",
+                           -1, &s, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int m = !strcmp(rk_text(s, 0), "trtr_auc") ? 0 : 4; /* tstr_auc, tstr_acc */
+        double n = (double)sqlite3_column_int64(s, 1), mu = rk_real(s, 2), m2 = rk_real(s, 3);
+        mean[m] = mu;
+        se[m] = n > 1 ? sqrt(fmax(0, (m2 - mu * mu) * n / (n - 1)) / n) : NAN;
+    }
+    sqlite3_finalize(s);
+}
 
 static int load_utility(run *R, ucell *u, pa_err *err)
 {
@@ -496,27 +526,32 @@ static int fig_eps(run *R, pa_err *err)
     if (ax.has_inf && ax.n)
         step = fmin(step, ax.uinf - ax.umax);
     double dodge = K > 1 ? fmin(0.07, 0.4 * step / (double)(K - 1)) : 0;
-    /* y range, shared by the panels: the claims and lower ends, and the
-     * upper ends unless they run far above */
-    double ymax = 0;
-    for (size_t i = 0; i < n; i++) {
-        const cellinfo *w = &R->cells[idx[i]];
-        if (isfinite(w->eps))
-            ymax = fmax(ymax, w->eps);
-        for (size_t a = 0; a < R->na; a++) {
-            const est *e = R->attack_shown[a] ? pooled(R, w->id, a, R->primary) : NULL;
-            if (e && isfinite(e->lo))
-                ymax = fmax(ymax, e->lo);
-        }
-    }
-    double ycap = ymax > 0 ? 1.6 * ymax : 1;
+    /* y range, shared by the panels: the data (every lower end; the upper
+     * ends unless they run far above them), then the claims that are not far
+     * above the data — a claim beyond the range is named at the top instead */
+    double lomax = 0, ymax = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t a = 0; a < R->na; a++) {
             const est *e = R->attack_shown[a] ? pooled(R, R->cells[idx[i]].id, a, R->primary) : NULL;
-            if (e && isfinite(e->hi) && e->hi <= ycap)
+            if (e && isfinite(e->lo))
+                lomax = fmax(lomax, e->lo);
+        }
+    ymax = lomax;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < R->na; a++) {
+            const est *e = R->attack_shown[a] ? pooled(R, R->cells[idx[i]].id, a, R->primary) : NULL;
+            if (e && isfinite(e->hi) && e->hi <= fmax(3 * lomax, 1))
                 ymax = fmax(ymax, e->hi);
         }
-    ymax = ymax > 0 ? 1.06 * ymax : 1;
+    if (!(ymax > 0))
+        ymax = 1;
+    double dtop = ymax;
+    for (size_t i = 0; i < n; i++) {
+        double ce = R->cells[idx[i]].eps;
+        if (isfinite(ce) && ce <= 2 * dtop)
+            ymax = fmax(ymax, ce);
+    }
+    ymax *= 1.08;
     plot_key key[MAXA + 2];
     char st[MAXA + 2][160];
     size_t nk = 0;
@@ -567,14 +602,20 @@ static int fig_eps(run *R, pa_err *err)
         plot_panel(f, p, R->labels[plab[p]], "claimed ε", "empirical ε");
         plot_eps_axis_emit(f, &ax);
         plot_gp(f, "YMAX = %.17g\nset yrange [0:YMAX]", ymax);
-        size_t arrow = 1;
+        size_t arrow = 1, label = 1;
+        char cl[32];
         for (size_t i = 0; i < n; i++) {
             const cellinfo *w = &R->cells[idx[i]];
-            if (w->series != plab[p] || !isfinite(w->eps) || w->eps > ymax)
+            if (w->series != plab[p] || !isfinite(w->eps))
                 continue;
-            plot_gp(f, "set arrow %zu from first %.17g, first %.17g to first %.17g, first %.17g nohead "
-                       "lc rgb '#000000' lw 1.5 back",
-                    arrow++, log10(w->eps) - half, w->eps, log10(w->eps) + half, w->eps);
+            if (w->eps <= ymax)
+                plot_gp(f, "set arrow %zu from first %.17g, first %.17g to first %.17g, first %.17g nohead "
+                           "lc rgb '#000000' lw 1.5 back",
+                        arrow++, log10(w->eps) - half, w->eps, log10(w->eps) + half, w->eps);
+            else
+                plot_gp(f, "set label %zu 'claim %s ↑' at first %.17g, graph 0.97 center front font ',%g'", label++,
+                        plot_fmt_eps(w->eps, 0, cl, sizeof cl), log10(w->eps),
+                        plot_out_style(c->po) == PLOT_PAPER ? 6.5 : 8.5);
         }
         size_t kk = 0;
         for (size_t a = 0; a < R->na; a++) {
@@ -859,7 +900,7 @@ static int fig_posterior(run *R, size_t *npanels, size_t *ntotal, pa_err *err)
 /* utility: (a) mean ± standard error of the metric against the claimed ε,
  * one line per generator; (b) the same against the empirical ε interval of
  * the strongest attack (both axes uncertain). */
-static int fig_utility(run *R, const ucell *u, int m, pa_err *err)
+static int fig_utility(run *R, const ucell *u, int m, double ref, pa_err *err)
 {
     report_ctx *c = R->c;
     size_t *idx = calloc(R->nc + 1, sizeof *idx);
@@ -888,6 +929,11 @@ static int fig_utility(run *R, const ucell *u, int m, pa_err *err)
     if (!nk) {
         free(idx);
         return PA_OK;
+    }
+    if (!isnan(ref)) {
+        snprintf(st[nk], sizeof st[0], "lines dt 2 lc rgb '#000000'");
+        key[nk] = (plot_key){"trained on the real data", st[nk]};
+        nk++;
     }
     plot_layout L = {.panels = 2, .cols = 1, .aspect = 0.5, .wide = 0, .key = key, .nkey = nk,
                      .ylabel_every = 0};
@@ -931,6 +977,10 @@ static int fig_utility(run *R, const ucell *u, int m, pa_err *err)
             yhi = fmax(yhi, v->mean[m] + se);
         }
     }
+    if (!isnan(ref)) {
+        ylo = fmin(ylo, ref);
+        yhi = fmax(yhi, ref);
+    }
     double pad = yhi > ylo ? 0.06 * (yhi - ylo) : 0.05 * fmax(fabs(yhi), 1e-3);
     ylo -= pad;
     yhi += pad;
@@ -944,6 +994,8 @@ static int fig_utility(run *R, const ucell *u, int m, pa_err *err)
     plot_gp(f, "set ytics %.17g", plot_nice_step(yhi - ylo, 4));
     plot_eps_axis_emit(f, &ax);
     plot_gp(f, "set yrange [%.17g:%.17g]", ylo, yhi);
+    if (!isnan(ref))
+        plot_term(f, "%.17g with lines dt 2 lc rgb '#000000' notitle", ref);
     for (size_t l = 0; l < R->nl && l < 64; l++)
         if (blk[l] != SIZE_MAX)
             plot_term(f, "DAT index %zu using (EX($1)):2:($3 == $3 ? $3 : 0) with yerrorlines %s notitle", blk[l],
@@ -953,6 +1005,8 @@ static int fig_utility(run *R, const ucell *u, int m, pa_err *err)
     plot_gp(f, "XMAX = %.17g\nset xrange [0:XMAX]\nset xtics %.17g\nset yrange [%.17g:%.17g]", xmax,
             plot_nice_step(xmax, 5), ylo, yhi);
     double small = plot_out_style(c->po) == PLOT_PAPER ? 6 : 8;
+    if (!isnan(ref))
+        plot_term(f, "%.17g with lines dt 2 lc rgb '#000000' notitle", ref);
     for (size_t l = 0; l < R->nl && l < 64; l++)
         if (blk[l] != SIZE_MAX) {
             plot_series(c->po, l, sty, sizeof sty);
@@ -1424,14 +1478,13 @@ static int run_write(report_ctx *c, pa_err *err)
             fprintf(H, "**%zu of %zu settings with a claimed ε violate it**: an attack's %s lower bound on ε lies "
                        "above the claim — a bug in the generator or in its accounting, unless the claim was declared "
                        "rather than computed.\n\n",
-                    nviol, nclaims, R.methods[R.primary]);
+                    nviol, nclaims, method_word(R.methods[R.primary]));
         else
             fprintf(H, "**No setting violates its claimed ε**: no attack's %s lower bound on ε (one-sided level "
                        "%g) lies above the claim.\n\n",
-                    R.methods[R.primary], isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);
+                    method_word(R.methods[R.primary]), isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);
         fwrite(vbuf, 1, vlen, H);
-        if (c->tty)
-            fwrite(vbuf, 1, vlen, c->tty);
+        rk_tty_table(c, vbuf, vlen);
         free(vbuf);
     }
     if (rk_figures_on(c) && R.primary >= 0 && R.ne)
@@ -1457,7 +1510,13 @@ static int run_write(report_ctx *c, pa_err *err)
         fprintf(B, " Each point is the mean over the releases of a setting, its bar ± one standard error; on the "
                    "right, against the interval of the strongest attack (the number beside each point: its claimed "
                    "ε).\n\n");
-        if (rk_figures_on(c) && (rc = rk_figure(c, fig_utility(&R, u, um, err), err)))
+        double rmean[NUTIL], rse[NUTIL];
+        load_reference(&R, rmean, rse);
+        if (!isnan(rmean[um]))
+            fprintf(B, "Real-data reference (dashed): the same classifier trained on the real training sets, "
+                       "%.4f ± %.4f.\n\n",
+                    rmean[um], isnan(rse[um]) ? 0 : rse[um]);
+        if (rk_figures_on(c) && (rc = rk_figure(c, fig_utility(&R, u, um, rmean[um], err), err)))
             goto out;
         rk_md_figure(c, B, "utility", "Privacy-utility of every generator.");
         if ((rc = tab_utility(&R, u, B, err)))

@@ -221,15 +221,22 @@ static int fig_tightness(wb *W, pa_err *err)
             blk[p][l] = rows ? plot_dat_end_block(f) : SIZE_MAX;
         }
     }
+    /* the story is in [0, 1] (how close to tight); ratios above 3 (a broken
+     * engine) sit on the top edge with their value written beside them */
+    double ycap = fmin(ymax, 3);
     for (size_t p = 0; p < np; p++) {
         plot_panel(f, p, meth_name(W->methods[panels[p]]), "claimed ε", "ε_lo / ε_theory");
         plot_eps_axis_emit(f, &ax);
-        plot_gp(f, "set yrange [0:%.17g]\nset ytics %.17g", ymax, plot_nice_step(ymax, 4));
+        plot_gp(f, "YCAP = %.17g\nset yrange [0:YCAP * 1.1]\nset ytics %.17g", ycap, plot_nice_step(ycap, 4));
         plot_term(f, "1 with lines dt 2 lc rgb '#000000' notitle");
         for (size_t l = 0; l < W->nl; l++)
-            if (blk[p][l] != SIZE_MAX)
-                plot_term(f, "DAT index %zu using (EX($1)):4 with linespoints %s notitle", blk[p][l],
-                          plot_series(c->po, l, sty, sizeof sty));
+            if (blk[p][l] != SIZE_MAX) {
+                plot_term(f, "DAT index %zu using (EX($1)):($4 > YCAP ? YCAP : $4) with linespoints %s notitle",
+                          blk[p][l], plot_series(c->po, l, sty, sizeof sty));
+                plot_term(f, "DAT index %zu using (EX($1)):($4 > YCAP ? YCAP : 1/0):(sprintf('%%.1f', $4)) with labels "
+                             "offset char 0,char -0.8 font ',%g' tc rgb '%s' notitle",
+                          blk[p][l], plot_out_style(c->po) == PLOT_PAPER ? 6.0 : 8.0, plot_colour(l));
+            }
     }
     return plot_fig_end(f, err);
 }
@@ -333,8 +340,14 @@ static int fig_scores(wb *W, pa_err *err)
         if (strcmp(a->bug, "none"))
             snprintf(title + strlen(title), sizeof title - strlen(title), ", bug %s", a->bug);
         plot_panel(f, i, title, "score", "share of the canaries");
-        plot_gp(f, "set xrange [%.17g:%.17g]\nset yrange [0:*]\nset xtics %.17g", lo, hi,
-                plot_nice_step(hi - lo, 3));
+        double top = 0;
+        for (size_t b = 0; b < NBINS; b++)
+            top = fmax(top, fmax(nin ? cin[b] / nin : 0, nout ? cout[b] / nout : 0));
+        plot_gp(f, "set xrange [%.17g:%.17g]\nset yrange [0:%.17g]\nset xtics %.17g\nset ytics %.17g",
+                lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo), 1.08 * top + 1e-12, plot_nice_step(hi - lo, 3), plot_nice_step(top, 3));
+        if (!isfinite(a->thr))
+            plot_gp(f, "set label 1 'threshold %s' at graph 0.98, graph 0.92 right front font ',%g'",
+                    a->thr > 0 ? "+∞ (no canary called in)" : "none", plot_out_style(c->po) == PLOT_PAPER ? 6.0 : 8.0);
         if (isfinite(a->thr))
             plot_gp(f, "set arrow 1 from first %.17g, graph 0 to first %.17g, graph 1 nohead dt 2 lc rgb "
                        "'#000000' front",
@@ -423,8 +436,7 @@ static int wb_write(report_ctx *c, pa_err *err)
     fclose(tf);
     if (!rc) {
         fwrite(tb, 1, tl, H);
-        if (c->tty)
-            fwrite(tb, 1, tl, c->tty);
+        rk_tty_table(c, tb, tl);
     }
     free(tb);
     if (rc)

@@ -9,7 +9,8 @@
 #   gradinv grid     privaudit gradinv on digits: analytic and Inverting Gradients, B = 1, 4
 #
 # The reports are drawn in --style screen (the gallery is read on a screen); a PNG is copied into
-# docs/figures/ only when it is under 200 KB. Environment: ADULT, JOBS (default 2), STYLE.
+# docs/figures/ only when it is under 200 KB. Environment: ADULT, JOBS (default 2), STYLE, and
+# REUSE=1 to redraw the reports and the gallery from the databases of an earlier run.
 set -euo pipefail
 BUILD=${1:-build}
 OUT="$BUILD/figures"
@@ -25,10 +26,11 @@ MAX_PNG=200000
 [ -f "$BUILD/data/digits.csv" ] || { echo "figures.sh: $BUILD/data/digits.csv missing: make data" >&2; exit 1; }
 [ -f "$ADULT/adult.csv" ] || { echo "figures.sh: $ADULT/adult.csv missing: set ADULT to the coded Adult's folder" >&2; exit 1; }
 ADULT=$(cd "$ADULT" && pwd)
-rm -rf "$OUT"
-mkdir -p "$OUT" "$GALLERY"
 t0=$(date +%s)
 step() { echo "[figures] $* ($(( $(date +%s) - t0 )) s)" >&2; }
+if [ "${REUSE:-0}" != 1 ]; then
+rm -rf "$OUT"
+mkdir -p "$OUT" "$GALLERY"
 
 step "membership run on HealthInsurance"
 $P run configs/figures-healthinsurance.json --db "$OUT/healthinsurance.db" --jobs "$JOBS" --quiet
@@ -59,10 +61,14 @@ $P gradinv --data "$D/digits.csv" --schema "$D/digits.schema.json" --batch 1,4 -
   --attack analytic --batches 6 --tag digits --db "$OUT/gradinv.db" --out "$OUT/gradinv-analytic" --jobs "$JOBS" > /dev/null
 $P gradinv --data "$D/digits.csv" --schema "$D/digits.schema.json" --batch 4 --sigma 0,0.01,0.3 --clip 1 \
   --attack ig --iters 300 --batches 2 --tag digits --db "$OUT/gradinv.db" --out "$OUT/gradinv-ig" --jobs "$JOBS" > /dev/null
+fi
 step "reports"
-for k in healthinsurance adult whitebox recon gradinv; do
+mkdir -p "$GALLERY"
+for k in healthinsurance whitebox recon gradinv; do
   $P report --db "$OUT/$k.db" --out "$OUT/$k-report" --style "$STYLE" --quiet
 done
+# Adult's privacy-utility figure in TSTR AUC, with its real-data reference line
+$P report --db "$OUT/adult.db" --out "$OUT/adult-report" --style "$STYLE" --utility tstr_auc --quiet
 $P report --db "$OUT/healthinsurance.db" --out "$OUT/healthinsurance-paper" --style paper --quiet
 step "gallery"
 
@@ -74,16 +80,16 @@ show() { # show REPORT FIGURE CAPTION
   size=$(stat -c %s "$src")
   if [ "$size" -lt $MAX_PNG ]; then
     cp "$src" "$dst"; shown=$((shown + 1))
-    printf '![%s](figures/%s-%s.png)\n\n*%s* (`%s-report/%s.png`, %s KB; PDF, SVG, `.dat` and `.gp` beside it)\n\n' \
-      "$2" "$1" "$2" "$3" "$1" "$2" "$((size / 1000))"
+    printf '![%s](figures/%s-%s.png)\n\n*%s* (%s KB; `make figures` leaves it in `build/figures/%s-report/` with its PDF, SVG, `.dat` and `.gp`)\n\n' \
+      "$2" "$1" "$2" "$3" "$((size / 1000))" "$1"
   else
     rm -f "$dst"; skipped="$skipped $1/$2"
-    printf '*%s* (`%s-report/%s.png`, %s KB: over the 200 KB the repository keeps; run `make figures` to draw it)\n\n' \
+    printf '*%s* (`build/figures/%s-report/%s.png`, %s KB: over the 200 KB the repository keeps; run `make figures` to draw it)\n\n' \
       "$3" "$1" "$2" "$((size / 1000))"
   fi
 }
 # the bold verdict sentences of a report
-verdict() { grep -h '^\*\*' "$OUT/$1-report/report.md" | sed 's/^/> /'; echo; }
+verdict() { grep -h '\*\*' "$OUT/$1-report/report.md" | grep -v '^|' | sed 's/^/> /' || true; echo; }
 
 rm -f "$GALLERY"/*.png
 {
@@ -119,7 +125,7 @@ the same generators at ε = 1, 10, 100 and ∞, the same attacks, 100 games per 
 EOF
 verdict adult
 show adult eps "Empirical ε against the claimed ε on Adult."
-show adult utility "Privacy-utility on Adult."
+show adult utility "Privacy-utility on Adult, drawn with --utility tstr_auc: the AUC of a logistic regression trained on each release and tested on the real holdout, predicting income>50K; dashed, the same classifier trained on the real training sets."
 show adult roc "ROC per setting on Adult."
 cat <<EOF
 ## White-box DP-SGD audit
@@ -153,7 +159,11 @@ EOF
 verdict gradinv
 show gradinv gradinv_grid "The first batch of every setting: originals on the left, reconstructions on the right under the column of their matched original, each with its PSNR."
 show gradinv gradinv_eps "Mean PSNR against the ε of the training, with the data-independent guesses."
-echo "$shown figures shown${skipped:+; not kept (over 200 KB):$skipped}. Total time of \`make figures\`: $(( $(date +%s) - t0 )) s."
+if [ "${REUSE:-0}" = 1 ]; then
+  echo "$shown figures shown${skipped:+; not kept (over 200 KB):$skipped}; the reports were redrawn from the databases of an earlier \`make figures\` (REUSE=1)."
+else
+  echo "$shown figures shown${skipped:+; not kept (over 200 KB):$skipped}. \`make figures\` took $(( $(date +%s) - t0 )) s (load average $(cut -d' ' -f1-3 /proc/loadavg))."
+fi
 } > docs/figures.md.tmp
 mv docs/figures.md.tmp docs/figures.md
 step "docs/figures.md written ($shown figures${skipped:+; over 200 KB:$skipped})"

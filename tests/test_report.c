@@ -78,6 +78,7 @@ static void assert_parses(const char *path)
     const char *ext = strrchr(path, '.');
     char cmd[8192];
     if (!strcmp(ext, ".svg")) {
+        cr_assert(have_tool("xmllint"), "xmllint missing: apt-get install libxml2-utils");
         snprintf(cmd, sizeof cmd, "xmllint --noout '%s' 2>/dev/null", path);
         cr_expect_eq(sh(cmd), 0, "%s does not parse as XML", path);
     } else if (!strcmp(ext, ".pdf")) {
@@ -834,6 +835,12 @@ Test(report, files_that_are_not_privaudit_databases_are_refused_with_exit_2)
     cr_expect_eq(r.code, 2);
     cr_expect(strstr(r.err, "is a folder"), "%s", r.err);
     tu_result_free(&r);
+    char *empty = tu_write(dir, "empty.db", "");
+    r = report(empty, out, NULL);
+    cr_expect_eq(r.code, 2);
+    cr_expect(strstr(r.err, "is empty"), "%s", r.err);
+    tu_result_free(&r);
+    free(empty);
     free(txt);
     free(other);
     free(out);
@@ -1234,4 +1241,70 @@ Test(report, tables_escape_what_latex_markdown_and_csv_would_misread)
     free(tex);
     free(md);
     free(out);
+}
+
+/* Must-show 3: reports/ reads the store only — it includes no attack,
+ * generator or harness header — and harness/ draws nothing itself. (Run
+ * from the checkout, as make test does.) */
+Test(report, reports_include_no_attack_generator_or_harness_header_and_harness_draws_nothing)
+{
+    static const char *const banned[] = {"#include \"attacks/", "#include \"generators/", "#include \"harness/"};
+    DIR *d = opendir("reports");
+    if (!d)
+        cr_skip_test("not run from the checkout");
+    struct dirent *e;
+    size_t files = 0;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 3 || (strcmp(e->d_name + n - 2, ".c") && strcmp(e->d_name + n - 2, ".h")))
+            continue;
+        char *p = tu_path("reports", e->d_name), *t = tu_slurp(p);
+        for (size_t k = 0; k < 3; k++)
+            cr_expect(!strstr(t, banned[k]), "%s: %s...", p, banned[k]);
+        files++;
+        free(t);
+        free(p);
+    }
+    closedir(d);
+    cr_expect_geq(files, 8);
+    d = opendir("harness");
+    cr_assert(d);
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 3 || strcmp(e->d_name + n - 2, ".c"))
+            continue;
+        char *p = tu_path("harness", e->d_name), *t = tu_slurp(p);
+        /* the release audit's report moves to reports/ with the audit (issue 14) */
+        if (strcmp(e->d_name, "cmd_audit.c"))
+            cr_expect(!strstr(t, "set terminal") && !strstr(t, "posix_spawnp(&pid, \"gnuplot\""),
+                      "%s draws a figure itself", p);
+        free(t);
+        free(p);
+    }
+    closedir(d);
+}
+
+/* The ε axis: distinct finite claims ascending (NaN and duplicates
+ * dropped), ∞ on its own slot past the break, the break between the
+ * largest finite claim and ∞, the range around both. */
+Test(report, the_eps_axis_puts_infinity_on_its_own_slot_past_a_break)
+{
+    plot_eps_axis a;
+    const double e[] = {4, 1, INFINITY, NAN, 16, 1, -2};
+    plot_eps_axis_init(&a, e, sizeof e / sizeof e[0]);
+    cr_assert_eq(a.n, 3);
+    cr_expect(a.v[0] == 1 && a.v[1] == 4 && a.v[2] == 16);
+    cr_expect(a.has_inf);
+    cr_expect_eq(a.umin, 0);
+    cr_expect(fabs(a.umax - log10(16)) < 1e-15);
+    cr_expect(a.ubreak > a.umax && a.uinf > a.ubreak && a.hi > a.uinf && a.lo < a.umin, "%g %g %g %g %g", a.lo,
+              a.umax, a.ubreak, a.uinf, a.hi);
+    /* the ∞ slot is at least as far from 16 as a factor of 4 (one claim step) */
+    cr_expect_geq(a.uinf - a.umax, log10(4) - 1e-12);
+    const double f[] = {2};
+    plot_eps_axis_init(&a, f, 1);
+    cr_expect(!a.has_inf && a.n == 1 && a.lo < log10(2) && a.hi > log10(2) && isnan(a.ubreak));
+    const double g[] = {INFINITY};
+    plot_eps_axis_init(&a, g, 1);
+    cr_expect(a.has_inf && a.n == 0 && a.lo < a.uinf && a.hi > a.uinf);
 }
