@@ -483,8 +483,17 @@ static int one_run(const wb_cfg *c, wb_result *res, pa_err *err)
     return PA_OK;
 }
 
-static int estimate(const wb_cfg *c, wb_result *res, pa_err *err)
+struct stage_fw { wb_stage_fn stage; void *ctx; };
+
+static void threshold_progress(void *ctx, size_t done, size_t total)
 {
+    const struct stage_fw *f = ctx;
+    f->stage(f->ctx, "threshold", done, total);
+}
+
+static int estimate(const wb_cfg *c, wb_result *res, wb_stage_fn stage, void *ctx, pa_err *err)
+{
+    struct stage_fw fw = { stage, ctx };
     size_t n = res->nobs, ncal = 0, ntest = 0;
     double a = c->alpha / 2;
     double *sc = pa_calloc(n, sizeof *sc), *st = pa_calloc(n, sizeof *st);
@@ -504,7 +513,8 @@ static int estimate(const wb_cfg *c, wb_result *res, pa_err *err)
             lt[ntest++] = res->member[i];
         }
     }
-    if ((rc = roc_choose_threshold(sc, lc, ncal, c->delta, a, &res->threshold, err))) {
+    if ((rc = roc_choose_threshold_cb(sc, lc, ncal, c->delta, a, stage ? threshold_progress : NULL, &fw,
+                                      &res->threshold, err))) {
         pa_err_prefix(err, "whitebox: calibration split");
         goto done;
     }
@@ -512,6 +522,8 @@ static int estimate(const wb_cfg *c, wb_result *res, pa_err *err)
         pa_err_prefix(err, "whitebox: test split");
         goto done;
     }
+    if (stage)
+        stage(ctx, "test split", ntest, ntest);
     res->auc = roc_auc(roc);
     res->tpr_at_001 = roc_tpr_at(roc, 0.01);
     roc_counts(st, lt, ntest, res->threshold, &res->counts);
@@ -530,6 +542,8 @@ static int estimate(const wb_cfg *c, wb_result *res, pa_err *err)
     res->p_exceeds = eps_bayes_p_exceeds(k, c->delta, c->epsilon);
     res->violation = res->bayes_lo > c->epsilon;
     rc = one_run(c, res, err);
+    if (!rc && stage)
+        stage(ctx, "estimators", 0, 0);
 done:
     roc_free(roc);
     free(sc);
@@ -540,6 +554,12 @@ done:
 }
 
 int wb_audit(const wb_cfg *c, wb_progress_fn progress, void *ctx, wb_result **out, pa_err *err)
+{
+    return wb_audit_staged(c, progress, NULL, ctx, out, err);
+}
+
+int wb_audit_staged(const wb_cfg *c, wb_progress_fn progress, wb_stage_fn stage, void *ctx,
+                    wb_result **out, pa_err *err)
 {
     *out = NULL;
     int rc = wb_cfg_check(c, err);
@@ -589,7 +609,7 @@ int wb_audit(const wb_cfg *c, wb_progress_fn progress, void *ctx, wb_result **ou
         wb_result_free(res);
         return pl.rc;
     }
-    if ((rc = estimate(c, res, err))) {
+    if ((rc = estimate(c, res, stage, ctx, err))) {
         wb_result_free(res);
         return rc;
     }

@@ -155,6 +155,15 @@ typedef void (*wb_progress_fn)(void *ctx, size_t done, size_t total);
  * estimator. *out is owned by the caller (wb_result_free); NULL on error. */
 int wb_audit(const wb_cfg *cfg, wb_progress_fn progress, void *ctx, wb_result **out, pa_err *err);
 
+/* Progress of the steps after the runs: `stage` names the step ("threshold"
+ * over the calibration scores, "test split", "estimators"), done/total its
+ * items (0/0 when it has none). Called from the calling thread. */
+typedef void (*wb_stage_fn)(void *ctx, const char *stage, size_t done, size_t total);
+
+/* wb_audit with a stage callback as well (either callback may be NULL). */
+int wb_audit_staged(const wb_cfg *cfg, wb_progress_fn progress, wb_stage_fn stage, void *ctx,
+                    wb_result **out, pa_err *err);
+
 /* Frees r; accepts NULL. */
 void wb_result_free(wb_result *r);
 

@@ -57,16 +57,25 @@ int eps_jeffreys(const eps_counts *c, double delta, double alpha, double *lo, do
 int eps_rate_cp(double k, double n, double alpha, double *lo, double *hi);
 
 /* *P = P[X <= x], *Q = P[X > x] for X ~ Beta(a, b), each with full
- * precision in its tail. GSL's incomplete beta, except where it fails or its
- * own error estimate exceeds 1e-11 (GSL does not converge near the mean, and
- * is good to only ~1e-9 elsewhere, when a and b are both beyond ~1e6): there,
- * adaptive quadrature (QAG) of the density from the nearer tail. Returns
- * PA_OK, or PA_EINPUT for a, b <= 0 (outputs NAN). */
+ * relative precision in its tail (audit/eps_beta.c: GSL's incomplete beta
+ * where its own error estimate is below 1e-13, else an accurate log
+ * prefactor with the continued fraction, or quadrature of the density near
+ * the mean of a large-parameter Beta). Returns PA_OK, PA_EINPUT for a, b <= 0
+ * or NaN x, PA_EINTERNAL if no method converged (outputs NAN then). */
 int eps_beta_cdf(double x, double a, double b, double *P, double *Q);
 
-/* The p-quantile of Beta(a, b) (a, b > 0, 0 < p < 1): GSL's inverse CDF,
- * with a Brent root of the CDF as fallback where GSL's inverse fails (it does
- * for parameters beyond ~1e6). NAN on invalid input. */
+/* As eps_beta_cdf, in log space: *lnP = ln P[X <= x], *lnQ = ln P[X > x]
+ * (finite far beyond where P or Q underflow a double). */
+int eps_beta_logcdf(double x, double a, double b, double *lnP, double *lnQ);
+
+/* The p-quantile of Beta(a, b) (a, b > 0, 0 < p < 1), solving ln tail(x) =
+ * ln target (tail P for p < ½, Q otherwise, so either end keeps its relative
+ * precision) by bracketed Newton steps; no GSL inverse (which can loop for
+ * parameters beyond ~1e6). PA_EINPUT on invalid input, PA_EINTERNAL with a
+ * message if it does not converge in 300 steps; *x is NAN on error. */
+int eps_beta_quantile_e(double p, double a, double b, double *x, pa_err *err);
+
+/* eps_beta_quantile_e without the message: NAN on any error. */
 double eps_beta_quantile(double p, double a, double b);
 
 /* Maximum of the Clopper-Pearson lower bound over k thresholds (counts c[0..k-1]),
