@@ -21,9 +21,10 @@
 #define WB_CANARY_NORM 10.0     /* gradient canary norm / C; input canary dead value */
 #define WB_NOCLIP_FACTOR 1e6    /* no_clip: C_eng = 1e6 C */
 #define WB_MAX_K 4096
-/* One-run audit: at most this many guesses (whole runs); eps_one_run sums
- * the binomial tail in log space when it underflows, at O(r) per step of
- * its root search */
+/* One-run audit: at most this many guesses (whole runs). The cap dates from
+ * when the binomial tail was summed term by term (O(r) per step of the root
+ * search); eps_one_run_delta now costs O(log v) per step, so it could be
+ * lifted, which would change the stored one-run figures. */
 #define WB_ONE_RUN_MAX_R 100000.0
 #define WB_DATA_STREAM 0xD47A5E7ULL /* stream id of the shared data set (runs use 0..R-1 < 2^40) */
 
@@ -479,7 +480,8 @@ static int one_run(const wb_cfg *c, wb_result *res, pa_err *err)
     res->one_run_v = v;
     res->one_run_eps = 0;
     if (rg > 0)
-        return eps_one_run(res->one_run_m, rg, v, c->alpha / 2, &res->one_run_eps, err);
+        /* DP-SGD is (ε, δ)-DP only: the pure-ε p-value would overstate the bound */
+        return eps_one_run_delta(res->one_run_m, rg, v, c->delta, c->alpha / 2, &res->one_run_eps, err);
     return PA_OK;
 }
 
@@ -540,6 +542,11 @@ static int estimate(const wb_cfg *c, wb_result *res, wb_stage_fn stage, void *ct
         || (rc = eps_gdp_epsilon(res->gdp_mu, c->delta, &res->gdp_eps, err)))
         goto done;
     res->p_exceeds = eps_bayes_p_exceeds(k, c->delta, c->epsilon);
+    if (isnan(res->p_exceeds)) {
+        rc = pa_errf(err, PA_EINTERNAL, "whitebox: P(eps > %g) could not be computed (quadrature failed)",
+                     c->epsilon);
+        goto done;
+    }
     res->violation = res->bayes_lo > c->epsilon;
     rc = one_run(c, res, err);
     if (!rc && stage)

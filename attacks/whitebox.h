@@ -57,9 +57,10 @@
  * approximation (use K = 1 for a strict many-runs game). The one-run
  * estimator (Steinke, Nasr, Jagielski 2023) guesses, in every run, "in" for
  * the K/4 highest-scored canaries and "out" for the K/4 lowest; correct
- * guesses are pooled over the first runs, up to 512 guesses (each run's
- * count is dominated by a binomial, so the sum is too; the cap keeps the
- * binomial tail of eps_one_run above double underflow).
+ * guesses are pooled over the first runs, up to 100,000 guesses (each run's
+ * count is dominated by a binomial, so the sum is too), and bounded with the
+ * (ε, δ) p-value at the audit's δ (eps_one_run_delta): DP-SGD is only
+ * (ε, δ)-DP, and the pure-ε p-value would overstate the bound.
  */
 #ifndef PA_WHITEBOX_H
 #define PA_WHITEBOX_H

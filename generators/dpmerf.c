@@ -367,7 +367,10 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
         if ((rc = dm_calibrate(cfg->epsilon, cfg->delta, &mu, err)))
             goto fail;
         st->sigma = (2.0 / (double)n) / mu;
-        st->priv.epsilon = acct_gdp_eps(mu, cfg->delta);
+        if ((rc = acct_gdp_to_eps(mu, cfg->delta, &st->priv.epsilon, err))) {
+            pa_err_prefix(err, "generator \"dpmerf\"");
+            goto fail;
+        }
         st->priv.delta = cfg->delta;
         st->priv.rho = mu * mu / 2;
         strcpy(st->priv.accountant, "gdp");
