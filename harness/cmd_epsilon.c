@@ -155,5 +155,10 @@ int cmd_epsilon(int argc, char **argv)
     printf("%-28s %12.6g %12s   (mu >= %.6g)\n", "mu-GDP", g_lo, "", mu);
     if (!isnan(claimed))
         printf("\nP(epsilon > %g | counts) = %.6g   (Bayesian posterior)\n", claimed, pex);
+    if (c.fn / (c.fn + c.tp) + c.fp / (c.fp + c.tn) > 1)
+        printf("\nnote: the attack is worse than chance (TPR < FPR). point, clopper-pearson, jeffreys and\n"
+               "mu-GDP evaluate it as oriented (member = predicted member) and give 0 from that side;\n"
+               "the Bayesian interval is the posterior mass of the whole (epsilon, delta) region, which\n"
+               "also bounds the flipped test, so it can be above 0 (docs/metrics.md).\n");
     return 0;
 }

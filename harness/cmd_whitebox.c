@@ -61,6 +61,13 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+static double cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static void progress(void *ctx, size_t done, size_t total)
 {
     progress_ctx *p = ctx;
@@ -190,12 +197,16 @@ int cmd_whitebox(int argc, char **argv)
         return rc == PA_EINPUT ? 2 : 1;
     }
     int64_t id = -1;
+    double t_store = now_s(), c_store = cpu_s();
     if (st && wbstore_put(st, &c, res, &id, &err)) {
         fprintf(stderr, "privaudit whitebox: --db %s: %s\n", db, err.msg);
         wb_result_free(res);
         store_close(st);
         return 1;
     }
+    if (st)
+        fprintf(stderr, "privaudit whitebox: stored %zu scores in %s (%.1f s, %.1f s CPU)\n", res->nobs, db,
+                now_s() - t_store, cpu_s() - c_store);
     store_close(st);
 
     const eps_counts *k = &res->counts;
