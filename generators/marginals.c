@@ -129,10 +129,18 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
         }
         for (size_t i = 0; i < n; i++)
             h[cell_of(c, bins, tbl_get(train, i, j))] += 1;
-        double total = 0;
-        for (size_t k = 0; k < K; k++) {
+        double *h0 = cfg->noise && sigma > 0 ? pa_malloc(K, sizeof *h0) : NULL;
+        if (h0)
+            memcpy(h0, h, K * sizeof *h);
+        for (size_t k = 0; k < K; k++)
             if (sigma > 0 && (long)j != bug)
                 h[k] += gsl_ran_gaussian_ziggurat(r, sigma);
+        /* one histogram: L2 sensitivity 1 (add/remove one record) */
+        if (h0 && (long)j != bug)
+            gen_noise_gauss(cfg->noise, h0, h, K, sigma, 1);
+        free(h0);
+        double total = 0;
+        for (size_t k = 0; k < K; k++) {
             if (h[k] < 0)
                 h[k] = 0;
             total += h[k];
