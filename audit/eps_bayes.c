@@ -35,6 +35,7 @@ typedef struct post {
     double delta;
     double eps, ee, eme;    /* current ε, e^ε, e^-ε */
     double xq[NQ];          /* posterior quantiles of x */
+    double yq[NQ];          /* posterior quantiles of y */
     gsl_integration_workspace *ws;
     int rc;                 /* first failure inside post_prob (PA_OK if none) */
     pa_err err;             /* its message */
@@ -64,7 +65,22 @@ static int post_init(post *p, const eps_counts *c, double delta, pa_err *err)
     p->bx = c->tp + 0.5;
     p->ay = c->fp + 0.5;
     p->by = c->tn + 0.5;
-    /* The region is symmetric under (x, y) -> (1 - x, 1 - y) (hi(x) = 1 -
+    /* The region is symmetric under x <-> y (its four constraints map to
+     * each other), so P(ε) is the same integrated either way: integrate over
+     * the narrower posterior, whose quantile pieces then see the inner CDF
+     * vary least (an order of magnitude fewer evaluations for very unequal
+     * counts). */
+    double vx = p->ax * p->bx / ((p->ax + p->bx) * (p->ax + p->bx) * (p->ax + p->bx + 1));
+    double vy = p->ay * p->by / ((p->ay + p->by) * (p->ay + p->by) * (p->ay + p->by + 1));
+    if (vy < vx) {
+        double t = p->ax;
+        p->ax = p->ay;
+        p->ay = t;
+        t = p->bx;
+        p->bx = p->by;
+        p->by = t;
+    }
+    /* It is also symmetric under (x, y) -> (1 - x, 1 - y) (hi(x) = 1 -
      * lo(1 - x)), so P(ε) is unchanged by swapping FN <-> TP and FP <-> TN.
      * Do so when x sits near 1, where doubles cannot resolve it. */
     if (p->ax > p->bx) {
@@ -81,6 +97,8 @@ static int post_init(post *p, const eps_counts *c, double delta, pa_err *err)
     for (int i = 0; i < NQ; i++) {
         double q = eps_beta_quantile(QLEV[i], p->ax, p->bx);
         p->xq[i] = isfinite(q) ? q : 0.5;   /* a failed quantile only costs a breakpoint */
+        q = eps_beta_quantile(QLEV[i], p->ay, p->by);
+        p->yq[i] = isfinite(q) ? q : 0.5;
     }
     p->ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
     if (!p->ws)
@@ -95,9 +113,11 @@ static void post_free(post *p)
 }
 
 /* p_x(x) * [F_y(hi(x)) - F_y(lo(x))] */
-static double integrand(double x, void *vp)
+/* F_y(hi(x)) - F_y(lo(x)), and ln p_x(x) in *lpdf; 0 without the CDFs when
+ * the density underflows; NAN if a CDF fails */
+static double inner_mass(const post *p, double x, double *lpdf)
 {
-    const post *p = vp;
+    *lpdf = -INFINITY;
     if (x <= 0 || x >= 1)
         return 0;
     double d = p->delta, ee = p->ee, eme = p->eme;
@@ -120,8 +140,8 @@ static double integrand(double x, void *vp)
     if (hi <= lo)
         return 0;
     /* ln pdf of x, without the lnΓ cancellation of (a−1)ln x + (b−1)ln(1−x) − ln B */
-    double lpdf = eps_beta_lnpdf(x, p->ax, p->bx);
-    if (!(lpdf >= -745))
+    *lpdf = eps_beta_lnpdf(x, p->ax, p->bx);
+    if (!(*lpdf >= -800))
         return 0;   /* the density underflows: no need for the CDFs */
     double mass = 1.0, lP, lQ;
     if (hi < 1) {
@@ -134,9 +154,24 @@ static double integrand(double x, void *vp)
             return NAN;
         mass -= exp(lP);
     }
-    if (mass <= 0)
-        return 0;
-    return exp(lpdf) * mass;
+    return mass > 0 ? mass : 0;
+}
+
+/* p_x(x) * [F_y(hi(x)) - F_y(lo(x))] */
+static double integrand(double x, void *vp)
+{
+    double lpdf, m = inner_mass(vp, x, &lpdf);
+    return m > 0 ? exp(lpdf) * m : m;
+}
+
+/* The same in u = x^ax (for ax < 1, where p_x ~ x^(ax-1) is singular at 0):
+ * p_x(x) dx/du = p_x(x) x^(1-ax)/ax is smooth in u. */
+static double integrand_u(double u, void *vp)
+{
+    const post *p = vp;
+    double ia = 1 / p->ax, x = pow(u, ia), lpdf;
+    double m = inner_mass(p, x, &lpdf);
+    return m > 0 ? exp(lpdf - log(p->ax) + (ia - 1) * log(u)) * m : m;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -173,7 +208,7 @@ static double post_prob_raw(post *p, double eps)
     p->ee = exp(eps);
     p->eme = exp(-eps);
     double d = p->delta, k1 = (1 - d) / (1 + p->ee);
-    double pts[NQ + 6];
+    double pts[3 * NQ + 6];
     size_t n = 0;
     pts[n++] = 0;
     pts[n++] = 1;
@@ -184,8 +219,20 @@ static double post_prob_raw(post *p, double eps)
     for (int i = 0; i < NQ; i++)
         if (p->xq[i] > 0 && p->xq[i] < 1)
             pts[n++] = p->xq[i];
+    /* The steep boundaries y = 1 - δ - e^ε x and y = δ + e^ε (1 - x) sweep
+     * across the y posterior while x moves by only σ_y/e^ε: the inner mass
+     * jumps there, too sharply for quadrature to find on its own. Break at
+     * the x where they cross y's posterior quantiles. */
+    for (int i = 0; i < NQ; i++) {
+        double b1 = (1 - d - p->yq[i]) * p->eme, b2 = 1 - (p->yq[i] - d) * p->eme;
+        if (b1 > p->xq[0] && b1 < p->xq[NQ - 1])
+            pts[n++] = b1;
+        if (b2 > p->xq[0] && b2 < p->xq[NQ - 1])
+            pts[n++] = b2;
+    }
     qsort(pts, n, sizeof pts[0], cmp_double);
     double total = 0;
+    int in_u = p->ax < 1;   /* integrate in u = x^ax: see integrand_u */
     for (size_t i = 0; i + 1 < n; i++) {
         double a = pts[i], b = pts[i + 1];
         if (!(b > a))
@@ -194,12 +241,16 @@ static double post_prob_raw(post *p, double eps)
          * of x holds at most 1e-12 of P: far below the 1e-9 needed */
         if (b <= p->xq[0] || a >= p->xq[NQ - 1])
             continue;
+        if (in_u) {
+            a = pow(a, p->ax);
+            b = pow(b, p->ax);
+        }
         double r = 0;
         /* The tiny absolute tolerance matters only relative to the piece's
          * mass; P is needed to ~1e-9 for the interval ends to be exact to
          * 1e-7, so a GSL complaint with an error estimate below 1e-10 is
          * not a failure. */
-        int rc = num_qags(integrand, p, a, b, 1e-12, 1e-9, 1e-10, 1, QUAD_LIMIT, p->ws,
+        int rc = num_qags(in_u ? integrand_u : integrand, p, a, b, 1e-12, 1e-9, 1e-10, 1, QUAD_LIMIT, p->ws,
                           "bayes: P(eps)", &r, NULL, &p->err);
         if (rc) {
             p->rc = rc;

@@ -286,6 +286,16 @@ static int beta_logcdf_xy(double x, double y, double a, double b, double *lnP, d
         fill_tails(log(r.val), lower, lnP, lnQ);
         return PA_OK;
     }
+    if (a + b <= GSL_MAX_AB) {
+        /* GSL declined (an underflow, or its error estimate): below a + b =
+         * 5000 the fraction's 1 + d terms lose at most ~5000·1e-16 */
+        int cf_lower = x < (a + 1) / (a + b + 2);
+        double lt = cf_lower ? beta_cf_ln(a, b, x, y, CF_MAXIT_SMALL) : beta_cf_ln(b, a, y, x, CF_MAXIT_SMALL);
+        if (!isnan(lt) && lt <= 1e-15) {
+            fill_tails(fmin(lt, 0), cf_lower, lnP, lnQ);
+            return PA_OK;
+        }
+    }
     double sd = sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
     double dev = a >= 10 && b >= 10 ? beta_dev(a, b, x, y) : x - m;
     double lt;
@@ -312,6 +322,12 @@ static int beta_logcdf_xy(double x, double y, double a, double b, double *lnP, d
         double k = small_a ? a : b, v = small_a ? x : y, sv = (a + b) * v;
         if (sv <= k) {
             lt = small_a ? beta_series_ln(a, b, x, y) : beta_series_ln(b, a, y, x);
+            is_lower = small_a;
+        } else if (sv <= k + 40 * sqrt(k) + 40 && v <= 0.5
+                   && (lt = small_a ? beta_series_ln(a, b, x, y) : beta_series_ln(b, a, y, x)) < log1p(-0.25)) {
+            /* just beyond k's mean the other tail is still >= 1/4, so 1 minus
+             * the series keeps ~1e-14 of it (the sum's rounding over its
+             * ~SERIES terms, relative to 1/4) */
             is_lower = small_a;
         } else if (sv > k + 40 * sqrt(k) + 40) {
             lt = small_a ? beta_cf_ln(b, a, y, x, CF_MAXIT_SMALL) : beta_cf_ln(a, b, x, y, CF_MAXIT_SMALL);
