@@ -532,15 +532,22 @@ int acct_gdp_to_eps(double mu, double delta, double *eps, pa_err *err)
     }
     /* bracket: ε grows like μ²/2 + μ·z, so start there and double */
     double lo = 0, hi = fmax(1, mu * mu / 2 + 2 * mu), fh;
+    if (!(hi < 1e300)) {
+        *eps = INFINITY;   /* ε >= μ²/2 - μ z: beyond any double */
+        return PA_OK;
+    }
     while ((fh = gdp_f(hi, &g)) > 0) {
         if (isnan(fh))
             return pa_errf(err, PA_EINTERNAL, "gdp: delta(eps=%g) is undefined for mu=%g", hi, mu);
         lo = hi;
         hi *= 2;
-        if (hi > 1e300)
-            return pa_errf(err, PA_EINTERNAL, "gdp: no eps below 1e300 reaches delta=%g at mu=%g",
-                           delta, mu);
+        if (hi > 1e300) {
+            *eps = INFINITY;   /* ε beyond any double: +inf is its safe upper bound */
+            return PA_OK;
+        }
     }
+    if (isnan(fh))
+        return pa_errf(err, PA_EINTERNAL, "gdp: delta(eps=%g) is undefined for mu=%g", hi, mu);
     return num_root(gdp_f, &g, lo, hi, 1e-300, 4e-16, 300, -1, "gdp: eps for delta", eps, err);
 }
 

@@ -115,10 +115,11 @@ double acct_gdp_mu(const acct_phase *ph, size_t n_ph);
 double acct_gdp_delta(double mu, double eps);
 
 /* The ε >= 0 with acct_gdp_delta(μ, ε) = δ: 0 if δ(0) <= δ (or μ = 0),
- * INFINITY for δ = 0 and μ > 0 (μ-GDP has no pure-ε guarantee), else the
- * root of ln δ(ε) = ln δ by Brent to 4e-16 relative. PA_EINPUT for μ < 0 or
- * δ outside [0, 1); PA_EINTERNAL with a message if the root cannot be
- * bracketed below 1e300 or does not converge (*eps is NAN then). */
+ * INFINITY for δ = 0 and μ > 0 (μ-GDP has no pure-ε guarantee) or when ε
+ * would exceed 1e300 (μ beyond ~1e150: +inf is then its safe upper bound),
+ * else the root of ln δ(ε) = ln δ by Brent to 4e-16 relative. PA_EINPUT for
+ * μ < 0 or δ outside [0, 1); PA_EINTERNAL with a message if δ(ε) is
+ * undefined or the root does not converge (*eps is NAN then). */
 int acct_gdp_to_eps(double mu, double delta, double *eps, pa_err *err);
 
 /* acct_gdp_to_eps without the message: NAN on any error. */
