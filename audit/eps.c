@@ -7,9 +7,6 @@
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_integration.h>
-#include <gsl/gsl_sf_gamma.h>
-#include <gsl/gsl_roots.h>
 
 #include "audit/acct.h"
 #include "audit/num.h"

@@ -8,10 +8,17 @@
  *   lo(x) = max(0, 1-δ-e^ε x, e^-ε (1-δ-x)),
  *   hi(x) = min(1, 1-e^-ε (x-δ), δ+e^ε (1-x)) = 1 - lo(1-x).
  * P(ε) = ∫ p_x(x) [F_y(hi(x)) - F_y(lo(x))] dx. The inner integral is the
- * Beta CDF; the outer one is GSL QAGS over x on pieces split at
+ * Beta CDF (eps_beta_logcdf2, each boundary with its distance to 1 formed
+ * directly); the outer one is QAGS (num_qags: a failure is an error) over x
+ * on pieces split at
  *   - the kinks of lo: (1-δ)/(1+e^ε) and 1-δ; of hi: δ and 1-(1-δ)/(1+e^ε);
  *   - posterior quantiles of x (so a sharp posterior cannot fall between
- *     quadrature nodes and be missed).
+ *     quadrature nodes and be missed), pieces outside the 1e-12 ones skipped;
+ *   - the x where the steep boundaries 1-δ-e^ε x and δ+e^ε(1-x) cross the
+ *     posterior quantiles of y (the inner mass jumps there within σ_y/e^ε).
+ * The region is symmetric under x <-> y and (x, y) -> (1-x, 1-y): the
+ * integral runs over the narrower posterior, with x below ½, and in
+ * u = x^ax when ax < 1 (the density's x^(ax-1) singularity removed).
  */
 #include "audit/eps.h"
 #include "audit/num.h"
@@ -22,9 +29,6 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
-#include <gsl/gsl_randist.h>
-#include <gsl/gsl_roots.h>
-#include <gsl/gsl_sf_gamma.h>
 
 #define EPS_MAX 300.0       /* search range of the interval ends */
 #define QUAD_LIMIT 200      /* QAGS subintervals per piece */

@@ -19,7 +19,7 @@
 #include "audit/acct.h"
 #include "harness/cli.h"
 
-TestSuite(acct);
+TestSuite(acct, .timeout = 180);
 
 static void assert_rel(double got, double want, double rel, const char *what)
 {
@@ -407,7 +407,7 @@ static double eps_of(int k, double sigma, double q, double T, double delta)
     return e;
 }
 
-Test(acct, every_accountant_is_monotone_in_sigma_q_steps_and_delta, .timeout = 120)
+Test(acct, every_accountant_is_monotone_in_sigma_q_steps_and_delta)
 {
     /* RDP and GDP exactly (a 1e-12 slack for rounding); PRV within its
      * eps_error of 0.01 (its mesh moves with the parameters), on a smaller
@@ -438,7 +438,7 @@ Test(acct, every_accountant_is_monotone_in_sigma_q_steps_and_delta, .timeout = 1
     }
 }
 
-Test(acct, target_epsilon_round_trips_to_1e_6_for_rdp_and_gdp_and_1e_3_for_prv, .timeout = 120)
+Test(acct, target_epsilon_round_trips_to_1e_6_for_rdp_and_gdp_and_1e_3_for_prv)
 {
     /* RDP on the opacus orders (up to 63) cannot go below ln(1/δ)/62 ≈ 0.19
      * at δ = 1e-5 except by the KL shortcut to 0 (docs/estimators.md), so

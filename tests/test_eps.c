@@ -22,7 +22,7 @@
 #include "audit/eps.h"
 #include "harness/cli.h"
 
-TestSuite(eps);
+TestSuite(eps, .timeout = 180);
 
 static void assert_near(double got, double want, double tol, const char *what)
 {
@@ -479,7 +479,7 @@ static const quant_case quant_cases[] = {
     { 0.975, 1, 1000000.0, 3.6888726502064882e-6 },
 };
 
-Test(eps, beta_quantile_matches_mpmath_and_round_trips_for_parameters_up_to_4e8, .timeout = 30)
+Test(eps, beta_quantile_matches_mpmath_and_round_trips_for_parameters_up_to_4e8)
 {
     for (size_t k = 0; k < sizeof quant_cases / sizeof quant_cases[0]; k++) {
         const quant_case *c = &quant_cases[k];
@@ -635,7 +635,7 @@ static void expect_same(double a, double b, double tol, const char *what, const 
               c->tn, a, b);
 }
 
-Test(eps, every_estimator_answers_fast_finite_and_ordered_on_counts_up_to_1e8, .timeout = 120)
+Test(eps, every_estimator_answers_fast_finite_and_ordered_on_counts_up_to_1e8)
 {
     static const double V[] = { 0, 1, 7, 100, 5e3, 3e5, 1e7, 1e8 };
     size_t n = 0;
@@ -673,7 +673,7 @@ Test(eps, every_estimator_answers_fast_finite_and_ordered_on_counts_up_to_1e8, .
     cr_assert_geq(n, 40);
 }
 
-Test(eps, one_run_answers_fast_and_finite_for_guesses_up_to_1e8, .timeout = 60)
+Test(eps, one_run_answers_fast_and_finite_for_guesses_up_to_1e8)
 {
     static const double R[] = { 1, 100, 1e4, 1e6, 1e8 };
     for (size_t i = 0; i < 5; i++)
