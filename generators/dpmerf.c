@@ -370,6 +370,7 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
         st->priv.epsilon = acct_gdp_eps(mu, cfg->delta);
         st->priv.delta = cfg->delta;
         st->priv.rho = mu * mu / 2;
+        st->priv.replace_one = 1;
         strcpy(st->priv.accountant, "gdp");
     } else {
         st->sigma = 0;

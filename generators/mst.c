@@ -52,6 +52,18 @@
  *
  * ε = INFINITY: no noise, no compression, exact marginals, and the pairs are
  * the maximum spanning tree of the L1 scores (ties: first pair in order).
+ *
+ * Planted accounting bugs, for audit tests (docs/generators.md). Each still
+ * claims the ε it was asked for:
+ *   "bug_full_rho_per_phase" = 1: each of the three phases spends the whole ρ
+ *     (σ1 = sqrt(d/(2ρ)), ε_r = sqrt(8ρ/(d−1)), σ2 = sqrt((d−1)/(2ρ))), so the
+ *     fit is really 3ρ-zCDP;
+ *   "bug_replace_one_sensitivity" = 1: the ε is claimed for replace-one
+ *     neighbours (privacy().replace_one = 1) but the noise is the add/remove
+ *     calibration (sensitivity 1). Under replace-one a histogram has L2
+ *     sensitivity √2 and an L1 selection score sensitivity 2, so the fit is
+ *     really (ρ/3)(2 + 4 + 2) = 8ρ/3-zCDP for the relation it claims. Its
+ *     output is bit for bit that of the correct MST under the same stream.
  */
 #include <math.h>
 #include <stdint.h>
@@ -87,12 +99,28 @@ typedef struct mst_state {
     gen_privacy priv;
 } mst_state;
 
-static const char *const mst_keys[] = {"bins", "rounds", "compress", "max_codes", NULL};
+static const char *const mst_keys[] = {"bins", "rounds", "compress", "max_codes", "bug_full_rho_per_phase",
+                                       "bug_replace_one_sensitivity", NULL};
 
 typedef struct mst_params {
     size_t bins, rounds, max_codes;
     int compress;
+    int bug_full_rho;     /* planted bug: every phase spends the whole ρ */
+    int bug_replace_one;  /* planted bug: claims replace-one, calibrated for add/remove */
 } mst_params;
+
+/* A 0/1 parameter `key` (default 0) into *out. */
+static int mst_flag(const cJSON *params, const char *key, int *out, pa_err *err)
+{
+    double v;
+    int rc = gen_param_num(params, MST_NAME, key, 0, 0, 1, &v, err);
+    if (rc)
+        return rc;
+    if (v != 0 && v != 1)
+        return pa_errf(err, PA_EINPUT, "generator \"mst\": parameter \"%s\": expected 0 or 1 (got %.17g)", key, v);
+    *out = (int)v;
+    return PA_OK;
+}
 
 static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p, pa_err *err)
 {
@@ -117,6 +145,9 @@ static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p
     if (v == 1)
         return pa_errf(err, PA_EINPUT, "generator \"mst\": parameter \"max_codes\": expected 0 (off) or >= 2 (got 1)");
     p->max_codes = (size_t)v;
+    if ((rc = mst_flag(cfg->params, "bug_full_rho_per_phase", &p->bug_full_rho, err)) ||
+        (rc = mst_flag(cfg->params, "bug_replace_one_sensitivity", &p->bug_replace_one, err)))
+        return rc;
     if (!(cfg->epsilon > 0) || isnan(cfg->epsilon))
         return pa_errf(err, PA_EINPUT, "generator \"mst\": epsilon must be > 0 or infinite (got %.17g)", cfg->epsilon);
     if (isfinite(cfg->epsilon) && !(cfg->delta > 0 && cfg->delta < 1))
@@ -328,9 +359,11 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         if (d == 1) {
             sigma1 = sqrt(1.0 / (2.0 * rho));
         } else {
-            sigma1 = sqrt(3.0 * (double)d / (2.0 * rho));
-            sigma2 = sqrt(3.0 * (double)(d - 1) / (2.0 * rho));
-            eps_round = sqrt(8.0 * (rho / 3.0) / (double)(d - 1));
+            /* the planted bug gives each phase ρ instead of ρ/3 */
+            double share = par.bug_full_rho ? 1.0 : 3.0;
+            sigma1 = sqrt(share * (double)d / (2.0 * rho));
+            sigma2 = sqrt(share * (double)(d - 1) / (2.0 * rho));
+            eps_round = sqrt(8.0 * (rho / share) / (double)(d - 1));
         }
     }
 
@@ -642,6 +675,7 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         st->priv.epsilon = acct_zcdp_to_eps(rho, cfg->delta);
         st->priv.rho = rho;
         strcpy(st->priv.accountant, "zcdp");
+        st->priv.replace_one = par.bug_replace_one;
     }
     mst_work_free(&w, d);
     *state = st;

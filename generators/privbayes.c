@@ -469,6 +469,7 @@ static int pb_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     st->priv.epsilon = cfg->epsilon;
     st->priv.delta = 0;
     st->priv.rho = NAN;
+    st->priv.replace_one = 1;
     strcpy(st->priv.accountant, exact ? "none" : "pure");
     pgm_codes_free(x);
     free(perm);
