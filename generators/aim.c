@@ -638,7 +638,11 @@ static int aim_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_e
         return rc;
     }
     for (size_t j = 0; j < st->d; j++)
-        pgm_decode_column(t, j, code + j * m, st->bins, r);
+        if (pgm_decode_column(t, j, code + j * m, st->bins, r)) {
+            tbl_free(t);
+            free(code);
+            return pa_errf(err, PA_ENOMEM, "generator \"aim\": out of memory sampling %zu records", m);
+        }
     free(code);
     *out = t;
     return PA_OK;

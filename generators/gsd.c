@@ -578,7 +578,13 @@ static int gsd_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_e
         int32_t *cj = code + j * m;
         for (size_t i = 0; i < m; i++)
             cj[i] = st->x[j * N + pick[i]];
-        pgm_decode_column(t, j, cj, st->bins, r);
+        if (pgm_decode_column(t, j, cj, st->bins, r)) {
+            tbl_free(t);
+            free(code);
+            free(pick);
+            free(perm);
+            return pa_errf(err, PA_ENOMEM, "generator \"gsd\": out of memory sampling %zu records", m);
+        }
     }
     free(code);
     free(pick);

@@ -90,6 +90,9 @@ typedef struct mst_state {
     size_t *nsup;       /* (d) supported codes; code nsup[j] (if < card[j]) is the merged code */
     int32_t **keep;     /* (d) keep[j][c]: original code of compressed code c < nsup[j] */
     int32_t **rest;     /* (d) the ocard[j] − nsup[j] original codes merged into code nsup[j] */
+    double **rcum;      /* (d) NULL, or for a numeric column: (ocard[j] − nsup[j]) cumulative weights of the
+                           merged codes, ∝ max(y − σ1, 0) of their noisy one-way counts y (all zero:
+                           max(y, 0); all zero again: uniform) */
     double **wcum;      /* (d) NULL, or for a column coarsened by max_codes: (ocard) cumulative
                            within-bin weights (each bin's run ends at 1) from the noisy one-way counts */
     size_t *order;      /* (d) breadth-first order from the root, order[0] = root */
@@ -184,6 +187,8 @@ static void mst_free(void *state)
             free(st->keep[j]);
         if (st->rest)
             free(st->rest[j]);
+        if (st->rcum)
+            free(st->rcum[j]);
         if (st->wcum)
             free(st->wcum[j]);
         if (st->cdf)
@@ -191,6 +196,7 @@ static void mst_free(void *state)
     }
     free(st->keep);
     free(st->rest);
+    free(st->rcum);
     free(st->wcum);
     free(st->cdf);
     free(st->ocard);
@@ -379,6 +385,7 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     st->nsup = calloc(d, sizeof *st->nsup);
     st->keep = calloc(d, sizeof *st->keep);
     st->rest = calloc(d, sizeof *st->rest);
+    st->rcum = calloc(d, sizeof *st->rcum);
     st->wcum = calloc(d, sizeof *st->wcum);
     st->order = calloc(d, sizeof *st->order);
     st->parent = calloc(d, sizeof *st->parent);
@@ -389,7 +396,7 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     w.p1 = calloc(d, sizeof *w.p1);
     w.y2 = calloc(d, sizeof *w.y2);
     w.score = calloc(d * (d - 1) / 2 + 1, sizeof *w.score);
-    if (!st->s || !st->ocard || !st->card || !st->nsup || !st->keep || !st->rest || !st->wcum || !st->order ||
+    if (!st->s || !st->ocard || !st->card || !st->nsup || !st->keep || !st->rest || !st->rcum || !st->wcum || !st->order ||
         !st->parent || !st->cdf || !st->edge || !w.y1 || !w.v1 || !w.p1 || !w.y2 || !w.score)
         goto nomem;
     if ((rc = pgm_encode(train, par.bins, &w.x, err)))
@@ -447,15 +454,31 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         }
         size_t ns = 0, nr = 0;
         double merged = 0;
+        int numeric = train->s->cols[j].kind == COL_NUM;
+        if (numeric && !(st->rcum[j] = malloc(c * sizeof **st->rcum))) {
+            free(map);
+            goto nomem;
+        }
         for (size_t v = 0; v < c; v++) {
             if (exact || !par.compress || w.y1[j][v] >= 3.0 * sigma1) {
                 st->keep[j][ns] = (int32_t)v;
                 w.y1[j][ns] = w.y1[j][v];
                 map[v] = (int32_t)ns++;
             } else {
+                if (numeric) /* index v not yet overwritten: compaction writes below it */
+                    st->rcum[j][nr] = w.y1[j][v];
                 st->rest[j][nr++] = (int32_t)v;
                 merged += w.y1[j][v];
             }
+        }
+        if (numeric && nr) {
+            /* weights max(y − σ1, 0); all zero: max(y, 0); all zero: uniform (pgm_cumulate) */
+            double *wr = st->rcum[j], tot_soft = 0;
+            for (size_t v = 0; v < nr; v++)
+                tot_soft += fmax(wr[v] - sigma1, 0.0);
+            for (size_t v = 0; v < nr; v++)
+                wr[v] = tot_soft > 0 ? fmax(wr[v] - sigma1, 0.0) : fmax(wr[v], 0.0);
+            pgm_cumulate(wr, nr);
         }
         /* y1[j] was compacted in place above: the map comes from keep/rest */
         for (size_t v = 0; v < ns; v++)
@@ -726,10 +749,17 @@ static int mst_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_e
         } else {
             for (size_t i = 0; i < m; i++) {
                 size_t c = (size_t)cj[i];
-                cj[i] = c < st->nsup[j] ? st->keep[j][c] : st->rest[j][rng_below(r, nr)];
+                if (c < st->nsup[j])
+                    cj[i] = st->keep[j][c];
+                else
+                    cj[i] = st->rest[j][st->rcum[j] ? pgm_draw(st->rcum[j], nr, r) : rng_below(r, nr)];
             }
         }
-        pgm_decode_column(t, j, cj, st->bins, r);
+        if (pgm_decode_column(t, j, cj, st->bins, r)) {
+            tbl_free(t);
+            free(code);
+            return pa_errf(err, PA_ENOMEM, "generator \"mst\": out of memory sampling %zu records", m);
+        }
     }
     free(code);
     *out = t;

@@ -522,7 +522,11 @@ static int pb_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_er
         }
     }
     for (size_t j = 0; j < d; j++)
-        pgm_decode_column(t, j, code + j * m, st->bins, r);
+        if (pgm_decode_column(t, j, code + j * m, st->bins, r)) {
+            tbl_free(t);
+            free(code);
+            return pa_errf(err, PA_ENOMEM, "generator \"privbayes\": out of memory sampling %zu records", m);
+        }
     free(code);
     *out = t;
     return PA_OK;
