@@ -627,7 +627,14 @@ int util_num_compare(const table *real, const table *synth, size_t j, size_t bin
             tb = k;
     out->bin_share_real = cnt[tb];
     out->bin_real = tb;
-    out->coarse = cnt[tb] > UTIL_COLLAPSE_SHARE;
+    /* a bin holding one distinct value hides nothing (a column that is mostly 0) */
+    double vmin = INFINITY, vmax = -INFINITY;
+    for (size_t i = 0; i < na; i++)
+        if (util_col_bin(c, bins, a[i]) == tb) {
+            vmin = fmin(vmin, a[i]);
+            vmax = fmax(vmax, a[i]);
+        }
+    out->coarse = cnt[tb] > UTIL_COLLAPSE_SHARE && vmax > vmin;
     free(a);
     free(b);
     free(cnt);

@@ -90,9 +90,10 @@ typedef struct util_num_stats {
     /* collapse check 2, on the generators' binning (util_col_bin with `bins`) */
     double bin_share_real;     /* the largest share of the real column in one bin */
     size_t bin_real;           /* that bin */
-    int coarse;                /* 1: bin_share_real > UTIL_COLLAPSE_SHARE — the shared discretisation
-                                  puts most of the real column into one bin, so marginal generators
-                                  cannot see its shape */
+    int coarse;                /* 1: bin_share_real > UTIL_COLLAPSE_SHARE and the real values in that
+                                  bin are not all equal — the shared discretisation puts most of the
+                                  real column into one bin, so marginal generators cannot see its
+                                  shape (a column that is mostly one value is not flagged) */
 } util_num_stats;
 
 /* Raw-value comparison of numeric column j (COL_NUM) of real and synth

@@ -492,6 +492,17 @@ Test(utility, collapse_warnings_fire_on_a_collapsed_column_and_not_on_a_faithful
     cr_assert_eq(util_num_compare(rl, fl, 0, 32, &a, &err), PA_OK);
     cr_assert(a.coarse && a.bin_real == 0 && a.bin_share_real > 0.99, "equal-width: bin %zu share %.3f", a.bin_real,
               a.bin_share_real);
+    /* a column that is mostly one value is not flagged coarse: 90% zeros, one bin per integer */
+    col_spec *cz = &lin->cols[0];
+    cz->lo = 0;
+    cz->hi = 16;
+    cz->integer = 1;
+    for (size_t i = 0; i < n; i++)
+        real[i] = i % 10 == 0 ? (double)(i % 17) : 0;
+    table *z = num_table(lin, real, n);
+    cr_assert_eq(util_num_compare(z, z, 0, 32, &a, &err), PA_OK);
+    cr_assert(!a.coarse && a.bin_share_real > 0.9, "share %.3f", a.bin_share_real);
+    tbl_free(z);
     tbl_free(r);
     tbl_free(f);
     tbl_free(g);
