@@ -697,59 +697,44 @@ typedef struct fac {
 } fac;
 
 /* out (scope R) = Σ over the union U of the inputs' scopes minus R of the
- * product of the inputs; R ⊆ U. */
+ * product of the inputs; R ⊆ U. Each input (and R) gets a cell map from U
+ * (cell_map), so the product loop is one gather per input per cell. */
 static int fac_sum_product(fac *out, jt_clique R, const fac *in, size_t nin, const size_t *card, size_t limit)
 {
     jt_clique U = R;
     for (size_t q = 0; q < nin; q++)
         U |= in[q].scope;
     size_t uc = jt_clique_cells(card, U, limit), rcells = jt_clique_cells(card, R, limit);
-    if (!uc || !rcells)
+    if (!uc || !rcells || uc > UINT32_MAX)
         return PA_EINPUT;
     out->scope = R;
     out->cells = rcells;
     out->v = calloc(rcells, sizeof *out->v);
-    if (!out->v)
-        return PA_ENOMEM;
-    size_t a[JT_MAX_ATTRS], k = 0;
-    for (size_t j = 0; j < JT_MAX_ATTRS; j++)
-        if (U >> j & 1)
-            a[k++] = j;
-    size_t nt = nin + 1;
-    size_t *st = calloc(nt * (k ? k : 1), sizeof *st), *idx = calloc(nt, sizeof *idx), dig[JT_MAX_ATTRS] = {0};
-    if (!st || !idx) {
-        free(st);
-        free(idx);
+    uint32_t *maps = malloc((nin + 1) * uc * sizeof *maps);
+    double *prod = malloc(uc * sizeof *prod);
+    if (!out->v || !maps || !prod) {
         free(out->v);
         out->v = NULL;
+        free(maps);
+        free(prod);
         return PA_ENOMEM;
     }
-    for (size_t f = 0; f < nt; f++) {
-        jt_clique sc = f < nin ? in[f].scope : R;
-        size_t s = 1;
-        for (size_t q = k; q-- > 0;)
-            if (sc >> a[q] & 1) {
-                st[f * k + q] = s;
-                s *= card[a[q]];
-            }
+    for (size_t f = 0; f < nin; f++)
+        cell_map(maps + f * uc, U, in[f].scope, card);
+    cell_map(maps + nin * uc, U, R, card);
+    for (size_t i = 0; i < uc; i++)
+        prod[i] = 1.0;
+    for (size_t f = 0; f < nin; f++) {
+        const uint32_t *m = maps + f * uc;
+        const double *v = in[f].v;
+        for (size_t i = 0; i < uc; i++)
+            prod[i] *= v[m[i]];
     }
-    for (size_t i = 0; i < uc; i++) {
-        double p = 1;
-        for (size_t f = 0; f < nin; f++)
-            p *= in[f].v[idx[f]];
-        out->v[idx[nin]] += p;
-        for (size_t q = k; q-- > 0;) {
-            for (size_t f = 0; f < nt; f++)
-                idx[f] += st[f * k + q];
-            if (++dig[q] < card[a[q]])
-                break;
-            for (size_t f = 0; f < nt; f++)
-                idx[f] -= st[f * k + q] * card[a[q]];
-            dig[q] = 0;
-        }
-    }
-    free(st);
-    free(idx);
+    const uint32_t *mr = maps + nin * uc;
+    for (size_t i = 0; i < uc; i++)
+        out->v[mr[i]] += prod[i];
+    free(maps);
+    free(prod);
     return PA_OK;
 }
 
@@ -827,17 +812,53 @@ int jt_project(const jt_model *g, jt_clique cl, double *out, pa_err *err)
             continue;
         size_t nin = 1;
         fac inp[JT_MAX_ATTRS + 1];
-        inp[0] = (fac){.scope = g->t.J[J], .cells = g->jc[J], .v = g->mu[J]};
-        jt_clique carried = 0;
+        jt_clique carried = 0, A = (J != lca ? g->S[J] : 0) | (cl & g->t.J[J]);
         for (size_t c = 0; c < nj; c++)
             if (in[c] && c != J && g->t.parent[c] == J && f[c].v) {
                 if (nin < JT_MAX_ATTRS + 1)
                     inp[nin++] = f[c];
                 carried |= f[c].scope;
+                A |= g->S[c];
             }
+        /* μ_J summed down to the attributes that matter here (A ⊆ J), then,
+         * below the LCA, divided by μ_S: P(A \ S | S) */
+        size_t ac = jt_clique_cells(g->card, A, JT_MAX_CELLS);
+        double *mA = calloc(ac ? ac : 1, sizeof *mA);
+        uint32_t *mapA = malloc(g->jc[J] * sizeof *mapA);
+        if (!mA || !mapA) {
+            free(mA);
+            free(mapA);
+            rc = pa_errf(err, PA_ENOMEM, "junction tree: out of memory");
+            goto done;
+        }
+        cell_map(mapA, g->t.J[J], A, g->card);
+        for (size_t i = 0; i < g->jc[J]; i++)
+            mA[mapA[i]] += g->mu[J][i];
+        free(mapA);
+        if (J != lca) {
+            size_t sc = g->sc[J];
+            double *ms = calloc(sc, sizeof *ms);
+            uint32_t *map = malloc(ac * sizeof *map);
+            if (!ms || !map) {
+                free(ms);
+                free(map);
+                free(mA);
+                rc = pa_errf(err, PA_ENOMEM, "junction tree: out of memory");
+                goto done;
+            }
+            for (size_t i = 0; i < g->jc[J]; i++)
+                ms[g->mapJS[J][i]] += g->mu[J][i];
+            cell_map(map, A, g->S[J], g->card);
+            for (size_t i = 0; i < ac; i++)
+                mA[i] = ms[map[i]] > 0 ? mA[i] / ms[map[i]] : 0;
+            free(ms);
+            free(map);
+        }
+        inp[0] = (fac){.scope = A, .cells = ac, .v = mA};
         jt_clique keep = J == lca ? cl : (g->S[J] | (cl & (g->t.J[J] | carried)));
         fac o = {0};
         int r2 = fac_sum_product(&o, keep, inp, nin, g->card, JT_MAX_CELLS);
+        free(mA);
         if (r2) {
             rc = r2 == PA_ENOMEM ? pa_errf(err, PA_ENOMEM, "junction tree: out of memory")
                                  : pa_errf(err, PA_EINPUT, "junction tree: projection onto the clique needs a table "
@@ -850,24 +871,6 @@ int jt_project(const jt_model *g, jt_clique cl, double *out, pa_err *err)
                 f[c].v = NULL;
             }
         if (J != lca) {
-            /* divide by the separator marginal: a conditional given S */
-            size_t sc = g->sc[J];
-            double *ms = calloc(sc, sizeof *ms);
-            uint32_t *map = malloc(o.cells * sizeof *map);
-            if (!ms || !map) {
-                free(ms);
-                free(map);
-                free(o.v);
-                rc = pa_errf(err, PA_ENOMEM, "junction tree: out of memory");
-                goto done;
-            }
-            for (size_t i = 0; i < g->jc[J]; i++)
-                ms[g->mapJS[J][i]] += g->mu[J][i];
-            cell_map(map, o.scope, g->S[J], g->card);
-            for (size_t i = 0; i < o.cells; i++)
-                o.v[i] = ms[map[i]] > 0 ? o.v[i] / ms[map[i]] : 0;
-            free(ms);
-            free(map);
             f[J] = o;
         } else {
             memcpy(out, o.v, oc * sizeof *out);
