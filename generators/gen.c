@@ -68,6 +68,11 @@ int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *
         return pa_errf(err, PA_EINPUT, "generator \"%s\": delta must be in [0, 1), got %g", name, cfg->delta);
     if (cfg->params && !cJSON_IsObject(cfg->params))
         return pa_errf(err, PA_EINPUT, "generator \"%s\": params must be a JSON object", name);
+    for (size_t j = 0; s && j < s->d; j++)
+        if (s->cols[j].kind == COL_CAT && s->cols[j].size > GEN_MAX_CODES)
+            return pa_errf(err, PA_EINPUT, "generator \"%s\": column \"%s\" has %zu codes: every generator "
+                           "accepts at most %zu codes per column (coarsen the schema)", name, s->cols[j].name,
+                           s->cols[j].size, (size_t)GEN_MAX_CODES);
     return vt->check ? vt->check(s, cfg, err) : PA_OK;
 }
 

@@ -58,7 +58,14 @@ const gen_vtable *gen_find(const char *name);
 /* Every registered generator, NULL-terminated. */
 const gen_vtable *const *gen_all(void);
 
-/* Validates name and parameters against schema s without fitting. */
+/* The largest categorical domain any generator accepts: one limit for all
+ * (a marginal of 2^24 doubles is 128 MB; MST and PrivBayes add their own
+ * limits on the tables they build from pairs of columns). */
+#define GEN_MAX_CODES ((size_t)1 << 24)
+
+/* Validates name and parameters against schema s without fitting: epsilon,
+ * delta, every categorical column within GEN_MAX_CODES, then the
+ * generator's own check. */
 int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *err);
 
 /* Fits generator `name` on train. On success *out is a new model (free with

@@ -231,6 +231,15 @@ int cmd_recon(int argc, char **argv)
                         "(see privaudit recon --help)\n");
         goto done;
     }
+    {
+        const args_input in[] = {{"--data", data}, {"--schema", sch}, {NULL, NULL}};
+        char def_db[4096];
+        snprintf(def_db, sizeof def_db, "%s/recon.sqlite", out);
+        if (args_in_file("recon", "--data", data) || args_in_file("recon", "--schema", sch) ||
+            args_out_dir("recon", "--out", out) || (db && args_db_file("recon", "--db", db, in)) ||
+            (!db && access(def_db, F_OK) == 0 && args_db_file("recon", "the database OUT/recon.sqlite", def_db, in)))
+            goto done;
+    }
     if (kmin > kmax) {
         fprintf(stderr, "privaudit recon: --kmin %llu > --kmax %llu\n", (unsigned long long)kmin,
                 (unsigned long long)kmax);

@@ -149,10 +149,12 @@ int cmd_whitebox(int argc, char **argv)
         fprintf(stderr, "privaudit %s\n", err.msg);
         return 2;
     }
+    if (db && args_db_file("whitebox", "--db", db, NULL))
+        return 2;
     store *st = NULL;
     if (db && store_open(db, &st, &err)) {
         fprintf(stderr, "privaudit whitebox: --db %s: %s\n", db, err.msg);
-        return 1;
+        return err.code == PA_EINPUT ? 2 : 1;
     }
     progress_ctx pc = {.step = c.runs / 10 ? c.runs / 10 : 1};
     wb_result *res;

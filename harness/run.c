@@ -789,17 +789,8 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
             q++;
         }
     }
-    /* the store */
-    if (!o->resume && access(o->db_path, F_OK) == 0) {
-        rc = pa_errf(err, PA_EINPUT, "%s exists: pass --resume to continue that run, or choose a new --db",
-                     o->db_path);
-        goto out;
-    }
-    if (o->resume && access(o->db_path, F_OK) != 0) {
-        rc = pa_errf(err, PA_EINPUT, "%s: no such database to resume", o->db_path);
-        goto out;
-    }
-    if ((rc = store_open(o->db_path, &st, err)))
+    /* the store: created atomically (or opened to resume) and locked until the end */
+    if ((rc = store_open_run(o->db_path, !o->resume, &st, err)))
         goto out;
     schema_json = schema_to_json(s);
     char dhash[17];

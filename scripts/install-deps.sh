@@ -23,12 +23,7 @@ elif [ -n "${1:-}" ]; then
   exit 2
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
-  SUDO=sudo
-fi
-
+# What is missing comes first: with everything installed, no root is needed.
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,6 +31,17 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#pkgs[@]} packages already installed"
   exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null; then
+    echo "install-deps: missing ${#missing[@]} package(s): ${missing[*]}" >&2
+    echo "install-deps: installing them needs root, and sudo is not installed; as root, run:" >&2
+    echo "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  SUDO=sudo
 fi
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
