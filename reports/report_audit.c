@@ -826,6 +826,79 @@ static double metric_of(sqlite3 *db, const char *sql, const char *attack, const 
     return v;
 }
 
+/* The shadow game's summary from the run tables: trials, failed, the first
+ * error, the best pooled AUC, the largest Bayesian lower bound and whether
+ * any estimate is a violation. */
+typedef struct shadow_sum {
+    long long trials, failed;
+    char first_error[1024];
+    double best_auc, best_lo;
+    int violation;
+} shadow_sum;
+
+static void shadow_summarise(sqlite3 *db, shadow_sum *S)
+{
+    memset(S, 0, sizeof *S);
+    S->best_auc = S->best_lo = NAN;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT count(*), sum(status != 'ok') FROM trial", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            S->trials = sqlite3_column_int64(q, 0);
+            S->failed = sqlite3_column_int64(q, 1);
+        }
+        sqlite3_finalize(q);
+    }
+    if (sqlite3_prepare_v2(db, "SELECT error FROM trial WHERE status = 'failed' ORDER BY id LIMIT 1", -1, &q, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            col_text(q, 0, S->first_error, sizeof S->first_error);
+        sqlite3_finalize(q);
+    }
+    if (sqlite3_prepare_v2(db, "SELECT max(value) FROM metric WHERE target_id IS NULL AND name = 'auc'", -1, &q,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            S->best_auc = col_num(q, 0);
+        sqlite3_finalize(q);
+    }
+    if (sqlite3_prepare_v2(db, "SELECT max(lo), max(violation) FROM estimate WHERE target_id IS NULL AND method = "
+                               "'bayes'", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            S->best_lo = col_num(q, 0);
+            S->violation = sqlite3_column_int(q, 1) == 1;
+        }
+        sqlite3_finalize(q);
+    }
+}
+
+/* the shadow game's line of the verdict */
+static void md_shadow_verdict(sqlite3 *db, FILE *f, const audit_row *a)
+{
+    if (!a->gen_cmd[0])
+        return;
+    if (a->shadow_error[0] || !a->shadow_config[0]) {
+        fprintf(f, "- **Shadow-generator membership game: failed**: %s\n", a->shadow_error[0] ? a->shadow_error
+                                                                                              : "no result stored");
+        return;
+    }
+    shadow_sum S;
+    shadow_summarise(db, &S);
+    if (isnan(S.best_auc)) {
+        if (S.trials > 0 && S.failed >= S.trials)
+            fprintf(f, "- **Shadow-generator membership game: failed**: every one of the %s games failed%s%s\n",
+                    cnt((double)S.trials), S.first_error[0] ? "; the first error: " : "", S.first_error);
+        else
+            fprintf(f, "- **Shadow-generator membership game: no measure**: %s of %s games failed and the rest gave "
+                       "no attack a score to measure%s%s\n",
+                    cnt((double)S.failed), cnt((double)S.trials), S.first_error[0] ? "; the first error: " : "",
+                    S.first_error);
+        return;
+    }
+    fprintf(f, "- **Shadow-generator membership game** (%s games on the generator command): best AUC %.3f, empirical "
+               "epsilon at least %.3g (lower end of the Bayesian interval)%s.\n",
+            cnt((double)S.trials), S.best_auc, isnan(S.best_lo) ? 0.0 : S.best_lo,
+            S.violation ? " — **above the claimed epsilon: the generator's privacy claim is violated**" : "");
+}
+
 static int md_shadow(report_ctx *c, FILE *f, const audit_row *a, pa_err *err)
 {
     if (!a->gen_cmd[0])
@@ -836,20 +909,17 @@ static int md_shadow(report_ctx *c, FILE *f, const audit_row *a, pa_err *err)
         return PA_OK;
     }
     sqlite3 *db = c->db;
-    long long trials = 0, failed = 0;
+    shadow_sum S;
+    shadow_summarise(db, &S);
+    long long trials = S.trials, failed = S.failed;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, "SELECT count(*), sum(status != 'ok') FROM trial", -1, &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW) {
-            trials = sqlite3_column_int64(q, 0);
-            failed = sqlite3_column_int64(q, 1);
-        }
-        sqlite3_finalize(q);
-    }
     fprintf(f, "The generator command `%s` was run as a black box (config `%s`, %s trials, %s failed). Attacks: `dcr` "
                "and `dcr-cal` (calibrated by the distance to the attacker's auxiliary data); the threshold is chosen "
                "on half of the games and counted on the other half (docs/metrics.md). The membership-run section of "
                "`privaudit report` on this database draws the game's figures.\n\n",
             a->gen_cmd, a->shadow_config, cnt((double)trials), cnt((double)failed));
+    if (S.first_error[0])
+        fprintf(f, "The first failed game: %s\n\n", S.first_error);
     static const plot_col cols[] = {
         {"attack", "attack", PLOT_TEXT, NULL},      {"auc", "AUC", PLOT_NUM, "%.4g"},
         {"tpr_0_1", "TPR at FPR 10%", PLOT_NUM, "%.4g"}, {"eps_bayes", "ε, Bayesian interval", PLOT_INTERVAL, "%.4g"},
@@ -909,6 +979,9 @@ static int audit_write(report_ctx *c, pa_err *err)
                  "Left: each risk with its interval (a ring marks a flagged one). Right: the chosen attack's success "
                  "rate against the real records and against the control records, with their intervals.");
     md_bullets(H, &a, rr, n);
+    md_shadow_verdict(c->db, H, &a);
+    if (a.gen_cmd[0])
+        fprintf(H, "\n");
     fprintf(B, "## Release audit: detail\n\n### How to read the verdict\n\n"
                "- *Real records*: how often the attack succeeds on the people whose data made the release. *Control "
                "records*: how often the same attack succeeds on people from the same source who were not in it — "
