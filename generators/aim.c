@@ -379,14 +379,18 @@ static void cands_free(aim_cand *c, size_t n)
     free(c);
 }
 
-/* noisy copy of x (or exact copy with sigma = 0) */
-static double *noisy(const double *x, size_t c, double sigma, gsl_rng *r)
+/* noisy copy of x (or exact copy with sigma = 0); a marginal's counts have
+ * L2 sensitivity 1 (add/remove), which is what the ledger assumes and what
+ * is reported to nz (NULL: no report) */
+static double *noisy(const double *x, size_t c, double sigma, gen_noise *nz, gsl_rng *r)
 {
     double *y = malloc(c * sizeof *y);
     if (!y)
         return NULL;
     for (size_t i = 0; i < c; i++)
         y[i] = x[i] + (sigma > 0 ? gsl_ran_gaussian(r, sigma) : 0);
+    if (sigma > 0)
+        gen_noise_gauss(nz, x, y, c, sigma, 1);
     return y;
 }
 
@@ -455,7 +459,7 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     for (size_t q = 0; q < ncand; q++) {
         if (__builtin_popcountll(cand[q].cl) != 1)
             continue;
-        double *y = noisy(cand[q].x, cand[q].cells, sigma, r);
+        double *y = noisy(cand[q].x, cand[q].cells, sigma, cfg->noise, r);
         if (!y || meas_add(&meas, cand[q].cl, y, exact ? loss_sigma_exact : sigma)) {
             free(y);
             goto nomem;
@@ -542,7 +546,7 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
             goto nomem;
         /* measure it */
         const aim_cand *c = &cand[pick];
-        double *y = noisy(c->x, c->cells, sigma, r);
+        double *y = noisy(c->x, c->cells, sigma, cfg->noise, r);
         if (!y || meas_add(&meas, c->cl, y, exact ? loss_sigma_exact : sigma)) {
             free(y);
             goto nomem;

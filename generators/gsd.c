@@ -371,8 +371,11 @@ static int gsd_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     st->n = n;
     for (size_t q = 0; q < Q; q++) {
         pgm_count(cnt, x, w.cols + q * k, k);
-        for (size_t c = 0; c < w.off[q + 1] - w.off[q]; c++) {
-            double y = cnt[c] / (double)n + (sigma > 0 ? gsl_ran_gaussian(r, sigma) : 0);
+        const size_t cq = w.off[q + 1] - w.off[q];
+        for (size_t c = 0; c < cq; c++) {
+            double e = cnt[c] / (double)n, y = e + (sigma > 0 ? gsl_ran_gaussian(r, sigma) : 0);
+            if (cfg->noise && sigma > 0) /* one normalised k-way marginal: L2 sensitivity √2/n (replace-one) */
+                gen_noise_gauss(cfg->noise, &e, &y, 1, sigma, c == 0 ? M_SQRT2 / (double)n : 0);
             y = y < 0 ? 0 : y > 1 ? 1 : y;
             w.E[w.off[q] + c] = -(double)N * y;
         }
