@@ -96,7 +96,7 @@ static table *sample_rows(const table *pop, size_t n, uint64_t seed)
 
 static table *release(const char *gen, const table *train, double eps, size_t m, uint64_t seed)
 {
-    gen_config gc = {eps, 1e-5, NULL};
+    gen_config gc = {.epsilon = eps, .delta = 1e-5};
     gsl_rng *r = rng_stream(seed, 1);
     gen_model *gm = NULL;
     table *syn = NULL;

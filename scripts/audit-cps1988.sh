@@ -56,14 +56,13 @@ printf '%-10s %7s  %-30s %-30s %-30s %-30s %s\n' release seconds "singling out" 
        membership "jobs 1 = jobs 2"
 fail=0
 for r in mst marginals resample noisy noisier; do
+  rm -rf "$O/$r" "$O/$r-jobs1"
   t0=$(date +%s.%N)
   "$P" audit --real "$O/real.csv" --synth "$O/syn-$r.csv" --schema "$S" --holdout "$O/holdout.csv" --jobs 2 \
-      --out "$O/$r" --db "$O/$r/audit.db.new" --json --quiet > "$O/$r.json"
+      --out "$O/$r" --json --quiet > "$O/$r.json"
   t1=$(date +%s.%N)
-  mv -f "$O/$r/audit.db.new" "$O/$r/audit.db" 2>/dev/null || true
   "$P" audit --real "$O/real.csv" --synth "$O/syn-$r.csv" --schema "$S" --holdout "$O/holdout.csv" --jobs 1 \
-      --out "$O/$r-jobs1" --db "$O/$r-jobs1/audit.db.new" --json --quiet --no-figures > "$O/$r-jobs1.json"
-  rm -f "$O/$r-jobs1/audit.db.new"*
+      --out "$O/$r-jobs1" --json --quiet --no-figures > "$O/$r-jobs1.json"
   same=$(cmp -s "$O/$r.json" "$O/$r-jobs1.json" && echo yes || { fail=1; echo NO; })
   line=$(/usr/bin/env python3 - "$O/$r.json" <<'PY' 2>/dev/null || true
 import json, sys
