@@ -664,7 +664,8 @@ static int solve_glpk(const qset *Z, const lpcols *C, int solver, double *y, rec
 }
 
 /* Solves with Clp's dual simplex (Clp_initialDualSolve: presolve, then the
- * dual simplex; deterministic); y (C->nc) gets the solution. */
+ * dual simplex, perturbed from the start; deterministic); y (C->nc) gets the
+ * solution. */
 static int solve_clp(const qset *Z, const lpcols *C, double *y, recon_stats *st)
 {
     size_t q = Z->q, n = C->nc, N = n + 2 * q, nz = C->nnz + 2 * q;
@@ -698,6 +699,10 @@ static int solve_clp(const qset *Z, const lpcols *C, double *y, recon_stats *st)
     start[N] = (CoinBigIndex)t;
     Clp_setLogLevel(m, 0);
     Clp_loadProblem(m, (int)N, (int)q, start, index, value, lo, hi, obj, Z->b, Z->b);
+    /* perturbation on from the start (50; Clp's default 100 decides by itself): these LPs are very
+     * degenerate, and it halves the iterations on the recon LPs (bench/bench_lp.c, docs/recon.md);
+     * Clp removes the perturbation before it reports the optimum */
+    Clp_setPerturbation(m, 50);
     Clp_initialDualSolve(m);
     int proven = Clp_isProvenOptimal(m);
     st->glpk_status = proven ? GLP_OPT : 100 + Clp_status(m);
