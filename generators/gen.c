@@ -8,6 +8,8 @@
 extern const gen_vtable gen_resample;
 extern const gen_vtable gen_marginals;
 extern const gen_vtable gen_mst;
+extern const gen_vtable gen_aim;
+extern const gen_vtable gen_gsd;
 extern const gen_vtable gen_privbayes;
 extern const gen_vtable gen_dpmerf;
 extern const gen_vtable gen_dpgan, gen_external;
@@ -16,6 +18,8 @@ static const gen_vtable *const registry[] = {
     &gen_resample,
     &gen_marginals,
     &gen_mst,
+    &gen_aim,
+    &gen_gsd,
     &gen_privbayes,
     &gen_dpmerf,
     &gen_dpgan,
@@ -158,4 +162,49 @@ int gen_param_known(const cJSON *params, const char *gen, const char *const *key
         }
     }
     return PA_OK;
+}
+
+void gen_noise_gauss(gen_noise *g, const double *exact, const double *noisy, size_t n, double sd, double l2)
+{
+    if (!g || n == 0 || !(sd > 0))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        double z = (noisy[i] - exact[i]) / sd;
+        g->ss_gauss += z * z;
+    }
+    g->n_gauss += n;
+    g->rho += l2 * l2 / (2 * sd * sd);
+}
+
+void gen_noise_laplace(gen_noise *g, const double *exact, const double *noisy, size_t n, double b, double l1)
+{
+    if (!g || n == 0 || !(b > 0))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        double z = (noisy[i] - exact[i]) / b;
+        g->sa_lap += fabs(z);
+        g->ss_lap += z * z;
+    }
+    g->n_lap += n;
+    g->eps_lap += l1 / b;
+}
+
+void gen_noise_sgd(gen_noise *g, const float *exact, const float *noisy, size_t n, double sd, double clip,
+                   double q)
+{
+    if (!g || !(sd > 0))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        double z = ((double)noisy[i] - (double)exact[i]) / sd;
+        g->ss_sgd += z * z;
+    }
+    g->n_sgd += n;
+    double sigma = sd / clip;
+    if (g->sgd_comps == 0) {
+        g->sgd_sigma = sigma;
+        g->sgd_q = q;
+    } else if (g->sgd_sigma != sigma || g->sgd_q != q) {
+        g->sgd_sigma = g->sgd_q = -1;
+    }
+    g->sgd_comps += 1;
 }

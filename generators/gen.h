@@ -17,11 +17,44 @@
 #include "core/err.h"
 #include "core/table.h"
 
+/* The noise a fit actually added, for the property tests of tests/test_gen.c:
+ * a generator given cfg->noise != NULL reports every noisy measurement of
+ * private data through gen_noise_gauss / gen_noise_laplace / gen_noise_sgd,
+ * with the noise scale and sensitivity its accountant assumes. Plain sums;
+ * zero-initialise before the fit. */
+typedef struct gen_noise {
+    size_t n_gauss;          /* Gaussian-noised values (no subsampling) */
+    double ss_gauss;         /* Σ ((noisy − exact)/sd)², ~χ²(n_gauss) */
+    double rho;              /* Σ over measurements of Δ₂²/(2 sd²): their zCDP cost */
+    size_t n_lap;            /* Laplace-noised values */
+    double sa_lap;           /* Σ |noisy − exact|/b, mean 1 */
+    double ss_lap;           /* Σ ((noisy − exact)/b)², mean 2 */
+    double eps_lap;          /* Σ over measurements of Δ₁/b: their pure-ε cost */
+    size_t n_sgd;            /* noisy coordinates of subsampled-Gaussian steps */
+    double ss_sgd;           /* Σ ((noisy − exact)/(σC))² over them */
+    double sgd_comps;        /* compositions of the subsampled Gaussian (rate sgd_q, multiplier sgd_sigma) */
+    double sgd_sigma, sgd_q; /* the last composition's σ and q (-1 if they ever differed) */
+} gen_noise;
+
 typedef struct gen_config {
     double epsilon;          /* target ε; INFINITY for a non-private fit */
     double delta;            /* target δ (ignored by pure-ε mechanisms) */
     const cJSON *params;     /* generator-specific parameters (object), or NULL */
+    gen_noise *noise;        /* NULL, or where the fit reports its noise (tests) */
 } gen_config;
+
+/* One Gaussian measurement: n values exact[i] released as noisy[i] =
+ * exact[i] + N(0, sd²), with L2 sensitivity l2 for the whole vector.
+ * No-op for g == NULL. */
+void gen_noise_gauss(gen_noise *g, const double *exact, const double *noisy, size_t n, double sd, double l2);
+
+/* One Laplace measurement: n values with noise Laplace(b), L1 sensitivity l1. */
+void gen_noise_laplace(gen_noise *g, const double *exact, const double *noisy, size_t n, double b, double l1);
+
+/* One composition of the subsampled Gaussian (rate q, multiplier sigma =
+ * sd/clip): n coordinates of a clipped sum (float) and their noisy values. */
+void gen_noise_sgd(gen_noise *g, const float *exact, const float *noisy, size_t n, double sd, double clip,
+                   double q);
 
 typedef struct gen_privacy {
     double epsilon;          /* ε spent (INFINITY: not private) */
@@ -29,6 +62,8 @@ typedef struct gen_privacy {
     double rho;              /* ρ-zCDP spent, or NAN when not accounted in zCDP */
     char accountant[32];     /* "zcdp", "rdp", "prv", "pure", "none", "declared" */
     int declared;            /* 1 if taken from a config without verification */
+    int replace_one;         /* 1: ε is stated for replace-one neighbours (n public);
+                                0: for add/remove-one (the default) */
 } gen_privacy;
 
 typedef struct gen_vtable {

@@ -1,14 +1,14 @@
 /* marginals.c — independent 1-way marginals with Gaussian noise under ρ-zCDP.
  *
- * d = columns, K_j = number of cells of column j (its codes, or `bins`
- * equal-width bins over the schema's [lo, hi] for a numeric column).
+ * d = columns, K_j = number of cells of column j (its codes, or the bins of
+ * the shared binning rule of audit/utility.h for a numeric column).
  * Neighbouring data sets differ by adding or removing one record, so each
  * histogram has L2 sensitivity 1; the Gaussian mechanism with noise σ costs
  * ρ = 1/(2σ²) per histogram (Bun and Steinke 2016), and the d histograms
  * share ρ equally: σ = sqrt(d / (2ρ)). ρ comes from the target (ε, δ) by the
  * conversion of Canonne, Kamath and Steinke 2020 (audit/acct.h). Noisy counts
  * are clipped at 0 and normalised (uniform if nothing is left); a numeric
- * value is drawn uniformly inside its bin (rounded for integer columns).
+ * value is drawn uniformly inside its bin (pgm_decode_column).
  *
  * Planted bug for audit tests: param "bug_noiseless_column" = j measures
  * column j without noise while still claiming the full ε — a broken
@@ -22,7 +22,9 @@
 
 #include "audit/acct.h"
 #include "core/rng.h"
+#include "audit/utility.h"
 #include "generators/gen.h"
+#include "generators/pgm.h"
 
 typedef struct marg_state {
     schema *s;
@@ -43,24 +45,33 @@ static int marg_params(const schema *s, const gen_config *cfg, double *bins, dou
     return rc;
 }
 
+/* The Gaussian mechanism under zCDP is (ε, δ)-DP only for δ > 0: a finite
+ * ε with δ = 0 has no mechanism behind it and is refused. */
+static int marg_privacy_check(const gen_config *cfg, pa_err *err)
+{
+    if (isfinite(cfg->epsilon) && !(cfg->delta > 0 && cfg->delta < 1))
+        return pa_errf(err, PA_EINPUT,
+                       "generator \"marginals\": delta must be in (0, 1) for a finite epsilon (got %.17g): "
+                       "its Gaussian noise under zCDP gives no pure-epsilon guarantee",
+                       cfg->delta);
+    return PA_OK;
+}
+
 static int marg_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     double bins, bug;
-    return marg_params(s, cfg, &bins, &bug, err);
+    int rc = marg_params(s, cfg, &bins, &bug, err);
+    return rc ? rc : marg_privacy_check(cfg, err);
 }
 
 static size_t cells_of(const col_spec *c, size_t bins)
 {
-    return c->kind == COL_CAT ? c->size : bins;
+    return util_col_bins(c, bins);
 }
 
 static size_t cell_of(const col_spec *c, size_t bins, double v)
 {
-    if (c->kind == COL_CAT)
-        return (size_t)v;
-    double u = (v - c->lo) / (c->hi - c->lo);
-    size_t b = (size_t)(u * (double)bins);
-    return b >= bins ? bins - 1 : b;
+    return util_col_bin(c, bins, v);
 }
 
 static void marg_free(void *state)
@@ -82,8 +93,17 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
     *state = NULL;
     double bins_d, bug_d;
     int rc = marg_params(train->s, cfg, &bins_d, &bug_d, err);
+    if (!rc)
+        rc = marg_privacy_check(cfg, err);
     if (rc)
         return rc;
+    /* ρ from (ε, δ); a failed conversion is an error, never "no noise" */
+    double rho = isinf(cfg->epsilon) ? INFINITY : acct_zcdp_rho(cfg->epsilon, cfg->delta);
+    double eps_spent = isinf(rho) ? INFINITY : acct_zcdp_to_eps(rho, cfg->delta);
+    if (!isinf(cfg->epsilon) && !(rho > 0 && isfinite(rho) && eps_spent > 0 && isfinite(eps_spent)))
+        return pa_errf(err, PA_EINTERNAL,
+                       "generator \"marginals\": the zCDP conversion of epsilon=%.17g delta=%.17g failed "
+                       "(rho=%g, epsilon back=%g)", cfg->epsilon, cfg->delta, rho, eps_spent);
     const size_t d = train->d, n = train->n, bins = (size_t)bins_d;
     const long bug = (long)bug_d;
     marg_state *st = calloc(1, sizeof *st);
@@ -96,7 +116,6 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
         marg_free(st);
         return pa_errf(err, PA_ENOMEM, "out of memory");
     }
-    double rho = isinf(cfg->epsilon) ? INFINITY : acct_zcdp_rho(cfg->epsilon, cfg->delta);
     double sigma = isinf(rho) ? 0 : sqrt((double)d / (2 * rho));
     for (size_t j = 0; j < d; j++) {
         const col_spec *c = &train->s->cols[j];
@@ -108,10 +127,18 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
         }
         for (size_t i = 0; i < n; i++)
             h[cell_of(c, bins, tbl_get(train, i, j))] += 1;
-        double total = 0;
-        for (size_t k = 0; k < K; k++) {
+        double *h0 = cfg->noise && sigma > 0 ? pa_malloc(K, sizeof *h0) : NULL;
+        if (h0)
+            memcpy(h0, h, K * sizeof *h);
+        for (size_t k = 0; k < K; k++)
             if (sigma > 0 && (long)j != bug)
                 h[k] += gsl_ran_gaussian_ziggurat(r, sigma);
+        /* one histogram: L2 sensitivity 1 (add/remove one record) */
+        if (h0 && (long)j != bug)
+            gen_noise_gauss(cfg->noise, h0, h, K, sigma, 1);
+        free(h0);
+        double total = 0;
+        for (size_t k = 0; k < K; k++) {
             if (h[k] < 0)
                 h[k] = 0;
             total += h[k];
@@ -126,12 +153,10 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
             return pa_errf(err, PA_ENOMEM, "out of memory");
         }
     }
-    st->priv.epsilon = cfg->epsilon;
+    st->priv.epsilon = eps_spent;
     st->priv.delta = isinf(rho) ? 0 : cfg->delta;
     st->priv.rho = rho;
     strcpy(st->priv.accountant, isinf(rho) ? "none" : "zcdp");
-    if (!isinf(rho))
-        st->priv.epsilon = acct_zcdp_to_eps(rho, cfg->delta);
     *state = st;
     return PA_OK;
 }
@@ -142,21 +167,21 @@ static int marg_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_
     table *t = tbl_new(st->s, m);
     if (!t)
         return pa_errf(err, PA_ENOMEM, "out of memory");
+    int32_t *code = malloc((m ? m : 1) * sizeof *code);
+    if (!code) {
+        tbl_free(t);
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
     for (size_t j = 0; j < st->s->d; j++) {
-        const col_spec *c = &st->s->cols[j];
-        for (size_t i = 0; i < m; i++) {
-            size_t k = gsl_ran_discrete(r, st->dist[j]);
-            if (c->kind == COL_CAT) {
-                t->cat[j][i] = (int32_t)k;
-            } else {
-                double w = (c->hi - c->lo) / (double)st->bins;
-                double v = c->lo + w * ((double)k + gsl_rng_uniform(r));
-                if (c->integer)
-                    v = round(v);
-                t->num[j][i] = fmin(c->hi, fmax(c->lo, v));
-            }
+        for (size_t i = 0; i < m; i++)
+            code[i] = (int32_t)gsl_ran_discrete(r, st->dist[j]);
+        if (pgm_decode_column(t, j, code, st->bins, r)) {
+            free(code);
+            tbl_free(t);
+            return pa_errf(err, PA_ENOMEM, "out of memory");
         }
     }
+    free(code);
     *out = t;
     return PA_OK;
 }

@@ -447,9 +447,17 @@ static int pb_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
             goto nomem;
         }
         pgm_count(t, x, cols, np + 1);
-        for (size_t q = 0; q < rows * cj; q++) {
+        double *t0 = cfg->noise && !exact ? pa_malloc(rows * cj, sizeof *t0) : NULL;
+        if (t0)
+            memcpy(t0, t, rows * cj * sizeof *t0);
+        for (size_t q = 0; q < rows * cj; q++)
             if (!exact)
                 t[q] += gsl_ran_laplace(r, scale);
+        /* one joint count table: L1 sensitivity 2 (one record replaced) */
+        if (t0)
+            gen_noise_laplace(cfg->noise, t0, t, rows * cj, scale, 2);
+        free(t0);
+        for (size_t q = 0; q < rows * cj; q++) {
             if (t[q] < 0)
                 t[q] = 0;
             marg[q % cj] += t[q];
@@ -469,6 +477,7 @@ static int pb_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     st->priv.epsilon = cfg->epsilon;
     st->priv.delta = 0;
     st->priv.rho = NAN;
+    st->priv.replace_one = 1;
     strcpy(st->priv.accountant, exact ? "none" : "pure");
     pgm_codes_free(x);
     free(perm);
@@ -521,7 +530,11 @@ static int pb_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_er
         }
     }
     for (size_t j = 0; j < d; j++)
-        pgm_decode_column(t, j, code + j * m, st->bins, r);
+        if (pgm_decode_column(t, j, code + j * m, st->bins, r)) {
+            tbl_free(t);
+            free(code);
+            return pa_errf(err, PA_ENOMEM, "generator \"privbayes\": out of memory sampling %zu records", m);
+        }
     free(code);
     *out = t;
     return PA_OK;

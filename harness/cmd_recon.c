@@ -340,7 +340,7 @@ int cmd_recon(int argc, char **argv)
         goto done;
     }
     for (size_t k = 0; k < neps; k++) {
-        gen_config gc = {eps[k], delta, cJSON_GetArraySize(params) ? params : NULL};
+        gen_config gc = {.epsilon = eps[k], .delta = delta, .params = cJSON_GetArraySize(params) ? params : NULL};
         if (gen_check(gen, pop->s, &gc, &e)) {
             fprintf(stderr, "privaudit recon: %s\n", e.msg);
             goto done;
@@ -379,7 +379,7 @@ int cmd_recon(int argc, char **argv)
            "majority", "tvd3", "LP s");
     for (size_t k = 0; k < neps; k++)
         for (size_t t = 0; t < nm; t++) {
-            gen_config gc = {eps[k], delta, cJSON_GetArraySize(params) ? params : NULL};
+            gen_config gc = {.epsilon = eps[k], .delta = delta, .params = cJSON_GetArraySize(params) ? params : NULL};
             recon_game_cfg cfg = {.generator = gen, .gc = &gc, .n = (size_t)n, .m = (size_t)mv[t],
                                   .secret_col = (int)nq, .secret_code = (int32_t)code, .want_tvd = 1,
                                   .seed = rng_derive(seed, k * 1000003u + t)};

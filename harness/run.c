@@ -682,8 +682,9 @@ int run_compute_metrics(store *st, const config *c, pa_err *err)
     rc = store_clear_results(st, err);
     for (size_t ci = 0; ci < c->n_cells && !rc; ci++)
         for (size_t a = 0; a < c->n_attacks && !rc; a++) {
-            if (c->n_targets > 1)
-                rc = cell_metrics(st, c, ci, &c->attacks[a], -1, err);
+            /* pooled rows (target_id NULL) always, as docs/database.md says;
+             * with one target they repeat its rows */
+            rc = cell_metrics(st, c, ci, &c->attacks[a], -1, err);
             for (size_t t = 0; t < c->n_targets && !rc; t++)
                 rc = cell_metrics(st, c, ci, &c->attacks[a], (int64_t)t, err);
         }

@@ -2,6 +2,7 @@
 # Installs the Debian packages privaudit needs, and nothing else.
 #   scripts/install-deps.sh           build, test and run (compiler, libraries, Criterion, gnuplot)
 #   scripts/install-deps.sh --bench   also what `make bench` compares against (Debian's numpy, scipy, PyTorch)
+#                                     and mpmath (the 50-digit references behind tests/test_eps.c, test_acct.c)
 set -euo pipefail
 
 pkgs=(
@@ -18,7 +19,7 @@ pkgs=(
   ca-certificates                 # apt-get download in make data
 )
 if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(python3 python3-numpy python3-scipy python3-torch)
+  pkgs+=(python3 python3-numpy python3-scipy python3-torch python3-mpmath)
 elif [ -n "${1:-}" ]; then
   echo "usage: $0 [--bench]" >&2
   exit 2
