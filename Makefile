@@ -17,6 +17,7 @@ $(call need_pc,sqlite3,libsqlite3-dev)
 $(call need_pc,libcjson,libcjson-dev)
 $(call need_pc,zlib,zlib1g-dev)
 $(call need_pc,liblzma,liblzma-dev)
+$(call need_pc,clp,coinor-libclp-dev)
 # GLPK and bzip2 ship no .pc file on Debian: check their headers instead.
 ifeq ($(wildcard /usr/include/glpk.h),)
 $(error glpk.h not found: apt-get install libglpk-dev)
@@ -25,10 +26,13 @@ ifeq ($(wildcard /usr/include/bzlib.h),)
 $(error bzlib.h not found: apt-get install libbz2-dev)
 endif
 
-PC_CFLAGS := $(shell pkg-config --cflags openblas gsl sqlite3 libcjson zlib liblzma)
+PC_CFLAGS := $(shell pkg-config --cflags openblas gsl sqlite3 libcjson zlib liblzma clp)
 # GSL's CBLAS is replaced by OpenBLAS (which exports the cblas_* symbols).
 GSL_LIBS  := $(filter-out -lgslcblas,$(shell pkg-config --libs gsl))
-PC_LIBS   := $(shell pkg-config --libs openblas sqlite3 libcjson zlib liblzma) $(GSL_LIBS) -lglpk -lbz2 -lpthread -lm
+# Clp (COIN-OR LP, the reconstruction attack's solver): its .pc also lists the reference BLAS/LAPACK,
+# which OpenBLAS already provides, so only the two libraries are named.
+PC_LIBS   := $(shell pkg-config --libs openblas sqlite3 libcjson zlib liblzma) $(GSL_LIBS) -lClp -lCoinUtils \
+             -lglpk -lbz2 -lpthread -lm
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
            -Wno-unused-parameter
@@ -50,7 +54,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps figures
+.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -169,6 +173,10 @@ repro-recon: privaudit
 ## figures: the gallery docs/figures.md from real runs (HealthInsurance from make data, the coded Adult at ADULT)
 figures: privaudit
 	ADULT=$(ADULT) bash scripts/figures.sh $(BUILD)
+
+## repro-audit: the CPS1988 release audit of docs/audit.md (mst, marginals, resample, two noisy copies; needs make data)
+repro-audit: privaudit
+	bash scripts/audit-cps1988.sh $(BUILD)
 
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)

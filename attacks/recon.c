@@ -10,6 +10,11 @@
  * whose optimum equals min ‖A x − b‖₁ (at an optimum min(u_i, v_i) = 0, so
  * u_i + v_i = |(A x − b)_i|). It has q rows instead of the 2q rows of the
  * −e ≤ A x − b ≤ e form, which the simplex method prefers (docs/recon.md).
+ * Records with equal columns of A (the same matches in every query) enter
+ * (A x)_i only through their sum, so with opts.aggregate they are one column
+ * y_g ∈ [0, n_g]: the optimum is the same, and x_j = y_g / n_g is an optimum
+ * of the per-record LP. On CPS1988 (25,000 records, 291 queries) this leaves
+ * 847 columns.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +22,11 @@
 #include <string.h>
 #include <time.h>
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes" /* Clp_C_Interface.h declares Clp_newModel() */
+#include <Clp_C_Interface.h>
+#pragma GCC diagnostic pop
+#include <float.h>
 #include <glpk.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_linalg.h>
@@ -42,7 +52,8 @@ void recon_opts_default(recon_opts *o)
     o->budget_rand = 0;
     o->bins = RECON_DEFAULT_BINS;
     o->scaling = RECON_SCALE_GLOBAL;
-    o->solver = RECON_SIMPLEX;
+    o->solver = RECON_CLP;
+    o->aggregate = 1;
 }
 
 const char *recon_att_name(int a)
@@ -109,8 +120,10 @@ static int check_opts(const recon_opts *o, pa_err *err)
         return pa_errf(err, PA_EINPUT, "recon: random query order k_rand = %d: expected 2..%d", o->k_rand, RECON_MAX_K);
     if (o->scaling != RECON_SCALE_GLOBAL && o->scaling != RECON_SCALE_COND)
         return pa_errf(err, PA_EINPUT, "recon: scaling = %d: expected 0 (global) or 1 (conditional)", o->scaling);
-    if (o->solver != RECON_SIMPLEX && o->solver != RECON_INTERIOR)
-        return pa_errf(err, PA_EINPUT, "recon: solver = %d: expected 0 (simplex) or 1 (interior)", o->solver);
+    if (o->solver != RECON_SIMPLEX && o->solver != RECON_INTERIOR && o->solver != RECON_PRIMAL &&
+        o->solver != RECON_CLP)
+        return pa_errf(err, PA_EINPUT, "recon: solver = %d: expected 0 (GLPK dual simplex), 1 (GLPK interior), "
+                       "2 (GLPK primal simplex) or 3 (Clp)", o->solver);
     return PA_OK;
 }
 
@@ -195,6 +208,20 @@ static int prep_make(const table *real, const table *synth, int secret_col, int3
 }
 
 /* ---- queries ---- */
+
+/* sort key for collapsing equal QI tuples: FNV-1a hash, then row index */
+typedef struct urow_key {
+    uint64_t h;
+    size_t r;
+} urow_key;
+
+static int urow_key_cmp(const void *x, const void *y)
+{
+    const urow_key *a = x, *b = y;
+    if (a->h != b->h)
+        return (a->h > b->h) - (a->h < b->h);
+    return (a->r > b->r) - (a->r < b->r);
+}
 
 typedef struct kv {
     uint64_t key;
@@ -439,15 +466,134 @@ done:
     return rc;
 }
 
-/* GLPK problem of the split-form LP (header comment). Columns 1..n = x,
- * n+1..n+q = u, n+q+1..n+2q = v; rows 1..q. */
-static glp_prob *lp_make(const qset *Z, size_t n)
+/* ---- the LP's columns: records, or groups of records with equal columns of A ---- */
+
+/* Columns of A in compressed-column form: nc columns (records, or groups of
+ * records with the same rows), column c has the rows row[cstart[c] ..
+ * cstart[c+1]) in increasing order and the bound ub[c] (1, or the group's
+ * size n_g); grp[j] (n) is record j's column. Groups are numbered by their
+ * first record. */
+typedef struct lpcols {
+    size_t nc, nnz;
+    size_t *cstart;     /* (nc + 1) */
+    int *row;           /* (nnz) */
+    double *ub;         /* (nc) */
+    size_t *grp;        /* (n) */
+} lpcols;
+
+static void lpcols_free(lpcols *C)
 {
-    size_t q = Z->q, nz = Z->nnz + 2 * q;
+    free(C->cstart);
+    free(C->row);
+    free(C->ub);
+    free(C->grp);
+    memset(C, 0, sizeof *C);
+}
+
+static int lpcols_make(const qset *Z, size_t n, int aggregate, lpcols *C)
+{
+    memset(C, 0, sizeof *C);
+    size_t *rs = pa_calloc(n + 1, sizeof *rs), *pos = pa_malloc(n + 1, sizeof *pos);
+    int *rows = pa_malloc(Z->nnz + 1, sizeof *rows);
+    urow_key *K = aggregate ? pa_malloc(n + 1, sizeof *K) : NULL;
+    C->grp = pa_malloc(n + 1, sizeof *C->grp);
+    C->cstart = pa_malloc(n + 1, sizeof *C->cstart);
+    C->row = pa_malloc(Z->nnz + 1, sizeof *C->row);
+    C->ub = pa_malloc(n + 1, sizeof *C->ub);
+    if (!rs || !pos || !rows || (aggregate && !K) || !C->grp || !C->cstart || !C->row || !C->ub) {
+        free(rs), free(pos), free(rows), free(K);
+        lpcols_free(C);
+        return PA_ENOMEM;
+    }
+    /* transpose: the rows of each record, increasing (rows are visited in order) */
+    for (size_t e = 0; e < Z->nnz; e++)
+        rs[Z->col[e] + 1]++;
+    for (size_t j = 0; j < n; j++)
+        rs[j + 1] += rs[j];
+    memcpy(pos, rs, (n + 1) * sizeof *pos);
+    for (size_t i = 0; i < Z->q; i++)
+        for (size_t e = Z->start[i]; e < Z->start[i + 1]; e++)
+            rows[pos[Z->col[e]]++] = (int)i;
+    size_t nc = 0, nz = 0;
+    if (!aggregate) {
+        for (size_t j = 0; j < n; j++)
+            C->grp[j] = j;
+        nc = n;
+    } else {
+        /* equal row lists: sort by (hash, record), merge equal lists within each hash run */
+        for (size_t j = 0; j < n; j++) {
+            uint64_t h = 1469598103934665603ull;
+            for (size_t e = rs[j]; e < rs[j + 1]; e++)
+                h = (h ^ (uint64_t)(uint32_t)rows[e]) * 1099511628211ull;
+            K[j].h = (h ^ (uint64_t)(rs[j + 1] - rs[j])) * 1099511628211ull;
+            K[j].r = j;
+        }
+        qsort(K, n, sizeof *K, urow_key_cmp);
+        for (size_t j = 0; j < n; j++)
+            C->grp[j] = SIZE_MAX;
+        for (size_t t0 = 0; t0 < n;) {
+            size_t t1 = t0;
+            while (t1 < n && K[t1].h == K[t0].h)
+                t1++;
+            for (size_t t = t0; t < t1; t++) { /* records in increasing order within the run */
+                size_t j = K[t].r;
+                if (C->grp[j] != SIZE_MAX)
+                    continue;
+                C->grp[j] = j; /* provisional: the group's first record */
+                size_t len = rs[j + 1] - rs[j];
+                for (size_t u = t + 1; u < t1; u++) {
+                    size_t k = K[u].r;
+                    if (C->grp[k] == SIZE_MAX && rs[k + 1] - rs[k] == len &&
+                        !memcmp(rows + rs[k], rows + rs[j], len * sizeof *rows))
+                        C->grp[k] = j;
+                }
+            }
+            t0 = t1;
+        }
+        /* number the groups by their first record */
+        for (size_t j = 0; j < n; j++)
+            pos[j] = SIZE_MAX;
+        for (size_t j = 0; j < n; j++) {
+            size_t f = C->grp[j];
+            if (pos[f] == SIZE_MAX)
+                pos[f] = nc++;
+            C->grp[j] = pos[f];
+        }
+    }
+    for (size_t c = 0; c < nc; c++)
+        C->ub[c] = 0;
+    for (size_t j = 0; j < n; j++)
+        C->ub[C->grp[j]] += 1;
+    /* one representative's rows per column, in column order */
+    for (size_t c = 0; c <= nc; c++)
+        C->cstart[c] = SIZE_MAX;
+    for (size_t j = 0, next = 0; j < n; j++) {
+        size_t c = C->grp[j];
+        if (c != next)
+            continue; /* the group of j was numbered earlier (c < next) */
+        C->cstart[c] = nz;
+        for (size_t e = rs[j]; e < rs[j + 1]; e++)
+            C->row[nz++] = rows[e];
+        next++;
+    }
+    C->cstart[nc] = nz;
+    C->nc = nc;
+    C->nnz = nz;
+    free(rs), free(pos), free(rows), free(K);
+    return PA_OK;
+}
+
+/* GLPK problem of the split-form LP (header comment) over the columns C.
+ * Columns 1..nc = x (or y), nc+1..nc+q = u, nc+q+1..nc+2q = v; rows 1..q. */
+static glp_prob *lp_make(const qset *Z, const lpcols *C)
+{
+    size_t q = Z->q, n = C->nc, nz = C->nnz + 2 * q;
+    if (q > 0x3fffffff || n > 0x3fffffff || nz > 0x3fffffff)
+        return NULL;
     glp_prob *lp = glp_create_prob();
     int *ia = pa_malloc(nz + 1, sizeof *ia), *ja = pa_malloc(nz + 1, sizeof *ja);
     double *ar = pa_malloc(nz + 1, sizeof *ar);
-    if (!ia || !ja || !ar || q > 0x3fffffff || n > 0x3fffffff) {
+    if (!ia || !ja || !ar) {
         free(ia), free(ja), free(ar);
         glp_delete_prob(lp);
         return NULL;
@@ -458,7 +604,7 @@ static glp_prob *lp_make(const qset *Z, size_t n)
     for (size_t i = 0; i < q; i++)
         glp_set_row_bnds(lp, (int)i + 1, GLP_FX, Z->b[i], Z->b[i]);
     for (size_t j = 0; j < n; j++) {
-        glp_set_col_bnds(lp, (int)j + 1, GLP_DB, 0.0, 1.0);
+        glp_set_col_bnds(lp, (int)j + 1, GLP_DB, 0.0, C->ub[j]);
         glp_set_obj_coef(lp, (int)j + 1, 0.0);
     }
     for (size_t i = 0; i < 2 * q; i++) {
@@ -466,11 +612,12 @@ static glp_prob *lp_make(const qset *Z, size_t n)
         glp_set_obj_coef(lp, (int)(n + i) + 1, 1.0);
     }
     size_t t = 1;
-    for (size_t i = 0; i < q; i++) {
-        for (size_t e = Z->start[i]; e < Z->start[i + 1]; e++) {
-            ia[t] = (int)i + 1, ja[t] = Z->col[e] + 1, ar[t] = 1.0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t e = C->cstart[j]; e < C->cstart[j + 1]; e++) {
+            ia[t] = C->row[e] + 1, ja[t] = (int)j + 1, ar[t] = 1.0;
             t++;
         }
+    for (size_t i = 0; i < q; i++) {
         ia[t] = (int)i + 1, ja[t] = (int)(n + i) + 1, ar[t] = -1.0;
         t++;
         ia[t] = (int)i + 1, ja[t] = (int)(n + q + i) + 1, ar[t] = 1.0;
@@ -481,51 +628,15 @@ static glp_prob *lp_make(const qset *Z, size_t n)
     return lp;
 }
 
-static int lp_prepare(const table *real, const table *synth, int secret_col, int32_t code, const recon_opts *o,
-                      prep *p, qset *Z, recon_stats *st, pa_err *err)
+/* Solves with GLPK; y (C->nc) gets the solution. */
+static int solve_glpk(const qset *Z, const lpcols *C, int solver, double *y, recon_stats *st)
 {
-    double t0 = now_s();
-    int rc = prep_make(real, synth, secret_col, code, o, p, err);
-    if (rc)
-        return rc;
-    rc = build_queries(p, o, Z, err);
-    if (rc) {
-        prep_free(p);
-        return rc;
-    }
-    if (st) {
-        memset(st, 0, sizeof *st);
-        st->queries = Z->q;
-        st->nonzeros = Z->nnz;
-        st->build_seconds = now_s() - t0;
-        st->objective = NAN;
-    }
-    return PA_OK;
-}
-
-int recon_attack(const table *real, const table *synth, int secret_col, int32_t secret_code,
-                 const recon_opts *o, double *x, recon_stats *st, pa_err *err)
-{
-    prep p;
-    qset Z;
-    recon_stats local;
-    if (!st)
-        st = &local;
-    if (!synth || !x)
-        return pa_errf(err, PA_EINPUT, "recon: NULL argument");
-    int rc = lp_prepare(real, synth, secret_col, secret_code, o, &p, &Z, st, err);
-    if (rc)
-        return rc;
-    double t0 = now_s();
     glp_term_out(GLP_OFF);
-    glp_prob *lp = lp_make(&Z, p.n);
-    if (!lp) {
-        qset_free(&Z);
-        prep_free(&p);
-        return pa_errf(err, PA_ENOMEM, "recon: out of memory building the LP");
-    }
+    glp_prob *lp = lp_make(Z, C);
+    if (!lp)
+        return PA_ENOMEM;
     int ret, status;
-    if (o->solver == RECON_INTERIOR) {
+    if (solver == RECON_INTERIOR) {
         glp_iptcp ip;
         glp_init_iptcp(&ip);
         ip.msg_lev = GLP_MSG_OFF;
@@ -536,36 +647,156 @@ int recon_attack(const table *real, const table *synth, int secret_col, int32_t 
         glp_init_smcp(&sp);
         sp.msg_lev = GLP_MSG_OFF;
         sp.presolve = GLP_ON;
-        sp.meth = GLP_DUALP; /* dual simplex (primal if it fails): fastest on these LPs, docs/recon.md */
+        sp.meth = solver == RECON_PRIMAL ? GLP_PRIMAL : GLP_DUALP;
         ret = glp_simplex(lp, &sp);
         status = glp_get_status(lp);
     }
-    st->seconds = now_s() - t0;
     st->glpk_ret = ret;
     st->glpk_status = status;
-    if (ret != 0 || status != GLP_OPT) {
-        size_t n = p.n;
-        glp_delete_prob(lp);
-        qset_free(&Z);
-        prep_free(&p);
-        return pa_errf(err, PA_EINTERNAL, "recon: GLPK %s failed (return %d, status %d) on %zu queries x %zu records",
-                       o->solver == RECON_INTERIOR ? "glp_interior" : "glp_simplex", ret, status, st->queries, n);
+    int ok = ret == 0 && status == GLP_OPT;
+    if (ok) {
+        st->objective = solver == RECON_INTERIOR ? glp_ipt_obj_val(lp) : glp_get_obj_val(lp);
+        for (size_t j = 0; j < C->nc; j++)
+            y[j] = solver == RECON_INTERIOR ? glp_ipt_col_prim(lp, (int)j + 1) : glp_get_col_prim(lp, (int)j + 1);
     }
-    if (o->solver == RECON_INTERIOR) {
-        st->objective = glp_ipt_obj_val(lp);
-        for (size_t j = 0; j < p.n; j++)
-            x[j] = glp_ipt_col_prim(lp, (int)j + 1);
-    } else {
-        st->objective = glp_get_obj_val(lp);
-        for (size_t j = 0; j < p.n; j++)
-            x[j] = glp_get_col_prim(lp, (int)j + 1);
-    }
-    for (size_t j = 0; j < p.n; j++)
-        x[j] = x[j] < 0 ? 0 : x[j] > 1 ? 1 : x[j];
     glp_delete_prob(lp);
+    return ok ? PA_OK : PA_EINTERNAL;
+}
+
+/* Solves with Clp's dual simplex (Clp_initialDualSolve: presolve, then the
+ * dual simplex; deterministic); y (C->nc) gets the solution. */
+static int solve_clp(const qset *Z, const lpcols *C, double *y, recon_stats *st)
+{
+    size_t q = Z->q, n = C->nc, N = n + 2 * q, nz = C->nnz + 2 * q;
+    if (N > 0x3fffffff || nz > 0x3fffffff)
+        return PA_ENOMEM;
+    CoinBigIndex *start = pa_malloc(N + 1, sizeof *start);
+    int *index = pa_malloc(nz + 1, sizeof *index);
+    double *value = pa_malloc(nz + 1, sizeof *value), *lo = pa_malloc(N, sizeof *lo), *hi = pa_malloc(N, sizeof *hi),
+           *obj = pa_malloc(N, sizeof *obj);
+    Clp_Simplex *m = NULL;
+    int rc = PA_OK;
+    if (!start || !index || !value || !lo || !hi || !obj || !(m = Clp_newModel())) {
+        rc = PA_ENOMEM;
+        goto out;
+    }
+    size_t t = 0;
+    for (size_t j = 0; j < n; j++) {
+        start[j] = (CoinBigIndex)t;
+        for (size_t e = C->cstart[j]; e < C->cstart[j + 1]; e++) {
+            index[t] = C->row[e];
+            value[t++] = 1.0;
+        }
+        lo[j] = 0, hi[j] = C->ub[j], obj[j] = 0;
+    }
+    for (size_t i = 0; i < 2 * q; i++) {
+        start[n + i] = (CoinBigIndex)t;
+        index[t] = (int)(i % q);
+        value[t++] = i < q ? -1.0 : 1.0;
+        lo[n + i] = 0, hi[n + i] = DBL_MAX, obj[n + i] = 1;
+    }
+    start[N] = (CoinBigIndex)t;
+    Clp_setLogLevel(m, 0);
+    Clp_loadProblem(m, (int)N, (int)q, start, index, value, lo, hi, obj, Z->b, Z->b);
+    Clp_initialDualSolve(m);
+    int proven = Clp_isProvenOptimal(m);
+    st->glpk_status = proven ? GLP_OPT : 100 + Clp_status(m);
+    st->glpk_ret = Clp_secondaryStatus(m);
+    if (!proven) {
+        rc = PA_EINTERNAL;
+        goto out;
+    }
+    st->objective = Clp_getObjValue(m);
+    const double *sol = Clp_getColSolution(m);
+    memcpy(y, sol, n * sizeof *y);
+out:
+    if (m)
+        Clp_deleteModel(m);
+    free(start), free(index), free(value), free(lo), free(hi), free(obj);
+    return rc;
+}
+
+static int lp_prepare(const table *real, const table *synth, int secret_col, int32_t code, const recon_opts *o,
+                      int aggregate, prep *p, qset *Z, lpcols *C, recon_stats *st, pa_err *err)
+{
+    double t0 = now_s();
+    int rc = prep_make(real, synth, secret_col, code, o, p, err);
+    if (rc)
+        return rc;
+    rc = build_queries(p, o, Z, err);
+    if (rc) {
+        prep_free(p);
+        return rc;
+    }
+    if (C && lpcols_make(Z, p->n, aggregate, C)) {
+        qset_free(Z);
+        prep_free(p);
+        return pa_errf(err, PA_ENOMEM, "recon: out of memory building the LP");
+    }
+    if (st) {
+        memset(st, 0, sizeof *st);
+        st->queries = Z->q;
+        st->nonzeros = Z->nnz;
+        st->columns = C ? C->nc : p->n;
+        st->build_seconds = now_s() - t0;
+        st->objective = NAN;
+    }
+    return PA_OK;
+}
+
+static const char *solver_name(int s)
+{
+    switch (s) {
+    case RECON_SIMPLEX: return "GLPK dual simplex";
+    case RECON_INTERIOR: return "GLPK glp_interior";
+    case RECON_PRIMAL: return "GLPK primal simplex";
+    default: return "Clp dual simplex";
+    }
+}
+
+int recon_attack(const table *real, const table *synth, int secret_col, int32_t secret_code,
+                 const recon_opts *o, double *x, recon_stats *st, pa_err *err)
+{
+    prep p;
+    qset Z;
+    lpcols C;
+    recon_stats local;
+    if (!st)
+        st = &local;
+    if (!synth || !x || !o)
+        return pa_errf(err, PA_EINPUT, "recon: NULL argument");
+    int rc = lp_prepare(real, synth, secret_col, secret_code, o, o->aggregate, &p, &Z, &C, st, err);
+    if (rc)
+        return rc;
+    double *y = pa_malloc(C.nc + 1, sizeof *y);
+    if (!y) {
+        rc = pa_errf(err, PA_ENOMEM, "recon: out of memory");
+        goto out;
+    }
+    double t0 = now_s();
+    rc = o->solver == RECON_CLP ? solve_clp(&Z, &C, y, st) : solve_glpk(&Z, &C, o->solver, y, st);
+    st->seconds = now_s() - t0;
+    if (rc == PA_ENOMEM) {
+        rc = pa_errf(err, PA_ENOMEM, "recon: out of memory building the LP");
+        goto out;
+    }
+    if (rc) {
+        rc = pa_errf(err, PA_EINTERNAL, "recon: %s failed (return %d, status %d) on %zu queries x %zu records",
+                     solver_name(o->solver), st->glpk_ret, st->glpk_status, st->queries, p.n);
+        goto out;
+    }
+    st->objective = fmax(0.0, st->objective);
+    for (size_t j = 0; j < p.n; j++) {
+        size_t c = C.grp[j];
+        double v = y[c] / C.ub[c];
+        x[j] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+out:
+    free(y);
+    lpcols_free(&C);
     qset_free(&Z);
     prep_free(&p);
-    return PA_OK;
+    return rc;
 }
 
 int recon_write_lp(const table *real, const table *synth, int secret_col, int32_t secret_code,
@@ -573,30 +804,56 @@ int recon_write_lp(const table *real, const table *synth, int secret_col, int32_
 {
     prep p;
     qset Z;
-    if (!synth || !path || !fmt)
+    lpcols C;
+    if (!synth || !path || !fmt || !o)
         return pa_errf(err, PA_EINPUT, "recon: NULL argument");
-    if (strcmp(fmt, "lp") && strcmp(fmt, "mps") && strcmp(fmt, "triplets"))
-        return pa_errf(err, PA_EINPUT, "recon: LP format \"%s\": expected lp, mps or triplets", fmt);
-    int rc = lp_prepare(real, synth, secret_col, secret_code, o, &p, &Z, st, err);
+    int groups = !strcmp(fmt, "groups");
+    if (strcmp(fmt, "lp") && strcmp(fmt, "mps") && strcmp(fmt, "triplets") && !groups)
+        return pa_errf(err, PA_EINPUT, "recon: LP format \"%s\": expected lp, mps, triplets or groups", fmt);
+    int rc = lp_prepare(real, synth, secret_col, secret_code, o, groups, &p, &Z, &C, st, err);
     if (rc)
         return rc;
-    if (!strcmp(fmt, "triplets")) {
+    if (!strcmp(fmt, "triplets") || groups) {
         FILE *f = fopen(path, "w");
         if (!f) {
             rc = pa_errf(err, PA_EIO, "recon: cannot write %s", path);
         } else {
-            fprintf(f, "%zu %zu %zu\n", p.n, Z.q, Z.nnz);
+            fprintf(f, "%zu %zu %zu\n", C.nc, Z.q, C.nnz);
+            /* row-major, as the queries were built */
+            size_t *at = pa_calloc(Z.q + 1, sizeof *at);
+            if (!at) {
+                fclose(f);
+                rc = pa_errf(err, PA_ENOMEM, "recon: out of memory");
+                goto out;
+            }
+            for (size_t e = 0; e < C.nnz; e++)
+                at[C.row[e] + 1]++;
             for (size_t i = 0; i < Z.q; i++)
-                for (size_t e = Z.start[i]; e < Z.start[i + 1]; e++)
-                    fprintf(f, "%zu %d 1\n", i, Z.col[e]);
+                at[i + 1] += at[i];
+            size_t *cols = pa_malloc(C.nnz + 1, sizeof *cols);
+            if (!cols) {
+                free(at), fclose(f);
+                rc = pa_errf(err, PA_ENOMEM, "recon: out of memory");
+                goto out;
+            }
+            for (size_t c = 0; c < C.nc; c++)
+                for (size_t e = C.cstart[c]; e < C.cstart[c + 1]; e++)
+                    cols[at[C.row[e]]++] = c;
+            for (size_t i = 0, e = 0; i < Z.q; i++)
+                for (; e < at[i]; e++)
+                    fprintf(f, "%zu %zu 1\n", i, cols[e]);
+            free(at), free(cols);
             for (size_t i = 0; i < Z.q; i++)
                 fprintf(f, "%.17g\n", Z.b[i]);
+            if (groups)
+                for (size_t c = 0; c < C.nc; c++)
+                    fprintf(f, "%.17g\n", C.ub[c]);
             if (fclose(f))
                 rc = pa_errf(err, PA_EIO, "recon: error writing %s", path);
         }
     } else {
         glp_term_out(GLP_OFF);
-        glp_prob *lp = lp_make(&Z, p.n);
+        glp_prob *lp = lp_make(&Z, &C);
         if (!lp) {
             rc = pa_errf(err, PA_ENOMEM, "recon: out of memory building the LP");
         } else {
@@ -606,6 +863,8 @@ int recon_write_lp(const table *real, const table *synth, int secret_col, int32_
             glp_delete_prob(lp);
         }
     }
+out:
+    lpcols_free(&C);
     qset_free(&Z);
     prep_free(&p);
     return rc;
@@ -745,19 +1004,6 @@ typedef struct urow {
     size_t ones, tot;
 } urow;
 
-/* sort key for collapsing equal QI tuples: FNV-1a hash, then row index */
-typedef struct urow_key {
-    uint64_t h;
-    size_t r;
-} urow_key;
-
-static int urow_key_cmp(const void *x, const void *y)
-{
-    const urow_key *a = x, *b = y;
-    if (a->h != b->h)
-        return (a->h > b->h) - (a->h < b->h);
-    return (a->r > b->r) - (a->r < b->r);
-}
 
 static uint64_t codes_hash(const int32_t *c, size_t Q)
 {
@@ -830,14 +1076,33 @@ int recon_nearest(const table *real, const table *synth, int secret_col, int32_t
 
 /* ---- binomial interval and summary ---- */
 
+/* The p with I_p(a, b) = target (the regularised incomplete beta is
+ * increasing in p), by bisection on gsl_cdf_beta_P: GSL's own beta quantile
+ * returns NaN for many large parameters (e.g. a = 22700, b = 2301). 200
+ * halvings reach the spacing of doubles near any p in (0, 1). */
+static double beta_quantile(double target, double a, double b)
+{
+    double lo = 0, hi = 1;
+    for (int it = 0; it < 200 && hi - lo > 0; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (mid <= lo || mid >= hi)
+            break;
+        if (gsl_cdf_beta_P(mid, a, b) < target)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
 void recon_binom_ci(size_t k, size_t n, double alpha, double *lo, double *hi)
 {
     if (n == 0) {
         *lo = 0, *hi = 1;
         return;
     }
-    *lo = k == 0 ? 0.0 : gsl_cdf_beta_Pinv(alpha / 2, (double)k, (double)(n - k) + 1);
-    *hi = k == n ? 1.0 : gsl_cdf_beta_Qinv(alpha / 2, (double)k + 1, (double)(n - k));
+    *lo = k == 0 ? 0.0 : beta_quantile(alpha / 2, (double)k, (double)(n - k) + 1);
+    *hi = k == n ? 1.0 : beta_quantile(1 - alpha / 2, (double)k + 1, (double)(n - k));
 }
 
 void recon_summarise(const recon_game_rec *recs, size_t games, recon_summary *out)

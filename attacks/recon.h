@@ -22,13 +22,19 @@
  *   RECON_SCALE_COND:   b_i = (#synth QI&bit=1 / #synth QI) · #{real matching QI part}
  *                       when #synth QI > 0, else the global value (= 0).
  * The attack solves   min Σ_i e_i  s.t.  -e_i ≤ (A x − b)_i ≤ e_i, 0 ≤ x ≤ 1, e ≥ 0
- * with GLPK (sparse triplets), and x_j is record j's score; x_j > ½ is the
- * reconstructed bit.
+ * (in the split form of recon.c), and x_j is record j's score; x_j > ½ is the
+ * reconstructed bit. By default (opts.aggregate) records whose columns of A are
+ * equal — the same matches in every query, so interchangeable in the LP — are
+ * one variable y_g ∈ [0, n_g] (n_g records), and each of them scores y_g / n_g:
+ * an optimum of the same objective, symmetric within the group (docs/recon.md).
+ * Solvers: COIN-OR Clp's dual simplex (default) or GLPK's dual or primal
+ * simplex or interior point.
  *
  * All functions are deterministic functions of their arguments (random
  * queries and games draw from rng_stream(seed, ...), core/rng.h).
- * Thread safety: recon_attack may run concurrently in several threads (GLPK
- * keeps per-thread environments; each call frees its own problem).
+ * Thread safety: recon_attack may run concurrently in several threads (each
+ * call builds and frees its own Clp model or GLPK problem; GLPK keeps
+ * per-thread environments).
  */
 #ifndef PA_RECON_H
 #define PA_RECON_H
@@ -49,8 +55,11 @@ typedef enum recon_scaling {
 } recon_scaling;
 
 typedef enum recon_solver {
-    RECON_SIMPLEX = 0,       /* glp_simplex, dual, presolve on (default: measured faster, docs/recon.md) */
-    RECON_INTERIOR = 1       /* glp_interior (slower; may fail with GLP_EINSTAB on these LPs) */
+    RECON_SIMPLEX = 0,       /* GLPK glp_simplex, dual (primal if it fails), presolve on */
+    RECON_INTERIOR = 1,      /* GLPK glp_interior (slower; may fail with GLP_EINSTAB on these LPs) */
+    RECON_PRIMAL = 2,        /* GLPK glp_simplex, primal, presolve on */
+    RECON_CLP = 3            /* COIN-OR Clp, dual simplex with presolve (default: fastest measured,
+                              * docs/recon.md) */
 } recon_solver;
 
 typedef struct recon_opts {
@@ -61,7 +70,10 @@ typedef struct recon_opts {
                               * so fewer when the space is small; ignored when Q > 64), default 0 */
     size_t bins;             /* bins per numeric QI; 0 = RECON_DEFAULT_BINS */
     int scaling;             /* recon_scaling; default RECON_SCALE_GLOBAL */
-    int solver;              /* recon_solver; default RECON_SIMPLEX */
+    int solver;              /* recon_solver; default RECON_CLP */
+    int aggregate;           /* 1 (default): one LP variable per group of records with equal columns of A;
+                              * 0: one per record (the paper's LP; a vertex optimum may then split a
+                              * group's records between 0 and 1 arbitrarily) */
     uint64_t seed;           /* stream for the random queries (rng_stream(seed, 0)) */
     const int *qi;           /* QI column indices into the real table, or NULL = every column with
                               * ROLE_QI in real->s (the secret column is never a QI) */
@@ -70,17 +82,21 @@ typedef struct recon_opts {
 } recon_opts;
 
 /* Defaults listed above (k 2..3, no random queries, 10 bins, global scaling,
- * simplex, seed 0, ROLE_QI columns). o must not be NULL. */
+ * Clp, aggregated, seed 0, ROLE_QI columns). o must not be NULL. */
 void recon_opts_default(recon_opts *o);
 
 typedef struct recon_stats {
     size_t queries;          /* q: LP rows after dropping duplicates */
-    size_t nonzeros;         /* non-zeros of A */
-    double objective;        /* optimal Σ e_i = ‖A x − b‖₁ */
-    double seconds;          /* wall time of the GLPK solve only */
-    double build_seconds;    /* wall time to build the queries and the LP */
-    int glpk_status;         /* glp_get_status / glp_ipt_status (GLP_OPT = 5 on success) */
-    int glpk_ret;            /* return code of glp_simplex / glp_interior (0 on success) */
+    size_t nonzeros;         /* non-zeros of A (one per record and query it matches) */
+    size_t columns;          /* LP variables for x: n, or the number of record groups when aggregated */
+    double objective;        /* optimal Σ e_i = ‖A x − b‖₁ as the solver reports it, clipped at 0
+                              * (a solver's tolerance can make it −1e-13) */
+    double seconds;          /* wall time of the solve only */
+    double build_seconds;    /* wall time to build the queries and the LP (and the groups) */
+    int glpk_status;         /* GLPK: glp_get_status / glp_ipt_status; Clp: 5 (= GLP_OPT) when it proves
+                              * optimality, else 100 + Clp_status. 5 on success whichever the solver */
+    int glpk_ret;            /* GLPK: return code of glp_simplex / glp_interior; Clp: its secondary
+                              * status (0 on success) */
 } recon_stats;
 
 /* The linear-reconstruction attack. `real` holds the attacker's knowledge:
@@ -90,16 +106,19 @@ typedef struct recon_stats {
  * bit (1 for a binary secret). On success x (n) holds the LP solution in
  * [0, 1] and *st (if not NULL) the statistics. Errors: PA_EINPUT (schemas
  * differ, bad column/code/options, no QI, n or m = 0), PA_ENOMEM,
- * PA_EINTERNAL (GLPK did not reach an optimum; st->glpk_* tell why). */
+ * PA_EINTERNAL (the solver did not reach an optimum; st->glpk_* tell why). */
 int recon_attack(const table *real, const table *synth, int secret_col, int32_t secret_code,
                  const recon_opts *o, double *x, recon_stats *st, pa_err *err);
 
 /* Writes the attack's LP (same arguments as recon_attack) without solving it:
- * fmt "lp" (CPLEX LP, glp_write_lp), "mps" (free MPS, glp_write_mps) or
+ * fmt "lp" (CPLEX LP, glp_write_lp), "mps" (free MPS, glp_write_mps),
  * "triplets" (text: "n q nnz", then nnz lines "i j 1" (0-based rows of A,
  * columns = records), then q lines with b_i; doubles %.17g). Variables are
- * x_1..x_n then e_1..e_q; the objective is min Σ e. *st (if not NULL) gets
- * queries/nonzeros/build_seconds. */
+ * x_1..x_n then e_1..e_q; the objective is min Σ e. These three write the
+ * per-record LP (opts.aggregate is ignored). fmt "groups" writes the LP the
+ * default solve uses: the triplet format over the record groups (column j =
+ * group j), then one line per group with its size n_g (the bound of y_g).
+ * *st (if not NULL) gets queries/nonzeros/columns/build_seconds. */
 int recon_write_lp(const table *real, const table *synth, int secret_col, int32_t secret_code,
                    const recon_opts *o, const char *path, const char *fmt, recon_stats *st,
                    pa_err *err);

@@ -14,6 +14,8 @@ static void report_usage(FILE *f)
                "                        [--attack A[,A...]] [--generator G[,G...]] [--no-figures] [--quiet]\n\n"
                "Reads a privaudit database and writes DIR/report.md with a section for each kind of result the\n"
                "file holds (several may share one file):\n"
+               "  release audit (privaudit audit): the four risks beyond the control with their intervals, the\n"
+               "    attacks' success against real and control records, every attack's detail;\n"
                "  membership run (privaudit run): verdicts, empirical epsilon against the claim (one panel per\n"
                "    generator), privacy-utility (mean +- standard error, against the claimed and the empirical\n"
                "    epsilon), ROC pooled per setting (linear and log-log, best attack highlighted), posterior\n"

@@ -14,9 +14,9 @@
 
 #include "reports/report_kind.h"
 
-/* The sections of report.md, in this order. The release audit
- * (reports/report_audit.c, REPORT_KIND_AUDIT) goes first when it lands. */
+/* The sections of report.md, in this order. */
 static const report_kind *const kinds[] = {
+    &report_kind_audit,
     &report_kind_run,
     &report_kind_whitebox,
     &report_kind_recon,
@@ -272,8 +272,8 @@ int report_write(const report_opts *o, report_result *res, pa_err *err)
     if (!present) {
         sqlite3_close(db);
         return pa_errf(err, PA_EINPUT,
-                       "%s: holds no privaudit results (none of the tables of privaudit run, whitebox, recon or "
-                       "gradinv has a row)",
+                       "%s: holds no privaudit results (none of the tables of privaudit audit, run, whitebox, recon "
+                       "or gradinv has a row)",
                        o->db_path);
     }
     if (!want) {

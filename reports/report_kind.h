@@ -44,6 +44,7 @@ typedef struct report_kind {
     int (*write)(report_ctx *c, pa_err *err);
 } report_kind;
 
+extern const report_kind report_kind_audit;
 extern const report_kind report_kind_run;
 extern const report_kind report_kind_whitebox;
 extern const report_kind report_kind_recon;

@@ -12,6 +12,7 @@ pkgs=(
   libsqlite3-dev                  # the run database
   libcjson-dev                    # configs, schemas, JSON output
   libglpk-dev                     # linear programs (reconstruction attacks)
+  coinor-libclp-dev               # COIN-OR Clp: the reconstruction LP solver (faster than GLPK on these LPs)
   zlib1g-dev libbz2-dev liblzma-dev  # compressed R .rda files (make data)
   libcriterion-dev                # unit tests
   gnuplot-nox                     # figures (pngcairo/pdfcairo), at run time

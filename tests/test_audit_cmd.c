@@ -1,7 +1,8 @@
 /* test_audit_cmd.c — `privaudit audit` end to end through the binary
- * (PRIVAUDIT_BIN): a copied release is found at risk with the exact figures,
- * an independent one is not, DCR against a disjoint holdout, the shadow game
- * on a copying external program, and bad input that writes nothing.
+ * (PRIVAUDIT_BIN): a copied release is flagged with the exact figures, an
+ * independent one is not, DCR against a disjoint holdout, the JSON verdict,
+ * `privaudit report` redrawing the audit from its database alone, the shadow
+ * game on a copying external program, and bad input that writes nothing.
  *
  * Fixture (made here, no network, no `make data`): N = 2,000 records from a
  * fixed LCG with quasi-identifiers a (20 codes), b (20 codes), c (5 codes),
@@ -64,6 +65,7 @@ static void setup(void)
     write_table("real.csv", 12345, FIX_N, 0, 0, &fix_ones);
     write_table("holdout.csv", 999, 500, 1, 0, NULL);     /* odd ages: never a real record */
     write_table("indep.csv", 4242, FIX_N, 0, 1, NULL);    /* same QIs' law, secret independent */
+    write_table("holdout-even.csv", 777, 500, 0, 0, NULL); /* the real records' law, even ages */
     free(tu_write(dir, "schema.json",
                   "{\"format\": \"privaudit-schema/1\", \"columns\": ["
                   "{\"name\": \"a\", \"type\": \"categorical\", \"size\": 20, \"role\": \"qi\"},"
@@ -118,50 +120,88 @@ Test(audit_cmd, a_copied_release_gives_every_secret_away_with_the_exact_interval
     tu_result r = audit("real.csv", extra);
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     tu_result_free(&r);
-    char *db = tu_path(dir, "out/audit.db"), *md = tu_path(dir, "out/audit.md");
+    char *db = tu_path(dir, "out/audit.db"), *md = tu_path(dir, "out/report.md");
+    const char *bit = "FROM audit_bit WHERE method = 'lp' AND part = 'training'";
+    char sql[256];
+#define Q(col) (snprintf(sql, sizeof sql, "SELECT %s %s", col, bit), query_real(db, sql))
     /* exact counts from the real table: the (a, b, s=1) queries fix every x_j */
-    cr_assert_eq(query_real(db, "SELECT correct FROM audit_recon WHERE method = 'lp'"), FIX_N);
-    cr_assert_eq(query_real(db, "SELECT confident FROM audit_recon WHERE method = 'lp'"), FIX_N);
+    cr_assert_eq(Q("correct"), FIX_N);
+    cr_assert_eq(Q("confident"), FIX_N);
     /* the nearest synthetic record of a copy is the record itself (ties share its (a, b), hence its s) */
-    cr_assert_eq(query_real(db, "SELECT correct FROM audit_recon WHERE method = 'nearest'"), FIX_N);
+    cr_assert_eq(query_real(db, "SELECT correct FROM audit_bit WHERE method = 'nearest' AND part = 'training'"), FIX_N);
     /* Clopper-Pearson for k = n: lower end (alpha/2)^(1/n); 0.025^(1/2000) =
      * 0.998157260206594 (python3: 0.025**(1/2000)); tolerance 1e-9 */
-    double lo = query_real(db, "SELECT lo FROM audit_recon WHERE method = 'lp'");
+    double lo = Q("lo");
     cr_assert(fabs(lo - 0.998157260206594) < 1e-9, "lo = %.15g", lo);
-    cr_assert_eq(query_real(db, "SELECT hi FROM audit_recon WHERE method = 'lp'"), 1);
+    cr_assert_eq(Q("hi"), 1);
     /* baseline: the majority share counted here from the fixture */
     double base = (double)(fix_ones > FIX_N - fix_ones ? fix_ones : FIX_N - fix_ones) / FIX_N;
-    cr_assert(fabs(query_real(db, "SELECT baseline FROM audit_recon WHERE method = 'lp'") - base) < 1e-12);
-    cr_assert_eq(query_real(db, "SELECT ones FROM audit_recon WHERE method = 'lp'"), (double)fix_ones);
-    cr_assert_eq(query_real(db, "SELECT excess FROM audit_recon WHERE method = 'lp'"),
-                 (double)(FIX_N - (fix_ones > FIX_N - fix_ones ? fix_ones : FIX_N - fix_ones)));
-    cr_assert_eq(query_real(db, "SELECT at_risk FROM audit_recon WHERE method = 'lp'"), 1);
-    /* every minority-bit record is named, and rightly: precision k = n = the
-     * minority count, lower end (alpha/2)^(1/n) as above */
+    cr_assert(fabs(Q("baseline") - base) < 1e-12);
+    cr_assert_eq(Q("ones"), (double)fix_ones);
+    /* every minority-bit record is named, and rightly: lower end (alpha/2)^(1/n) as above */
     double nmin = (double)(fix_ones < FIX_N - fix_ones ? fix_ones : FIX_N - fix_ones);
-    cr_assert_eq(query_real(db, "SELECT says_minority FROM audit_recon WHERE method = 'lp'"), nmin);
-    double mlo = query_real(db, "SELECT minority_lo FROM audit_recon WHERE method = 'lp'");
+    cr_assert_eq(Q("says_minority"), nmin);
+    double mlo = Q("minority_lo");
     cr_assert(fabs(mlo - pow(0.025, 1 / nmin)) < 1e-9, "minority_lo %.15g", mlo);
-    cr_assert_eq(query_real(db, "SELECT singles_out FROM audit_recon WHERE method = 'lp'"), 1);
-    cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_record"), FIX_N);
-    cr_assert_eq(query_real(db, "SELECT sum(n) FROM audit_band WHERE method = 'lp'"), FIX_N);
+#undef Q
+    /* per record: the training records and the 500 control records */
+    cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_record WHERE part = 'training'"), FIX_N);
+    cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_record WHERE part = 'control'"), 500);
+    cr_assert_eq(query_real(db, "SELECT sum(n) FROM audit_band WHERE method = 'lp' AND part = 'training'"), FIX_N);
     /* DCR: every real record is in the release (distance 0); no holdout record
      * is (odd ages), so AUC = 1 and every real record is closer than all of them */
     cr_assert_eq(query_real(db, "SELECT auc FROM audit_dcr"), 1);
     cr_assert_eq(query_real(db, "SELECT beyond_holdout FROM audit_dcr"), 1);
     cr_assert_eq(query_real(db, "SELECT exact_real FROM audit_dcr"), 1);
     cr_assert_eq(query_real(db, "SELECT exact_holdout FROM audit_dcr"), 0);
-    cr_assert_eq(query_real(db, "SELECT leak FROM audit_dcr"), 1);
     /* Mann-Whitney null sd sqrt((n+h+1)/(12 n h)) = sqrt(2501/12e6)
      * (python3: (2501/12e6)**0.5 = 0.014436643192469178); tolerance 1e-12 */
     double sd = query_real(db, "SELECT auc_null_sd FROM audit_dcr");
     cr_assert(fabs(sd - 0.014436643192469178) < 1e-12, "sd %.12g", sd);
     cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_dcr_record WHERE part = 'holdout' AND distance > 0"), 500);
+    /* membership: the threshold (distance 0) claims every test member and no
+     * test non-member: 1000 of 1000 and 0 of 250. Anonymeter's rates at level
+     * 1 - 0.05/7 (tests/ref/release_ref.py's success_rate, residual and bind,
+     * scipy 1.10.1): training 0.99640765207164494, control 0.014066207446341947,
+     * risk 0.99635640044444507 [0.99271243009115007, 1]; tolerance 1e-9 */
+    cr_assert_eq(query_real(db, "SELECT successes FROM audit_risk WHERE risk = 'membership'"), 1000);
+    cr_assert_eq(query_real(db, "SELECT control_successes FROM audit_risk WHERE risk = 'membership'"), 0);
+    double mr = query_real(db, "SELECT rate FROM audit_risk WHERE risk = 'membership'");
+    double mc = query_real(db, "SELECT control_rate FROM audit_risk WHERE risk = 'membership'");
+    double mv = query_real(db, "SELECT risk_value FROM audit_risk WHERE risk = 'membership'");
+    double ml = query_real(db, "SELECT risk_lo FROM audit_risk WHERE risk = 'membership'");
+    cr_assert(fabs(mr - 0.99640765207164494) < 1e-9 && fabs(mc - 0.014066207446341947) < 1e-9, "%.17g %.17g", mr, mc);
+    cr_assert(fabs(mv - 0.99635640044444507) < 1e-9 && fabs(ml - 0.99271243009115007) < 1e-9, "%.17g %.17g", mv, ml);
+    /* a copy: flagged. The nearest-record attack is right for every real
+     * record (its own copy) but not for the control records, most of which
+     * have no synthetic record with their exact quasi-identifiers (20·20·5·10
+     * cells, 2,000 records): inference is flagged too */
+    cr_assert_eq(query_real(db, "SELECT flagged FROM audit"), 1);
+    cr_assert_eq(query_real(db, "SELECT flag FROM audit_risk WHERE risk = 'linkability'"), 1);
+    cr_assert_eq(query_real(db, "SELECT flag FROM audit_risk WHERE risk = 'inference' AND attack = 'nearest'"), 1);
+    cr_assert_eq(query_real(db, "SELECT successes FROM audit_risk WHERE risk = 'inference' AND attack = 'nearest'"),
+                 FIX_N);
+    cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_risk WHERE chosen = 1"), 4);
     char *text = tu_slurp(md);
-    cr_assert(strstr(text, "**s = yes is AT RISK.**"), "%s", text);
-    cr_assert(strstr(text, "2,000 of 2,000 real records (100.0%"), "%s", text);
-    cr_assert(strstr(text, "AUC 1.000"), "%s", text);
+    cr_assert(strstr(text, "**The release is flagged"), "%s", text);
+    cr_assert(strstr(text, "| membership | distance to the closest synthetic record | 0.996 | [0.993, 1.000] | 0.014 |"),
+              "%s", text);
+    cr_assert(strstr(text, "| s = yes | linear reconstruction | training | 2000 | "), "%s", text);
     free(text);
+    /* the tables beside it: CSV with its header, LaTeX balanced */
+    char *csv = tu_path(dir, "out/audit-risks.csv"), *tex = tu_path(dir, "out/audit-risks.tex");
+    text = tu_slurp(csv);
+    cr_assert(!strncmp(text, "risk,attack,real_rate,real_lo,real_hi,control_rate,", 51), "%s", text);
+    size_t lines = 0;
+    for (char *c = text; *c; c++)
+        lines += *c == '\n';
+    cr_assert_eq(lines, 1 + 4, "%s", text); /* header + the 4 risks */
+    free(text);
+    text = tu_slurp(tex);
+    cr_assert(strstr(text, "\\begin{tabular}") && strstr(text, "\\end{tabular}") && strstr(text, "\\toprule"));
+    free(text);
+    free(csv);
+    free(tex);
     free(db);
     free(md);
     free(out);
@@ -170,12 +210,19 @@ Test(audit_cmd, a_copied_release_gives_every_secret_away_with_the_exact_interval
 
 Test(audit_cmd, a_release_whose_secret_is_independent_stays_near_the_baseline)
 {
-    char *out = tu_path(dir, "indep");
-    const char *extra[] = {"--out", out, NULL};
+    char *out = tu_path(dir, "indep"), *hold = tu_path(dir, "holdout-even.csv");
+    const char *extra[] = {"--out", out, "--holdout", hold, "--json", NULL};
     tu_result r = audit("indep.csv", extra);
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
+    /* the JSON verdict: one object, the four risks; a release independent of
+     * the real records (made without them) is not flagged */
+    cr_assert(!strncmp(r.out, "{\"audit_id\":1,\"flagged\":false,", 30), "stdout: %s", r.out);
+    cr_assert(strstr(r.out, "\"risks\":{\"singling_out\":{"), "stdout: %s", r.out);
+    cr_assert(strstr(r.out, "\"inference\":[{\"attack\":"), "stdout: %s", r.out);
+    cr_assert(strstr(r.out, "\"membership\":{"), "stdout: %s", r.out);
     tu_result_free(&r);
     char *db = tu_path(dir, "indep/audit.db");
+    cr_assert_eq(query_real(db, "SELECT flag FROM audit_risk WHERE risk = 'inference' AND chosen = 1"), 0);
     /* The synthetic secrets carry no information on the real ones, so each
      * prediction is independent of the truth given the QIs. Predictions are
      * correlated within the 400 (a, b) groups of ~5 records, which share s:
@@ -186,12 +233,27 @@ Test(audit_cmd, a_release_whose_secret_is_independent_stays_near_the_baseline)
     const char *m[] = {"lp", "classifier", "nearest"};
     for (size_t i = 0; i < 3; i++) {
         char sql[128];
-        snprintf(sql, sizeof sql, "SELECT accuracy FROM audit_recon WHERE method = '%s'", m[i]);
+        snprintf(sql, sizeof sql, "SELECT accuracy FROM audit_bit WHERE method = '%s' AND part = 'training'", m[i]);
         double acc = query_real(db, sql);
         cr_assert(fabs(acc - 0.5) <= 0.1 + imb, "%s accuracy %g", m[i], acc);
     }
+    /* `privaudit report` draws the same report from the database alone:
+     * identical up to the timings */
+    char *rep = tu_path(dir, "indep-report");
+    const char *ra[] = {"report", "--db", db, "--out", rep, "--quiet", "--style", "screen", NULL};
+    r = tu_run(dir, ra);
+    cr_assert_eq(r.code, 0, "stderr: %s", r.err);
+    tu_result_free(&r);
+    char *a1 = tu_path(dir, "indep/report.md"), *a2 = tu_path(dir, "indep-report/report.md");
+    char *t1 = tu_slurp(a1), *t2 = tu_slurp(a2);
+    char *e1 = strstr(t1, "## Timings"), *e2 = strstr(t2, "## Timings");
+    cr_assert(e1 && e2 && strstr(t1, "## Release audit: verdict"), "%s", t1);
+    *e1 = *e2 = 0;
+    cr_assert_str_eq(t1, t2, "the report drawn from the database differs from the audit's");
+    free(t1), free(t2), free(a1), free(a2), free(rep);
     free(db);
     free(out);
+    free(hold);
 }
 
 Test(audit_cmd, a_secret_with_more_codes_is_audited_one_code_at_a_time_and_audits_accumulate)
@@ -207,11 +269,19 @@ Test(audit_cmd, a_secret_with_more_codes_is_audited_one_code_at_a_time_and_audit
     char *db = tu_path(dir, "multi/audit.db");
     cr_assert_eq(query_real(db, "SELECT count(*) FROM audit"), 2);
     /* c has 5 codes: 5 bits × 3 attacks per audit */
-    cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_recon WHERE audit_id = 2"), 15);
-    cr_assert_eq(query_real(db, "SELECT count(DISTINCT code) FROM audit_recon WHERE secret = 'c'"), 5);
+    cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_bit WHERE audit_id = 2"), 15);
+    cr_assert_eq(query_real(db, "SELECT count(DISTINCT code) FROM audit_bit WHERE secret = 'c'"), 5);
     /* the bit of code 3 counts the real records with c = 3, whatever the attack */
-    cr_assert_eq(query_real(db, "SELECT count(DISTINCT ones) FROM audit_recon WHERE code = 3"), 1);
-    cr_assert_eq(query_real(db, "SELECT sum(ones) FROM audit_recon WHERE audit_id = 1 AND method = 'lp'"), FIX_N);
+    cr_assert_eq(query_real(db, "SELECT count(DISTINCT ones) FROM audit_bit WHERE code = 3"), 1);
+    cr_assert_eq(query_real(db, "SELECT sum(ones) FROM audit_bit WHERE audit_id = 1 AND method = 'lp'"), FIX_N);
+    /* no holdout: every risk says it cannot be measured, nothing is flagged */
+    cr_assert_eq(query_real(db, "SELECT count(*) FROM audit_risk WHERE audit_id = 2 AND status != 'no_control'"), 0);
+    cr_assert_eq(query_real(db, "SELECT flagged FROM audit WHERE id = 2"), 0);
+    char *md = tu_path(dir, "multi/report.md");
+    char *text = tu_slurp(md);
+    cr_assert(strstr(text, "**No excess can be measured.**"), "%s", text);
+    free(text);
+    free(md);
     free(db);
     free(out);
 }
@@ -242,7 +312,7 @@ Test(audit_cmd, the_shadow_game_on_a_copying_program_finds_every_member)
     }
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     tu_result_free(&r);
-    char *db = tu_path(dir, "shadow/audit.db"), *md = tu_path(dir, "shadow/audit.md");
+    char *db = tu_path(dir, "shadow/audit.db"), *md = tu_path(dir, "shadow/report.md");
     cr_assert(tu_exists(md));
     cr_assert_eq(query_real(db, "SELECT count(*) FROM trial WHERE status = 'ok'"), 20);
     /* the release is the training set: a member target is at distance 0, a
@@ -251,7 +321,7 @@ Test(audit_cmd, the_shadow_game_on_a_copying_program_finds_every_member)
                  1);
     cr_assert_eq(query_real(db, "SELECT count(*) FROM audit WHERE shadow_config IS NOT NULL"), 1);
     char *text = tu_slurp(md);
-    cr_assert(strstr(text, "## Shadow-generator membership game"), "%s", text);
+    cr_assert(strstr(text, "### Shadow-generator membership game"), "%s", text);
     cr_assert(strstr(text, "| dcr | 1 | 1 |"), "%s", text);
     free(text);
     free(db);
@@ -293,9 +363,9 @@ Test(audit_cmd, releases_made_by_privaudit_gen_resample_and_mst_are_audited)
     r = audit("syn-mst.csv", extra2);
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     tu_result_free(&r);
-    char *md = tu_path(dir, "r2/audit.md");
+    char *md = tu_path(dir, "r2/report.md");
     char *text = tu_slurp(md);
-    cr_assert(strstr(text, "## Verdict") && strstr(text, "**Membership (distance"), "%s", text);
+    cr_assert(strstr(text, "## Release audit: verdict") && strstr(text, "- **Membership: "), "%s", text);
     free(text);
     free(md);
     free(out);
@@ -330,6 +400,11 @@ Test(audit_cmd, bad_input_exits_2_with_a_message_naming_it_and_writes_nothing)
         {"indep.csv", {"--generator-cmd", "prog 'unterminated {train} {out}", NULL}, "unterminated"},
         {"indep.csv", {"--schema", noqi, NULL}, "no quasi-identifier"},
         {"missing.csv", {NULL}, "missing.csv"},
+        {"indep.csv", {"--link", "a,b", NULL}, "--link"},
+        {"indep.csv", {"--link", "a:zz", NULL}, "--link zz"},
+        {"indep.csv", {"--link", "a:a", NULL}, "in both sets"},
+        {"indep.csv", {"--threshold", "1.5", NULL}, "--threshold"},
+        {"indep.csv", {"--predicate-cols", "9", NULL}, "--predicate-cols"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *out = tu_path(dir, "badout");
