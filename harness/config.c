@@ -290,12 +290,19 @@ static int parse_targets(const cJSON *t, const char *path, config *c, pa_err *er
 
 int config_read(const char *path, const uint64_t *seed_override, config **out, pa_err *err)
 {
+    return config_parse(path, NULL, seed_override, out, err);
+}
+
+int config_parse(const char *path, const char *text, const uint64_t *seed_override, config **out, pa_err *err)
+{
     *out = NULL;
     config *c = calloc(1, sizeof *c);
     if (!c)
         return pa_errf(err, PA_ENOMEM, "out of memory");
     cJSON *root = NULL;
-    int rc = util_read_file(path, &c->json, NULL, err);
+    int rc = !text                        ? util_read_file(path, &c->json, NULL, err)
+             : (c->json = pa_strdup(text)) ? PA_OK
+                                           : pa_errf(err, PA_ENOMEM, "out of memory");
     if (rc)
         goto fail;
     root = cJSON_Parse(c->json);

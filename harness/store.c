@@ -13,7 +13,7 @@
 struct store {
     sqlite3 *db;
     pthread_mutex_t mu;
-    sqlite3_stmt *put_trial, *put_member, *put_score, *put_metric, *put_estimate, *has_trial, *put_util;
+    sqlite3_stmt *put_trial, *put_member, *put_score, *put_metric, *put_estimate, *has_trial, *put_util, *put_feature;
 };
 
 static const char *const schema_sql =
@@ -56,7 +56,10 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS shadow("
     " cell_id INTEGER NOT NULL REFERENCES cell(id), game INTEGER NOT NULL, status TEXT NOT NULL, error TEXT,"
     " k INTEGER NOT NULL, dim INTEGER NOT NULL, member BLOB, features BLOB, seconds REAL,"
-    " PRIMARY KEY (cell_id, game));";
+    " PRIMARY KEY (cell_id, game));"
+    "CREATE TABLE IF NOT EXISTS feature("
+    " trial_id INTEGER NOT NULL REFERENCES trial(id), target_id INTEGER NOT NULL REFERENCES target(id),"
+    " features BLOB NOT NULL, PRIMARY KEY (trial_id, target_id));";
 
 static int db_fail(store *st, pa_err *err, const char *what)
 {
@@ -92,6 +95,7 @@ void store_close(store *st)
     sqlite3_finalize(st->put_estimate);
     sqlite3_finalize(st->has_trial);
     sqlite3_finalize(st->put_util);
+    sqlite3_finalize(st->put_feature);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->mu);
     free(st);
@@ -157,7 +161,9 @@ int store_open(const char *path, store **out, pa_err *err)
                    " tp, fn, fp, tn, claimed, p_exceeds, violation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    &st->put_estimate, err)) ||
         (rc = prep(st, "SELECT 1 FROM trial WHERE id = ?", &st->has_trial, err)) ||
-        (rc = prep(st, "INSERT INTO utility(trial_id, name, value) VALUES (?, ?, ?)", &st->put_util, err))) {
+        (rc = prep(st, "INSERT INTO utility(trial_id, name, value) VALUES (?, ?, ?)", &st->put_util, err)) ||
+        (rc = prep(st, "INSERT INTO feature(trial_id, target_id, features) VALUES (?, ?, ?)", &st->put_feature,
+                   err))) {
         store_close(st);
         return rc;
     }
@@ -341,6 +347,14 @@ int store_put_trial(store *st, const store_trial *t, pa_err *err)
             if ((rc = step_done(st, s, err, "score")))
                 goto rollback;
         }
+        if (t->dim && t->features) {
+            s = st->put_feature;
+            sqlite3_bind_int64(s, 1, t->id);
+            sqlite3_bind_int64(s, 2, t->target_id[i]);
+            sqlite3_bind_blob(s, 3, t->features + i * t->dim, (int)(t->dim * sizeof *t->features), SQLITE_STATIC);
+            if ((rc = step_done(st, s, err, "feature")))
+                goto rollback;
+        }
     }
     for (size_t u = 0; u < t->n_util; u++) {
         s = st->put_util;
@@ -468,6 +482,80 @@ int store_shadows(store *st, int64_t cell_id, size_t k, size_t dim, int **member
     *features = ft;
     *n = cnt;
     return PA_OK;
+}
+
+int store_features(store *st, int64_t cell_id, size_t dim, int64_t **trial_id, int64_t **target_id,
+                   double **features, size_t *n, pa_err *err)
+{
+    *trial_id = *target_id = NULL;
+    *features = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    size_t cap = 0, cnt = 0;
+    int64_t *tr = NULL, *tg = NULL;
+    double *ft = NULL;
+    int rc = prep(st,
+                  "SELECT f.trial_id, f.target_id, f.features FROM feature f JOIN trial t ON t.id = f.trial_id"
+                  " WHERE t.cell_id = ? AND t.status = 'ok' AND length(f.features) = ?"
+                  " ORDER BY f.trial_id, f.target_id",
+                  &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, cell_id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)(dim * sizeof *ft));
+        int r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            if (cnt == cap) {
+                size_t nc = cap ? 2 * cap : 256;
+                int64_t *a = realloc(tr, nc * sizeof *a);
+                if (a)
+                    tr = a;
+                int64_t *b = a ? realloc(tg, nc * sizeof *b) : NULL;
+                if (b)
+                    tg = b;
+                double *f = b ? realloc(ft, nc * (dim ? dim : 1) * sizeof *f) : NULL;
+                if (!f) {
+                    rc = pa_errf(err, PA_ENOMEM, "out of memory reading features");
+                    break;
+                }
+                ft = f;
+                cap = nc;
+            }
+            tr[cnt] = sqlite3_column_int64(s, 0);
+            tg[cnt] = sqlite3_column_int64(s, 1);
+            if (dim)
+                memcpy(ft + cnt * dim, sqlite3_column_blob(s, 2), dim * sizeof *ft);
+            cnt++;
+        }
+        if (!rc && r != SQLITE_DONE)
+            rc = db_fail(st, err, "features");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (rc) {
+        free(tr);
+        free(tg);
+        free(ft);
+        return rc;
+    }
+    *trial_id = tr;
+    *target_id = tg;
+    *features = ft;
+    *n = cnt;
+    return PA_OK;
+}
+
+int store_put_score(store *st, int64_t trial_id, int64_t target_id, const char *attack, double score, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = st->put_score;
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_int64(s, 2, target_id);
+    bind_text(s, 3, attack);
+    bind_real(s, 4, score);
+    int rc = step_done(st, s, err, "score");
+    pthread_mutex_unlock(&st->mu);
+    return rc;
 }
 
 int store_done_trials(store *st, unsigned char *done, size_t n, pa_err *err)
