@@ -327,15 +327,16 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         tr.features = g->F ? feat : NULL;
         tr.attack_s = util_now() - t2;
         if (!grc) {
-            for (int o = 0; o < 3; o++) {
-                if (!c->util_tvd[o] || (size_t)(o + 1) > train->d)
-                    continue;
-                double mean = NAN, mx;
-                if (!util_tvd(train, synth, o + 1, c->util_max_sets, 0, c->seed, &mean, &mx, NULL)) {
-                    util_name[n_util] = o == 0 ? "tvd1" : o == 1 ? "tvd2" : "tvd3";
-                    util_value[n_util++] = mean;
-                }
-            }
+            unsigned orders = 0;
+            double tvd[3];
+            for (int o = 0; o < 3; o++)
+                orders |= c->util_tvd[o] && (size_t)(o + 1) <= train->d ? 1u << o : 0;
+            if (orders && !util_tvd_orders(train, synth, orders, c->util_max_sets, 0, c->seed, tvd, NULL))
+                for (int o = 0; o < 3; o++)
+                    if (orders & (1u << o)) {
+                        util_name[n_util] = o == 0 ? "tvd1" : o == 1 ? "tvd2" : "tvd3";
+                        util_value[n_util++] = tvd[o];
+                    }
             if (c->util_tstr && g->holdout && g->holdout->n > 0) {
                 double acc = NAN, auc = NAN;
                 util_tstr(synth, g->holdout, c->util_tstr, UTIL_LOGREG, &acc, &auc, NULL);
