@@ -50,7 +50,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps
+.PHONY: all help test asan data demo bench clean install check-deps test-slurm
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -84,6 +84,13 @@ $(BUILD)/tests/%: tests/%.c $(LIB) | $(BUILD)/dirs
 ## test: build and run every Criterion suite in tests/ (fails on the first failing suite)
 test: $(TEST_BIN) privaudit
 	@set -e; total=0; for t in $(TEST_BIN); do echo "== $$t"; PRIVAUDIT_BIN=$(CURDIR)/privaudit $$t --jobs 2 $(TEST_ARGS); done
+
+## test-slurm: a one-node SLURM cluster started here runs a config's shards as a job array, merged = single run (root; scripts/install-deps.sh --cluster)
+test-slurm: privaudit $(BUILD)/tests/dbdump
+	bash scripts/test-slurm.sh $(BUILD)
+
+$(BUILD)/tests/dbdump: tests/dbdump.c tests/dbdump.h | $(BUILD)/dirs
+	$(CC) $(ALL_CFLAGS) -Werror -o $@ $< $(ALL_LDFLAGS) $(PC_LIBS)
 
 ## asan: rebuild in build-asan/ and run the tests under AddressSanitizer + UBSan
 asan:

@@ -59,9 +59,6 @@
 #include "harness/finish.h"
 #include "harness/pool.h"
 
-/* OpenBLAS's own API (declared in its cblas.h, which clashes with GSL's) */
-void openblas_set_num_threads(int num_threads);
-
 /* isolation is measured against at most this many reference rows, and at
  * most this many candidates are considered (random subsets beyond). */
 #define ISO_MAX_REF 5000
@@ -733,8 +730,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         fprintf(stderr, "[run] %s: %zu cells x %zu games = %zu trials, %zu stored already, %d job%s\n", c->name,
                 c->n_cells, c->games, n_trials, before, o->jobs, o->jobs == 1 ? "" : "s");
     int jobs = o->jobs < 1 ? 1 : o->jobs;
-    if (jobs > 1)
-        openblas_set_num_threads(1); /* parallel over trials, not inside BLAS */
+    pool_serial_blas(); /* parallel over trials, not inside BLAS, whatever the jobs */
     if (L.S) {
         /* phase 0: shadow releases (resumable) */
         size_t n_sh = c->n_cells * c->shadow_games, sh_before = 0, sh_mine = shard_size(&o->shard, n_sh);

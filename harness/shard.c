@@ -23,6 +23,7 @@
 #include "core/util.h"
 #include "harness/config.h"
 #include "harness/finish.h"
+#include "harness/pool.h"
 
 #define SHARD_MAX 100000
 
@@ -557,6 +558,7 @@ int merge_shards(const char *out, const char *const *paths, size_t n, const merg
     info->copy_s = util_now() - t0;
     /* 5. what a single run does after its games */
     double t1 = util_now();
+    pool_serial_blas();
     if ((rc = run_layout_make(c, sch, &L, err)))
         goto out;
     run_finish_info fi;

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "tests/dbdump.h"
 #include "tests/testutil.h"
 
 static char *dir;
@@ -77,74 +78,13 @@ static void teardown(void)
 
 TestSuite(shard, .init = setup, .fini = teardown, .timeout = 240);
 
-/* columns that hold wall-clock times: the only ones a merge may change */
-static int is_timing(const char *col)
-{
-    static const char *const t[] = {"fit_s", "sample_s", "attack_s", "finished_at", "created_at", "seconds", NULL};
-    for (size_t k = 0; t[k]; k++)
-        if (!strcmp(col, t[k]))
-            return 1;
-    return 0;
-}
-
-/* Every table of the database (but merge_source, the merge's provenance),
- * every column but timings, every row in a fixed order, as one text; the
- * meta entry "shard" is left out. Blobs in hex, doubles with %.17g. */
+/* every table but timings, as one text (tests/dbdump.h) */
 static char *dump(const char *db_path)
 {
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", db_path);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    sqlite3_stmt *tl;
-    cr_assert_eq(sqlite3_prepare_v2(db,
-                                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-                                    " AND name != 'merge_source' ORDER BY name",
-                                    -1, &tl, NULL),
-                 SQLITE_OK);
-    while (sqlite3_step(tl) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(tl, 0);
-        char cols[2048] = "", sql[4096];
-        sqlite3_stmt *ci;
-        snprintf(sql, sizeof sql, "SELECT name FROM pragma_table_info('%s')", t);
-        cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &ci, NULL), SQLITE_OK);
-        while (sqlite3_step(ci) == SQLITE_ROW) {
-            const char *c = (const char *)sqlite3_column_text(ci, 0);
-            if (is_timing(c))
-                continue;
-            snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s\"%s\"", cols[0] ? "," : "", c);
-        }
-        sqlite3_finalize(ci);
-        snprintf(sql, sizeof sql, "SELECT %s FROM \"%s\"%s ORDER BY %s", cols, t,
-                 !strcmp(t, "meta") ? " WHERE key != 'shard'" : "", cols);
-        sqlite3_stmt *s;
-        cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-        fprintf(f, "== %s\n", t);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            for (int k = 0; k < sqlite3_column_count(s); k++) {
-                int ty = sqlite3_column_type(s, k);
-                if (ty == SQLITE_FLOAT) {
-                    fprintf(f, "%.17g|", sqlite3_column_double(s, k));
-                } else if (ty == SQLITE_BLOB) {
-                    const unsigned char *b = sqlite3_column_blob(s, k);
-                    for (int q = 0; q < sqlite3_column_bytes(s, k); q++)
-                        fprintf(f, "%02x", b[q]);
-                    fputc('|', f);
-                } else if (ty == SQLITE_NULL) {
-                    fputs("NULL|", f);
-                } else {
-                    fprintf(f, "%s|", (const char *)sqlite3_column_text(s, k));
-                }
-            }
-            fputc('\n', f);
-        }
-        sqlite3_finalize(s);
-    }
-    sqlite3_finalize(tl);
-    fclose(f);
-    sqlite3_close(db);
-    return out;
+    const char *why;
+    char *d = dbdump(db_path, &why);
+    cr_assert_not_null(d, "%s", why);
+    return d;
 }
 
 static double query_real(const char *db_path, const char *sql)
