@@ -250,6 +250,6 @@ int run_finish(store *st, const config *c, const run_layout *L, size_t k, int jo
         free(J.clf_err);
     }
     if (!rc)
-        rc = run_compute_metrics(st, c, err);
+        rc = run_compute_metrics_jobs(st, c, jobs, err);
     return rc;
 }

@@ -542,25 +542,90 @@ out:
     return rc;
 }
 
+/* Metrics tasks, one per (cell, attack, target or pooled) in the order a
+ * serial loop takes them; computed on the threads, written in that order. */
+typedef struct metrics_job {
+    store *st;
+    const config *c;
+    size_t n;
+    size_t *cell, *attack;
+    int64_t *target;
+    store_batch **batch;
+    int *rc;
+    pa_err *err;
+    atomic_size_t next;
+} metrics_job;
+
+static void *metrics_worker(void *arg)
+{
+    metrics_job *M = arg;
+    for (;;) {
+        size_t j = atomic_fetch_add(&M->next, 1);
+        if (j >= M->n)
+            break;
+        store_batch_capture(M->batch[j]);
+        M->rc[j] = cell_metrics(M->st, M->c, M->cell[j], &M->c->attacks[M->attack[j]], M->target[j], &M->err[j]);
+        store_batch_capture(NULL);
+    }
+    return NULL;
+}
+
 int run_compute_metrics(store *st, const config *c, pa_err *err)
 {
-    int rc = store_begin(st, err);
-    if (rc)
-        return rc;
-    rc = store_clear_results(st, err);
-    for (size_t ci = 0; ci < c->n_cells && !rc; ci++)
-        for (size_t a = 0; a < c->n_attacks && !rc; a++) {
-            if (c->n_targets > 1)
-                rc = cell_metrics(st, c, ci, &c->attacks[a], -1, err);
-            for (size_t t = 0; t < c->n_targets && !rc; t++)
-                rc = cell_metrics(st, c, ci, &c->attacks[a], (int64_t)t, err);
+    return run_compute_metrics_jobs(st, c, 1, err);
+}
+
+int run_compute_metrics_jobs(store *st, const config *c, int jobs, pa_err *err)
+{
+    const size_t per = c->n_targets + (c->n_targets > 1), n = c->n_cells * c->n_attacks * per;
+    metrics_job M = {.st = st, .c = c, .n = n};
+    M.cell = pa_calloc(n + 1, sizeof *M.cell);
+    M.attack = pa_calloc(n + 1, sizeof *M.attack);
+    M.target = pa_calloc(n + 1, sizeof *M.target);
+    M.batch = pa_calloc(n + 1, sizeof *M.batch);
+    M.rc = pa_calloc(n + 1, sizeof *M.rc);
+    M.err = pa_calloc(n + 1, sizeof *M.err);
+    int rc = M.cell && M.attack && M.target && M.batch && M.rc && M.err ? PA_OK
+                                                                        : pa_errf(err, PA_ENOMEM, "out of memory");
+    for (size_t ci = 0, j = 0; ci < c->n_cells && !rc; ci++)
+        for (size_t a = 0; a < c->n_attacks && !rc; a++)
+            for (size_t q = 0; q < per && !rc; q++, j++) {
+                M.cell[j] = ci;
+                M.attack[j] = a;
+                M.target[j] = c->n_targets > 1 ? (int64_t)q - 1 : (int64_t)q; /* pooled (-1) first */
+                if (!(M.batch[j] = store_batch_new()))
+                    rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            }
+    if (!rc)
+        rc = store_begin(st, err);
+    if (!rc) {
+        rc = store_clear_results(st, err);
+        if (!rc) {
+            atomic_init(&M.next, 0);
+            pool_run(jobs, metrics_worker, &M);
         }
-    if (rc) {
+        for (size_t j = 0; j < n && !rc; j++)
+            if ((rc = M.rc[j]) != PA_OK) {
+                if (err)
+                    *err = M.err[j];
+            } else {
+                rc = store_batch_write(st, M.batch[j], err);
+            }
         pa_err ignore;
-        store_commit(st, &ignore); /* release the transaction; results are recomputed on the next run */
-        return rc;
+        if (rc)
+            store_commit(st, &ignore); /* release the transaction; results are recomputed on the next run */
+        else
+            rc = store_commit(st, err);
     }
-    return store_commit(st, err);
+    for (size_t j = 0; M.batch && j < n; j++)
+        store_batch_free(M.batch[j]);
+    free(M.cell);
+    free(M.attack);
+    free(M.target);
+    free(M.batch);
+    free(M.rc);
+    free(M.err);
+    return rc;
 }
 
 int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err *err)

@@ -37,4 +37,9 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
  * (one transaction). */
 int run_compute_metrics(store *st, const config *c, pa_err *err);
 
+/* The same on `jobs` threads: each (cell, attack, target) is computed on a
+ * thread and its rows are written in the serial order, so the database does
+ * not depend on jobs. */
+int run_compute_metrics_jobs(store *st, const config *c, int jobs, pa_err *err);
+
 #endif

@@ -665,8 +665,95 @@ int store_clear_results(store *st, pa_err *err)
     return rc;
 }
 
+/* ---- batches: metric and estimate rows kept in memory (store.h) ---- */
+
+typedef struct batch_row {
+    int is_metric;
+    store_metric m;
+    store_estimate e;
+    char *attack, *name;        /* owned copies of the row's strings */
+} batch_row;
+
+struct store_batch {
+    batch_row *rows;
+    size_t n, cap;
+    int oom;
+};
+
+static _Thread_local store_batch *captured;
+
+store_batch *store_batch_new(void)
+{
+    return calloc(1, sizeof(store_batch));
+}
+
+void store_batch_free(store_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->rows[i].attack);
+        free(b->rows[i].name);
+    }
+    free(b->rows);
+    free(b);
+}
+
+void store_batch_capture(store_batch *b)
+{
+    captured = b;
+}
+
+/* appends a row to the captured batch; the caller fills it */
+static batch_row *batch_add(store_batch *b, const char *attack, const char *name)
+{
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? 2 * b->cap : 16;
+        batch_row *r = realloc(b->rows, nc * sizeof *r);
+        if (!r) {
+            b->oom = 1;
+            return NULL;
+        }
+        b->rows = r;
+        b->cap = nc;
+    }
+    batch_row *r = &b->rows[b->n];
+    memset(r, 0, sizeof *r);
+    r->attack = attack ? pa_strdup(attack) : NULL;
+    r->name = name ? pa_strdup(name) : NULL;
+    if ((attack && !r->attack) || (name && !r->name)) {
+        free(r->attack);
+        free(r->name);
+        b->oom = 1;
+        return NULL;
+    }
+    b->n++;
+    return r;
+}
+
+int store_batch_write(store *st, const store_batch *b, pa_err *err)
+{
+    if (b->oom)
+        return pa_errf(err, PA_ENOMEM, "out of memory keeping metric rows");
+    int rc = PA_OK;
+    for (size_t i = 0; i < b->n && !rc; i++)
+        rc = b->rows[i].is_metric ? store_put_metric(st, &b->rows[i].m, err) : store_put_estimate(st, &b->rows[i].e, err);
+    return rc;
+}
+
 int store_put_metric(store *st, const store_metric *m, pa_err *err)
 {
+    if (captured) {
+        store_batch *b = captured;
+        batch_row *r = batch_add(b, m->attack, m->name);
+        if (r) {
+            r->is_metric = 1;
+            r->m = *m;
+            r->m.attack = r->attack;
+            r->m.name = r->name;
+        }
+        return PA_OK;
+    }
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s = st->put_metric;
     sqlite3_bind_int64(s, 1, m->cell_id);
@@ -681,6 +768,16 @@ int store_put_metric(store *st, const store_metric *m, pa_err *err)
 
 int store_put_estimate(store *st, const store_estimate *e, pa_err *err)
 {
+    if (captured) {
+        store_batch *b = captured;
+        batch_row *r = batch_add(b, e->attack, e->method);
+        if (r) {
+            r->e = *e;
+            r->e.attack = r->attack;
+            r->e.method = r->name;
+        }
+        return PA_OK;
+    }
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s = st->put_estimate;
     sqlite3_bind_int64(s, 1, e->cell_id);

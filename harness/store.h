@@ -169,6 +169,27 @@ typedef struct store_estimate {
 
 int store_put_estimate(store *st, const store_estimate *e, pa_err *err);
 
+/* Rows kept in memory to be written later, so that work done in parallel
+ * writes in a fixed order. While a batch is captured on the calling thread,
+ * store_put_metric and store_put_estimate (from any store) copy their row
+ * into it and return PA_OK instead of writing. */
+typedef struct store_batch store_batch;
+
+/* An empty batch, or NULL when out of memory. */
+store_batch *store_batch_new(void);
+
+/* Frees; accepts NULL. */
+void store_batch_free(store_batch *b);
+
+/* Captures the calling thread's metric and estimate puts into b (NULL:
+ * stop capturing). PA_ENOMEM from a put that could not copy its row is
+ * remembered and returned by store_batch_write. */
+void store_batch_capture(store_batch *b);
+
+/* Writes b's rows to st in the order they were put (no transaction of its
+ * own: call inside store_begin/store_commit). */
+int store_batch_write(store *st, const store_batch *b, pa_err *err);
+
 /* Read access for reports: the raw handle (sqlite3 *), read-only use. */
 void *store_db(store *st);
 
