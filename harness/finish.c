@@ -78,6 +78,7 @@ typedef struct clf_job {
     size_t *ns;             /* (C) */
     clf **clfs;             /* (C, S, k) */
     char **clf_err;         /* (C, S, k) */
+    int jobs;
     atomic_size_t next;
 } clf_job;
 
@@ -105,8 +106,10 @@ static void *clf_worker(void *arg)
             }
             const cJSON *kind = at->params ? cJSON_GetObjectItemCaseSensitive(at->params, "classifier") : NULL;
             const cJSON *cp = at->params ? cJSON_GetObjectItemCaseSensitive(at->params, "classifier_params") : NULL;
-            clf_fit(cJSON_IsString(kind) ? kind->valuestring : "forest", X, y, n, p, cp,
-                    rng_derive(rng_derive(c->seed, RUN_SHADOW_TAG + 1), ix), &J->clfs[ix], &e);
+            /* a forest grows its trees on every thread: with fewer classifiers than threads, or a
+             * quick logreg beside a forest, no core idles (the forest is the same whatever jobs) */
+            clf_fit_jobs(cJSON_IsString(kind) ? kind->valuestring : "forest", X, y, n, p, cp,
+                         rng_derive(rng_derive(c->seed, RUN_SHADOW_TAG + 1), ix), J->jobs, &J->clfs[ix], &e);
         }
         if (!J->clfs[ix])
             J->clf_err[ix] = pa_strdup(e.msg[0] ? e.msg : "classifier training failed");
@@ -196,7 +199,7 @@ int run_finish(store *st, const config *c, const run_layout *L, size_t k, int jo
     int rc = PA_OK;
     if (L->S) {
         const size_t C = c->n_cells, total = C * L->S * k;
-        clf_job J = {.c = c, .L = L, .k = k};
+        clf_job J = {.c = c, .L = L, .k = k, .jobs = jobs};
         J.member = pa_calloc(C, sizeof *J.member);
         J.feat = pa_calloc(C, sizeof *J.feat);
         J.ns = pa_calloc(C, sizeof *J.ns);
