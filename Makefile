@@ -50,7 +50,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps test-slurm
+.PHONY: all help test asan data demo bench clean install check-deps test-slurm bench-scale
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -145,8 +145,12 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/dirs
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PC_LIBS)
 
 ## bench: run the benchmarks in bench/ (each prints ratios against a reference run side by side; needs scripts/install-deps.sh --bench)
-bench: privaudit $(BENCH_BIN)
+bench: privaudit $(BENCH_BIN) $(BUILD)/tests/dbdump
 	bash bench/run.sh $(BUILD)
+
+## bench-scale: --jobs 2 over --jobs 1, 4 shards + merge against --jobs 2, growth with games (coded Adult; minutes)
+bench-scale: privaudit $(BUILD)/tests/dbdump
+	ADULT=$(ADULT) bash bench/scale.sh $(BUILD)
 
 ## install: copy privaudit to $(PREFIX)/bin
 install: privaudit

@@ -21,6 +21,12 @@ if [ -f "$ADULT/adult.csv" ]; then
 else
   echo "== linear reconstruction: skipped ($ADULT/adult.csv not found; set ADULT=DIR)"
 fi
+if [ -f "$ADULT/adult.csv" ]; then
+  echo "== scaling (issue 16): --jobs 2 over --jobs 1, shards + merge, growth with games: bench/scale.sh $B"
+  ADULT="$ADULT" bash bench/scale.sh "$B" || status=1
+else
+  echo "== scaling: skipped ($ADULT/adult.csv not found; set ADULT=DIR)"
+fi
 echo "== Bayesian interval vs scipy dblquad (takes minutes: the reference is slow): $B/bench/bench_bayes"
 "$B/bench/bench_bayes" || status=1
 exit $status
