@@ -814,10 +814,12 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         g.done = sdone;
         g.n_trials = n_sh;
         g.todo = sh_mine - sh_before;
-        if (o->progress)
-            fprintf(stderr, "[run] shadow phase: %zu%s of the %zu cells x %zu shadow games = %zu releases, %zu stored "
-                    "already\n", sh_mine, o->shard.count ? " (this shard's)" : "", c->n_cells, c->shadow_games, n_sh,
-                    sh_before);
+        if (o->progress && o->shard.count)
+            fprintf(stderr, "[run] shadow phase: %zu of the %zu cells x %zu shadow games = %zu releases, %zu stored "
+                    "already\n", sh_mine, c->n_cells, c->shadow_games, n_sh, sh_before);
+        else if (o->progress)
+            fprintf(stderr, "[run] shadow phase: %zu cells x %zu shadow games = %zu releases, %zu stored already\n",
+                    c->n_cells, c->shadow_games, n_sh, sh_before);
         if (g.todo)
             run_phase(&g, jobs);
         free(sdone);

@@ -408,7 +408,10 @@ int merge_shards(const char *out, const char *const *paths, size_t n, const merg
     }
     if ((rc = schema_parse(d[0].schema_json, d[0].path, &sch, err)))
         goto out;
-    const size_t N = d[0].sp.count, n_trials = c->n_cells * c->games, n_sh = c->n_cells * c->shadow_games;
+    if ((rc = run_layout_make(c, sch, &L, err)))
+        goto out;
+    /* shadow releases are played only for configs with a shadow-model attack */
+    const size_t N = d[0].sp.count, n_trials = c->n_cells * c->games, n_sh = L.S ? c->n_cells * c->shadow_games : 0;
     if ((size_t)d[0].n_trials != n_trials) {
         rc = pa_errf(err, PA_EINPUT, "%s: plans %lld trials, its config %zu", d[0].path, (long long)d[0].n_trials,
                      n_trials);
@@ -559,8 +562,6 @@ int merge_shards(const char *out, const char *const *paths, size_t n, const merg
     /* 5. what a single run does after its games */
     double t1 = util_now();
     pool_serial_blas();
-    if ((rc = run_layout_make(c, sch, &L, err)))
-        goto out;
     run_finish_info fi;
     if ((rc = run_finish(st, c, &L, c->n_targets, o->jobs, o->progress, &fi, err)))
         goto out;
