@@ -4,6 +4,7 @@
 
 #include "harness/args.h"
 #include "harness/cli.h"
+#include "harness/shard.h"
 #include "reports/report.h"
 
 static void report_usage(FILE *f)
@@ -44,6 +45,13 @@ int cmd_report(int argc, char **argv)
     }
     if (!db || !out) {
         fprintf(stderr, "privaudit report: expected --db FILE and --out DIR\n");
+        return 2;
+    }
+    shard_spec sp;
+    if (shard_peek(db, &sp)) {
+        fprintf(stderr, "privaudit report: %s is shard %zu/%zu of a run: it has no metrics, estimates or shadow-attack "
+                "scores; merge the shards first (privaudit merge OUT.db SHARD.db..., docs/cluster.md)\n", db, sp.index,
+                sp.count);
         return 2;
     }
     report_opts o = {.db_path = db, .out_dir = out, .figures = figures, .table_out = quiet ? NULL : stdout};

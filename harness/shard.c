@@ -88,6 +88,23 @@ int shard_put(store *st, const shard_spec *sp, pa_err *err)
     return rc;
 }
 
+int shard_peek(const char *path, shard_spec *sp)
+{
+    sp->index = sp->count = 0;
+    sqlite3 *db = NULL;
+    int yes = 0;
+    if (access(path, R_OK) == 0 && sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'shard'", -1, &s, NULL) == SQLITE_OK) {
+            if (sqlite3_step(s) == SQLITE_ROW)
+                yes = shard_parse((const char *)sqlite3_column_text(s, 0), sp, NULL) == PA_OK;
+            sqlite3_finalize(s);
+        }
+    }
+    sqlite3_close(db);
+    return yes;
+}
+
 /* ------------------------------------------------------------------ merge */
 
 /* What the merge needs to know of one shard before copying anything. */

@@ -39,6 +39,10 @@ int shard_get(store *st, shard_spec *sp, pa_err *err);
 /* Records the shard in the meta table (count 0: nothing is written). */
 int shard_put(store *st, const shard_spec *sp, pa_err *err);
 
+/* 1 (and *sp filled) if the database file at path is a shard's, 0 if it
+ * is not or cannot be read as one (read-only; nothing is created). */
+int shard_peek(const char *path, shard_spec *sp);
+
 typedef struct merge_opts {
     int jobs;          /* threads for the classifiers and scores */
     int progress;      /* progress on stderr */

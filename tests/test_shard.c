@@ -289,6 +289,14 @@ Test(shard, a_shard_resumes_only_as_itself)
     cr_assert_eq(r.code, 2);
     cr_assert(strstr(r.err, "resume it with --shard 1/3"), "%s", r.err);
     tu_result_free(&r);
+    /* a shard has no metrics: report refuses it rather than print an empty table */
+    char *rep = tu_path(dir, "rep");
+    const char *report[] = {"report", "--db", s1, "--out", rep, "--quiet", NULL};
+    r = tu_run(dir, report);
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "is shard 1/3 of a run: it has no metrics"), "%s", r.err);
+    tu_result_free(&r);
+    free(rep);
     const char *bad[] = {"run", cfg, "--shard", "3/3", "--quiet", NULL};
     r = tu_run(dir, bad);
     cr_assert_eq(r.code, 2);
