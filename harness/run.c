@@ -15,18 +15,15 @@
  * cell's generator on D' ∪ {t : b_t = 1}, releases m records and computes
  * every shadow attack's features for every target (stream
  * rng_stream(rng_derive(seed, SHADOW_TAG), cell * shadow_games + s)); each
- * release is stored (table shadow) so a killed run resumes there too. Then
- * one classifier per (cell, shadow attack, target) is trained on those
- * features (seed derived from the same triple), and in the target games a
- * shadow attack's score is the classifier's P(member) on the features of the
- * real release. Both phases run on all --jobs workers.
- * A target game stores the shadow attacks' features of its release (table
- * feature) rather than a score: the classifiers are trained after the
- * games, from every shadow release, and score the stored features
- * (harness/finish.c). So the games of a cell are independent of each other,
- * and --shard i/n (harness/shard.h) runs the trials and shadow releases
- * whose id ≡ i (mod n), leaving the classifiers and the metrics to
- * `privaudit merge`.
+ * release is stored (table shadow) so a killed run resumes there too. A
+ * target game stores the shadow attacks' features of its real release
+ * (table feature), not a score. After the games, one classifier per (cell,
+ * shadow attack, target) is trained on every shadow release of the cell, and
+ * a shadow attack's score is its P(member) on the stored features
+ * (harness/finish.c). Both phases run on all --jobs workers. So no game
+ * depends on another, and --shard i/n (harness/shard.h) plays the trials
+ * and shadow releases whose id ≡ i (mod n), leaving the classifiers, the
+ * shadow scores and the metrics to `privaudit merge`.
  *
  * Utility: every release's k-way TVD against its own training table (config
  * "utility") and optionally TSTR accuracy/AUC on the holdout split are
