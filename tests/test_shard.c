@@ -116,7 +116,7 @@ static void run_single_and_shards(const char *cfg, const char *const jobs[3])
     const char *a[] = {"run", cfg, "--db", single, "--jobs", "2", "--quiet", NULL};
     must_run(a);
     for (int i = 0; i < 3; i++) {
-        char name[16], spec[8];
+        char name[32], spec[32];
         snprintf(name, sizeof name, "s%d.db", i);
         snprintf(spec, sizeof spec, "%d/3", i);
         char *db = tu_path(dir, name);
