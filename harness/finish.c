@@ -35,7 +35,10 @@ int run_layout_make(const config *c, const schema *s, run_layout *L, pa_err *err
     L->sa = pa_calloc(S, sizeof *L->sa);
     L->sdim = pa_calloc(S, sizeof *L->sdim);
     L->soff = pa_calloc(S, sizeof *L->soff);
-    if (!L->sa || !L->sdim || !L->soff) {
+    L->twin = pa_calloc(S, sizeof *L->twin);
+    char **fkey = pa_calloc(S, sizeof *fkey);
+    if (!L->sa || !L->sdim || !L->soff || !L->twin || !fkey) {
+        free(fkey);
         run_layout_free(L);
         return pa_errf(err, PA_ENOMEM, "out of memory");
     }
@@ -47,13 +50,40 @@ int run_layout_make(const config *c, const schema *s, run_layout *L, pa_err *err
         int rc = vt->feature_dim(s, c->attacks[a].params, &L->sdim[q], err);
         if (rc) {
             pa_err_prefix(err, "attack \"%s\"", c->attacks[a].label);
+            for (size_t r = 0; r < q; r++)
+                free(fkey[r]);
+            free(fkey);
             run_layout_free(L);
             return rc;
         }
         L->soff[q] = L->F;
         L->F += L->sdim[q];
+        /* the features depend on the attack and its params, not on the classifier */
+        cJSON *fp = c->attacks[a].params ? cJSON_Duplicate(c->attacks[a].params, 1) : cJSON_CreateObject();
+        if (fp) {
+            cJSON_DeleteItemFromObjectCaseSensitive(fp, "classifier");
+            cJSON_DeleteItemFromObjectCaseSensitive(fp, "classifier_params");
+            char *t = cJSON_PrintUnformatted(fp);
+            if (t) {
+                size_t len = strlen(c->attacks[a].name) + strlen(t) + 2;
+                fkey[q] = malloc(len);
+                if (fkey[q])
+                    snprintf(fkey[q], len, "%s:%s", c->attacks[a].name, t);
+            }
+            free(t);
+            cJSON_Delete(fp);
+        }
+        L->twin[q] = q;
+        for (size_t r = 0; r < q && fkey[q]; r++)
+            if (fkey[r] && !strcmp(fkey[r], fkey[q]) && L->sdim[r] == L->sdim[q]) {
+                L->twin[q] = r;
+                break;
+            }
         q++;
     }
+    for (size_t q = 0; q < S; q++)
+        free(fkey[q]);
+    free(fkey);
     L->S = S;
     return PA_OK;
 }
@@ -65,6 +95,7 @@ void run_layout_free(run_layout *L)
     free(L->sa);
     free(L->sdim);
     free(L->soff);
+    free(L->twin);
     memset(L, 0, sizeof *L);
 }
 

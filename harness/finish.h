@@ -23,6 +23,8 @@ typedef struct run_layout {
     size_t *sa;            /* (S) */
     size_t *sdim;          /* (S) */
     size_t *soff;          /* (S) */
+    size_t *twin;          /* (S) twin[q] < q: attack q's features are attack twin[q]'s (the same
+                              attack and params but for the classifier); twin[q] = q otherwise */
     size_t F;
 } run_layout;
 

@@ -74,6 +74,7 @@ typedef struct game_ctx {
     size_t S;               /* shadow attacks */
     size_t *sa;             /* (S) their indices in c->attacks */
     size_t *sdim, *soff;    /* (S) feature dimension and offset within F */
+    size_t *twin;           /* (S) an earlier attack with the same features, or itself (finish.h) */
     size_t F;               /* features per target, all shadow attacks */
     shard_spec shard;       /* the slice of ids played */
     const int64_t *target_id;
@@ -314,7 +315,12 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
             }
             const mia_vtable *vt = mia_find(c->attacks[a].name);
             for (size_t t = 0; t < k && !grc; t++)
-                grc = vt->features(synth, g->targets, t, c->attacks[a].params, feat + t * g->F + g->soff[q], &gerr);
+                if (g->twin[q] != q) /* the same features as an earlier shadow attack's */
+                    memcpy(feat + t * g->F + g->soff[q], feat + t * g->F + g->soff[g->twin[q]],
+                           g->sdim[q] * sizeof *feat);
+                else
+                    grc = vt->features(synth, g->targets, t, c->attacks[a].params, feat + t * g->F + g->soff[q],
+                                       &gerr);
         }
         tr.n_attacks = n_direct;
         tr.dim = g->F;
@@ -399,7 +405,10 @@ static int play_shadow(game_ctx *g, size_t id, pa_err *err)
         const cfg_attack *at = &c->attacks[g->sa[q]];
         const mia_vtable *vt = mia_find(at->name);
         for (size_t t = 0; t < k && !grc; t++)
-            grc = vt->features(synth, g->targets, t, at->params, feat + t * g->F + g->soff[q], &gerr);
+            if (g->twin[q] != q)
+                memcpy(feat + t * g->F + g->soff[q], feat + t * g->F + g->soff[g->twin[q]], g->sdim[q] * sizeof *feat);
+            else
+                grc = vt->features(synth, g->targets, t, at->params, feat + t * g->F + g->soff[q], &gerr);
     }
     store_shadow sh = {.cell_id = (int64_t)cell_ix, .game = (int64_t)game, .status = grc ? "failed" : "ok",
                        .error = grc ? gerr.msg : NULL, .k = k, .dim = g->F, .member = grc ? NULL : member,
@@ -776,7 +785,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         .c = c, .data = data, .pop = pop, .n_pop = n_pop, .aux = aux, .holdout = holdout, .targets = targets,
         .target_id = tid, .st = st, .done = done, .n_trials = n_trials, .todo = n_mine - before,
         .progress = o->progress, .t0 = util_now(), .phase = 1, .S = L.S, .sa = L.sa, .sdim = L.sdim, .soff = L.soff,
-        .F = L.F, .shard = o->shard,
+        .twin = L.twin, .F = L.F, .shard = o->shard,
     };
     atomic_init(&g.next, 0);
     atomic_init(&g.finished, 0);

@@ -180,6 +180,11 @@ Test(shard, a_shadow_attack_config_in_three_shards_merges_to_its_single_run)
     cr_assert_eq(query_real(s0, "SELECT count(*) FROM shadow"), 16); /* of 2 cells x 24: ids 0, 3, ..., 45 */
     cr_assert_eq(query_real(s0, "SELECT count(*) FROM feature"), 27 * 2);
     cr_assert_eq(query_real(s0, "SELECT count(*) FROM score WHERE attack LIKE 'sh-%'"), 0);
+    /* sh-lr and sh-rf differ only by their classifier: the second half of each blob is a copy of the first */
+    cr_assert_eq(query_real(s0, "SELECT count(*) FROM feature WHERE length(features) % 16 != 0 OR"
+                                " substr(features, 1, length(features) / 2) != substr(features, length(features) / 2 + 1)"),
+                 0);
+    cr_assert_gt(query_real(s0, "SELECT min(length(features)) FROM feature"), 100);
     cr_assert_eq(query_real(s0, "SELECT count(*) FROM score WHERE attack = 'dcr'"), 27 * 2);
     /* the single run scores every trial and target with both classifiers */
     cr_assert_eq(query_real(single, "SELECT count(*) FROM score WHERE attack = 'sh-rf'"), 80 * 2);
