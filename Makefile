@@ -109,11 +109,41 @@ $(BUILD)/privaudit-asan: $(BUILD)/harness/main.o $(LIB)
 data: privaudit
 	bash data/fetch.sh $(BUILD)/data
 
-## demo: fetch HealthInsurance and run configs/quickstart.json, then draw its report
+## test-aer: after `make data`, check that every data frame of r-cran-aer imports to a CSV its drafted schemas accept
+AER_DIR ?= $(BUILD)/data/pkgroot/usr/lib/R/site-library/AER/data
+.PHONY: test-aer
+test-aer: $(BUILD)/tests/test_rda
+	@test -d $(AER_DIR) || { echo "test-aer: $(AER_DIR) not found: run make data (or make demo) first" >&2; exit 1; }
+	PRIVAUDIT_AER_DIR=$(abspath $(AER_DIR)) $(BUILD)/tests/test_rda --filter 'rda/every_AER*' --verbose
+
+## fuzz: build the libFuzzer harnesses in fuzz/ (clang, ASan+UBSan) and run each FUZZ_SECONDS (60), FUZZ_JOBS (2) at a time
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_NAMES := csv schema config rda idx
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+.PHONY: fuzz fuzz-build
+fuzz: fuzz-build
+	@rm -rf $(FUZZ_BUILD)/seeds && $(FUZZ_BUILD)/fuzz/seeds $(FUZZ_BUILD)/seeds
+	@cp configs/*.json $(FUZZ_BUILD)/seeds/config/ && cp data/schemas/*.json $(FUZZ_BUILD)/seeds/schema/
+	bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
+
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" EXTRA_LDFLAGS="$(FUZZ_SAN)" \
+	  $(FUZZ_BUILD)/fuzz/seeds $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB) | $(BUILD)/dirs
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PC_LIBS)
+
+$(BUILD)/fuzz/seeds: fuzz/seeds.c | $(BUILD)/dirs
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PC_LIBS)
+
+## demo: fetch HealthInsurance and run configs/quickstart.json, then draw its report (again: resumes build/demo.db)
 demo: privaudit
-	bash data/fetch.sh $(BUILD)/data healthinsurance
-	./privaudit run configs/quickstart.json --db $(BUILD)/demo.db --jobs 2
-	./privaudit report --db $(BUILD)/demo.db --out $(BUILD)/demo-report
+	bash scripts/demo.sh $(BUILD)
 
 ## repro-tapas: TAPAS-scale shadow-model audit of MST (eps 10) on the coded Adult at ../shared/data/adult
 repro-tapas: privaudit
@@ -158,10 +188,10 @@ install: privaudit
 
 ## clean: remove build outputs
 clean:
-	rm -rf build build-asan privaudit
+	rm -rf build build-asan build-fuzz privaudit
 
 ## help: list the targets
 help:
 	@grep -hE '^## ' Makefile | sed 's/^## /  /'
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/harness/main.d $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/harness/main.d $(TEST_BIN:=.d) $(wildcard $(BUILD)/fuzz/*.d)

@@ -21,9 +21,10 @@
 #define WB_CANARY_NORM 10.0     /* gradient canary norm / C; input canary dead value */
 #define WB_NOCLIP_FACTOR 1e6    /* no_clip: C_eng = 1e6 C */
 #define WB_MAX_K 4096
-/* One-run audit: at most this many guesses (whole runs); eps_one_run sums
- * the binomial tail in log space when it underflows, at O(r) per step of
- * its root search */
+/* One-run audit: at most this many guesses (whole runs). The cap dates from
+ * when the binomial tail was summed term by term (O(r) per step of the root
+ * search); eps_one_run_delta now costs O(log v) per step, so it could be
+ * lifted, which would change the stored one-run figures. */
 #define WB_ONE_RUN_MAX_R 100000.0
 #define WB_DATA_STREAM 0xD47A5E7ULL /* stream id of the shared data set (runs use 0..R-1 < 2^40) */
 
@@ -479,12 +480,22 @@ static int one_run(const wb_cfg *c, wb_result *res, pa_err *err)
     res->one_run_v = v;
     res->one_run_eps = 0;
     if (rg > 0)
-        return eps_one_run(res->one_run_m, rg, v, c->alpha / 2, &res->one_run_eps, err);
+        /* DP-SGD is (ε, δ)-DP only: the pure-ε p-value would overstate the bound */
+        return eps_one_run_delta(res->one_run_m, rg, v, c->delta, c->alpha / 2, &res->one_run_eps, err);
     return PA_OK;
 }
 
-static int estimate(const wb_cfg *c, wb_result *res, pa_err *err)
+struct stage_fw { wb_stage_fn stage; void *ctx; };
+
+static void threshold_progress(void *ctx, size_t done, size_t total)
 {
+    const struct stage_fw *f = ctx;
+    f->stage(f->ctx, "threshold", done, total);
+}
+
+static int estimate(const wb_cfg *c, wb_result *res, wb_stage_fn stage, void *ctx, pa_err *err)
+{
+    struct stage_fw fw = { stage, ctx };
     size_t n = res->nobs, ncal = 0, ntest = 0;
     double a = c->alpha / 2;
     double *sc = pa_calloc(n, sizeof *sc), *st = pa_calloc(n, sizeof *st);
@@ -504,7 +515,8 @@ static int estimate(const wb_cfg *c, wb_result *res, pa_err *err)
             lt[ntest++] = res->member[i];
         }
     }
-    if ((rc = roc_choose_threshold(sc, lc, ncal, c->delta, a, &res->threshold, err))) {
+    if ((rc = roc_choose_threshold_cb(sc, lc, ncal, c->delta, a, stage ? threshold_progress : NULL, &fw,
+                                      &res->threshold, err))) {
         pa_err_prefix(err, "whitebox: calibration split");
         goto done;
     }
@@ -512,6 +524,8 @@ static int estimate(const wb_cfg *c, wb_result *res, pa_err *err)
         pa_err_prefix(err, "whitebox: test split");
         goto done;
     }
+    if (stage)
+        stage(ctx, "test split", ntest, ntest);
     res->auc = roc_auc(roc);
     res->tpr_at_001 = roc_tpr_at(roc, 0.01);
     roc_counts(st, lt, ntest, res->threshold, &res->counts);
@@ -528,8 +542,15 @@ static int estimate(const wb_cfg *c, wb_result *res, pa_err *err)
         || (rc = eps_gdp_epsilon(res->gdp_mu, c->delta, &res->gdp_eps, err)))
         goto done;
     res->p_exceeds = eps_bayes_p_exceeds(k, c->delta, c->epsilon);
+    if (isnan(res->p_exceeds)) {
+        rc = pa_errf(err, PA_EINTERNAL, "whitebox: P(eps > %g) could not be computed (quadrature failed)",
+                     c->epsilon);
+        goto done;
+    }
     res->violation = res->bayes_lo > c->epsilon;
     rc = one_run(c, res, err);
+    if (!rc && stage)
+        stage(ctx, "estimators", 0, 0);
 done:
     roc_free(roc);
     free(sc);
@@ -540,6 +561,12 @@ done:
 }
 
 int wb_audit(const wb_cfg *c, wb_progress_fn progress, void *ctx, wb_result **out, pa_err *err)
+{
+    return wb_audit_staged(c, progress, NULL, ctx, out, err);
+}
+
+int wb_audit_staged(const wb_cfg *c, wb_progress_fn progress, wb_stage_fn stage, void *ctx,
+                    wb_result **out, pa_err *err)
 {
     *out = NULL;
     int rc = wb_cfg_check(c, err);
@@ -589,7 +616,7 @@ int wb_audit(const wb_cfg *c, wb_progress_fn progress, void *ctx, wb_result **ou
         wb_result_free(res);
         return pl.rc;
     }
-    if ((rc = estimate(c, res, err))) {
+    if ((rc = estimate(c, res, stage, ctx, err))) {
         wb_result_free(res);
         return rc;
     }

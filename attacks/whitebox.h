@@ -57,9 +57,10 @@
  * approximation (use K = 1 for a strict many-runs game). The one-run
  * estimator (Steinke, Nasr, Jagielski 2023) guesses, in every run, "in" for
  * the K/4 highest-scored canaries and "out" for the K/4 lowest; correct
- * guesses are pooled over the first runs, up to 512 guesses (each run's
- * count is dominated by a binomial, so the sum is too; the cap keeps the
- * binomial tail of eps_one_run above double underflow).
+ * guesses are pooled over the first runs, up to 100,000 guesses (each run's
+ * count is dominated by a binomial, so the sum is too), and bounded with the
+ * (ε, δ) p-value at the audit's δ (eps_one_run_delta): DP-SGD is only
+ * (ε, δ)-DP, and the pure-ε p-value would overstate the bound.
  */
 #ifndef PA_WHITEBOX_H
 #define PA_WHITEBOX_H
@@ -154,6 +155,15 @@ typedef void (*wb_progress_fn)(void *ctx, size_t done, size_t total);
  * r, so results are identical for any jobs), split, threshold, counts, every
  * estimator. *out is owned by the caller (wb_result_free); NULL on error. */
 int wb_audit(const wb_cfg *cfg, wb_progress_fn progress, void *ctx, wb_result **out, pa_err *err);
+
+/* Progress of the steps after the runs: `stage` names the step ("threshold"
+ * over the calibration scores, "test split", "estimators"), done/total its
+ * items (0/0 when it has none). Called from the calling thread. */
+typedef void (*wb_stage_fn)(void *ctx, const char *stage, size_t done, size_t total);
+
+/* wb_audit with a stage callback as well (either callback may be NULL). */
+int wb_audit_staged(const wb_cfg *cfg, wb_progress_fn progress, wb_stage_fn stage, void *ctx,
+                    wb_result **out, pa_err *err);
 
 /* Frees r; accepts NULL. */
 void wb_result_free(wb_result *r);

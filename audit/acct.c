@@ -3,6 +3,7 @@
  * a RDP order, ρ zCDP, μ GDP, δ target δ. All RDP sums are in log space. */
 #include "audit/acct.h"
 
+#include "audit/num.h"
 #include "core/dpsgd.h"
 
 #include <errno.h>
@@ -45,28 +46,12 @@ double acct_zcdp_delta(double rho, double eps)
 }
 
 /* Brent root of f(x) = 0 on [lo, hi] (f(lo) and f(hi) of opposite signs),
- * to an absolute/relative x tolerance of 1e-14; NAN if GSL fails. */
+ * to an absolute/relative x tolerance of 1e-300/1e-14; NAN if it cannot be
+ * bracketed or does not converge (num_root). */
 static double zcdp_root(double (*f)(double, void *), void *par, double lo, double hi)
 {
-    gsl_function F = {f, par};
-    gsl_root_fsolver *sv = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-    if (!sv)
-        return NAN;
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
-    double x = NAN;
-    if (gsl_root_fsolver_set(sv, &F, lo, hi) == GSL_SUCCESS) {
-        for (int it = 0; it < 200; it++) {
-            if (gsl_root_fsolver_iterate(sv) != GSL_SUCCESS)
-                break;
-            x = gsl_root_fsolver_root(sv);
-            if (gsl_root_test_interval(gsl_root_fsolver_x_lower(sv), gsl_root_fsolver_x_upper(sv), 1e-300,
-                                       1e-14) == GSL_SUCCESS)
-                break;
-        }
-    }
-    gsl_set_error_handler(old);
-    gsl_root_fsolver_free(sv);
-    return x;
+    double x;
+    return num_root(f, par, lo, hi, 1e-300, 1e-14, 300, -1, "zcdp", &x, NULL) == PA_OK ? x : NAN;
 }
 
 typedef struct zcdp_par {
@@ -511,66 +496,117 @@ double acct_gdp_mu(const acct_phase *ph, size_t n_ph)
     return sqrt(m2);
 }
 
-/* ln Φ(z); the asymptotic series below z = -30, where erfc underflows
- * (Abramowitz and Stegun 26.2.12). */
-static double log_ncdf(double z)
+/* R(t) = Q(t)/φ(t), the Mills ratio of the standard normal: 1/hazard for
+ * t >= 0 (GSL's hazard keeps full precision in the far tail), Q/φ below. */
+static double mills(double t)
 {
-    if (z < -30) {
-        double z2 = z * z;
-        return -z2 / 2 - log(-z) - 0.5 * log(2 * M_PI) + log1p(-1 / z2 + 3 / (z2 * z2));
+    if (t >= 0)
+        return 1 / gsl_sf_hazard(t);
+    return gsl_cdf_ugaussian_Q(t) / exp(-0.5 * t * t - 0.5 * log(2 * M_PI));
+}
+
+/* ln δ(ε) of μ-GDP, δ = Φ(a) − e^ε Φ(a − μ) with a = −ε/μ + μ/2. Since
+ * e^ε φ(a − μ) = φ(a) exactly, δ = φ(a)·[R(t1) − R(t2)] with t1 = −a and
+ * t2 = t1 + μ: no term of size e^ε is formed and nothing underflows. For
+ * μ < ½ the difference is the integral ∫_{t1}^{t2} (1 − t R(t)) dt
+ * (R' = tR − 1) by 5-point Gauss-Legendre, exact to rounding there, so even
+ * μ = 1e-8 keeps full precision; for t1 < −30 (ε far below μ²/2) δ is
+ * Φ(a) − e^ε Φ(a − μ) directly, both terms of size ~1. */
+static double gdp_log_delta(double mu, double eps)
+{
+    double t1 = eps / mu - mu / 2, t2 = t1 + mu;
+    if (t1 < -30) {
+        double d = gsl_cdf_ugaussian_Q(t1) - exp(eps + log(gsl_cdf_ugaussian_Q(t2)));
+        return log(d);
     }
-    return gsl_sf_log_erfc(-z / M_SQRT2) - M_LN2;
+    double lphi = -0.5 * t1 * t1 - 0.5 * log(2 * M_PI), diff;
+    if (mu < 0.5) {
+        static const double gx[5] = { -0.9061798459386640, -0.5384693101056831, 0,
+                                      0.5384693101056831, 0.9061798459386640 };
+        static const double gw[5] = { 0.2369268850561891, 0.4786286704993665, 0.5688888888888889,
+                                      0.4786286704993665, 0.2369268850561891 };
+        double c = (t1 + t2) / 2, h = mu / 2, sum = 0;
+        for (int k = 0; k < 5; k++) {
+            double t = c + h * gx[k];
+            sum += gw[k] * (1 - t * mills(t));
+        }
+        diff = h * sum;
+    } else {
+        diff = mills(t1) - mills(t2);
+    }
+    return lphi + log(diff);
 }
 
 double acct_gdp_delta(double mu, double eps)
 {
+    gsl_set_error_handler_off();
     if (!(mu >= 0 && eps >= 0))
         return NAN;
-    if (mu == 0)
+    if (mu == 0 || isinf(eps))
         return 0;
-    double a = gsl_cdf_ugaussian_P(-eps / mu + mu / 2);
-    double b = exp(eps + log_ncdf(-eps / mu - mu / 2));
-    return fmax(0, a - b);
+    if (isinf(mu))
+        return 1;
+    return exp(gdp_log_delta(mu, eps));
 }
 
-struct gdp_arg { double mu, delta; };
+struct gdp_arg { double mu, ldelta; };
 
+/* ln δ(ε) − ln δ_target: decreasing in ε */
 static double gdp_f(double eps, void *p)
 {
     const struct gdp_arg *g = p;
-    return log(acct_gdp_delta(g->mu, eps)) - log(g->delta);
+    return gdp_log_delta(g->mu, eps) - g->ldelta;
+}
+
+int acct_gdp_to_eps(double mu, double delta, double *eps, pa_err *err)
+{
+    gsl_set_error_handler_off();
+    *eps = NAN;
+    if (!(mu >= 0))
+        return pa_errf(err, PA_EINPUT, "gdp: mu: expected a number >= 0, got %g", mu);
+    if (!(delta >= 0 && delta < 1))
+        return pa_errf(err, PA_EINPUT, "gdp: delta: expected a number in [0, 1), got %g", delta);
+    if (mu == 0) {
+        *eps = 0;                /* 0-GDP is perfectly private */
+        return PA_OK;
+    }
+    if (delta == 0 || isinf(mu)) {
+        *eps = INFINITY;         /* δ(ε) > 0 for every ε: no pure-ε guarantee */
+        return PA_OK;
+    }
+    struct gdp_arg g = { mu, log(delta) };
+    double f0 = gdp_f(0, &g);
+    if (isnan(f0))
+        return pa_errf(err, PA_EINTERNAL, "gdp: delta(0) is undefined for mu=%g", mu);
+    if (f0 <= 0) {
+        *eps = 0;
+        return PA_OK;
+    }
+    /* bracket: ε grows like μ²/2 + μ·z, so start there and double */
+    double lo = 0, hi = fmax(1, mu * mu / 2 + 2 * mu), fh;
+    if (!(hi < 1e300)) {
+        *eps = INFINITY;   /* ε >= μ²/2 - μ z: beyond any double */
+        return PA_OK;
+    }
+    while ((fh = gdp_f(hi, &g)) > 0) {
+        if (isnan(fh))
+            return pa_errf(err, PA_EINTERNAL, "gdp: delta(eps=%g) is undefined for mu=%g", hi, mu);
+        lo = hi;
+        hi *= 2;
+        if (hi > 1e300) {
+            *eps = INFINITY;   /* ε beyond any double: +inf is its safe upper bound */
+            return PA_OK;
+        }
+    }
+    if (isnan(fh))
+        return pa_errf(err, PA_EINTERNAL, "gdp: delta(eps=%g) is undefined for mu=%g", hi, mu);
+    return num_root(gdp_f, &g, lo, hi, 1e-300, 4e-16, 300, -1, "gdp: eps for delta", eps, err);
 }
 
 double acct_gdp_eps(double mu, double delta)
 {
-    gsl_set_error_handler_off();
-    if (!(mu >= 0 && isfinite(mu) && delta > 0 && delta < 1))
-        return NAN;
-    if (mu == 0 || acct_gdp_delta(mu, 0) <= delta)
-        return 0;
-    struct gdp_arg g = { mu, delta };
-    double lo = 0, hi = 1;
-    while (gdp_f(hi, &g) > 0) {
-        lo = hi;
-        hi *= 2;
-        if (hi > 1e6)
-            return INFINITY;
-    }
-    gsl_function F = { gdp_f, &g };
-    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-    if (!s)
-        return NAN;
-    gsl_root_fsolver_set(s, &F, lo, hi);
-    double root = NAN;
-    for (int it = 0; it < 200; it++) {
-        gsl_root_fsolver_iterate(s);
-        root = gsl_root_fsolver_root(s);
-        if (gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s),
-                                   1e-13, 1e-13) == GSL_SUCCESS)
-            break;
-    }
-    gsl_root_fsolver_free(s);
-    return root;
+    double e;
+    return acct_gdp_to_eps(mu, delta, &e, NULL) == PA_OK ? e : NAN;
 }
 
 /* ------------------------------------------------- dispatch, calibration -- */
@@ -596,8 +632,7 @@ int acct_epsilon(enum acct_kind kind, double sigma, double q, double steps, doub
         int rc = check_phase(&p, 0, err);
         if (rc)
             return rc;
-        *eps = acct_gdp_eps(acct_gdp_mu(&p, 1), delta);
-        return isnan(*eps) ? pa_errf(err, PA_EINTERNAL, "gdp: conversion failed") : PA_OK;
+        return acct_gdp_to_eps(acct_gdp_mu(&p, 1), delta, eps, err);
     }
     }
     return pa_errf(err, PA_EINPUT, "accountant: expected rdp, prv or gdp");

@@ -108,10 +108,21 @@ int acct_prv_epsilon(const acct_phase *ph, size_t n_ph, double delta, double eps
  * Su 2020): q √T √(e^{1/σ²} - 1); for phases, √(Σ_j q_j² T_j (e^{1/σ_j²} - 1)). */
 double acct_gdp_mu(const acct_phase *ph, size_t n_ph);
 
-/* δ(ε) of μ-GDP: Φ(-ε/μ + μ/2) - e^ε Φ(-ε/μ - μ/2) (Dong, Roth, Su 2019). */
+/* δ(ε) of μ-GDP: Φ(-ε/μ + μ/2) - e^ε Φ(-ε/μ - μ/2) (Dong, Roth, Su 2019),
+ * computed in log space through the Mills ratio (no cancellation of e^ε
+ * terms; relative precision ~1e-14 for μ in [1e-8, 1e4] and δ down to
+ * 1e-300). 0 for μ = 0 or ε = ∞; NAN for a negative argument. */
 double acct_gdp_delta(double mu, double eps);
 
-/* The ε >= 0 with acct_gdp_delta(μ, ε) = δ (0 if δ(0) <= δ), by Brent. */
+/* The ε >= 0 with acct_gdp_delta(μ, ε) = δ: 0 if δ(0) <= δ (or μ = 0),
+ * INFINITY for δ = 0 and μ > 0 (μ-GDP has no pure-ε guarantee) or when ε
+ * would exceed 1e300 (μ beyond ~1e150: +inf is then its safe upper bound),
+ * else the root of ln δ(ε) = ln δ by Brent to 4e-16 relative. PA_EINPUT for
+ * μ < 0 or δ outside [0, 1); PA_EINTERNAL with a message if δ(ε) is
+ * undefined or the root does not converge (*eps is NAN then). */
+int acct_gdp_to_eps(double mu, double delta, double *eps, pa_err *err);
+
+/* acct_gdp_to_eps without the message: NAN on any error. */
 double acct_gdp_eps(double mu, double delta);
 
 /* ---- one entry point per accountant, and calibration (audit/acct.c) ---- */

@@ -7,11 +7,9 @@
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_integration.h>
-#include <gsl/gsl_sf_gamma.h>
-#include <gsl/gsl_roots.h>
 
 #include "audit/acct.h"
+#include "audit/num.h"
 
 static int counts_ok(const eps_counts *c)
 {
@@ -61,120 +59,6 @@ double eps_point(const eps_counts *c, double delta)
     if (!counts_ok(c))
         return NAN;
     return eps_from_rates(c->fn / (c->fn + c->tp), c->fp / (c->fp + c->tn), delta);
-}
-
-/* Beta(a, b) density up to a constant: 1 at the mean m (log1p forms keep
- * the relative precision that a ln B(a,b) of size 1e7 would lose). */
-struct bpdf { double a, b, m; };
-
-static double beta_pdf_scaled(double x, void *vp)
-{
-    const struct bpdf *d = vp;
-    if (x <= 0 || x >= 1)
-        return 0;
-    double u = x - d->m;
-    return exp((d->a - 1) * log1p(u / d->m) + (d->b - 1) * log1p(-u / (1 - d->m)));
-}
-
-int eps_beta_cdf(double x, double a, double b, double *P, double *Q)
-{
-    gsl_set_error_handler_off();
-    *P = *Q = NAN;
-    if (!(a > 0 && b > 0 && isfinite(a) && isfinite(b)) || isnan(x))
-        return PA_EINPUT;
-    if (x <= 0) {
-        *P = 0;
-        *Q = 1;
-        return PA_OK;
-    }
-    if (x >= 1) {
-        *P = 1;
-        *Q = 0;
-        return PA_OK;
-    }
-    gsl_sf_result r;
-    int st;
-    double m = a / (a + b);
-    /* an underflow is a correct 0, not a failure */
-#define BETA_OK(st, r) (((st) == GSL_SUCCESS || (st) == GSL_EUNDRFLW) && (r).err <= 1e-11)
-    if (x < m) {
-        st = gsl_sf_beta_inc_e(a, b, x, &r);
-        if (BETA_OK(st, r)) {
-            *P = r.val;
-            *Q = 1 - r.val;
-            return PA_OK;
-        }
-    } else {
-        st = gsl_sf_beta_inc_e(b, a, 1 - x, &r);
-        if (BETA_OK(st, r)) {
-            *Q = r.val;
-            *P = 1 - r.val;
-            return PA_OK;
-        }
-    }
-#undef BETA_OK
-    /* Fallback: integrate the (scaled) density on both sides of x over at
-     * most 40 standard deviations (mass beyond is far below double
-     * precision), and normalise by the sum. */
-    double sd = sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
-    struct bpdf d = { a, b, m };
-    gsl_function F = { beta_pdf_scaled, &d };
-    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(128);
-    if (!ws)
-        return PA_ENOMEM;
-    double lo = fmax(0, m - 40 * sd), hi = fmin(1, m + 40 * sd), vl = 0, vr = 0, e;
-    if (x > lo)
-        gsl_integration_qags(&F, lo, fmin(x, hi), 0, 1e-13, 128, ws, &vl, &e);
-    if (x < hi)
-        gsl_integration_qags(&F, fmax(x, lo), hi, 0, 1e-13, 128, ws, &vr, &e);
-    gsl_integration_workspace_free(ws);
-    if (!(vl + vr > 0))
-        return PA_EINTERNAL;
-    *P = vl / (vl + vr);
-    *Q = vr / (vl + vr);
-    return PA_OK;
-}
-
-struct bq { double p, a, b; };
-
-/* CDF minus target, taken in the tail that keeps precision. */
-static double bq_f(double x, void *vp)
-{
-    const struct bq *q = vp;
-    double P, Q;
-    eps_beta_cdf(x, q->a, q->b, &P, &Q);
-    return q->p < 0.5 ? P - q->p : (1 - q->p) - Q;
-}
-
-double eps_beta_quantile(double p, double a, double b)
-{
-    gsl_set_error_handler_off();
-    if (!(p > 0 && p < 1 && a > 0 && b > 0 && isfinite(a) && isfinite(b)))
-        return NAN;
-    double x = p < 0.5 ? gsl_cdf_beta_Pinv(p, a, b) : gsl_cdf_beta_Qinv(1 - p, a, b);
-    struct bq q = { p, a, b };
-    /* GSL's inverse can also return a wrong number without an error for
-     * large a, b: accept it only if the CDF there is p (relative 1e-8 in the
-     * tail concerned). */
-    double tail = p < 0.5 ? p : 1 - p;
-    if (x >= 0 && x <= 1 && fabs(bq_f(x, &q)) <= 1e-8 * tail)
-        return x;
-    gsl_function F = { bq_f, &q };
-    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-    if (!s || gsl_root_fsolver_set(s, &F, 0, 1) != GSL_SUCCESS) {
-        gsl_root_fsolver_free(s);
-        return NAN;
-    }
-    x = NAN;
-    for (int it = 0; it < 500; it++) {
-        gsl_root_fsolver_iterate(s);
-        x = gsl_root_fsolver_root(s);
-        if (gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s), 1e-300,
-                                   1e-14) == GSL_SUCCESS)
-            break;
-    }
-    gsl_root_fsolver_free(s);
-    return x;
 }
 
 int eps_rate_cp(double k, double n, double alpha, double *lo, double *hi)
@@ -297,46 +181,98 @@ int eps_gdp_epsilon(double mu, double delta, double *eps, pa_err *err)
     *eps = NAN;
     if (!(mu >= 0 && isfinite(mu)))
         return pa_errf(err, PA_EINPUT, "mu: expected a finite number >= 0, got %g", mu);
-    if (!(delta > 0 && delta < 1))
-        return pa_errf(err, PA_EINPUT, "delta: expected a number in (0, 1), got %g", delta);
-    *eps = acct_gdp_eps(mu, delta);
-    if (isnan(*eps))
-        return pa_errf(err, PA_EINTERNAL, "GDP conversion failed for mu=%g delta=%g", mu, delta);
-    return PA_OK;
+    if (!(delta >= 0 && delta < 1))
+        return pa_errf(err, PA_EINPUT, "delta: expected a number in [0, 1), got %g", delta);
+    return acct_gdp_to_eps(mu, delta, eps, err);
 }
 
 /* ---- one-run auditing ---- */
 
-struct onerun { unsigned r, v; double alpha; };
+struct onerun { double m, r, v, delta, lalpha; };
 
-/* log P[Bin(r, q(ε)) >= v] - log α: increasing in ε. */
+/* ln P[v−i <= X < v] for X ~ Bin(r, q): the sum of the i terms for small i,
+ * else a difference of tails (in whichever tail it is small). */
+static double onerun_ln_window(const struct onerun *o, double q, double q1, double i)
+{
+    double v = o->v;
+    if (i <= 32) {
+        double mx = -INFINITY, acc = 0;
+        for (double k = v - i; k <= v - 1; k++) {
+            double t = eps_binom_lnpmf(k, o->r, q, q1);
+            if (t > mx) {
+                acc = acc * exp(mx - t) + 1;
+                mx = t;
+            } else {
+                acc += exp(t - mx);
+            }
+        }
+        return mx + log(acc);
+    }
+    double ge_hi, lt_hi, ge_lo, lt_lo;   /* at v and at v − i */
+    if (eps_binom_logtail(v, o->r, q, q1, &ge_hi, &lt_hi) || eps_binom_logtail(v - i, o->r, q, q1, &ge_lo, &lt_lo))
+        return NAN;
+    /* P[X < v] − P[X < v−i] = P[X >= v−i] − P[X >= v] */
+    if (lt_hi < ge_lo)
+        return lt_hi + log(-expm1(lt_lo - lt_hi));
+    return ge_lo + log(-expm1(ge_hi - ge_lo));
+}
+
+/* ln of max_{i=1..v} P[v−i <= X < v]/i. A(i) = window(i)/i rises while the
+ * next term pmf(v−i−1) is above it and falls from the first i where it is
+ * below (log-concave pmf): that i is found by bisection. */
+static double onerun_ln_alpha(const struct onerun *o, double q, double q1)
+{
+    double v = o->v;
+    if (v < 1)
+        return -INFINITY;
+    /* D(i): pmf(v−i−1) < A(i), false then true; D(v) is true */
+    double lo = 0, hi = v;   /* D(lo) false (lo = 0 stands for "none"), D(hi) true */
+    while (hi - lo > 1) {
+        double i = floor((lo + hi) / 2);
+        double la = onerun_ln_window(o, q, q1, i) - log(i);
+        double lt = eps_binom_lnpmf(v - i - 1, o->r, q, q1);
+        if (isnan(la) || isnan(lt))
+            return NAN;
+        if (lt < la)
+            hi = i;
+        else
+            lo = i;
+    }
+    double best = -INFINITY;
+    for (double i = fmax(1, hi - 1); i <= fmin(v, hi + 1); i++) {
+        double la = onerun_ln_window(o, q, q1, i) - log(i);
+        if (isnan(la))
+            return NAN;
+        best = fmax(best, la);
+    }
+    return best;
+}
+
+/* ln p(ε) − ln α: increasing in ε */
 static double onerun_f(double eps, void *p)
 {
     const struct onerun *o = p;
-    double q = 1 / (1 + exp(-eps));
-    double tail = gsl_cdf_binomial_Q(o->v - 1, q, o->r);
-    if (tail > 1e-280)
-        return log(tail) - log(o->alpha);
-    /* the tail underflows (many guesses, nearly all right): sum its terms
-     * in log space, log q = −log1p(e^−ε), log(1−q) = −log1p(e^ε) */
-    double lq = -log1p(exp(-eps)), l1q = -log1p(exp(eps)), mx = -INFINITY, acc = 0;
-    for (unsigned k = o->v; k <= o->r; k++) {
-        double t = gsl_sf_lnchoose(o->r, k) + k * lq + (o->r - k) * l1q;
-        if (t > mx) {
-            acc = acc * exp(mx - t) + 1;
-            mx = t;
-        } else {
-            acc += exp(t - mx);
-        }
+    double q = 1 / (1 + exp(-eps)), q1 = 1 / (1 + exp(eps));
+    double ge, lt;
+    if (eps_binom_logtail(o->v, o->r, q, q1, &ge, &lt))
+        return NAN;
+    double lp = ge;
+    if (o->delta > 0) {
+        double la = onerun_ln_alpha(o, q, q1);
+        if (isnan(la))
+            return NAN;
+        double t = log(2 * o->m * o->delta) + la, mx = fmax(lp, t);
+        lp = mx + log1p(exp(fmin(lp, t) - mx));
     }
-    return mx + log(acc) - log(o->alpha);
+    return fmin(lp, 0) - o->lalpha;
 }
 
-int eps_one_run(double m, double r, double v, double alpha, double *eps_lb, pa_err *err)
+int eps_one_run_delta(double m, double r, double v, double delta, double alpha, double *eps_lb,
+                      pa_err *err)
 {
     gsl_set_error_handler_off();
     *eps_lb = NAN;
-    if (!(m >= 1 && m == floor(m) && m < 4e9))
+    if (!(m >= 1 && m == floor(m) && m < 1e15))
         return pa_errf(err, PA_EINPUT, "m (canaries): expected an integer >= 1, got %g", m);
     if (!(r >= 0 && r <= m && r == floor(r)))
         return pa_errf(err, PA_EINPUT, "r (guesses): expected an integer in [0, m=%g], got %g",
@@ -344,40 +280,36 @@ int eps_one_run(double m, double r, double v, double alpha, double *eps_lb, pa_e
     if (!(v >= 0 && v <= r && v == floor(v)))
         return pa_errf(err, PA_EINPUT, "v (correct): expected an integer in [0, r=%g], got %g",
                        r, v);
+    if (!(delta >= 0 && delta < 1))
+        return pa_errf(err, PA_EINPUT, "delta: expected a number in [0, 1), got %g", delta);
     if (!(alpha > 0 && alpha < 1))
         return pa_errf(err, PA_EINPUT, "alpha: expected a number in (0, 1), got %g", alpha);
-    struct onerun o = { (unsigned)r, (unsigned)v, alpha };
-    if (v == 0 || onerun_f(0, &o) > 0) {   /* ε = 0 not rejected */
+    struct onerun o = { m, r, v, delta, log(alpha) };
+    double f0 = v == 0 ? 1 : onerun_f(0, &o);
+    if (isnan(f0))
+        return pa_errf(err, PA_EINTERNAL, "one-run: p-value undefined at eps = 0 (m=%g r=%g v=%g)", m, r, v);
+    if (f0 > 0) {   /* ε = 0 not rejected */
         *eps_lb = 0;
         return PA_OK;
     }
-    /* Bracket: the tail reaches 1 as ε → ∞, so f crosses 0 below ε_max. */
-    double hi = 1;
-    while (onerun_f(hi, &o) <= 0) {
+    /* bracket: p(ε) reaches 1 as ε → ∞ (q → 1, P[X >= v] → 1) */
+    double lo = 0, hi = 1, fh;
+    while ((fh = onerun_f(hi, &o)) <= 0) {
+        lo = hi;
         hi *= 2;
-        if (hi > 700) {
-            *eps_lb = INFINITY;   /* cannot happen for alpha < 1 except by rounding */
-            return PA_OK;
-        }
+        if (hi > 1e6)
+            return pa_errf(err, PA_EINTERNAL, "one-run: p-value still below alpha at eps = 1e6");
     }
-    gsl_function F = { onerun_f, &o };
-    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-    if (!s)
-        return pa_errf(err, PA_ENOMEM, "one-run: out of memory");
-    gsl_root_fsolver_set(s, &F, 0, hi);
-    double root = NAN;
-    for (int it = 0; it < 200; it++) {
-        gsl_root_fsolver_iterate(s);
-        root = gsl_root_fsolver_root(s);
-        double a = gsl_root_fsolver_x_lower(s), b = gsl_root_fsolver_x_upper(s);
-        if (gsl_root_test_interval(a, b, 1e-10, 1e-10) == GSL_SUCCESS) {
-            root = a;   /* the largest ε still rejected is the lower end */
-            break;
-        }
-    }
-    gsl_root_fsolver_free(s);
-    *eps_lb = root;
-    return PA_OK;
+    if (isnan(fh))
+        return pa_errf(err, PA_EINTERNAL, "one-run: p-value undefined at eps = %g", hi);
+    /* the largest ε still rejected: the end of the final bracket where f <= 0 */
+    int rc = num_root(onerun_f, &o, lo, hi, 1e-10, 1e-12, 300, 1, "one-run", eps_lb, err);
+    return rc;
+}
+
+int eps_one_run(double m, double r, double v, double alpha, double *eps_lb, pa_err *err)
+{
+    return eps_one_run_delta(m, r, v, 0, alpha, eps_lb, err);
 }
 
 /* ---- separation κ ---- */

@@ -57,16 +57,42 @@ int eps_jeffreys(const eps_counts *c, double delta, double alpha, double *lo, do
 int eps_rate_cp(double k, double n, double alpha, double *lo, double *hi);
 
 /* *P = P[X <= x], *Q = P[X > x] for X ~ Beta(a, b), each with full
- * precision in its tail. GSL's incomplete beta, except where it fails or its
- * own error estimate exceeds 1e-11 (GSL does not converge near the mean, and
- * is good to only ~1e-9 elsewhere, when a and b are both beyond ~1e6): there,
- * adaptive quadrature (QAG) of the density from the nearer tail. Returns
- * PA_OK, or PA_EINPUT for a, b <= 0 (outputs NAN). */
+ * relative precision in its tail (audit/eps_beta.c: GSL's incomplete beta
+ * where its own error estimate is below 1e-13, else an accurate log
+ * prefactor with the continued fraction, or quadrature of the density near
+ * the mean of a large-parameter Beta). Returns PA_OK, PA_EINPUT for a, b <= 0
+ * or NaN x, PA_EINTERNAL if no method converged (outputs NAN then). */
 int eps_beta_cdf(double x, double a, double b, double *P, double *Q);
 
-/* The p-quantile of Beta(a, b) (a, b > 0, 0 < p < 1): GSL's inverse CDF,
- * with a Brent root of the CDF as fallback where GSL's inverse fails (it does
- * for parameters beyond ~1e6). NAN on invalid input. */
+/* As eps_beta_cdf, in log space: *lnP = ln P[X <= x], *lnQ = ln P[X > x]
+ * (finite far beyond where P or Q underflow a double). */
+int eps_beta_logcdf(double x, double a, double b, double *lnP, double *lnQ);
+
+/* As eps_beta_logcdf with y = 1 − x given too (so a point near 1 keeps
+ * its precision: y is used wherever 1 − x would be). */
+int eps_beta_logcdf2(double x, double y, double a, double b, double *lnP, double *lnQ);
+
+/* ln of the Beta(a, b) density at x in (0, 1), with the prefactor of
+ * eps_beta_logcdf (exact to ~1e-15 absolute for any a, b); NAN outside. */
+double eps_beta_lnpdf(double x, double a, double b);
+
+/* ln P[X = k] for X ~ Binomial(r, q) (q1 = 1 − q given separately), exact
+ * to ~1e-14 relative for r up to 1e12 (Stirling-difference form of C(r, k),
+ * no lnΓ(r) cancellation). NAN for k outside [0, r]. */
+double eps_binom_lnpmf(double k, double r, double q, double q1);
+
+/* *ln_ge = ln P[X >= v], *ln_lt = ln P[X < v] for X ~ Binomial(r, q),
+ * through P[X >= v] = I_q(v, r − v + 1) (eps_beta_logcdf2). */
+int eps_binom_logtail(double v, double r, double q, double q1, double *ln_ge, double *ln_lt);
+
+/* The p-quantile of Beta(a, b) (a, b > 0, 0 < p < 1), solving ln tail(x) =
+ * ln target (tail P for p < ½, Q otherwise, so either end keeps its relative
+ * precision) by bracketed Newton steps; no GSL inverse (which can loop for
+ * parameters beyond ~1e6). PA_EINPUT on invalid input, PA_EINTERNAL with a
+ * message if it does not converge in 300 steps; *x is NAN on error. */
+int eps_beta_quantile_e(double p, double a, double b, double *x, pa_err *err);
+
+/* eps_beta_quantile_e without the message: NAN on any error. */
 double eps_beta_quantile(double p, double a, double b);
 
 /* Maximum of the Clopper-Pearson lower bound over k thresholds (counts c[0..k-1]),
@@ -113,13 +139,30 @@ int eps_gdp_mu_lower(const eps_counts *c, size_t k, double alpha, double *mu, si
                      pa_err *err);
 
 /* The (ε,δ) lower bound implied by a μ-GDP lower bound: the ε with
- * Φ(-ε/μ+μ/2) - e^ε Φ(-ε/μ-μ/2) = δ (0 if δ(0) <= δ). Same as acct_gdp_eps. */
+ * Φ(-ε/μ+μ/2) - e^ε Φ(-ε/μ-μ/2) = δ (0 if δ(0) <= δ, so 0 for μ = 0;
+ * INFINITY for δ = 0 and μ > 0). Same as acct_gdp_to_eps. */
 int eps_gdp_epsilon(double mu, double delta, double *eps, pa_err *err);
 
 /* One-run auditing (Steinke, Nasr, Jagielski 2023), pure-ε form: m canaries,
  * r guesses, v correct (0 <= v <= r <= m, integers). The largest ε with
- * P[Bin(r, e^ε/(1+e^ε)) >= v] <= alpha; 0 if even ε = 0 is not rejected. */
+ * P[Bin(r, e^ε/(1+e^ε)) >= v] <= alpha; 0 if even ε = 0 is not rejected.
+ * Same as eps_one_run_delta with δ = 0. */
 int eps_one_run(double m, double r, double v, double alpha, double *eps_lb, pa_err *err);
+
+/* One-run auditing of an (ε, δ)-DP mechanism (Steinke, Nasr, Jagielski
+ * 2023, the approximate-DP p-value of their appendix): with q = e^ε/(1+e^ε)
+ * and X ~ Bin(r, q),
+ *   p(ε) = min(1, P[X >= v] + 2 m δ · max_{i=1..v} P[v−i <= X < v]/i),
+ * and ε_lb is the largest ε with p(ε) <= alpha (0 if p(0) > alpha). δ = 0
+ * gives the pure-ε form; a mechanism that is only (ε, δ)-DP (DP-SGD) must
+ * be audited with its δ, or the bound overstates. The maximum over i is
+ * found by bisection: the binomial pmf is log-concave, so the running mean
+ * P[v−i <= X < v]/i rises while the next term exceeds it and falls after.
+ * Each p(ε) costs O(log v) binomial tails (eps_binom_logtail), whatever r.
+ * PA_EINPUT for bad m, r, v, δ or alpha; PA_EINTERNAL (message) if the root
+ * cannot be found. */
+int eps_one_run_delta(double m, double r, double v, double delta, double alpha, double *eps_lb,
+                      pa_err *err);
 
 /* Separation κ of μ-GDP: (2Φ(μ/2) - 1)/√2, the largest distance between its
  * trade-off curve and the line β = 1-α. NAN if mu < 0. */

@@ -119,30 +119,85 @@ void roc_counts(const double *score, const int *label, size_t n, double thr, eps
     }
 }
 
-int roc_choose_threshold(const double *score, const int *label, size_t n, double delta, double alpha,
-                         double *thr, pa_err *err)
+/* Clopper-Pearson upper rate bound U(k, n) = BetaInv(1-a; k+1, n-k) (1 if
+ * k = n), computed once per k: *cache has n+1 entries, NAN = not yet. */
+static int rate_upper(double *cache, size_t k, size_t n, double a, double *u, pa_err *err)
 {
+    if (isnan(cache[k])) {
+        if (k >= n) {
+            cache[k] = 1;
+        } else {
+            double x;
+            int rc = eps_beta_quantile_e(1 - a, (double)k + 1, (double)(n - k), &x, err);
+            if (rc)
+                return pa_err_prefix(err, "Clopper-Pearson bound of %zu in %zu", k, n);
+            cache[k] = x;
+        }
+    }
+    *u = cache[k];
+    return PA_OK;
+}
+
+int roc_choose_threshold_cb(const double *score, const int *label, size_t n, double delta, double alpha,
+                            roc_progress_fn progress, void *ctx, double *thr, pa_err *err)
+{
+    *thr = INFINITY;
+    if (!(delta >= 0 && delta < 1))
+        return pa_errf(err, PA_EINPUT, "delta: expected a number in [0, 1), got %g", delta);
+    if (!(alpha > 0 && alpha < 1))
+        return pa_errf(err, PA_EINPUT, "alpha: expected a number in (0, 1), got %g", alpha);
     pair *p;
     size_t pos, neg;
     int rc = sorted_pairs(score, label, n, &p, &pos, &neg, err);
     if (rc)
         return rc;
+    if (pos == 0 || neg == 0) {   /* no bound anywhere: no threshold is better than +inf */
+        free(p);
+        return PA_OK;
+    }
+    double *ux = pa_malloc(pos + 1, sizeof *ux), *uy = pa_malloc(neg + 1, sizeof *uy);
+    if (!ux || !uy) {
+        free(p);
+        free(ux);
+        free(uy);
+        return pa_errf(err, PA_ENOMEM, "out of memory for %zu rate bounds", pos + neg + 2);
+    }
+    for (size_t k = 0; k <= pos; k++)
+        ux[k] = NAN;
+    for (size_t k = 0; k <= neg; k++)
+        uy[k] = NAN;
+    /* The lower bound at a threshold is the point formula at the rates'
+     * upper bounds U >= the observed rates, and the formula decreases in
+     * both rates: the bound never exceeds the point estimate. A threshold
+     * whose point estimate is at most best - 1e-12 can therefore neither
+     * beat nor tie the best so far (the rule below needs lo > best - 1e-12),
+     * and is skipped without computing its bound: the result is the one of
+     * the full scan. */
+    const double a2 = alpha / 2;   /* each rate's level: union bound (eps_clopper_pearson) */
     double best = -1, best_j = -2, best_thr = INFINITY;
-    size_t tp = 0, fp = 0;
-    for (size_t i = 0; i < n;) {
+    size_t tp = 0, fp = 0, step = n / 20 ? n / 20 : 1, next = step;
+    for (size_t i = 0; i < n && !rc;) {
         double s = p[i].s;
         while (i < n && p[i].s == s) {
             tp += p[i].y;
             fp += !p[i].y;
             i++;
         }
-        eps_counts c = {.tp = (double)tp, .fn = (double)(pos - tp), .fp = (double)fp, .tn = (double)(neg - fp)};
-        double lo, hi;
-        if (eps_clopper_pearson(&c, delta, alpha, &lo, &hi) != PA_OK)
+        if (progress && i >= next && i < n) {
+            progress(ctx, i, n);
+            next += step;
+        }
+        size_t fn = pos - tp;
+        double fnr = (double)fn / (double)pos, fpr = (double)fp / (double)neg;
+        if (eps_from_rates(fnr, fpr, delta) <= best - 1e-12)
             continue;
+        double xh, yh;
+        if ((rc = rate_upper(ux, fn, pos, a2, &xh, err)) || (rc = rate_upper(uy, fp, neg, a2, &yh, err)))
+            break;
+        double lo = eps_from_rates(fmax(xh, fnr), fmax(yh, fpr), delta);
         /* Youden's J breaks ties (in particular a bound of 0 everywhere, where
          * the extreme threshold would leave no positives at all) */
-        double j = (double)tp / (double)(pos ? pos : 1) - (double)fp / (double)(neg ? neg : 1);
+        double j = (double)tp / (double)pos - (double)fp / (double)neg;
         if (lo > best + 1e-12 || (lo > best - 1e-12 && j > best_j)) {
             best = lo;
             best_j = j;
@@ -150,6 +205,18 @@ int roc_choose_threshold(const double *score, const int *label, size_t n, double
         }
     }
     free(p);
+    free(ux);
+    free(uy);
+    if (rc)
+        return rc;
+    if (progress)
+        progress(ctx, n, n);
     *thr = best_thr;
     return PA_OK;
+}
+
+int roc_choose_threshold(const double *score, const int *label, size_t n, double delta, double alpha,
+                         double *thr, pa_err *err)
+{
+    return roc_choose_threshold_cb(score, label, n, delta, alpha, NULL, NULL, thr, err);
 }

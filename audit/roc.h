@@ -42,8 +42,22 @@ void roc_counts(const double *score, const int *label, size_t n, double thr, eps
  * that finds nothing) go to the largest Youden's J = TPR - FPR, so that a
  * useless attack is counted at a balanced threshold rather than at the corner
  * FNR = 1, FPR = 0 where every interval is wide. The threshold must then be applied to a
- * disjoint test split; choosing it on the counted data biases ε upwards. */
+ * disjoint test split; choosing it on the counted data biases ε upwards.
+ * Cost O(N log N): one sort, then one pass in which each rate bound is
+ * computed at most once per count, and thresholds whose point estimate
+ * cannot reach the best bound so far are skipped exactly (the bound never
+ * exceeds the point estimate). *thr = +inf when the split lacks members or
+ * non-members. PA_EINPUT for a NaN score or delta/alpha out of range,
+ * PA_EINTERNAL naming the count if a Beta quantile fails. */
 int roc_choose_threshold(const double *score, const int *label, size_t n, double delta, double alpha,
                          double *thr, pa_err *err);
+
+/* Progress of a long computation: `done` of `total` items. */
+typedef void (*roc_progress_fn)(void *ctx, size_t done, size_t total);
+
+/* As roc_choose_threshold, calling progress (may be NULL) about every 5%
+ * of the scores and once at the end. */
+int roc_choose_threshold_cb(const double *score, const int *label, size_t n, double delta, double alpha,
+                            roc_progress_fn progress, void *ctx, double *thr, pa_err *err);
 
 #endif

@@ -129,7 +129,7 @@ static int speed(const table *pop)
     int ok = 1;
     size_t n = 1000, m = 10 * n;
     table *train = sample_rows(pop, n, 1);
-    gen_config gc = {INFINITY, 0, NULL};
+    gen_config gc = {.epsilon = INFINITY, .delta = 0, .params = NULL};
     gsl_rng *r = rng_stream(1, 1);
     gen_model *gm = NULL;
     table *syn = NULL;
@@ -219,7 +219,7 @@ static void accuracy(const table *pop, size_t games)
     recon_game_rec *recs = calloc(games, sizeof *recs);
     for (size_t gi = 0; gi < 2; gi++)
         for (size_t k = 0; k < 3; k++) {
-            gen_config gc = {gi ? 10.0 : INFINITY, 1e-9, NULL};
+            gen_config gc = {.epsilon = gi ? 10.0 : INFINITY, .delta = 1e-9, .params = NULL};
             recon_game_cfg cfg = {.generator = gens[gi], .gc = &gc, .n = n, .m = ms[k], .secret_col = NQI,
                                   .secret_code = 1, .seed = 2024};
             recon_summary s;

@@ -94,12 +94,14 @@ static int csv_next(csv_reader *r, size_t *nf, size_t *rec_line, pa_err *err)
     return 1;
 }
 
-static int csv_open(csv_reader *r, const char *path, pa_err *err)
+static int csv_open(csv_reader *r, const char *path, tbl_read_opts *o, pa_err *err)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
     r->line = 1;
-    int rc = util_read_file(path, &r->buf, &r->len, err);
+    int rc = o ? util_read_file_limited(path, o->max_bytes, o->regular_only, &r->buf, &r->len, &o->over_bytes,
+                                        &o->not_regular, err)
+               : util_read_file(path, &r->buf, &r->len, err);
     if (rc)
         return rc;
     if (memchr(r->buf, 0, r->len))
@@ -255,9 +257,16 @@ static int grow_table(table *t, size_t cap)
 
 int tbl_read_csv(const char *path, const schema *s, table **out, pa_err *err)
 {
+    return tbl_read_csv_opts(path, s, NULL, out, err);
+}
+
+int tbl_read_csv_opts(const char *path, const schema *s, tbl_read_opts *o, table **out, pa_err *err)
+{
     *out = NULL;
+    if (o)
+        o->over_rows = o->over_bytes = o->not_regular = 0;
     csv_reader r;
-    int rc = csv_open(&r, path, err);
+    int rc = csv_open(&r, path, o, err);
     if (rc) {
         csv_close(&r);
         return rc;
@@ -279,36 +288,43 @@ int tbl_read_csv(const char *path, const schema *s, table **out, pa_err *err)
     map = calloc(ncsv, sizeof *map);
     ix = calloc(s->d, sizeof *ix);
     int *seen = calloc(s->d, sizeof *seen);
-    if (!map || !ix || !seen) {
+    char **names = pa_malloc(s->d, sizeof *names);
+    util_strindex *nx = NULL;
+    for (size_t j = 0; names && j < s->d; j++)
+        names[j] = s->cols[j].name;
+    if (names)
+        nx = util_strindex_new(names, s->d, NULL, NULL);
+    if (!map || !ix || !seen || !nx) {
         free(seen);
+        free(names);
+        util_strindex_free(nx);
         rc = pa_errf(err, PA_ENOMEM, "%s: out of memory", path);
         goto done;
     }
     for (size_t k = 0; k < ncsv; k++) {
-        int j = schema_col(s, r.fields[k]);
+        int j = (int)util_strindex_find(nx, r.fields[k]);
         if (j < 0) {
             char sb[64];
             rc = pa_errf(err, PA_EINPUT, "%s:%zu: header column %zu \"%s\" is not in the schema", path, line,
                          k + 1, shown(r.fields[k], sb, sizeof sb));
-            free(seen);
-            goto done;
+            break;
         }
         if (seen[j]++) {
             rc = pa_errf(err, PA_EINPUT, "%s:%zu: header names column \"%s\" twice", path, line, r.fields[k]);
-            free(seen);
-            goto done;
+            break;
         }
         map[k] = (size_t)j;
     }
-    for (size_t j = 0; j < s->d; j++) {
-        if (!seen[j]) {
+    for (size_t j = 0; j < s->d && !rc; j++) {
+        if (!seen[j])
             rc = pa_errf(err, PA_EINPUT, "%s:%zu: header lacks column \"%s\" of the schema", path, line,
                          s->cols[j].name);
-            free(seen);
-            goto done;
-        }
     }
     free(seen);
+    free(names);
+    util_strindex_free(nx);
+    if (rc)
+        goto done;
     for (size_t j = 0; j < s->d; j++) {
         if (s->cols[j].kind == COL_CAT && s->cols[j].labels &&
             index_build(&ix[j], s->cols[j].labels, s->cols[j].size)) {
@@ -329,6 +345,11 @@ int tbl_read_csv(const char *path, const schema *s, table **out, pa_err *err)
         if (nf != ncsv) {
             rc = pa_errf(err, PA_EINPUT, "%s:%zu: %zu fields: expected %zu as in the header", path, line, nf,
                          ncsv);
+            goto done;
+        }
+        if (o && o->max_rows && n == o->max_rows) {
+            o->over_rows = 1;
+            rc = pa_errf(err, PA_EINPUT, "%s:%zu: more than %zu rows", path, line, o->max_rows);
             goto done;
         }
         if (n == cap) {
@@ -466,7 +487,7 @@ int schema_infer(const char *csv_path, schema **out, pa_err *err)
 {
     *out = NULL;
     csv_reader r;
-    int rc = csv_open(&r, csv_path, err);
+    int rc = csv_open(&r, csv_path, NULL, err);
     if (rc) {
         csv_close(&r);
         return rc;
@@ -530,15 +551,19 @@ int schema_infer(const char *csv_path, schema **out, pa_err *err)
         col_spec *c = &s->cols[j];
         int numeric = 1, integer = 1, any = 0, missing = 0;
         double lo = INFINITY, hi = -INFINITY, x;
+        /* every value is looked at: a missing token after the first label
+         * must still give the column its missing label */
         for (size_t i = 0; i < n; i++) {
             if (is_missing_token(s, vals[j][i])) {
                 missing = 1;
                 continue;
             }
             any = 1;
+            if (!numeric)
+                continue;
             if (util_parse_double(vals[j][i], &x) != 0) {
                 numeric = 0;
-                break;
+                continue;
             }
             if (x != floor(x))
                 integer = 0;
@@ -549,7 +574,13 @@ int schema_infer(const char *csv_path, schema **out, pa_err *err)
             c->kind = COL_NUM;
             c->integer = integer;
             c->lo = lo;
-            c->hi = hi > lo ? hi : lo + 1;
+            /* a constant column needs min < max: one above (or, at the top of
+             * the doubles, one step below) */
+            c->hi = hi > lo ? hi : lo + 1 > lo ? lo + 1 : nextafter(lo, INFINITY);
+            if (!isfinite(c->hi)) {
+                c->hi = lo;
+                c->lo = nextafter(lo, -INFINITY);
+            }
             if (missing) {
                 c->has_missing = 1;
                 c->missing_value = lo;

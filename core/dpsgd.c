@@ -23,6 +23,9 @@ struct dpsgd {
     int32_t *yb;            /* (N) gathered labels */
     float *Tb;              /* (N, p) gathered targets */
     float *lossb;           /* (N) per-example losses */
+    dpsgd_noise_hook hook;  /* or NULL */
+    void *hook_ctx;
+    float *before;          /* (P) clipped sum before the noise, when hooked */
 };
 
 int dpsgd_cfg_check(const dpsgd_cfg *cfg, pa_err *err)
@@ -90,6 +93,7 @@ void dpsgd_free(dpsgd *s)
     free(s->yb);
     free(s->Tb);
     free(s->lossb);
+    free(s->before);
     free(s);
 }
 
@@ -331,7 +335,35 @@ static void add_noise(float *out, const double *z, double sd, double inv, size_t
         out[k] = (float)(((double)out[k] + sd * z[k]) * inv);
 }
 
+int dpsgd_set_noise_hook(dpsgd *s, dpsgd_noise_hook hook, void *ctx)
+{
+    free(s->before);
+    s->before = NULL;
+    s->hook = NULL;
+    s->hook_ctx = NULL;
+    if (!hook)
+        return PA_OK;
+    if (!(s->before = pa_malloc(mlp_nparams(s->m), sizeof *s->before)))
+        return PA_ENOMEM;
+    s->hook = hook;
+    s->hook_ctx = ctx;
+    return PA_OK;
+}
+
+static void noise_apply(dpsgd *s, gsl_rng *r);
+
 void dpsgd_noise(dpsgd *s, gsl_rng *r)
+{
+    size_t P = mlp_nparams(s->m);
+    if (s->hook)
+        memcpy(s->before, mlp_grads(s->m), P * sizeof *s->before);
+    noise_apply(s, r);
+    if (s->hook)
+        s->hook(s->hook_ctx, s->before, mlp_grads(s->m), P, s->cfg.sigma * s->cfg.clip,
+                1.0 / (s->cfg.q * (double)s->cfg.n));
+}
+
+static void noise_apply(dpsgd *s, gsl_rng *r)
 {
     size_t P = mlp_nparams(s->m);
     float *out = mlp_grads(s->m);

@@ -117,6 +117,16 @@ void dpsgd_add_example(dpsgd *s, const float *g);
  * by the expected batch size. The noise stream is seeded from r. */
 void dpsgd_noise(dpsgd *s, gsl_rng *r);
 
+/* Called by dpsgd_noise with the clipped sum before (P, unscaled), the
+ * result after (P, scaled by inv = 1/(qN)) and the noise std sd = σC: lets
+ * tests measure the noise a caller's training really added. */
+typedef void (*dpsgd_noise_hook)(void *ctx, const float *before, const float *after, size_t P, double sd,
+                                 double inv);
+
+/* Installs (or with hook = NULL removes) the hook; it costs one copy of P
+ * floats per step. PA_ENOMEM if that buffer cannot be had. */
+int dpsgd_set_noise_hook(dpsgd *s, dpsgd_noise_hook hook, void *ctx);
+
 /* Steps 1–7 above: samples a batch from D, runs forward, loss, backprop,
  * clipped sum, canary (if canary != NULL: a (P) gradient added as one more
  * example), noise and scaling; the private gradient is left in mlp_grads(m).

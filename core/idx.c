@@ -81,12 +81,40 @@ int idx_read(const char *path, idx_array **out, pa_err *err)
         }
         a->count *= a->dims[k];
     }
-    if (!(a->data = pa_malloc(a->count, 1))) {
+    /* The buffer grows with the data actually read (doubling from 1 MB), so
+     * a header that declares 2^40 values in a small file costs no more
+     * memory than the file holds. */
+    size_t cap = a->count < ((size_t)1 << 20) ? a->count : ((size_t)1 << 20), got = 0;
+    if (!(a->data = pa_malloc(cap, 1))) {
         rc = pa_errf(err, PA_ENOMEM, "%s: out of memory for %zu values", path, a->count);
         goto fail;
     }
-    if ((rc = read_exact(f, path, a->data, a->count, &off, "data", err)))
-        goto fail;
+    while (got < a->count) {
+        if (got == cap) {
+            size_t nc = cap > a->count / 2 ? a->count : 2 * cap;
+            uint8_t *nd = realloc(a->data, nc);
+            if (!nd) {
+                rc = pa_errf(err, PA_ENOMEM, "%s: out of memory for %zu values", path, a->count);
+                goto fail;
+            }
+            a->data = nd;
+            cap = nc;
+        }
+        size_t before = off;
+        if ((rc = read_exact(f, path, a->data + got, cap - got, &off, "data", err))) {
+            /* read_exact counted from this chunk: say what the whole array misses */
+            if (err && strstr(err->msg, "truncated")) {
+                size_t at = before;
+                const char *o = strstr(err->msg, "offset ");
+                if (o)
+                    at = (size_t)strtoull(o + 7, NULL, 10);
+                rc = pa_errf(err, PA_EINPUT, "%s: offset %zu: truncated: expected %zu more bytes of data, the file "
+                             "ends", path, at, a->count - (got + (at - before)));
+            }
+            goto fail;
+        }
+        got = cap;
+    }
     if (gzread(f, h, 1) > 0) {
         rc = pa_errf(err, PA_EINPUT, "%s: offset %zu: trailing bytes after the %zu values the header declares", path,
                      off, a->count);

@@ -1328,7 +1328,11 @@ static int convert_column(rd *r, const char *obj, robj *v, size_t n, col_spec *c
         lo = 0;
         hi = 1;
     } else if (lo == hi) {
-        hi = lo + 1;
+        hi = lo + 1 > lo ? lo + 1 : nextafter(lo, INFINITY); /* min < max even at 1e300 */
+        if (!isfinite(hi)) {
+            hi = lo;
+            lo = nextafter(lo, -INFINITY);
+        }
     }
     c->lo = lo;
     c->hi = hi;

@@ -31,8 +31,9 @@
  *   integer    -> COL_NUM, integer = 1, [lo, hi] = observed min/max
  *   double     -> COL_NUM, integer = 0, [lo, hi] = observed min/max
  *                 (classed doubles such as Date are read as their numbers)
- * If lo == hi (constant column) hi becomes lo + 1; an all-NA numeric column
- * gets [0, 1]. NA: a categorical column with NAs gets one extra last label
+ * If lo == hi (constant column) hi becomes lo + 1 (the next double up where
+ * lo + 1 rounds to lo; at the largest double, lo moves one double down); an
+ * all-NA numeric column gets [0, 1]. NA: a categorical column with NAs gets one extra last label
  * "NA" with has_missing = 1 and missing_code = its code (so the CSV written
  * by tbl_write_csv holds "NA", which tbl_read_csv maps back to that code). A
  * numeric column with NAs gets has_missing = 1 and missing_value = lo, and

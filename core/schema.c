@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "core/json.h"
 #include "core/util.h"
 
 #define SCHEMA_FORMAT "privaudit-schema/1"
@@ -208,25 +210,55 @@ int schema_validate(const schema *s, pa_err *err)
 {
     if (s->d == 0)
         return pa_errf(err, PA_EINPUT, "the schema has no columns");
+    /* names: present, printable, unique (one hash index: linear in d) */
+    char **names = pa_malloc(s->d, sizeof *names);
+    if (!names)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
     for (size_t j = 0; j < s->d; j++) {
         const col_spec *c = &s->cols[j];
-        if (!c->name || !c->name[0])
+        if (!c->name || !c->name[0]) {
+            free(names);
             return pa_errf(err, PA_EINPUT, "column %zu has no name", j);
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(s->cols[k].name, c->name) == 0)
-                return pa_errf(err, PA_EINPUT, "column \"%s\" appears twice", c->name);
+        }
+        int cc = util_ctrl_char(c->name);
+        if (cc) {
+            free(names);
+            return pa_errf(err, PA_EINPUT, "column %zu: its name contains a control character (0x%02x): expected "
+                           "printable text", j, cc);
+        }
+        names[j] = c->name;
+    }
+    size_t d1, d2;
+    util_strindex *ix = util_strindex_new(names, s->d, &d1, &d2);
+    free(names);
+    if (!ix)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    util_strindex_free(ix);
+    if (d2 != SIZE_MAX)
+        return pa_errf(err, PA_EINPUT, "column \"%s\" appears twice", s->cols[d2].name);
+    for (size_t j = 0; j < s->d; j++) {
+        const col_spec *c = &s->cols[j];
         if (c->kind == COL_CAT) {
             if (c->size < 1 || c->size > 2147483647u)
                 return pa_errf(err, PA_EINPUT, "column \"%s\": size must be a positive integer", c->name);
             if (c->has_missing && (c->missing_code < 0 || (size_t)c->missing_code >= c->size))
                 return pa_errf(err, PA_EINPUT, "column \"%s\": missing code %d outside [0, %zu)", c->name,
                                (int)c->missing_code, c->size);
-            if (c->labels)
-                for (size_t a = 0; a < c->size; a++)
-                    for (size_t b = 0; b < a; b++)
-                        if (strcmp(c->labels[a], c->labels[b]) == 0)
-                            return pa_errf(err, PA_EINPUT, "column \"%s\": label \"%s\" appears twice",
-                                           c->name, c->labels[a]);
+            if (c->labels) {
+                for (size_t a = 0; a < c->size; a++) {
+                    int cc = util_ctrl_char(c->labels[a]);
+                    if (cc)
+                        return pa_errf(err, PA_EINPUT, "column \"%s\": label %zu contains a control character "
+                                       "(0x%02x): expected printable text", c->name, a, cc);
+                }
+                util_strindex *lx = util_strindex_new(c->labels, c->size, &d1, &d2);
+                if (!lx)
+                    return pa_errf(err, PA_ENOMEM, "out of memory");
+                util_strindex_free(lx);
+                if (d2 != SIZE_MAX)
+                    return pa_errf(err, PA_EINPUT, "column \"%s\": label \"%s\" appears twice", c->name,
+                                   c->labels[d2]);
+            }
         } else {
             if (!isfinite(c->lo) || !isfinite(c->hi) || !(c->lo < c->hi))
                 return pa_errf(err, PA_EINPUT, "column \"%s\": expected finite bounds with min < max (got %g, %g)",
@@ -239,24 +271,14 @@ int schema_validate(const schema *s, pa_err *err)
     return PA_OK;
 }
 
-int schema_parse(const char *json, const char *name, schema **out, pa_err *err)
+/* Parses the len bytes at json (strict JSON, core/json.h). */
+static int schema_parse_len(const char *json, size_t len, const char *name, schema **out, pa_err *err)
 {
     *out = NULL;
-    cJSON *root = cJSON_Parse(json);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        size_t line = 1, col = 1;
-        for (const char *p = json; at && p < at && *p; p++) {
-            if (*p == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
-        return pa_errf(err, PA_EINPUT, "%s:%zu:%zu: not valid JSON", name, line, col);
-    }
-    int rc;
+    cJSON *root = NULL;
+    int rc = json_parse_strict(json, len, name, &root, err);
+    if (rc)
+        return rc;
     if (!cJSON_IsObject(root)) {
         rc = pa_errf(err, PA_EINPUT, "%s: expected a JSON object", name);
         goto done;
@@ -339,16 +361,36 @@ done:
     return rc;
 }
 
+int schema_parse(const char *json, const char *name, schema **out, pa_err *err)
+{
+    return schema_parse_len(json, strlen(json), name, out, err);
+}
+
 int schema_read(const char *path, schema **out, pa_err *err)
 {
     *out = NULL;
     char *text = NULL;
-    int rc = util_read_file(path, &text, NULL, err);
+    size_t len = 0;
+    int rc = util_read_file(path, &text, &len, err);
     if (rc)
         return rc;
-    rc = schema_parse(text, path, out, err);
+    rc = schema_parse_len(text, len, path, out, err);
     free(text);
     return rc;
+}
+
+/* v as the shortest of %.15g, %.16g, %.17g that reads back to v exactly
+ * (cJSON's own printing keeps 15 digits whenever they come within a
+ * relative 2^-52 of v, which moves bounds drawn from the data by an ulp). */
+static void add_exact_number(cJSON *o, const char *key, double v)
+{
+    char b[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(b, sizeof b, "%.*g", digits, v);
+        if (strtod(b, NULL) == v)
+            break;
+    }
+    cJSON_AddRawToObject(o, key, b);
 }
 
 char *schema_to_json(const schema *s)
@@ -392,12 +434,12 @@ char *schema_to_json(const schema *s)
                     cJSON_AddNumberToObject(o, "missing_code", c->missing_code);
             }
         } else {
-            cJSON_AddNumberToObject(o, "min", c->lo);
-            cJSON_AddNumberToObject(o, "max", c->hi);
+            add_exact_number(o, "min", c->lo);
+            add_exact_number(o, "max", c->hi);
             if (c->integer)
                 cJSON_AddBoolToObject(o, "integer", 1);
             if (c->has_missing)
-                cJSON_AddNumberToObject(o, "missing_value", c->missing_value);
+                add_exact_number(o, "missing_value", c->missing_value);
         }
         cJSON_AddItemToArray(cols, o);
     }

@@ -58,7 +58,9 @@ int schema_col(const schema *s, const char *name);
 /* Reads a schema JSON file (docs/schema.md): either privaudit's own form
  * {"format": "privaudit-schema/1", "columns": [...]} or the integer-coded
  * domain form used for UCI Adult in the literature {"col": size, ...}, whose
- * columns all become categorical code columns. Unknown keys are rejected.
+ * columns all become categorical code columns. Unknown keys are rejected,
+ * and the JSON is read strictly (core/json.h: no trailing text, NUL,
+ * duplicate key or \u0000).
  * On success *out owns a new schema; on error *out is NULL and err names the
  * file, the field and what was expected. */
 int schema_read(const char *path, schema **out, pa_err *err);
@@ -67,10 +69,13 @@ int schema_read(const char *path, schema **out, pa_err *err);
 int schema_parse(const char *json, const char *name, schema **out, pa_err *err);
 
 /* Checks that s is well formed (names unique and non-empty, sizes > 0,
- * lo < hi, missing codes in range...). Returns PA_OK or PA_EINPUT with a message. */
+ * lo < hi, missing codes in range, no control character in a name or label,
+ * labels unique...), in time linear in columns and labels. Returns PA_OK or
+ * PA_EINPUT with a message. */
 int schema_validate(const schema *s, pa_err *err);
 
-/* Writes s as privaudit-schema/1 JSON (doubles with %.17g). */
+/* Writes s as privaudit-schema/1 JSON (each double with the fewest of 15, 16
+ * or 17 digits that read back to it exactly). */
 int schema_write(const schema *s, const char *path, pa_err *err);
 
 /* Serialises s to a malloc'd JSON string (caller frees), NULL on failure. */
@@ -110,6 +115,21 @@ double tbl_get(const table *t, size_t i, size_t j);
  * what was expected. On error *out is NULL. */
 int tbl_read_csv(const char *path, const schema *s, table **out, pa_err *err);
 
+/* Limits for tbl_read_csv_opts (a zero field means no limit / no check). */
+typedef struct tbl_read_opts {
+    size_t max_rows;     /* more data rows than this is PA_EINPUT ("more than N rows") */
+    size_t max_bytes;    /* a file larger than this is PA_EINPUT, read no further */
+    int regular_only;    /* refuse anything but a regular file: opened without following a
+                          * symbolic link and without blocking (a FIFO is refused, not read) */
+    int over_rows;       /* out: 1 if max_rows was exceeded */
+    int over_bytes;      /* out: 1 if max_bytes was exceeded */
+    int not_regular;     /* out: 1 if regular_only refused the file */
+} tbl_read_opts;
+
+/* tbl_read_csv with the limits of *o (NULL: none), for files written by
+ * programs privaudit does not trust (generators/external.c). */
+int tbl_read_csv_opts(const char *path, const schema *s, tbl_read_opts *o, table **out, pa_err *err);
+
 /* Writes t as CSV with a header (labels where the schema has them, doubles
  * with %.17g, "C" locale). Writes to path.tmp and renames, so a failed write
  * leaves nothing half-written. */
@@ -119,9 +139,12 @@ int tbl_write_csv(const table *t, const char *path, pa_err *err);
 uint64_t tbl_hash(const table *t);
 
 /* Drafts a schema from a CSV: a column whose every non-missing value parses
- * as a number becomes COL_NUM with the observed min/max as bounds, others
- * COL_CAT with sorted distinct labels. Sets s->inferred = 1: such bounds leak
- * private information and must be replaced before a DP run. */
+ * as a number becomes COL_NUM with the observed min/max as bounds (a
+ * constant column gets max = min + 1, or the next double), others COL_CAT
+ * with sorted distinct labels plus a missing label when any value of the
+ * column is a missing token. The draft accepts the CSV it came from. Sets
+ * s->inferred = 1: such bounds leak private information and must be
+ * replaced before a DP run. */
 int schema_infer(const char *csv_path, schema **out, pa_err *err);
 
 #endif

@@ -83,12 +83,12 @@ fetch_deb() {
         log=$(mktemp)
         if ! (cd "$OUTDIR/debs" && apt-get download "$pkg") >"$log" 2>&1; then
             if grep -qiE "unable to locate|no candidate|can't select|has no installation candidate" "$log"; then
-                say "$pkg: apt has no package lists for it; running apt-get update"
                 if [ "$(id -u)" -ne 0 ]; then
                     cat "$log" >&2
                     rm -f "$log"
-                    die "apt-get download $pkg failed for lack of package lists and apt-get update needs root: run 'sudo apt-get update' and retry"
+                    die "apt-get download $pkg: apt has no package lists for it, and updating them needs root: run 'apt-get update' as root (or 'sudo apt-get update'), then re-run this (make data)"
                 fi
+                say "$pkg: apt has no package lists for it; running apt-get update (as root)"
                 apt-get update >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; die "apt-get update failed"; }
                 if ! (cd "$OUTDIR/debs" && apt-get download "$pkg") >"$log" 2>&1; then
                     cat "$log" >&2

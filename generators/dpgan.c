@@ -462,9 +462,21 @@ static int dg_fake_grad_d(const dg_state *st, mlp *G, mlp *D, dg_work *w, size_t
 }
 
 /* DP-GAN: DP-SGD on D, G through D. */
-static int train_dpsgd(dg_state *st, const dg_opts *o, const float *X, size_t N, double sigma, double clip,
-                       size_t T, double q, mlp *G, mlp_adam *ag, gsl_rng *r, pa_err *err)
+/* the engine's noise, reported to a gen_noise (tests): noisy = after/inv */
+struct sgd_rec { gen_noise *g; double clip, q; float *tmp; };
+
+static void sgd_hook(void *ctx, const float *before, const float *after, size_t P, double sd, double inv)
 {
+    struct sgd_rec *h = ctx;
+    for (size_t k = 0; k < P; k++)
+        h->tmp[k] = (float)((double)after[k] / inv);
+    gen_noise_sgd(h->g, before, h->tmp, P, sd, h->clip, h->q);
+}
+
+static int train_dpsgd(dg_state *st, const dg_opts *o, const float *X, size_t N, double sigma, double clip,
+                       size_t T, double q, mlp *G, mlp_adam *ag, gen_noise *noise, gsl_rng *r, pa_err *err)
+{
+    struct sgd_rec rec = {noise, clip, q, NULL};
     mlp *D = NULL;
     dpsgd *eng = NULL;
     mlp_adam *ad = NULL;
@@ -481,6 +493,9 @@ static int train_dpsgd(dg_state *st, const dg_opts *o, const float *X, size_t N,
     if (!rc)
         rc = work_new(&w, st, Bf, 0, err);
     if (!rc && !(y = pa_malloc(N, sizeof *y)))
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+    if (!rc && noise && sigma > 0
+        && (!(rec.tmp = pa_malloc(mlp_nparams(D), sizeof *rec.tmp)) || dpsgd_set_noise_hook(eng, sgd_hook, &rec)))
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
     if (rc)
         goto done;
@@ -499,6 +514,7 @@ static int train_dpsgd(dg_state *st, const dg_opts *o, const float *X, size_t N,
         dg_step_g(st, G, ag, &w, Bf);
     }
 done:
+    free(rec.tmp);
     free(y);
     work_free(&w);
     mlp_adam_free(ad);
@@ -530,7 +546,7 @@ static int dg_critic_step(const dg_state *st, mlp *G, mlp *D, mlp_adam *ad, dg_w
 /* GS-WGAN: K non-private discriminators on disjoint shards; only the
  * gradient reaching the generator is sanitised. */
 static int train_gswgan(dg_state *st, const dg_opts *o, const float *X, size_t N, size_t K, double sigma,
-                        double clip, size_t T, mlp *G, mlp_adam *ag, gsl_rng *r, pa_err *err)
+                        double clip, size_t T, mlp *G, mlp_adam *ag, gen_noise *rec, gsl_rng *r, pa_err *err)
 {
     mlp *D = NULL;
     mlp_adam *ad = NULL;
@@ -538,6 +554,7 @@ static int train_gswgan(dg_state *st, const dg_opts *o, const float *X, size_t N
     size_t *perm = NULL;
     float *theta = NULL, *Xr = NULL;
     double *noise = NULL;
+    float *g0 = NULL;       /* (B, x) gradients before the noise, when recording */
     const size_t B = (size_t)o->batch, xw = st->x + st->c;
     mlp_adam_cfg oc = {.lr = o->lr, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8};
     int rc = new_net(xw, o->hidden, o->layers, 2, MLP_TANH, r, &D, err);
@@ -550,7 +567,8 @@ static int train_gswgan(dg_state *st, const dg_opts *o, const float *X, size_t N
     theta = pa_malloc(K * P, sizeof *theta);
     Xr = pa_malloc(B * xw, sizeof *Xr);
     noise = pa_malloc(B * st->x, sizeof *noise);
-    if (!perm || !theta || !Xr || !noise) {
+    g0 = rec && sigma > 0 ? pa_malloc(B * st->x, sizeof *g0) : NULL;
+    if (!perm || !theta || !Xr || !noise || (rec && sigma > 0 && !g0)) {
         rc = pa_errf(err, PA_ENOMEM, "generator \"dpgan\": out of memory for %zu discriminators of %zu "
                      "parameters", K, P);
         goto done;
@@ -599,13 +617,20 @@ static int train_gswgan(dg_state *st, const dg_opts *o, const float *X, size_t N
                     g[j] = (float)(g[j] * f);
             }
         if (sigma > 0) {
+            if (g0)
+                memcpy(g0, w.gx, B * st->x * sizeof *g0);
             dpsgd_gaussian(r, noise, B * st->x);
             for (size_t j = 0; j < B * st->x; j++)
                 w.gx[j] += (float)(sigma * clip * noise[j]);
+            /* each generated example is one composition (rate 1/K) */
+            for (size_t i = 0; g0 && i < B; i++)
+                gen_noise_sgd(rec, g0 + i * st->x, w.gx + i * st->x, st->x, sigma * clip, clip,
+                              1.0 / (double)K);
         }
         dg_step_g(st, G, ag, &w, B);
     }
 done:
+    free(g0);
     free(perm);
     free(theta);
     free(Xr);
@@ -677,8 +702,8 @@ static int dg_fit(const table *train, const gen_config *cfg, gsl_rng *r_in, void
     mlp_adam_cfg oc = {.lr = o.lr, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8};
     if ((rc = mlp_adam_new(mlp_nparams(st->G), &oc, &ag, err)))
         goto fail;
-    rc = o.mode == DG_DPSGD ? train_dpsgd(st, &o, X, N, sigma, clip, T, q, st->G, ag, r, err)
-                            : train_gswgan(st, &o, X, N, K, sigma, clip, T, st->G, ag, r, err);
+    rc = o.mode == DG_DPSGD ? train_dpsgd(st, &o, X, N, sigma, clip, T, q, st->G, ag, cfg->noise, r, err)
+                            : train_gswgan(st, &o, X, N, K, sigma, clip, T, st->G, ag, cfg->noise, r, err);
     if (rc) {
         pa_err_prefix(err, "generator \"dpgan\"");
         goto fail;

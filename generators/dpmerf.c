@@ -367,7 +367,10 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
         if ((rc = dm_calibrate(cfg->epsilon, cfg->delta, &mu, err)))
             goto fail;
         st->sigma = (2.0 / (double)n) / mu;
-        st->priv.epsilon = acct_gdp_eps(mu, cfg->delta);
+        if ((rc = acct_gdp_to_eps(mu, cfg->delta, &st->priv.epsilon, err))) {
+            pa_err_prefix(err, "generator \"dpmerf\"");
+            goto fail;
+        }
         st->priv.delta = cfg->delta;
         st->priv.rho = mu * mu / 2;
         strcpy(st->priv.accountant, "gdp");
@@ -412,9 +415,15 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
             emb[k * E + f] *= alpha * sc / (double)n;
         emb[k * E + D] *= beta / (double)n;
     }
+    double *emb0 = cfg->noise && st->sigma > 0 ? pa_malloc(K * E, sizeof *emb0) : NULL;
+    if (emb0)
+        memcpy(emb0, emb, K * E * sizeof *emb0);
     if (st->sigma > 0)
         for (size_t k = 0; k < K * E; k++)
             emb[k] += gsl_ran_gaussian_ziggurat(r, st->sigma);
+    if (emb0)   /* the mean embedding: L2 sensitivity 2/n (one record replaced) */
+        gen_noise_gauss(cfg->noise, emb0, emb, K * E, st->sigma, 2.0 / (double)n);
+    free(emb0);
 
     /* released class proportions π̂ */
     double tot = 0;

@@ -64,6 +64,11 @@ int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *
         return pa_errf(err, PA_EINPUT, "generator \"%s\": delta must be in [0, 1), got %g", name, cfg->delta);
     if (cfg->params && !cJSON_IsObject(cfg->params))
         return pa_errf(err, PA_EINPUT, "generator \"%s\": params must be a JSON object", name);
+    for (size_t j = 0; s && j < s->d; j++)
+        if (s->cols[j].kind == COL_CAT && s->cols[j].size > GEN_MAX_CODES)
+            return pa_errf(err, PA_EINPUT, "generator \"%s\": column \"%s\" has %zu codes: every generator "
+                           "accepts at most %zu codes per column (coarsen the schema)", name, s->cols[j].name,
+                           s->cols[j].size, (size_t)GEN_MAX_CODES);
     return vt->check ? vt->check(s, cfg, err) : PA_OK;
 }
 
@@ -153,4 +158,49 @@ int gen_param_known(const cJSON *params, const char *gen, const char *const *key
         }
     }
     return PA_OK;
+}
+
+void gen_noise_gauss(gen_noise *g, const double *exact, const double *noisy, size_t n, double sd, double l2)
+{
+    if (!g || n == 0 || !(sd > 0))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        double z = (noisy[i] - exact[i]) / sd;
+        g->ss_gauss += z * z;
+    }
+    g->n_gauss += n;
+    g->rho += l2 * l2 / (2 * sd * sd);
+}
+
+void gen_noise_laplace(gen_noise *g, const double *exact, const double *noisy, size_t n, double b, double l1)
+{
+    if (!g || n == 0 || !(b > 0))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        double z = (noisy[i] - exact[i]) / b;
+        g->sa_lap += fabs(z);
+        g->ss_lap += z * z;
+    }
+    g->n_lap += n;
+    g->eps_lap += l1 / b;
+}
+
+void gen_noise_sgd(gen_noise *g, const float *exact, const float *noisy, size_t n, double sd, double clip,
+                   double q)
+{
+    if (!g || !(sd > 0))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        double z = ((double)noisy[i] - (double)exact[i]) / sd;
+        g->ss_sgd += z * z;
+    }
+    g->n_sgd += n;
+    double sigma = sd / clip;
+    if (g->sgd_comps == 0) {
+        g->sgd_sigma = sigma;
+        g->sgd_q = q;
+    } else if (g->sgd_sigma != sigma || g->sgd_q != q) {
+        g->sgd_sigma = g->sgd_q = -1;
+    }
+    g->sgd_comps += 1;
 }

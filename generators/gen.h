@@ -17,11 +17,44 @@
 #include "core/err.h"
 #include "core/table.h"
 
+/* The noise a fit actually added, for the property tests of tests/test_gen.c:
+ * a generator given cfg->noise != NULL reports every noisy measurement of
+ * private data through gen_noise_gauss / gen_noise_laplace / gen_noise_sgd,
+ * with the noise scale and sensitivity its accountant assumes. Plain sums;
+ * zero-initialise before the fit. */
+typedef struct gen_noise {
+    size_t n_gauss;          /* Gaussian-noised values (no subsampling) */
+    double ss_gauss;         /* Σ ((noisy − exact)/sd)², ~χ²(n_gauss) */
+    double rho;              /* Σ over measurements of Δ₂²/(2 sd²): their zCDP cost */
+    size_t n_lap;            /* Laplace-noised values */
+    double sa_lap;           /* Σ |noisy − exact|/b, mean 1 */
+    double ss_lap;           /* Σ ((noisy − exact)/b)², mean 2 */
+    double eps_lap;          /* Σ over measurements of Δ₁/b: their pure-ε cost */
+    size_t n_sgd;            /* noisy coordinates of subsampled-Gaussian steps */
+    double ss_sgd;           /* Σ ((noisy − exact)/(σC))² over them */
+    double sgd_comps;        /* compositions of the subsampled Gaussian (rate sgd_q, multiplier sgd_sigma) */
+    double sgd_sigma, sgd_q; /* the last composition's σ and q (-1 if they ever differed) */
+} gen_noise;
+
 typedef struct gen_config {
     double epsilon;          /* target ε; INFINITY for a non-private fit */
     double delta;            /* target δ (ignored by pure-ε mechanisms) */
     const cJSON *params;     /* generator-specific parameters (object), or NULL */
+    gen_noise *noise;        /* NULL, or where the fit reports its noise (tests) */
 } gen_config;
+
+/* One Gaussian measurement: n values exact[i] released as noisy[i] =
+ * exact[i] + N(0, sd²), with L2 sensitivity l2 for the whole vector.
+ * No-op for g == NULL. */
+void gen_noise_gauss(gen_noise *g, const double *exact, const double *noisy, size_t n, double sd, double l2);
+
+/* One Laplace measurement: n values with noise Laplace(b), L1 sensitivity l1. */
+void gen_noise_laplace(gen_noise *g, const double *exact, const double *noisy, size_t n, double b, double l1);
+
+/* One composition of the subsampled Gaussian (rate q, multiplier sigma =
+ * sd/clip): n coordinates of a clipped sum (float) and their noisy values. */
+void gen_noise_sgd(gen_noise *g, const float *exact, const float *noisy, size_t n, double sd, double clip,
+                   double q);
 
 typedef struct gen_privacy {
     double epsilon;          /* ε spent (INFINITY: not private) */
@@ -56,7 +89,14 @@ const gen_vtable *gen_find(const char *name);
 /* Every registered generator, NULL-terminated. */
 const gen_vtable *const *gen_all(void);
 
-/* Validates name and parameters against schema s without fitting. */
+/* The largest categorical domain any generator accepts: one limit for all
+ * (a marginal of 2^24 doubles is 128 MB; MST and PrivBayes add their own
+ * limits on the tables they build from pairs of columns). */
+#define GEN_MAX_CODES ((size_t)1 << 24)
+
+/* Validates name and parameters against schema s without fitting: epsilon,
+ * delta, every categorical column within GEN_MAX_CODES, then the
+ * generator's own check. */
 int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *err);
 
 /* Fits generator `name` on train. On success *out is a new model (free with

@@ -43,10 +43,23 @@ static int marg_params(const schema *s, const gen_config *cfg, double *bins, dou
     return rc;
 }
 
+/* The Gaussian mechanism under zCDP is (ε, δ)-DP only for δ > 0: a finite
+ * ε with δ = 0 has no mechanism behind it and is refused. */
+static int marg_privacy_check(const gen_config *cfg, pa_err *err)
+{
+    if (isfinite(cfg->epsilon) && !(cfg->delta > 0 && cfg->delta < 1))
+        return pa_errf(err, PA_EINPUT,
+                       "generator \"marginals\": delta must be in (0, 1) for a finite epsilon (got %.17g): "
+                       "its Gaussian noise under zCDP gives no pure-epsilon guarantee",
+                       cfg->delta);
+    return PA_OK;
+}
+
 static int marg_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     double bins, bug;
-    return marg_params(s, cfg, &bins, &bug, err);
+    int rc = marg_params(s, cfg, &bins, &bug, err);
+    return rc ? rc : marg_privacy_check(cfg, err);
 }
 
 static size_t cells_of(const col_spec *c, size_t bins)
@@ -82,8 +95,17 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
     *state = NULL;
     double bins_d, bug_d;
     int rc = marg_params(train->s, cfg, &bins_d, &bug_d, err);
+    if (!rc)
+        rc = marg_privacy_check(cfg, err);
     if (rc)
         return rc;
+    /* ρ from (ε, δ); a failed conversion is an error, never "no noise" */
+    double rho = isinf(cfg->epsilon) ? INFINITY : acct_zcdp_rho(cfg->epsilon, cfg->delta);
+    double eps_spent = isinf(rho) ? INFINITY : acct_zcdp_to_eps(rho, cfg->delta);
+    if (!isinf(cfg->epsilon) && !(rho > 0 && isfinite(rho) && eps_spent > 0 && isfinite(eps_spent)))
+        return pa_errf(err, PA_EINTERNAL,
+                       "generator \"marginals\": the zCDP conversion of epsilon=%.17g delta=%.17g failed "
+                       "(rho=%g, epsilon back=%g)", cfg->epsilon, cfg->delta, rho, eps_spent);
     const size_t d = train->d, n = train->n, bins = (size_t)bins_d;
     const long bug = (long)bug_d;
     marg_state *st = calloc(1, sizeof *st);
@@ -96,7 +118,6 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
         marg_free(st);
         return pa_errf(err, PA_ENOMEM, "out of memory");
     }
-    double rho = isinf(cfg->epsilon) ? INFINITY : acct_zcdp_rho(cfg->epsilon, cfg->delta);
     double sigma = isinf(rho) ? 0 : sqrt((double)d / (2 * rho));
     for (size_t j = 0; j < d; j++) {
         const col_spec *c = &train->s->cols[j];
@@ -108,10 +129,18 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
         }
         for (size_t i = 0; i < n; i++)
             h[cell_of(c, bins, tbl_get(train, i, j))] += 1;
-        double total = 0;
-        for (size_t k = 0; k < K; k++) {
+        double *h0 = cfg->noise && sigma > 0 ? pa_malloc(K, sizeof *h0) : NULL;
+        if (h0)
+            memcpy(h0, h, K * sizeof *h);
+        for (size_t k = 0; k < K; k++)
             if (sigma > 0 && (long)j != bug)
                 h[k] += gsl_ran_gaussian_ziggurat(r, sigma);
+        /* one histogram: L2 sensitivity 1 (add/remove one record) */
+        if (h0 && (long)j != bug)
+            gen_noise_gauss(cfg->noise, h0, h, K, sigma, 1);
+        free(h0);
+        double total = 0;
+        for (size_t k = 0; k < K; k++) {
             if (h[k] < 0)
                 h[k] = 0;
             total += h[k];
@@ -126,12 +155,10 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
             return pa_errf(err, PA_ENOMEM, "out of memory");
         }
     }
-    st->priv.epsilon = cfg->epsilon;
+    st->priv.epsilon = eps_spent;
     st->priv.delta = isinf(rho) ? 0 : cfg->delta;
     st->priv.rho = rho;
     strcpy(st->priv.accountant, isinf(rho) ? "none" : "zcdp");
-    if (!isinf(rho))
-        st->priv.epsilon = acct_zcdp_to_eps(rho, cfg->delta);
     *state = st;
     return PA_OK;
 }

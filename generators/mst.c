@@ -372,11 +372,17 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         if (!w.y1[j] || !w.v1[j] || !st->keep[j] || !st->rest[j])
             goto nomem;
         pgm_count(w.y1[j], w.x, &j, 1);
+        double *y0 = cfg->noise && !exact ? pa_malloc(c, sizeof *y0) : NULL;
+        if (y0)
+            memcpy(y0, w.y1[j], c * sizeof *y0);
         for (size_t v = 0; v < c; v++) {
             if (!exact)
                 w.y1[j][v] += gsl_ran_gaussian(r, sigma1);
             w.v1[j][v] = sigma1 * sigma1;
         }
+        if (y0)   /* a 1-way histogram: L2 sensitivity 1 (add/remove) */
+            gen_noise_gauss(cfg->noise, y0, w.y1[j], c, sigma1, 1);
+        free(y0);
         int32_t *map = malloc(c * sizeof *map);
         if (!map)
             goto nomem;
@@ -541,9 +547,15 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
             goto nomem;
         }
         pgm_count(w.y2[e], w.x, st->edge[e], 2);
+        double *y0 = cfg->noise && !exact ? pa_malloc(c, sizeof *y0) : NULL;
+        if (y0)
+            memcpy(y0, w.y2[e], c * sizeof *y0);
         if (!exact)
             for (size_t v = 0; v < c; v++)
                 w.y2[e][v] += gsl_ran_gaussian(r, sigma2);
+        if (y0)   /* a 2-way histogram: L2 sensitivity 1 */
+            gen_noise_gauss(cfg->noise, y0, w.y2[e], c, sigma2, 1);
+        free(y0);
     }
     free(buf);
 

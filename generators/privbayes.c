@@ -447,9 +447,17 @@ static int pb_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
             goto nomem;
         }
         pgm_count(t, x, cols, np + 1);
-        for (size_t q = 0; q < rows * cj; q++) {
+        double *t0 = cfg->noise && !exact ? pa_malloc(rows * cj, sizeof *t0) : NULL;
+        if (t0)
+            memcpy(t0, t, rows * cj * sizeof *t0);
+        for (size_t q = 0; q < rows * cj; q++)
             if (!exact)
                 t[q] += gsl_ran_laplace(r, scale);
+        /* one joint count table: L1 sensitivity 2 (one record replaced) */
+        if (t0)
+            gen_noise_laplace(cfg->noise, t0, t, rows * cj, scale, 2);
+        free(t0);
+        for (size_t q = 0; q < rows * cj; q++) {
             if (t[q] < 0)
                 t[q] = 0;
             marg[q % cj] += t[q];

@@ -10,6 +10,9 @@
 static int resample_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     static const char *const keys[] = {NULL};
+    if (isfinite(cfg->epsilon))
+        return pa_errf(err, PA_EINPUT, "generator \"resample\": it is not private (it releases training "
+                       "rows); expected epsilon = inf, got %g", cfg->epsilon);
     return gen_param_known(cfg->params, "resample", keys, err);
 }
 

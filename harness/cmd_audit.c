@@ -227,6 +227,16 @@ static int parse_args(int argc, char **argv, audit_args *a)
     }
     if (!a->out)
         a->out = "audit-out";
+    /* paths (harness/args.c), before anything is read or written */
+    const args_input in[] = {{"--real", a->real}, {"--synth", a->synth}, {"--schema", a->schema},
+                             {"--holdout", a->holdout}, {NULL, NULL}};
+    char def_db[PATH_MAX];
+    snprintf(def_db, sizeof def_db, "%s/audit.db", a->out);
+    if (args_in_file(CMD, "--real", a->real) || args_in_file(CMD, "--synth", a->synth) ||
+        args_in_file(CMD, "--schema", a->schema) || (a->holdout && args_in_file(CMD, "--holdout", a->holdout)) ||
+        args_out_dir(CMD, "--out", a->out) || (a->db && args_db_file(CMD, "--db", a->db, in)) ||
+        (!a->db && access(def_db, F_OK) == 0 && args_db_file(CMD, "the database OUT/audit.db", def_db, in)))
+        return -1;
     return 0;
 }
 
@@ -546,6 +556,12 @@ static int shadow_summarise(store *st, shadow_res *sh, pa_err *err)
 {
     sqlite3 *db = store_db(st);
     sqlite3_stmt *q;
+    if (!sh->err[0] && sqlite3_prepare_v2(db, "SELECT error FROM trial WHERE status = 'failed' ORDER BY id LIMIT 1", -1,
+                                          &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+            snprintf(sh->err, sizeof sh->err, "%s", (const char *)sqlite3_column_text(q, 0));
+        sqlite3_finalize(q);
+    }
     if (sqlite3_prepare_v2(db, "SELECT DISTINCT attack FROM metric WHERE target_id IS NULL ORDER BY attack", -1,
                            &q, NULL) != SQLITE_OK)
         return pa_errf(err, PA_EIO, "database: %s", sqlite3_errmsg(db));
@@ -997,10 +1013,20 @@ static int report_write(const audit_run *run, const char *path, pa_err *err)
                 best_auc = sh->rows[i].auc;
             viol |= sh->rows[i].violation;
         }
-        fprintf(f, "- **Shadow-generator membership game** (%s games on the generator command): best AUC %.3f, "
-                   "empirical epsilon at least %.3g (lower end of the Bayesian %g%% interval)%s.\n",
-                cnt((long long)sh->games), best_auc, best_lo, lvl,
-                viol ? " — **above the claimed epsilon: the generator's privacy claim is violated**" : "");
+        if (isnan(best_auc)) { /* no attack measured: say why instead of "best AUC nan" */
+            if (sh->failed >= sh->planned)
+                fprintf(f, "- Shadow-generator membership game: **failed**: every one of the %s games failed%s%s\n",
+                        cnt((long long)sh->planned), sh->err[0] ? "; the first error: " : "", sh->err);
+            else
+                fprintf(f, "- Shadow-generator membership game: **no measure**: %s of %s games failed and the rest "
+                           "gave no attack a score to measure%s%s\n", cnt((long long)sh->failed),
+                        cnt((long long)sh->planned), sh->err[0] ? "; the first error: " : "", sh->err);
+        } else {
+            fprintf(f, "- **Shadow-generator membership game** (%s games on the generator command): best AUC %.3f, "
+                       "empirical epsilon at least %.3g (lower end of the Bayesian %g%% interval)%s.\n",
+                    cnt((long long)sh->games), best_auc, best_lo, lvl,
+                    viol ? " — **above the claimed epsilon: the generator's privacy claim is violated**" : "");
+        }
     } else if (a->gen_cmd) {
         fprintf(f, "- Shadow-generator membership game: **failed**: %s\n", run->sh.err);
     }

@@ -103,7 +103,7 @@ static char *join_path(const char *dir, const char *base, const char *suffix)
 /* A base name usable as a file name: no '/', not empty, not "." or "..". */
 static int base_ok(const char *b)
 {
-    return b[0] && !strchr(b, '/') && strcmp(b, ".") && strcmp(b, "..");
+    return b[0] && !strchr(b, '/') && strcmp(b, ".") && strcmp(b, "..") && !util_ctrl_char(b);
 }
 
 static int list_objects(const char *file)
@@ -164,15 +164,19 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "privaudit data import: expected FILE.rda (see privaudit data import --help)\n");
         return 2;
     }
+    if (args_in_file("data import", "FILE.rda", file) || (object && args_text("data import", "--object", object, 0)))
+        return 2;
     if (list)
         return list_objects(file);
     if (!out) {
         fprintf(stderr, "privaudit data import: --out: expected an output directory\n");
         return 2;
     }
+    if (args_out_dir("data import", "--out", out))
+        return 2;
     if (base && !base_ok(base)) {
-        fprintf(stderr, "privaudit data import: --name: got \"%s\", expected a file base name without '/'\n",
-                base);
+        fprintf(stderr, "privaudit data import: --name: got \"%s\", expected a file base name without '/' or "
+                "control characters\n", base);
         return 2;
     }
 
@@ -200,6 +204,14 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "privaudit data import: out of memory\n");
         rc = PA_ENOMEM;
         goto done;
+    }
+    {
+        const args_input in[] = {{"FILE.rda", file}, {NULL, NULL}};
+        if ((util_same_file(csv, file) && args_out_file("data import", "--out", csv, in)) ||
+            (util_same_file(sch, file) && args_out_file("data import", "--out", sch, in))) {
+            rc = PA_EINPUT;
+            goto done;
+        }
     }
     if ((rc = util_mkdir_p(out, &e))) {
         fprintf(stderr, "privaudit data import: --out %s: %s\n", out, e.msg);
@@ -256,6 +268,9 @@ static int cmd_infer(int argc, char **argv)
         fprintf(stderr, "privaudit data infer: expected CSV (see privaudit data infer --help)\n");
         return 2;
     }
+    const args_input in[] = {{"CSV", file}, {NULL, NULL}};
+    if (args_in_file("data infer", "CSV", file) || (out && args_out_file("data infer", "--out", out, in)))
+        return 2;
     pa_err e = {0};
     schema *s = NULL;
     int rc = schema_infer(file, &s, &e);
@@ -326,6 +341,8 @@ static int cmd_check(int argc, char **argv)
         fprintf(stderr, "privaudit data check: expected CSV and --schema JSON (see privaudit data check --help)\n");
         return 2;
     }
+    if (args_in_file("data check", "CSV", file) || args_in_file("data check", "--schema", sch))
+        return 2;
     pa_err e = {0};
     schema *s = NULL;
     table *t = NULL;
@@ -408,9 +425,13 @@ static int cmd_import_idx(int argc, char **argv)
         return 2;
     }
     if (!base_ok(base)) {
-        fprintf(stderr, "privaudit data import-idx: --name: got \"%s\", expected a file base name without '/'\n", base);
+        fprintf(stderr, "privaudit data import-idx: --name: got \"%s\", expected a file base name without '/' or "
+                "control characters\n", base);
         return 2;
     }
+    if (args_in_file("data import-idx", "IMAGES", files[0]) || args_in_file("data import-idx", "LABELS", files[1]) ||
+        args_out_dir("data import-idx", "--out", out) || args_text("data import-idx", "--label", label, 0))
+        return 2;
     pa_err e = {0};
     idx_array *img = NULL, *lab = NULL;
     table *t = NULL;
@@ -432,6 +453,16 @@ static int cmd_import_idx(int argc, char **argv)
         fprintf(stderr, "privaudit data import-idx: out of memory\n");
         rc = PA_ENOMEM;
         goto done;
+    }
+    {
+        const args_input in[] = {{"IMAGES", files[0]}, {"LABELS", files[1]}, {NULL, NULL}};
+        if (((util_same_file(csv, files[0]) || util_same_file(csv, files[1])) &&
+             args_out_file("data import-idx", "--out", csv, in)) ||
+            ((util_same_file(sch, files[0]) || util_same_file(sch, files[1])) &&
+             args_out_file("data import-idx", "--out", sch, in))) {
+            rc = PA_EINPUT;
+            goto done;
+        }
     }
     if ((rc = util_mkdir_p(out, &e))) {
         fprintf(stderr, "privaudit data import-idx: --out %s: %s\n", out, e.msg);

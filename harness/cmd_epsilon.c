@@ -98,16 +98,24 @@ int cmd_epsilon(int argc, char **argv)
         fprintf(stderr, "privaudit epsilon: bayes: %s\n", err.msg);
         return err.code == PA_EINPUT ? 2 : 1;
     }
-    if (eps_clopper_pearson(&c, delta, a, &cp_lo, &cp_hi) || eps_jeffreys(&c, delta, a, &j_lo, &j_hi)
-        || eps_gdp_mu_lower(&c, 1, a, &mu, NULL, &err)) {
-        fprintf(stderr, "privaudit epsilon: interval computation failed %s\n", err.msg);
+    if (eps_clopper_pearson(&c, delta, a, &cp_lo, &cp_hi)) {
+        fprintf(stderr, "privaudit epsilon: clopper-pearson: a Beta quantile failed\n");
         return 1;
     }
-    if (delta > 0 && eps_gdp_epsilon(mu, delta, &g_lo, &err)) {
+    if (eps_jeffreys(&c, delta, a, &j_lo, &j_hi)) {
+        fprintf(stderr, "privaudit epsilon: jeffreys: a Beta quantile failed\n");
+        return 1;
+    }
+    if (eps_gdp_mu_lower(&c, 1, a, &mu, NULL, &err) || eps_gdp_epsilon(mu, delta, &g_lo, &err)) {
         fprintf(stderr, "privaudit epsilon: gdp: %s\n", err.msg);
         return 1;
     }
     double pex = isnan(claimed) ? NAN : eps_bayes_p_exceeds(&c, delta, claimed);
+    if (!isnan(claimed) && isnan(pex)) {
+        fprintf(stderr, "privaudit epsilon: bayes: P(epsilon > %g) could not be computed (quadrature "
+                        "failed)\n", claimed);
+        return 1;
+    }
 
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -147,5 +155,10 @@ int cmd_epsilon(int argc, char **argv)
     printf("%-28s %12.6g %12s   (mu >= %.6g)\n", "mu-GDP", g_lo, "", mu);
     if (!isnan(claimed))
         printf("\nP(epsilon > %g | counts) = %.6g   (Bayesian posterior)\n", claimed, pex);
+    if (c.fn / (c.fn + c.tp) + c.fp / (c.fp + c.tn) > 1)
+        printf("\nnote: the attack is worse than chance (TPR < FPR). point, clopper-pearson, jeffreys and\n"
+               "mu-GDP evaluate it as oriented (member = predicted member) and give 0 from that side;\n"
+               "the Bayesian interval is the posterior mass of the whole (epsilon, delta) region, which\n"
+               "also bounds the flipped test, so it can be above 0 (docs/metrics.md).\n");
     return 0;
 }

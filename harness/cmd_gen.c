@@ -87,6 +87,10 @@ int cmd_gen(int argc, char **argv)
         fprintf(stderr, "privaudit gen: expected NAME, --data, --schema, --epsilon, --rows and --out\n");
         goto bad;
     }
+    const args_input gen_inputs[] = {{"--data", data}, {"--schema", sch}, {NULL, NULL}};
+    if (args_in_file("gen", "--data", data) || args_in_file("gen", "--schema", sch) ||
+        args_out_file("gen", "--out", out, gen_inputs))
+        goto bad;
     pa_err err = {0};
     schema *s = NULL;
     table *t = NULL, *syn = NULL;
@@ -210,6 +214,10 @@ int cmd_utility(int argc, char **argv)
         fprintf(stderr, "privaudit utility: expected --real, --synth and --schema\n");
         return 2;
     }
+    if (args_in_file("utility", "--real", real_p) || args_in_file("utility", "--synth", syn_p) ||
+        args_in_file("utility", "--schema", sch_p) || (hold_p && args_in_file("utility", "--holdout", hold_p)) ||
+        (target && args_text("utility", "--target", target, 0)))
+        return 2;
     if (tstr_only && !target) {
         fprintf(stderr, "privaudit utility: --tstr-only needs --target\n");
         return 2;

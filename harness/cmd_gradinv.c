@@ -17,6 +17,7 @@
  * Dimensions: N = rows, d = encoded inputs, p = classes, B = batch,
  * K = batches per cell, h = hidden width.
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
@@ -592,11 +594,18 @@ int cmd_gradinv(int argc, char **argv)
             if (isinf(cl[k]))
                 return bad("--clip", "--eps needs a finite clipping norm");
     const char *out_dir = OPT(18) ? OPT(18) : "gradinv";
-    mkdir(out_dir, 0777);
     char db_path[4096];
     snprintf(db_path, sizeof db_path, "%s/gradinv.db", out_dir);
     if (OPT(17))
         snprintf(db_path, sizeof db_path, "%s", OPT(17));
+    {
+        const args_input in[] = {{"--data", data}, {"--schema", schema_path}, {NULL, NULL}};
+        if (args_in_file(CMD, "--data", data) || args_in_file(CMD, "--schema", schema_path) ||
+            args_out_dir(CMD, "--out", out_dir) || (OPT(17) && args_db_file(CMD, "--db", OPT(17), in)) ||
+            (!OPT(17) && access(db_path, F_OK) == 0 && args_db_file(CMD, "the database OUT/gradinv.db", db_path, in)) ||
+            (OPT(19) && args_text(CMD, "--tag", OPT(19), 0)) || args_text(CMD, "--label", label_name, 0))
+            return 2;
+    }
 
     pa_err err = {0};
     schema *s = NULL;
@@ -748,7 +757,11 @@ int cmd_gradinv(int argc, char **argv)
             fprintf(stderr, "privaudit " CMD ": cell %zu batch %zu: %s\n", jobs[j].cell, jobs[j].k, jobs[j].msg);
             goto done;
         }
-    /* store */
+    /* store (the figures folder is made only now that the input is known good) */
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "privaudit " CMD ": --out %s: %s\n", out_dir, strerror(errno));
+        goto done;
+    }
     if (store_open(db_path, &st, &err) || gistore_init(store_db(st), &err) || gistore_begin(store_db(st), &err)) {
         fprintf(stderr, "privaudit " CMD ": %s\n", err.msg);
         goto done;

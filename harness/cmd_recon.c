@@ -231,6 +231,15 @@ int cmd_recon(int argc, char **argv)
                         "(see privaudit recon --help)\n");
         goto done;
     }
+    {
+        const args_input in[] = {{"--data", data}, {"--schema", sch}, {NULL, NULL}};
+        char def_db[4096];
+        snprintf(def_db, sizeof def_db, "%s/recon.sqlite", out);
+        if (args_in_file("recon", "--data", data) || args_in_file("recon", "--schema", sch) ||
+            args_out_dir("recon", "--out", out) || (db && args_db_file("recon", "--db", db, in)) ||
+            (!db && access(def_db, F_OK) == 0 && args_db_file("recon", "the database OUT/recon.sqlite", def_db, in)))
+            goto done;
+    }
     if (kmin > kmax) {
         fprintf(stderr, "privaudit recon: --kmin %llu > --kmax %llu\n", (unsigned long long)kmin,
                 (unsigned long long)kmax);
@@ -330,7 +339,7 @@ int cmd_recon(int argc, char **argv)
         goto done;
     }
     for (size_t k = 0; k < neps; k++) {
-        gen_config gc = {eps[k], delta, cJSON_GetArraySize(params) ? params : NULL};
+        gen_config gc = {.epsilon = eps[k], .delta = delta, .params = cJSON_GetArraySize(params) ? params : NULL};
         if (gen_check(gen, pop->s, &gc, &e)) {
             fprintf(stderr, "privaudit recon: %s\n", e.msg);
             goto done;
@@ -371,7 +380,7 @@ int cmd_recon(int argc, char **argv)
     size_t np = 0;
     for (size_t k = 0; k < neps; k++)
         for (size_t t = 0; t < nm; t++) {
-            gen_config gc = {eps[k], delta, cJSON_GetArraySize(params) ? params : NULL};
+            gen_config gc = {.epsilon = eps[k], .delta = delta, .params = cJSON_GetArraySize(params) ? params : NULL};
             recon_game_cfg cfg = {.generator = gen, .gc = &gc, .n = (size_t)n, .m = (size_t)mv[t],
                                   .secret_col = (int)nq, .secret_code = (int32_t)code, .want_tvd = 1,
                                   .seed = rng_derive(seed, k * 1000003u + t)};

@@ -1,10 +1,15 @@
 /* cmd_run.c — privaudit run CONFIG.json [--db FILE] [--jobs N] [--resume] [--seed S] [--shard I/N] */
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/err.h"
+#include "generators/external.h"
 #include "harness/args.h"
 #include "harness/cli.h"
 #include "harness/config.h"
@@ -28,6 +33,36 @@ static void run_usage(FILE *f)
             "  --quiet      no progress on stderr\n");
 }
 
+/* Failed trials are said even under --quiet: how many, and the first error
+ * stored (table trial, column error). */
+static void report_failures(const char *db_path, const run_summary *sum)
+{
+    char first[700] = "";
+    long long failed = -1, total = -1;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT (SELECT count(*) FROM trial WHERE status = 'failed'), (SELECT count(*) FROM "
+                               "trial), (SELECT error FROM trial WHERE status = 'failed' ORDER BY id LIMIT 1)",
+                               -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW) {
+            failed = sqlite3_column_int64(q, 0);
+            total = sqlite3_column_int64(q, 1);
+            const unsigned char *t = sqlite3_column_text(q, 2);
+            snprintf(first, sizeof first, "%s", t ? (const char *)t : "");
+        }
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(db);
+    if (failed < 0) {
+        failed = (long long)sum->failed;
+        total = (long long)sum->ran;
+    }
+    fprintf(stderr, "privaudit run: %lld of %lld trials failed%s%s (each error is in %s, table trial, column error; "
+            "--resume does not retry them)\n", failed, total, first[0] ? "; the first: " : "", first, db_path);
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *cfg_path = NULL, *db = NULL, *v;
@@ -44,7 +79,7 @@ int cmd_run(int argc, char **argv)
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
         } else if ((r = args_opt(argc, argv, &i, "run", "--db", &v))) {
-            if (r < 0)
+            if (r < 0 || args_path("run", "--db", v))
                 return 2;
             db = v;
         } else if ((r = args_opt(argc, argv, &i, "run", "--jobs", &v))) {
@@ -76,20 +111,35 @@ int cmd_run(int argc, char **argv)
         run_usage(stderr);
         return 2;
     }
+    if (args_in_file("run", "CONFIG.json", cfg_path))
+        return 2;
     pa_err err = {0};
     config *c = NULL;
     if (config_read(cfg_path, have_seed ? &seed : NULL, &c, &err)) {
         fprintf(stderr, "privaudit run: %s\n", err.msg);
         return 2;
     }
-    char dbbuf[4096];
-    if (!db) {
+    char dbbuf[PATH_MAX + 256];
+    if (!db) { /* NAME.db (a shard: NAME-shardI-of-N.db) beside the config (docs/config.md); NAME has no separator */
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", cfg_path);
         if (shard.count)
-            snprintf(dbbuf, sizeof dbbuf, "%s-shard%zu-of-%zu.db", c->name, shard.index, shard.count);
+            snprintf(dbbuf, sizeof dbbuf, "%s/%s-shard%zu-of-%zu.db", dirname(dir), c->name, shard.index, shard.count);
         else
-            snprintf(dbbuf, sizeof dbbuf, "%s.db", c->name);
+            snprintf(dbbuf, sizeof dbbuf, "%s/%s.db", dirname(dir), c->name);
         db = dbbuf;
     }
+    const args_input inputs[] = {{"CONFIG.json", cfg_path}, {"data.csv", c->data_csv},
+                                 {"data.schema", c->data_schema}, {NULL, NULL}};
+    if (args_db_file("run", db == dbbuf ? "the default database" : "--db", db, inputs)) {
+        config_free(c);
+        return 2;
+    }
+    /* folders of training records left by a privaudit killed with SIGKILL */
+    size_t swept = gen_external_sweep();
+    if (swept && !quiet)
+        fprintf(stderr, "[run] removed %zu temporary folder%s of training records left by a killed privaudit\n",
+                swept, swept == 1 ? "" : "s");
     run_opts o = {.db_path = db, .jobs = (int)jobs, .resume = resume, .progress = !quiet, .shard = shard};
     run_summary sum;
     int rc = run_experiment(c, &o, &sum, &err);
@@ -101,6 +151,8 @@ int cmd_run(int argc, char **argv)
     if (!quiet)
         fprintf(stderr, "[run] done: %zu trials planned, %zu stored before, %zu run now (%zu failed) in %.1fs -> %s\n",
                 sum.planned, sum.done_before, sum.ran, sum.failed, sum.seconds, db);
+    if (sum.failed)
+        report_failures(db, &sum);
     if (sum.unscored)
         fprintf(stderr, "privaudit run: %zu shadow classifier%s could not be trained, their scores are missing: %s\n",
                 sum.unscored, sum.unscored == 1 ? "" : "s", sum.unscored_why);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "attacks/whitebox.h"
 #include "harness/args.h"
@@ -51,13 +52,46 @@ static void whitebox_usage(FILE *f)
         "epsilon. Exit codes: 0 success, 1 failure, 2 bad usage or bad input.\n");
 }
 
-typedef struct progress_ctx { size_t step; } progress_ctx;
+typedef struct progress_ctx { size_t step; double t_post, t_said; } progress_ctx;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static void progress(void *ctx, size_t done, size_t total)
 {
     progress_ctx *p = ctx;
     if (done == total || done % p->step == 0)
         fprintf(stderr, "privaudit whitebox: run %zu / %zu\n", done, total);
+    if (done == total)
+        p->t_post = p->t_said = now_s();
+}
+
+/* the steps after the runs, with the time since the last run finished */
+static void stage(void *ctx, const char *what, size_t done, size_t total)
+{
+    progress_ctx *p = ctx;
+    double now = now_s(), t = now - p->t_post;
+    if (!strcmp(what, "threshold") && done < total && now - p->t_said < 2)
+        return;   /* at most one line every 2 s while scanning */
+    p->t_said = now;
+    if (!strcmp(what, "threshold"))
+        fprintf(stderr, "privaudit whitebox: choosing the threshold: %zu / %zu calibration scores "
+                "(%.1f s)\n", done, total, t);
+    else if (!strcmp(what, "test split"))
+        fprintf(stderr, "privaudit whitebox: counted the test split, %zu scores (%.1f s)\n", total, t);
+    else
+        fprintf(stderr, "privaudit whitebox: estimators done; post-processing took %.2f s\n", t);
 }
 
 static int parse_size(const char *name, const char *v, uint64_t lo, uint64_t hi, size_t *out)
@@ -149,26 +183,32 @@ int cmd_whitebox(int argc, char **argv)
         fprintf(stderr, "privaudit %s\n", err.msg);
         return 2;
     }
+    if (db && args_db_file("whitebox", "--db", db, NULL))
+        return 2;
     store *st = NULL;
     if (db && store_open(db, &st, &err)) {
         fprintf(stderr, "privaudit whitebox: --db %s: %s\n", db, err.msg);
-        return 1;
+        return err.code == PA_EINPUT ? 2 : 1;
     }
     progress_ctx pc = {.step = c.runs / 10 ? c.runs / 10 : 1};
     wb_result *res;
-    int rc = wb_audit(&c, progress, &pc, &res, &err);
+    int rc = wb_audit_staged(&c, progress, stage, &pc, &res, &err);
     if (rc) {
         fprintf(stderr, "privaudit %s\n", err.msg);
         store_close(st);
         return rc == PA_EINPUT ? 2 : 1;
     }
     int64_t id = -1;
+    double t_store = now_s(), c_store = cpu_s();
     if (st && wbstore_put(st, &c, res, &id, &err)) {
         fprintf(stderr, "privaudit whitebox: --db %s: %s\n", db, err.msg);
         wb_result_free(res);
         store_close(st);
         return 1;
     }
+    if (st)
+        fprintf(stderr, "privaudit whitebox: stored %zu scores in %s (%.1f s, %.1f s CPU)\n", res->nobs, db,
+                now_s() - t_store, cpu_s() - c_store);
     store_close(st);
 
     const eps_counts *k = &res->counts;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "attacks/mia.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "generators/gen.h"
 
@@ -36,6 +37,37 @@ void config_free(config *c)
     }
     free(c->attacks);
     free(c);
+}
+
+int config_check_label(const char *label, const char *where, pa_err *err)
+{
+    int cc = util_ctrl_char(label);
+    if (cc)
+        return pa_errf(err, PA_EINPUT, "%s: field \"label\": contains a control character (0x%02x): expected "
+                       "printable text", where, cc);
+    size_t n = strlen(label);
+    if (n > CONFIG_MAX_LABEL)
+        return pa_errf(err, PA_EINPUT, "%s: field \"label\": %zu bytes: expected at most %d (labels are kept "
+                       "whole; a shorter one keeps reports readable)", where, n, CONFIG_MAX_LABEL);
+    return PA_OK;
+}
+
+int config_check_name(const char *name, const char *where, pa_err *err)
+{
+    if (!name[0])
+        return pa_errf(err, PA_EINPUT, "%s: field \"name\": expected a non-empty name", where);
+    int cc = util_ctrl_char(name);
+    if (cc)
+        return pa_errf(err, PA_EINPUT, "%s: field \"name\": contains a control character (0x%02x): expected "
+                       "printable text", where, cc);
+    if (strchr(name, '/') || strchr(name, '\\') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return pa_errf(err, PA_EINPUT, "%s: field \"name\": got \"%s\", expected a name without '/' or '\\' "
+                       "(and not \".\" or \"..\"): it names the default database NAME.db beside the config",
+                       where, name);
+    if (strlen(name) > CONFIG_MAX_NAME)
+        return pa_errf(err, PA_EINPUT, "%s: field \"name\": %zu bytes: expected at most %d", where, strlen(name),
+                       CONFIG_MAX_NAME);
+    return PA_OK;
 }
 
 static int known_keys(const cJSON *o, const char *where, const char *const *keys, pa_err *err)
@@ -219,6 +251,8 @@ static int parse_attacks(const cJSON *arr, const char *path, config *c, pa_err *
             return pa_errf(err, PA_EINPUT, "%s: field \"name\": expected an attack name", where);
         if (lb && (!cJSON_IsString(lb) || !lb->valuestring[0]))
             return pa_errf(err, PA_EINPUT, "%s: field \"label\": expected a non-empty string", where);
+        if (lb && (rc = config_check_label(lb->valuestring, where, err)))
+            return rc;
         if (pr && !cJSON_IsObject(pr))
             return pa_errf(err, PA_EINPUT, "%s: field \"params\": expected an object", where);
         if (!mia_find(nm->valuestring)) {
@@ -300,26 +334,11 @@ int config_parse(const char *path, const char *text, const uint64_t *seed_overri
     if (!c)
         return pa_errf(err, PA_ENOMEM, "out of memory");
     cJSON *root = NULL;
-    int rc = !text                        ? util_read_file(path, &c->json, NULL, err)
-             : (c->json = pa_strdup(text)) ? PA_OK
+    int rc = !text                        ? json_read_file(path, &root, &c->json, err)
+             : (c->json = pa_strdup(text)) ? json_parse_strict(c->json, strlen(c->json), path, &root, err)
                                            : pa_errf(err, PA_ENOMEM, "out of memory");
     if (rc)
         goto fail;
-    root = cJSON_Parse(c->json);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        size_t line = 1, col = 1;
-        for (const char *p = c->json; at && p < at && *p; p++) {
-            if (*p == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
-        rc = pa_errf(err, PA_EINPUT, "%s:%zu:%zu: not valid JSON", path, line, col);
-        goto fail;
-    }
     if (!cJSON_IsObject(root)) {
         rc = pa_errf(err, PA_EINPUT, "%s: expected a JSON object", path);
         goto fail;
@@ -339,6 +358,8 @@ int config_parse(const char *path, const char *text, const uint64_t *seed_overri
         rc = pa_errf(err, PA_EINPUT, "%s: field \"name\": expected a string", path);
         goto fail;
     }
+    if (nm && (rc = config_check_name(nm->valuestring, path, err)))
+        goto fail;
     c->name = pa_strdup(nm ? nm->valuestring : "experiment");
     double seed;
     if ((rc = get_num(root, path, "seed", 0, 1, 0, 9007199254740991.0, &seed, err)))

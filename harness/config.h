@@ -75,4 +75,15 @@ int config_check_data(const config *c, const schema *s, size_t n_rows, pa_err *e
 
 void config_free(config *c);
 
+#define CONFIG_MAX_LABEL 63   /* bytes of an attack label */
+#define CONFIG_MAX_NAME 200   /* bytes of an experiment name */
+
+/* An attack label: printable (no control character), at most
+ * CONFIG_MAX_LABEL bytes. PA_EINPUT with "WHERE: field \"label\": ..." otherwise. */
+int config_check_label(const char *label, const char *where, pa_err *err);
+
+/* An experiment name: non-empty, printable, no '/' or '\\', not "." or "..",
+ * at most CONFIG_MAX_NAME bytes (it names the file NAME.db). */
+int config_check_name(const char *name, const char *where, pa_err *err);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include "core/version.h"
 #include "harness/cli.h"
+#include "harness/sig.h"
 
 static const struct {
     const char *name;
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off(); /* GSL failures become statuses, never aborts */
+    sig_guard_install();         /* SIGINT/SIGTERM: stop external programs, remove their records */
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -56,7 +58,7 @@ int main(int argc, char **argv)
     }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         if (!strcmp(argv[1], commands[k].name))
-            return commands[k].fn(argc - 1, argv + 1);
+            return sig_guard_finish(commands[k].fn(argc - 1, argv + 1));
     fprintf(stderr, "privaudit: unknown command \"%s\" (see privaudit --help)\n", argv[1]);
     return 2;
 }

@@ -583,7 +583,8 @@ int run_compute_metrics(store *st, const config *c, pa_err *err)
 
 int run_compute_metrics_jobs(store *st, const config *c, int jobs, pa_err *err)
 {
-    const size_t per = c->n_targets + (c->n_targets > 1), n = c->n_cells * c->n_attacks * per;
+    /* pooled rows (target_id NULL) always, as docs/database.md says; with one target they repeat its rows */
+    const size_t per = c->n_targets + 1, n = c->n_cells * c->n_attacks * per;
     metrics_job M = {.st = st, .c = c, .n = n};
     M.cell = pa_calloc(n + 1, sizeof *M.cell);
     M.attack = pa_calloc(n + 1, sizeof *M.attack);
@@ -598,7 +599,7 @@ int run_compute_metrics_jobs(store *st, const config *c, int jobs, pa_err *err)
             for (size_t q = 0; q < per && !rc; q++, j++) {
                 M.cell[j] = ci;
                 M.attack[j] = a;
-                M.target[j] = c->n_targets > 1 ? (int64_t)q - 1 : (int64_t)q; /* pooled (-1) first */
+                M.target[j] = (int64_t)q - 1; /* pooled (-1) first */
                 if (!(M.batch[j] = store_batch_new()))
                     rc = pa_errf(err, PA_ENOMEM, "out of memory");
             }
@@ -712,17 +713,8 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
             goto out;
         }
     }
-    /* the store */
-    if (!o->resume && access(o->db_path, F_OK) == 0) {
-        rc = pa_errf(err, PA_EINPUT, "%s exists: pass --resume to continue that run, or choose a new --db",
-                     o->db_path);
-        goto out;
-    }
-    if (o->resume && access(o->db_path, F_OK) != 0) {
-        rc = pa_errf(err, PA_EINPUT, "%s: no such database to resume", o->db_path);
-        goto out;
-    }
-    if ((rc = store_open(o->db_path, &st, err)))
+    /* the store: created atomically (or opened to resume) and locked until the end */
+    if ((rc = store_open_run(o->db_path, !o->resume, &st, err)))
         goto out;
     schema_json = schema_to_json(s);
     char dhash[17];

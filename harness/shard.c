@@ -12,6 +12,7 @@
 #include "harness/shard.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+#include <sys/file.h>
 
 #include "core/util.h"
 #include "harness/config.h"
@@ -154,6 +156,15 @@ static int shard_db_read(const char *path, shard_db *d, pa_err *err)
     d->path = path;
     if (access(path, R_OK) != 0)
         return pa_errf(err, PA_EINPUT, "%s: cannot read the shard database: %s", path, strerror(errno));
+    /* a run holds an exclusive lock on its database until it ends (store.h) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(fd);
+        if (busy)
+            return pa_errf(err, PA_EINPUT, "%s: a running privaudit is still writing this shard: wait for it to end",
+                           path);
+    }
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         int rc = pa_errf(err, PA_EINPUT, "%s: cannot open: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
@@ -511,7 +522,7 @@ int merge_shards(const char *out, const char *const *paths, size_t n, const merg
     /* 4. copy, into out.part */
     snprintf(part, sizeof part, "%s.part", out);
     unlink_db(part);
-    if ((rc = store_open(part, &st, err)))
+    if ((rc = store_open_run(part, 1, &st, err)))
         goto out;
     sqlite3 *db = store_db(st);
     /* rows arrive table by table in name order: the references are checked once all are in */

@@ -2,16 +2,21 @@
  * docs/database.md; keep the two in step. */
 #include "harness/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 struct store {
     sqlite3 *db;
+    int lock_fd;            /* the database file, flock(LOCK_EX) held while open; -1 if none */
     pthread_mutex_t mu;
     sqlite3_stmt *put_trial, *put_member, *put_score, *put_metric, *put_estimate, *has_trial, *put_util, *put_feature;
 };
@@ -77,7 +82,12 @@ static int exec(store *st, const char *sql, pa_err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = pa_errf(err, PA_EIO, "database: %s", msg ? msg : sqlite3_errmsg(st->db));
+        int code = sqlite3_errcode(st->db), rc;
+        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+            rc = pa_errf(err, PA_EINPUT, "not an SQLite database, or a corrupt one (%s)",
+                         msg ? msg : sqlite3_errmsg(st->db));
+        else
+            rc = pa_errf(err, PA_EIO, "database: %s", msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
         return rc;
     }
@@ -97,16 +107,74 @@ void store_close(store *st)
     sqlite3_finalize(st->put_util);
     sqlite3_finalize(st->put_feature);
     sqlite3_close(st->db);
+    /* after SQLite let go of the file: closing a descriptor of it drops the
+     * process's POSIX locks on it, SQLite's included */
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
     pthread_mutex_destroy(&st->mu);
     free(st);
 }
 
-int store_open(const char *path, store **out, pa_err *err)
+/* Opens the file and takes its exclusive lock: mode 0 open or create, 1
+ * create (must not exist), 2 open (must exist). *created = 1 if this call
+ * made the file. Returns the descriptor, or -1 with err filled. */
+static int lock_db(const char *path, int mode, int *created, pa_err *err)
+{
+    *created = 0;
+    int fd = -1;
+    if (mode == 1) {
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == EEXIST) {
+            pa_errf(err, PA_EINPUT, "%s exists: pass --resume to continue that run, or choose a new --db", path);
+            return -1;
+        }
+        *created = fd >= 0;
+    } else if (mode == 2) {
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+            pa_errf(err, PA_EINPUT, "%s: no such database to resume", path);
+            return -1;
+        }
+    } else {
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+            fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            *created = fd >= 0;
+        }
+    }
+    if (fd < 0) {
+        pa_errf(err, errno == ENOENT || errno == ENOTDIR || errno == EISDIR ? PA_EINPUT : PA_EIO,
+                "%s: cannot open database: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS)
+            return fd; /* a file system without locks: go on as before locks existed */
+        close(fd);
+        /* a file we made but another privaudit locked first is its file now */
+        *created = 0;
+        if (e == EWOULDBLOCK)
+            pa_errf(err, PA_EINPUT, "%s: in use by another privaudit (a run or audit is writing it): wait for it to "
+                    "end, or choose another --db", path);
+        else
+            pa_errf(err, PA_EIO, "%s: cannot lock the database: %s", path, strerror(e));
+        return -1;
+    }
+    return fd;
+}
+
+/* store_open's body, once the file is locked: lock_fd is the store's to
+ * close (store_close), on failure too. */
+static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err)
 {
     *out = NULL;
     store *st = calloc(1, sizeof *st);
-    if (!st)
+    if (!st) {
+        close(lock_fd);
         return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
+    st->lock_fd = lock_fd;
     pthread_mutex_init(&st->mu, NULL);
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {
@@ -169,6 +237,29 @@ int store_open(const char *path, store **out, pa_err *err)
     }
     *out = st;
     return PA_OK;
+}
+
+static int store_open_mode(const char *path, int mode, store **out, pa_err *err)
+{
+    *out = NULL;
+    int created = 0;
+    int fd = lock_db(path, mode, &created, err);
+    if (fd < 0)
+        return err ? err->code : PA_EIO;
+    int rc = store_open_fd(path, fd, out, err);
+    if (rc && created)
+        unlink(path); /* nothing half-made is left behind */
+    return rc;
+}
+
+int store_open(const char *path, store **out, pa_err *err)
+{
+    return store_open_mode(path, 0, out, err);
+}
+
+int store_open_run(const char *path, int create_new, store **out, pa_err *err)
+{
+    return store_open_mode(path, create_new ? 1 : 2, out, err);
 }
 
 void *store_db(store *st)

@@ -18,8 +18,20 @@ typedef struct store store;
 
 #define STORE_FORMAT 1
 
-/* Opens (creating if needed) the database at path and its tables. */
+/* Opens (creating if needed) the database at path and its tables, and takes
+ * an exclusive lock on it (flock) held until store_close: while one privaudit
+ * writes a database, another store_open of it fails with PA_EINPUT ("in use
+ * by another privaudit"). A file that is not an SQLite database (or a
+ * corrupt one) is PA_EINPUT too. A file this call created is removed if the
+ * open fails. */
 int store_open(const char *path, store **out, pa_err *err);
+
+/* store_open for a run: with create_new the file must not exist and is
+ * created atomically (O_EXCL: of two runs started together on one path,
+ * one creates it, the other gets PA_EINPUT "PATH exists: pass --resume");
+ * without it the file must exist (PA_EINPUT "no such database to resume").
+ * The lock is taken as in store_open. */
+int store_open_run(const char *path, int create_new, store **out, pa_err *err);
 
 /* Closes; accepts NULL. */
 void store_close(store *st);

@@ -104,6 +104,9 @@ static int load_rows(sqlite3 *db, row **out, size_t *n, pa_err *err)
         "   AND ifnull(x.target_id,-1)=ifnull(e.target_id,-1) AND x.method='point'),"
         " e.delta"
         " FROM estimate e JOIN cell c ON c.id = e.cell_id WHERE e.method = 'bayes'"
+        /* a pooled row over a single target repeats that target's row: show the target's */
+        "   AND (e.target_id IS NOT NULL OR (SELECT count(DISTINCT z.target_id) FROM estimate z"
+        "        WHERE z.cell_id = e.cell_id AND z.attack = e.attack AND z.target_id IS NOT NULL) != 1)"
         " ORDER BY c.id, e.attack, ifnull(e.target_id,-1)";
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
@@ -155,6 +158,13 @@ static int load_rows(sqlite3 *db, row **out, size_t *n, pa_err *err)
     return PA_OK;
 }
 
+/* TPR < FPR on the test split, i.e. FNR + FPR > 1 */
+static int row_worse_than_chance(const row *w)
+{
+    double np = w->tp + w->fn, nn = w->fp + w->tn;
+    return np > 0 && nn > 0 && w->fn / np + w->fp / nn > 1;
+}
+
 static void print_table(FILE *f, const row *rows, size_t n, int markdown)
 {
     const char *hdr[] = {"generator", "claimed eps", "attack", "target", "AUC", "TPR@1%FPR",
@@ -187,14 +197,26 @@ static void print_table(FILE *f, const row *rows, size_t n, int markdown)
         else
             snprintf(tg, sizeof tg, "%lld", w->target);
         snprintf(iv, sizeof iv, "[%s, %s]", lo, hi);
-        const char *flag = w->violation ? "VIOLATION" : "ok";
+        int worse = row_worse_than_chance(w);
+        const char *flag = w->violation ? (worse ? "VIOLATION, worse than chance" : "VIOLATION")
+                                        : (worse ? "ok, worse than chance" : "ok");
         if (markdown)
-            fprintf(f, "| %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %s |\n", w->generator, cl, w->attack, tg,
-                    w->auc, w->tpr1, iv, cp, pe, w->violation ? "**VIOLATION**" : "ok");
+            fprintf(f, "| %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %s%s |\n", w->generator, cl, w->attack, tg,
+                    w->auc, w->tpr1, iv, cp, pe, w->violation ? "**VIOLATION**" : "ok",
+                    worse ? ", worse than chance" : "");
         else
             fprintf(f, "%-12s %-11s %-10s %-6s %-6.3f %-9.3f %-18s %-8s %-14s %s\n", w->generator, cl, w->attack, tg,
                     w->auc, w->tpr1, iv, cp, pe, flag);
     }
+    size_t nworse = 0;
+    for (size_t i = 0; i < n; i++)
+        nworse += row_worse_than_chance(&rows[i]);
+    if (nworse)
+        fprintf(f, "\n%s%zu row%s marked \"worse than chance\" ha%s TPR < FPR on the test split. The point and "
+                   "Clopper-Pearson estimates evaluate the attack as oriented (member = high score) and give 0 "
+                   "there; the Bayesian interval is the posterior mass of the whole (epsilon, delta) region, "
+                   "which also bounds the flipped test, so it can be above 0 (docs/metrics.md).\n",
+                markdown ? "" : "note: ", nworse, nworse == 1 ? "" : "s", nworse == 1 ? "s" : "ve");
 }
 
 int report_gnuplot(const char *dir, const char *script, pa_err *err)

@@ -2,6 +2,7 @@
 # Installs the Debian packages privaudit needs, and nothing else.
 #   scripts/install-deps.sh           build, test and run (compiler, libraries, Criterion, gnuplot)
 #   scripts/install-deps.sh --bench   also what `make bench` compares against (Debian's numpy, scipy, PyTorch)
+#                                     and mpmath (the 50-digit references behind tests/test_eps.c, test_acct.c)
 #   scripts/install-deps.sh --cluster also SLURM and munge, for `make test-slurm` (docs/cluster.md)
 set -euo pipefail
 
@@ -18,7 +19,7 @@ pkgs=(
   ca-certificates                 # apt-get download in make data
 )
 if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(python3 python3-numpy python3-scipy python3-torch)
+  pkgs+=(python3 python3-numpy python3-scipy python3-torch python3-mpmath)
 elif [ "${1:-}" = "--cluster" ]; then
   pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge)  # make test-slurm starts its own daemons
 elif [ -n "${1:-}" ]; then
@@ -26,12 +27,7 @@ elif [ -n "${1:-}" ]; then
   exit 2
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
-  SUDO=sudo
-fi
-
+# What is missing comes first: with everything installed, no root is needed.
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -39,6 +35,17 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#pkgs[@]} packages already installed"
   exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null; then
+    echo "install-deps: missing ${#missing[@]} package(s): ${missing[*]}" >&2
+    echo "install-deps: installing them needs root, and sudo is not installed; as root, run:" >&2
+    echo "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  SUDO=sudo
 fi
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -qq

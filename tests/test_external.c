@@ -112,7 +112,7 @@ Test(external, a_copying_program_gives_the_training_rows_back_and_cleans_up)
     table *t = small(25), *o;
     pa_err err = {0};
     gen_privacy pv;
-    int rc = run(t, COPY ", \"epsilon\": 3, \"delta\": 1e-7}", 10, &o, &err, &pv);
+    int rc = run(t, COPY ", \"epsilon\": 3, \"delta\": 1e-7}", 25, &o, &err, &pv);
     cr_assert_eq(rc, PA_OK, "%s", err.msg);
     cr_assert_eq(o->n, 25);
     cr_assert_eq(tbl_hash(o), tbl_hash(t), "the copy differs from the training table");
@@ -295,7 +295,7 @@ static void *par_run(void *arg)
     par_job *j = arg;
     table *o = NULL;
     pa_err err = {0};
-    j->rc = run(j->t, COPY "}", 5, &o, &err, NULL);
+    j->rc = run(j->t, COPY "}", 40, &o, &err, NULL);
     j->hash = o ? tbl_hash(o) : 0;
     tbl_free(o);
     return NULL;
@@ -316,5 +316,156 @@ Test(external, samples_run_in_parallel_threads_do_not_interfere)
         cr_assert_eq(jobs[k].hash, tbl_hash(t), "thread %zu", k);
     }
     cr_assert_eq(entries(), 0);
+    tbl_free(t);
+}
+
+/* ---- issue 13, items 11-12: output, rows and children kept in bounds ---- */
+
+Test(external, an_output_that_is_a_fifo_is_refused_without_hanging, .timeout = 20)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    double t0 = now_s();
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"mkfifo \\\"$1\\\"\", \"sh\", \"{out}\"], \"timeout\": 5}", 3,
+                 &o, &err, NULL);
+    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
+    cr_assert_lt(now_s() - t0, 5, "took %.1f s", now_s() - t0);
+    cr_assert_eq(entries(), 0);
+    tbl_free(t);
+}
+
+Test(external, an_output_that_is_a_symbolic_link_is_refused)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"ln -s \\\"$2\\\" \\\"$1\\\"\", \"sh\", \"{out}\", \"{train}\"]}",
+                 3, &o, &err, NULL);
+    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
+    tbl_free(t);
+}
+
+Test(external, an_endless_output_is_stopped_at_max_output_mb, .timeout = 30)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    double t0 = now_s();
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"cat /dev/zero > \\\"$1\\\"\", \"sh\", \"{out}\"],"
+                    " \"max_output_mb\": 1}", 3, &o, &err, NULL);
+    cr_assert_neq(rc, PA_OK);
+    cr_assert(strstr(err.msg, "more than 1 MB"), "%s", err.msg);
+    cr_assert_lt(now_s() - t0, 10);
+    cr_assert_eq(entries(), 0);
+    tbl_free(t);
+}
+
+Test(external, the_default_output_cap_refuses_200_mb_for_100_rows, .timeout = 60)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"(echo a,b; yes yes,1) | head -c 200000000 > \\\"$1\\\"\", "
+                    "\"sh\", \"{out}\"]}", 100, &o, &err, NULL);
+    cr_assert_neq(rc, PA_OK, "200 MB accepted for 100 rows");
+    cr_assert(strstr(err.msg, "max_output_mb"), "%s", err.msg);
+    cr_assert_eq(entries(), 0);
+    tbl_free(t);
+}
+
+Test(external, more_rows_than_asked_are_refused)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    /* {rows} + 1 rows */
+    int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"echo a,b > \\\"$1\\\"; i=0; while [ $i -le $2 ]; do "
+                    "echo yes,7 >> \\\"$1\\\"; i=$((i+1)); done\", \"sh\", \"{out}\", \"{rows}\"]}", 5, &o, &err, NULL);
+    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "more than the 5 rows asked"), "%s", err.msg);
+    cr_assert_null(o);
+    /* with max_rows the same output is accepted */
+    rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"echo a,b > \\\"$1\\\"; i=0; while [ $i -le $2 ]; do "
+                "echo yes,7 >> \\\"$1\\\"; i=$((i+1)); done\", \"sh\", \"{out}\", \"{rows}\"], \"max_rows\": 6}",
+             5, &o, &err, NULL);
+    cr_assert_eq(rc, PA_OK, "%s", err.msg);
+    cr_assert_eq(o->n, 6);
+    tbl_free(o);
+    tbl_free(t);
+}
+
+/* pid written by the program into a file outside its temporary folder */
+static pid_t pid_in(const char *path)
+{
+    char *s = tu_slurp(path);
+    pid_t p = (pid_t)atoi(s);
+    free(s);
+    return p;
+}
+
+Test(external, children_that_leave_the_process_group_are_killed_too)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    char *side = tu_tmpdir(), params[1024];
+    char *pf = tu_path(side, "orphan.pid"), *bf = tu_path(side, "bg.pid");
+    /* a setsid grandchild (own session and group) and a plain background child outlive the program */
+    snprintf(params, sizeof params,
+             "{\"argv\": [\"/bin/sh\", \"-c\", \"setsid sleep 60 & echo $! > %s; sleep 60 & echo $! > %s; "
+             "cp \\\"$1\\\" \\\"$2\\\"\", \"sh\", \"{train}\", \"{out}\"], \"max_rows\": 10}", pf, bf);
+    int rc = run(t, params, 3, &o, &err, NULL);
+    cr_assert_eq(rc, PA_OK, "%s", err.msg);
+    pid_t orphan = pid_in(pf), bg = pid_in(bf);
+    cr_assert_gt(orphan, 0);
+    cr_assert_gt(bg, 0);
+    int orphan_alive = kill(orphan, 0) == 0, bg_alive = kill(bg, 0) == 0;
+    if (orphan_alive)
+        kill(orphan, SIGKILL);
+    if (bg_alive)
+        kill(bg, SIGKILL);
+    cr_expect_not(orphan_alive, "the setsid child %d survived the program", (int)orphan);
+    cr_expect_not(bg_alive, "the background child %d survived the program", (int)bg);
+    tbl_free(o);
+    tbl_free(t);
+    free(pf);
+    free(bf);
+    tu_rmtree(side);
+    free(side);
+}
+
+Test(external, the_temporary_folder_is_private_to_the_user)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    char *side = tu_tmpdir(), params[1024];
+    char *mf = tu_path(side, "mode");
+    snprintf(params, sizeof params,
+             "{\"argv\": [\"/bin/sh\", \"-c\", \"stat -c %%a \\\"$(dirname \\\"$1\\\")\\\" > %s; stat -c %%a "
+             "\\\"$1\\\" >> %s; cp \\\"$1\\\" \\\"$2\\\"\", \"sh\", \"{train}\", \"{out}\"], \"max_rows\": 10}",
+             mf, mf);
+    int rc = run(t, params, 3, &o, &err, NULL);
+    cr_assert_eq(rc, PA_OK, "%s", err.msg);
+    char *m = tu_slurp(mf);
+    cr_expect_str_eq(m, "700\n600\n", "folder and train.csv modes: %s", m);
+    free(m);
+    tbl_free(o);
+    tbl_free(t);
+    free(mf);
+    tu_rmtree(side);
+    free(side);
+}
+
+Test(external, the_output_cap_and_row_limit_are_checked_parameters)
+{
+    table *t = small(3);
+    const char *bad[] = {"{\"argv\": [\"cp\"], \"max_output_mb\": 0}", "{\"argv\": [\"cp\"], \"max_rows\": 0}",
+                         "{\"argv\": [\"cp\"], \"max_rows\": 1.5}"};
+    const char *needle[] = {"\"max_output_mb\": expected", "\"max_rows\": expected", "\"max_rows\": expected"};
+    for (size_t k = 0; k < 3; k++) {
+        cJSON *p = cJSON_Parse(bad[k]);
+        gen_config cfg = {.epsilon = 1, .delta = 1e-6, .params = p};
+        pa_err err = {0};
+        cr_expect_eq(gen_external.check(t->s, &cfg, &err), PA_EINPUT, "%s", bad[k]);
+        cr_expect(strstr(err.msg, needle[k]), "%s: %s", bad[k], err.msg);
+        cJSON_Delete(p);
+    }
     tbl_free(t);
 }

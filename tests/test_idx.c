@@ -197,3 +197,18 @@ Test(idx, makes_a_table_of_pixel_columns_and_a_label_column)
     free(pi);
     free(pl);
 }
+
+Test(idx, a_header_declaring_more_values_than_the_file_holds_costs_no_memory)
+{
+    /* found by make fuzz (tests/fuzz/idx/): a header declaring 4096^3 = 2^36
+     * values in a file of 19 bytes made idx_read allocate them all first */
+    unsigned char b[16 + 3] = {0, 0, 0x08, 3, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 1, 2, 3};
+    char *path = write_bytes("huge.idx", b, sizeof b, 0);
+    idx_array *a = (idx_array *)1;
+    pa_err e = {0};
+    cr_assert_eq(idx_read(path, &a, &e), PA_EINPUT, "%s", e.msg);
+    cr_assert_null(a);
+    cr_assert(strstr(e.msg, "offset 19") && strstr(e.msg, "truncated") && strstr(e.msg, "68719476733 more bytes"),
+              "%s", e.msg);
+    free(path);
+}

@@ -905,3 +905,74 @@ Test(rda, reads_AER_HealthInsurance_when_it_has_been_fetched)
     cr_assert_eq(t->s->cols[10].size, 7);
     tbl_free(t);
 }
+
+/* ---- every AER data frame (make test-aer, after make data) -------------- */
+
+/* Issue 13, item 13: for every data frame of r-cran-aer that imports, the
+ * drafted schema accepts the CSV written beside it (the `data import` path),
+ * and a schema drafted from that CSV accepts it too (the `data infer` path).
+ * Needs the unpacked package: set PRIVAUDIT_AER_DIR (make test-aer does). */
+Test(rda, every_AER_data_frame_imports_to_a_csv_its_drafts_accept, .timeout = 600)
+{
+    const char *aer = getenv("PRIVAUDIT_AER_DIR");
+    if (!aer || !*aer)
+        cr_skip_test("PRIVAUDIT_AER_DIR not set: run `make test-aer` after `make data`");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep '\\.rda$'", aer);
+    FILE *ls = popen(cmd, "r");
+    cr_assert_not_null(ls);
+    char tmpl[] = "/tmp/test_rda_aer_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir);
+    char name[256];
+    size_t frames = 0, files = 0;
+    while (fgets(name, sizeof name, ls)) {
+        name[strcspn(name, "\n")] = 0;
+        files++;
+        char path[1500], csv[512], sch[512];
+        snprintf(path, sizeof path, "%s/%s", aer, name);
+        table *t = NULL;
+        char *obj = NULL;
+        pa_err e = {0};
+        if (rda_read_frame_named(path, NULL, &t, &obj, &e) != PA_OK) {
+            cr_expect(strstr(e.msg, "expected a data frame"), "%s: %s", name, e.msg);
+            continue;
+        }
+        frames++;
+        snprintf(csv, sizeof csv, "%s/frame.csv", dir);
+        snprintf(sch, sizeof sch, "%s/frame.schema.json", dir);
+        cr_assert_eq(schema_write(t->s, sch, &e), PA_OK, "%s: %s", name, e.msg);
+        cr_assert_eq(tbl_write_csv(t, csv, &e), PA_OK, "%s: %s", name, e.msg);
+        schema *s = NULL, *inf = NULL;
+        table *u = NULL, *w = NULL;
+        cr_expect_eq(schema_read(sch, &s, &e), PA_OK, "%s: %s", name, e.msg);
+        if (s) {
+            cr_expect_eq(tbl_read_csv(csv, s, &u, &e), PA_OK, "%s (%s): the imported draft rejects its CSV: %s", name,
+                         obj, e.msg);
+            if (u)
+                cr_expect_eq(tbl_hash(u), tbl_hash(t), "%s: the CSV does not read back to the frame", name);
+        }
+        cr_expect_eq(schema_infer(csv, &inf, &e), PA_OK, "%s: %s", name, e.msg);
+        if (inf) {
+            char *json = schema_to_json(inf);
+            schema *back = NULL;
+            cr_expect_eq(schema_parse(json, "inferred", &back, &e), PA_OK, "%s: %s", name, e.msg);
+            if (back)
+                cr_expect_eq(tbl_read_csv(csv, back, &w, &e), PA_OK, "%s: the inferred draft rejects its CSV: %s",
+                             name, e.msg);
+            schema_free(back);
+            free(json);
+        }
+        tbl_free(t);
+        tbl_free(u);
+        tbl_free(w);
+        schema_free(s);
+        schema_free(inf);
+        free(obj);
+    }
+    pclose(ls);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_log_info("%zu data frames of %zu .rda files checked", frames, files);
+    cr_assert_gt(frames, 0, "no data frame found in %s", aer);
+}

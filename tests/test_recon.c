@@ -367,7 +367,7 @@ Test(recon, games_are_reproducible_and_thread_safe)
         rows[i * 5 + 4] = (rows[i * 5] + rows[i * 5 + 1]) % 2;
     }
     table *pop = mk_table(s, N, rows);
-    gen_config gc = {INFINITY, 0, NULL};
+    gen_config gc = {.epsilon = INFINITY, .delta = 0, .params = NULL};
     recon_game_cfg cfg = {.generator = "resample", .gc = &gc, .n = 100, .m = 10000, .secret_col = 4,
                           .secret_code = 1, .want_tvd = 1, .seed = 11};
     recon_opts o;

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
+#include <time.h>
 
 #include "core/table.h"
 #include "tests/testutil.h"
@@ -256,4 +257,332 @@ Test(table, rows_and_concat_gather_in_order)
     tbl_free(r);
     tbl_free(c);
     schema_free(s);
+}
+
+/* ---- issue 13, item 15: strict JSON in schemas ---------------------------- */
+
+static bad_case strict_schemas[] = {
+    {.json = "{\"a\": 2} x", .msg = "t.json:1:10: unexpected text after the JSON document"},
+    {.json = "{\"a\": 2}\n\n  {\"b\": 3}", .msg = "t.json:3:3: unexpected text after the JSON document"},
+    {.json = "{\"a\": 2,\n \"a\": 3}", .msg = "t.json:2:2: duplicate key \"a\" at the top level (first at line 1)"},
+    {.json = "{\"a\": 2, \"\\u0061\": 3}", .msg = "duplicate key \"a\""},
+    {.json = "{\"format\": \"privaudit-schema/1\", \"columns\": [{\"name\": \"a\", \"type\": \"categorical\","
+             " \"labels\": [\"x\", \"y\"], \"labels\": [\"z\"]}]}",
+     .msg = "duplicate key \"labels\" in columns[0]"},
+    {.json = "{\"format\": \"privaudit-schema/1\", \"columns\": [{\"name\": \"a\\u0000b\", \"type\": \"categorical\","
+             " \"size\": 2}]}",
+     .msg = "\\u0000"},
+    {.json = "{\"format\": \"privaudit-schema/1\", \"columns\": [{\"name\": \"a\", \"type\": \"categorical\","
+             " \"labels\": [\"x\", \"y\\u0000z\"]}]}",
+     .msg = "in columns[0].labels[1]"},
+    {.json = "{\"a\": 2, }", .msg = "not valid JSON"},
+    {.json = "{\"a\": +2}", .msg = "not valid JSON"},
+    {.json = "{\"a\": 2.}", .msg = "not valid JSON"},
+    {.json = "{\"a\": 1e400}", .msg = "out of range"},
+    {.json = "{\"a\": \"\\x41\"}", .msg = "not valid JSON"},
+    {.json = "{\"a\": \"\\ud800\"}", .msg = "surrogate"},
+    {.json = "{'a': 2}", .msg = "not valid JSON"},
+    {.json = "{\"format\": \"privaudit-schema/1\", \"columns\": [{\"name\": \"a\", \"type\": \"categorical\","
+             " \"labels\": [\"x\", \"y\\tz\"]}]}",
+     .msg = "control character"},
+    {.json = "{\"format\": \"privaudit-schema/1\", \"columns\": [{\"name\": \"a\\u001b[31m\", \"type\": \"categorical\","
+             " \"size\": 2}]}",
+     .msg = "control character"},
+};
+
+ParameterizedTestParameters(table, json_that_cjson_would_accept_loosely_is_refused_with_line_and_key)
+{
+    return cr_make_param_array(bad_case, strict_schemas, sizeof strict_schemas / sizeof strict_schemas[0]);
+}
+
+ParameterizedTest(bad_case *c, table, json_that_cjson_would_accept_loosely_is_refused_with_line_and_key)
+{
+    schema *s = (schema *)0x1;
+    pa_err e = {0};
+    cr_assert_eq(schema_parse(c->json, "t.json", &s, &e), PA_EINPUT, "%s accepted", c->json);
+    cr_assert_null(s);
+    cr_assert(strstr(e.msg, c->msg), "message \"%s\" lacks \"%s\"", e.msg, c->msg);
+}
+
+Test(table, a_nul_byte_after_the_schema_document_is_refused)
+{
+    char *p = tu_path(dir, "nul.json");
+    FILE *f = fopen(p, "wb");
+    fwrite("{\"a\": 2}\n\0{\"b\": 1}", 1, 18, f);
+    fclose(f);
+    schema *s = (schema *)0x1;
+    pa_err e = {0};
+    cr_assert_eq(schema_read(p, &s, &e), PA_EINPUT);
+    cr_assert_null(s);
+    cr_assert(strstr(e.msg, "nul.json:2:1: NUL byte"), "%s", e.msg);
+    free(p);
+}
+
+/* ---- item 16: checks linear in columns and in labels -------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+Test(table, reading_40000_columns_takes_well_under_a_few_seconds)
+{
+    /* quadratic header matching and name checks took 27 s here */
+    enum { D = 40000 };
+    char *sch = malloc((size_t)D * 24 + 16), *csv = malloc((size_t)D * 16 + 16);
+    size_t a = 0, b = 0;
+    a += (size_t)sprintf(sch + a, "{");
+    for (int j = 0; j < D; j++) {
+        a += (size_t)sprintf(sch + a, "%s\"c%d\": 3", j ? ", " : "", j);
+        b += (size_t)sprintf(csv + b, "%sc%d", j ? "," : "", D - 1 - j); /* header in reverse order */
+    }
+    sprintf(sch + a, "}");
+    b += (size_t)sprintf(csv + b, "\n");
+    for (int j = 0; j < D; j++)
+        b += (size_t)sprintf(csv + b, "%s%d", j ? "," : "", j % 3);
+    sprintf(csv + b, "\n");
+    char *p = tu_write(dir, "wide.csv", csv);
+    double t0 = now_s();
+    schema *s = NULL;
+    table *t = NULL;
+    pa_err e;
+    cr_assert_eq(schema_parse(sch, "wide.json", &s, &e), PA_OK, "%s", e.msg);
+    cr_assert_eq(tbl_read_csv(p, s, &t, &e), PA_OK, "%s", e.msg);
+    double el = now_s() - t0;
+    cr_assert_eq(t->d, (size_t)D);
+    cr_assert_eq(t->cat[D - 1][0], 0, "column c%d holds the first CSV value", D - 1);
+    cr_assert_eq(t->cat[0][0], (D - 1) % 3);
+    cr_expect_lt(el, 5.0, "%d columns took %.2f s", D, el);
+    tbl_free(t);
+    schema_free(s);
+    free(p);
+    free(sch);
+    free(csv);
+}
+
+Test(table, a_column_of_100000_labels_is_checked_in_well_under_a_few_seconds)
+{
+    enum { L = 100000 };
+    char *sch = malloc((size_t)L * 12 + 200);
+    size_t a = (size_t)sprintf(sch, "{\"format\": \"privaudit-schema/1\", \"columns\": [{\"name\": \"id\", "
+                                    "\"type\": \"categorical\", \"labels\": [");
+    for (int k = 0; k < L; k++)
+        a += (size_t)sprintf(sch + a, "%s\"L%d\"", k ? "," : "", k);
+    sprintf(sch + a, "]}]}");
+    double t0 = now_s();
+    schema *s = NULL;
+    pa_err e;
+    cr_assert_eq(schema_parse(sch, "labels.json", &s, &e), PA_OK, "%s", e.msg);
+    double el = now_s() - t0;
+    cr_assert_eq(s->cols[0].size, (size_t)L);
+    cr_expect_lt(el, 5.0, "%d labels took %.2f s", L, el);
+    schema_free(s);
+    /* and a duplicate among them is still found, naming it */
+    sch[a - 2] = '0'; /* the last label "L99999" becomes "L99990" */
+    cr_assert_eq(schema_parse(sch, "labels.json", &s, &e), PA_EINPUT);
+    cr_assert(strstr(e.msg, "label \"L99990\" appears twice"), "%s", e.msg);
+    free(sch);
+}
+
+/* ---- item 14: control characters in names and labels --------------------- */
+
+Test(table, a_schema_built_in_code_with_a_control_character_is_invalid)
+{
+    schema *s = parse("{\"format\": \"privaudit-schema/1\", \"columns\": [{\"name\": \"a\", \"type\": \"categorical\","
+                      " \"labels\": [\"x\", \"y\"]}]}");
+    pa_err e;
+    cr_assert_eq(schema_validate(s, &e), PA_OK);
+    s->cols[0].labels[1][0] = '\n';
+    cr_assert_eq(schema_validate(s, &e), PA_EINPUT);
+    cr_assert(strstr(e.msg, "control character"), "%s", e.msg);
+    schema_free(s);
+}
+
+/* ---- item 13: a draft always accepts the CSV it came from ---------------- */
+
+static uint64_t prop_next(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 11;
+}
+
+/* A double chosen to be awkward: any finite bit pattern, a float widened to
+ * double (the AER case: 0.059999998658895493), a small integer, ±0, a
+ * subnormal, or the extremes. */
+static double awkward(uint64_t *s)
+{
+    uint64_t r = prop_next(s);
+    double x;
+    switch (r % 8) {
+    case 0: {
+        uint64_t bits = prop_next(s) ^ (prop_next(s) << 40);
+        memcpy(&x, &bits, sizeof x);
+        if (!isfinite(x))
+            x = 1.5;
+        return x;
+    }
+    case 1: return (double)(float)((double)(prop_next(s) % 1000000) / 997.0);
+    case 2: return (double)(int)(prop_next(s) % 200) - 100;
+    case 3: return (prop_next(s) & 1) ? -0.0 : 0.0;
+    case 4: return 4.9406564584124654e-324 * (double)(1 + prop_next(s) % 5);
+    case 5: return (prop_next(s) & 1) ? 1.7976931348623157e308 : -1.7976931348623157e308;
+    case 6: return (double)(prop_next(s) % 100000) / 100.0 + 0.1;
+    default: return ldexp((double)(prop_next(s) % 1000), (int)(prop_next(s) % 200) - 100);
+    }
+}
+
+static const char *const ALPHABET[] = {"a", "b", "z", " ", ",", "\"", "NA", "na", "é", "1", "-", "x y", "''"};
+
+/* A random token for a categorical column (may be empty or "NA": missing). */
+static void awkward_label(uint64_t *s, char *out, size_t cap)
+{
+    size_t len = prop_next(s) % 4, n = 0;
+    out[0] = 0;
+    for (size_t k = 0; k < len; k++)
+        n += (size_t)snprintf(out + n, cap - n, "%s", ALPHABET[prop_next(s) % (sizeof ALPHABET / sizeof *ALPHABET)]);
+}
+
+/* field as CSV (quoted when needed) */
+static void put_field(FILE *f, const char *v)
+{
+    int q = strpbrk(v, ",\"\n\r") != NULL;
+    if (!q) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+Test(table, property_every_drafted_schema_accepts_the_csv_it_was_drafted_from)
+{
+    uint64_t seed = 20250101;
+    for (int trial = 0; trial < 300; trial++) {
+        size_t d = 1 + prop_next(&seed) % 5, n = 1 + prop_next(&seed) % 30;
+        char *p = tu_path(dir, "prop.csv");
+        FILE *f = fopen(p, "w");
+        for (size_t j = 0; j < d; j++)
+            fprintf(f, "%sc%zu", j ? "," : "", j);
+        fputc('\n', f);
+        int kind[5];
+        for (size_t j = 0; j < d; j++)
+            kind[j] = (int)(prop_next(&seed) % 4); /* 0 numeric, 1 labels, 2 mixed, 3 constant */
+        double konst = awkward(&seed);
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < d; j++) {
+                if (j)
+                    fputc(',', f);
+                char tok[64];
+                int miss = prop_next(&seed) % 6 == 0;
+                if (miss) {
+                    snprintf(tok, sizeof tok, "%s", prop_next(&seed) & 1 ? "NA" : "");
+                } else if (kind[j] == 0 || (kind[j] == 2 && prop_next(&seed) & 1)) {
+                    double x = awkward(&seed);
+                    switch (prop_next(&seed) % 4) {
+                    case 0: snprintf(tok, sizeof tok, "%.17g", x); break;
+                    case 1: snprintf(tok, sizeof tok, "%.9g", x); break;
+                    case 2: snprintf(tok, sizeof tok, "%g", x); break;
+                    default: snprintf(tok, sizeof tok, "%.3e", x);
+                    }
+                } else if (kind[j] == 3) {
+                    snprintf(tok, sizeof tok, "%.17g", konst);
+                } else {
+                    awkward_label(&seed, tok, sizeof tok);
+                }
+                put_field(f, tok);
+            }
+            fputc('\n', f);
+        }
+        fclose(f);
+        schema *s = NULL, *back = NULL;
+        table *t = NULL;
+        pa_err e = {0};
+        int rc = schema_infer(p, &s, &e);
+        if (rc == PA_OK) {
+            char *json = schema_to_json(s);
+            cr_assert_not_null(json);
+            rc = schema_parse(json, "draft.json", &back, &e);
+            cr_assert_eq(rc, PA_OK, "trial %d: the draft does not parse back: %s\n%s", trial, e.msg, json);
+            rc = tbl_read_csv(p, back, &t, &e);
+            char *csv = tu_slurp(p);
+            cr_assert_eq(rc, PA_OK, "trial %d: the draft rejects its own CSV: %s\n--- csv:\n%s--- draft:\n%s", trial,
+                         e.msg, csv, json);
+            cr_assert_eq(t->n, n, "trial %d", trial);
+            free(csv);
+            free(json);
+        } else {
+            char *csv = tu_slurp(p);
+            cr_assert_fail("trial %d: infer failed: %s\n%s", trial, e.msg, csv);
+            free(csv);
+        }
+        tbl_free(t);
+        schema_free(s);
+        schema_free(back);
+        free(p);
+    }
+}
+
+Test(table, property_a_table_with_exact_min_max_bounds_round_trips_through_schema_and_csv)
+{
+    /* the import path: bounds are the observed min/max, written to JSON and
+     * the values to CSV; both must read back to the same table */
+    uint64_t seed = 777;
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = 1 + prop_next(&seed) % 20;
+        schema *s = schema_new(2);
+        free(s->cols[0].name);
+        free(s->cols[1].name);
+        s->cols[0].name = pa_strdup("x");
+        s->cols[0].kind = COL_NUM;
+        s->cols[1].name = pa_strdup("k");
+        s->cols[1].kind = COL_CAT;
+        s->cols[1].size = 2;
+        s->cols[1].labels = pa_calloc(2, sizeof(char *));
+        s->cols[1].labels[0] = pa_strdup("NA");
+        s->cols[1].labels[1] = pa_strdup("");
+        double *v = calloc(n, sizeof *v), lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            v[i] = awkward(&seed);
+            lo = fmin(lo, v[i]);
+            hi = fmax(hi, v[i]);
+        }
+        s->cols[0].lo = lo;
+        s->cols[0].hi = hi > lo ? hi : (isfinite(lo + 1) && lo + 1 > lo ? lo + 1 : nextafter(lo, INFINITY));
+        if (!isfinite(s->cols[0].hi)) {
+            s->cols[0].hi = lo;
+            s->cols[0].lo = nextafter(lo, -INFINITY);
+        }
+        table *t = tbl_new(s, n);
+        for (size_t i = 0; i < n; i++) {
+            t->num[0][i] = v[i];
+            t->cat[1][i] = (int32_t)(prop_next(&seed) & 1);
+        }
+        char *sp = tu_path(dir, "rt.json"), *cp = tu_path(dir, "rt.csv");
+        pa_err e = {0};
+        cr_assert_eq(schema_write(s, sp, &e), PA_OK, "%s", e.msg);
+        cr_assert_eq(tbl_write_csv(t, cp, &e), PA_OK, "%s", e.msg);
+        schema *back = NULL;
+        table *u = NULL;
+        cr_assert_eq(schema_read(sp, &back, &e), PA_OK, "trial %d: %s", trial, e.msg);
+        cr_assert_eq(back->cols[0].lo, s->cols[0].lo, "trial %d: min %.17g read back as %.17g", trial, s->cols[0].lo,
+                     back->cols[0].lo);
+        cr_assert_eq(back->cols[0].hi, s->cols[0].hi, "trial %d: max %.17g read back as %.17g", trial, s->cols[0].hi,
+                     back->cols[0].hi);
+        cr_assert_eq(tbl_read_csv(cp, back, &u, &e), PA_OK, "trial %d: %s", trial, e.msg);
+        cr_assert_eq(tbl_hash(t), tbl_hash(u), "trial %d", trial);
+        tbl_free(t);
+        tbl_free(u);
+        schema_free(s);
+        schema_free(back);
+        free(v);
+        free(sp);
+        free(cp);
+    }
 }
