@@ -157,6 +157,12 @@ repro-mia: privaudit
 	  ./privaudit run configs/mia-adult-$$sel.json --db $(BUILD)/mia-adult-$$sel.db --jobs 2 || exit 1; \
 	  ./privaudit report --db $(BUILD)/mia-adult-$$sel.db --out $(BUILD)/mia-adult-$$sel || exit 1; done
 
+## repro-gsd-digits: membership games against Private-GSD on the 8x8 digits at eps 1 and 10 (configs/gsd-digits.json)
+repro-gsd-digits: privaudit
+	rm -f $(BUILD)/gsd-digits.db
+	./privaudit run configs/gsd-digits.json --db $(BUILD)/gsd-digits.db --jobs 2
+	./privaudit report --db $(BUILD)/gsd-digits.db --out $(BUILD)/gsd-digits-report
+
 ## repro-recon: linear-reconstruction sweep on the coded Adult at ../shared/data/adult (docs/recon.md)
 RECON_GAMES ?= 200
 ADULT ?= ../shared/data/adult

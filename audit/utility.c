@@ -32,6 +32,23 @@ static int col_per_integer(const col_spec *c, size_t bins)
     return c->integer && floor(c->hi) >= ceil(c->lo) && floor(c->hi) - ceil(c->lo) + 1.0 <= (double)bins;
 }
 
+/* A non-negative numeric column (lo >= 0) whose bounds span at least
+ * 10^UTIL_LOG_DECADES units, and that is not one bin per integer, gets B
+ * log-spaced bins instead of equal-width ones. */
+static int col_log_scale(const col_spec *c, size_t bins)
+{
+    return c->kind == COL_NUM && !col_per_integer(c, bins) && c->lo >= 0 &&
+           c->hi - c->lo >= pow(10.0, UTIL_LOG_DECADES);
+}
+
+/* log-spaced edges lo + s(g^b - 1), b = 0..B, s = (hi - lo)/10^D, g = (1 + 10^D)^(1/B): *lg = ln g */
+static void log_scale(const col_spec *c, size_t B, double *s, double *lg)
+{
+    double D = pow(10.0, UTIL_LOG_DECADES);
+    *s = (c->hi - c->lo) / D;
+    *lg = log1p(D) / (double)B;
+}
+
 size_t util_col_bins(const col_spec *c, size_t bins)
 {
     if (bins == 0)
@@ -51,13 +68,36 @@ size_t util_col_bin(const col_spec *c, size_t bins, double v)
         return v >= 0 && v < (double)c->size ? (size_t)v : 0;
     size_t nb = util_col_bins(c, bins);
     double b;
-    if (col_per_integer(c, bins))
+    if (col_per_integer(c, bins)) {
         b = round(v) - ceil(c->lo);
-    else
+    } else if (col_log_scale(c, bins)) {
+        double s, lg;
+        log_scale(c, bins, &s, &lg);
+        b = v > c->lo ? floor(log1p((v - c->lo) / s) / lg) : 0;
+    } else {
         b = floor((v - c->lo) / (c->hi - c->lo) * (double)nb);
+    }
     if (!(b >= 0)) /* also NaN */
         return 0;
     return b >= (double)nb ? nb - 1 : (size_t)b;
+}
+
+size_t util_col_edges(const col_spec *c, size_t bins, double *edges)
+{
+    if (bins == 0)
+        bins = UTIL_DEFAULT_BINS;
+    if (c->kind == COL_CAT || col_per_integer(c, bins))
+        return 0;
+    size_t nb = util_col_bins(c, bins);
+    double s = 0, lg = 0;
+    int logs = col_log_scale(c, bins);
+    if (logs)
+        log_scale(c, bins, &s, &lg);
+    edges[0] = c->lo;
+    for (size_t b = 1; b < nb; b++)
+        edges[b] = logs ? c->lo + s * expm1(lg * (double)b) : c->lo + (c->hi - c->lo) * (double)b / (double)nb;
+    edges[nb] = c->hi;
+    return nb;
 }
 
 /* ---- shared helpers ---- */
@@ -547,6 +587,176 @@ int util_corr_diff(const table *real, const table *synth, size_t bins, double *m
     free(B);
     *mean = s / (double)np;
     *max = mx;
+    return PA_OK;
+}
+
+/* ---- raw values of numeric columns ---- */
+
+const double util_quantile_levels[UTIL_NQ] = {0.05, 0.25, 0.5, 0.75, 0.95};
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* numpy.quantile (method "linear") of sorted x[0..n-1] at level p */
+static double quantile_sorted(const double *x, size_t n, double p)
+{
+    double h = (double)(n - 1) * p, f = floor(h);
+    size_t i = (size_t)f;
+    if (i + 1 >= n)
+        return x[n - 1];
+    return x[i] + (h - f) * (x[i + 1] - x[i]);
+}
+
+/* W1 and KS of sorted a (na) and b (nb), both > 0: walk the merged values;
+ * between consecutive distinct values both CDFs are constant. */
+static void w1_ks_sorted(const double *a, size_t na, const double *b, size_t nb, double *w1, double *ks)
+{
+    size_t i = 0, j = 0;
+    double w = 0, k = 0;
+    while (i < na || j < nb) {
+        double x = i < na && (j >= nb || a[i] <= b[j]) ? a[i] : b[j];
+        while (i < na && a[i] == x)
+            i++;
+        while (j < nb && b[j] == x)
+            j++;
+        double diff = fabs((double)i / (double)na - (double)j / (double)nb);
+        k = fmax(k, diff);
+        if (i < na || j < nb) {
+            double next = i < na && (j >= nb || a[i] <= b[j]) ? a[i] : b[j];
+            w += diff * (next - x);
+        }
+    }
+    *w1 = w;
+    *ks = k;
+}
+
+/* bin of v among sorted unique edges e[0..ne-1]: the number of edges < v */
+static size_t edge_bin(const double *e, size_t ne, double v)
+{
+    size_t lo = 0, hi = ne;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int util_num_compare(const table *real, const table *synth, size_t j, size_t bins, util_num_stats *out,
+                     pa_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->w1 = out->ks = out->mean_real = out->mean_synth = NAN;
+    out->decile_share_synth = out->decile_share_real = out->bin_share_real = NAN;
+    for (size_t q = 0; q < UTIL_NQ; q++)
+        out->q_real[q] = out->q_synth[q] = NAN;
+    int rc = same_schema(real, synth, "util_num_compare", err);
+    if (rc)
+        return rc;
+    if (j >= real->d || real->s->cols[j].kind != COL_NUM)
+        return pa_errf(err, PA_EINPUT, "util_num_compare: column %zu is not a numeric column", j);
+    size_t na = real->n, nb = synth->n;
+    if (na == 0 || nb == 0)
+        return pa_errf(err, PA_EINPUT, "util_num_compare: an empty table (%zu real, %zu synthetic records)", na, nb);
+    const col_spec *c = &real->s->cols[j];
+    size_t nbins = util_col_bins(c, bins);
+    double *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
+    double *cnt = calloc(nbins > 10 ? nbins : 10, sizeof *cnt), *cs = calloc(10, sizeof *cs);
+    if (!a || !b || !cnt || !cs) {
+        free(a);
+        free(b);
+        free(cnt);
+        free(cs);
+        return pa_errf(err, PA_ENOMEM, "util_num_compare: out of memory");
+    }
+    memcpy(a, real->num[j], na * sizeof *a);
+    memcpy(b, synth->num[j], nb * sizeof *b);
+    qsort(a, na, sizeof *a, cmp_dbl);
+    qsort(b, nb, sizeof *b, cmp_dbl);
+    double sa = 0, sb = 0;
+    for (size_t i = 0; i < na; i++)
+        sa += a[i];
+    for (size_t i = 0; i < nb; i++)
+        sb += b[i];
+    out->mean_real = sa / (double)na;
+    out->mean_synth = sb / (double)nb;
+    for (size_t q = 0; q < UTIL_NQ; q++) {
+        out->q_real[q] = quantile_sorted(a, na, util_quantile_levels[q]);
+        out->q_synth[q] = quantile_sorted(b, nb, util_quantile_levels[q]);
+    }
+    w1_ks_sorted(a, na, b, nb, &out->w1, &out->ks);
+    /* check 1: the real deciles */
+    double e[9];
+    size_t ne = 0;
+    for (int q = 1; q <= 9; q++) {
+        double v = quantile_sorted(a, na, q / 10.0);
+        if (ne == 0 || v > e[ne - 1])
+            e[ne++] = v;
+    }
+    double cr[10] = {0};
+    for (size_t i = 0; i < na; i++)
+        cr[edge_bin(e, ne, a[i])] += 1.0 / (double)na;
+    for (size_t i = 0; i < nb; i++)
+        cs[edge_bin(e, ne, b[i])] += 1.0 / (double)nb;
+    size_t top = 0;
+    for (size_t k = 1; k <= ne; k++)
+        if (cs[k] > cs[top])
+            top = k;
+    out->decile_share_synth = cs[top];
+    out->decile_share_real = cr[top];
+    out->collapse = cs[top] > UTIL_COLLAPSE_SHARE && cr[top] <= UTIL_COLLAPSE_SHARE;
+    /* check 2: the shared binning */
+    for (size_t i = 0; i < na; i++)
+        cnt[util_col_bin(c, bins, a[i])] += 1.0 / (double)na;
+    size_t tb = 0;
+    for (size_t k = 1; k < nbins; k++)
+        if (cnt[k] > cnt[tb])
+            tb = k;
+    out->bin_share_real = cnt[tb];
+    out->bin_real = tb;
+    /* a bin holding one distinct value hides nothing (a column that is mostly 0) */
+    double vmin = INFINITY, vmax = -INFINITY;
+    for (size_t i = 0; i < na; i++)
+        if (util_col_bin(c, bins, a[i]) == tb) {
+            vmin = fmin(vmin, a[i]);
+            vmax = fmax(vmax, a[i]);
+        }
+    out->coarse = cnt[tb] > UTIL_COLLAPSE_SHARE && vmax > vmin;
+    free(a);
+    free(b);
+    free(cnt);
+    free(cs);
+    return PA_OK;
+}
+
+int util_num_corr_diff(const table *real, const table *synth, double *mean, double *max, size_t *pairs,
+                       pa_err *err)
+{
+    *mean = NAN;
+    *max = NAN;
+    *pairs = 0;
+    int rc = same_schema(real, synth, "util_num_corr_diff", err);
+    if (rc)
+        return rc;
+    double s = 0, mx = 0;
+    size_t np = 0;
+    for (size_t i = 0; i < real->d; i++)
+        for (size_t j = i + 1; j < real->d; j++) {
+            if (real->s->cols[i].kind != COL_NUM || real->s->cols[j].kind != COL_NUM)
+                continue;
+            double e = fabs(pearson(real->num[i], real->num[j], real->n) - pearson(synth->num[i], synth->num[j], synth->n));
+            s += e;
+            mx = fmax(mx, e);
+            np++;
+        }
+    *mean = np ? s / (double)np : 0;
+    *max = mx;
+    *pairs = np;
     return PA_OK;
 }
 

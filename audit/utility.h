@@ -7,9 +7,19 @@
  * shared with the marginal generators (generators/pgm.c):
  *   - a COL_NUM column with integer = 1 whose integer range [ceil(lo), floor(hi)]
  *     has at most `bins` values gets one bin per integer;
- *   - any other COL_NUM column gets `bins` equal-width bins over the schema's
- *     [lo, hi] (bounds from the schema, never from the data); values are
- *     clamped into the first/last bin;
+ *   - any other COL_NUM column with lo >= 0 whose bounds span at least
+ *     10^UTIL_LOG_DECADES units (a non-negative quantity with wide a-priori
+ *     bounds: wages, incomes, prices — where heavy right tails live; ages,
+ *     weeks, pixel values and proportions span less) gets `bins`
+ *     log-spaced bins over the schema's [lo, hi], edges lo + s(g^b − 1),
+ *     b = 0..bins, s = (hi − lo)/10^UTIL_LOG_DECADES,
+ *     g = (1 + 10^UTIL_LOG_DECADES)^(1/bins): relative resolution g − 1
+ *     (33% for 32 bins) from lo + s up, so a skewed column with wide bounds
+ *     no longer falls into one bin (docs/generators.md says what this costs a
+ *     column concentrated far from lo);
+ *   - any other COL_NUM column gets `bins` equal-width bins over [lo, hi];
+ *   - in both, bounds come from the schema, never from the data, and values
+ *     are clamped into the first/last bin;
  *   - a COL_CAT column's bins are its codes.
  * `bins` = 0 means the default, UTIL_DEFAULT_BINS.
  */
@@ -23,12 +33,20 @@
 #include "core/table.h"
 
 #define UTIL_DEFAULT_BINS 32
+#define UTIL_LOG_DECADES 4 /* decades the log-spaced scale resolves; also its minimum span (10^4 units) */
 
 /* Number of bins (discrete values) column c has under the rule above. */
 size_t util_col_bins(const col_spec *c, size_t bins);
 
 /* Bin of value v (a code for COL_CAT) in column c, in [0, util_col_bins). */
 size_t util_col_bin(const col_spec *c, size_t bins, double v);
+
+/* The value interval of every bin of a COL_NUM column that is not one bin
+ * per integer: edges[0..nb] with edges[0] = lo, edges[nb] = hi, bin b =
+ * [edges[b], edges[b+1]); returns nb = util_col_bins(c, bins), or 0 (edges
+ * untouched) for COL_CAT and one-bin-per-integer columns. edges must hold
+ * util_col_bins(c, bins) + 1 doubles. */
+size_t util_col_edges(const col_spec *c, size_t bins, double *edges);
 
 /* k-way marginal total variation distance between real and synth:
  * for each k-subset S of columns, TVD_S = ½ Σ_cells |p_real(S) − p_synth(S)|
@@ -55,6 +73,47 @@ int util_tvd_orders(const table *real, const table *synth, unsigned orders, size
  * largest. d < 2 gives 0. On error both are NAN. */
 int util_corr_diff(const table *real, const table *synth, size_t bins,
                    double *mean, double *max, pa_err *err);
+
+/* ---- raw values of numeric columns (no binning) ---- */
+
+#define UTIL_NQ 5                 /* quantile levels of util_num_stats */
+#define UTIL_COLLAPSE_SHARE 0.5   /* the "stated share" of the collapse warnings */
+
+/* Levels of util_num_stats.q_real/q_synth: 0.05, 0.25, 0.5, 0.75, 0.95. */
+extern const double util_quantile_levels[UTIL_NQ];
+
+typedef struct util_num_stats {
+    double w1;                 /* Wasserstein-1 distance of the two empirical distributions,
+                                  ∫|F_real − F_synth| dx (scipy.stats.wasserstein_distance) */
+    double ks;                 /* Kolmogorov–Smirnov statistic sup_x |F_real − F_synth| (ks_2samp) */
+    double mean_real, mean_synth;
+    double q_real[UTIL_NQ], q_synth[UTIL_NQ]; /* quantiles, linear interpolation (numpy's default) */
+    /* collapse check 1, on the real column's deciles (bins (−∞, q.1], (q.1, q.2], …, (q.9, ∞),
+     * duplicate edges merged): the bin where the synthetic column puts its largest share */
+    double decile_share_synth; /* that share */
+    double decile_share_real;  /* the real share of the same bin */
+    int collapse;              /* 1: decile_share_synth > UTIL_COLLAPSE_SHARE ≥ decile_share_real —
+                                  the synthetic column piles its mass where the real one does not */
+    /* collapse check 2, on the generators' binning (util_col_bin with `bins`) */
+    double bin_share_real;     /* the largest share of the real column in one bin */
+    size_t bin_real;           /* that bin */
+    int coarse;                /* 1: bin_share_real > UTIL_COLLAPSE_SHARE and the real values in that
+                                  bin are not all equal — the shared discretisation puts most of the
+                                  real column into one bin, so marginal generators cannot see its
+                                  shape (a column that is mostly one value is not flagged) */
+} util_num_stats;
+
+/* Raw-value comparison of numeric column j (COL_NUM) of real and synth
+ * (same schema, both non-empty). On error (PA_EINPUT: schemas differ, j not
+ * numeric, an empty table; PA_ENOMEM) *out is filled with NAN/0. */
+int util_num_compare(const table *real, const table *synth, size_t j, size_t bins, util_num_stats *out,
+                     pa_err *err);
+
+/* Pearson correlation differences on raw values over the pairs of numeric
+ * columns: *mean and *max of |r_real − r_synth| (0 and 0 with fewer than two
+ * numeric columns; a constant column has r = 0). On error both are NAN. */
+int util_num_corr_diff(const table *real, const table *synth, double *mean, double *max, size_t *pairs,
+                       pa_err *err);
 
 /* Classifier used by util_tstr. */
 typedef enum util_model {

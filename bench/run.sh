@@ -16,6 +16,12 @@ else
   echo "== MST / PrivBayes: skipped ($ADULT/adult.csv not found; set ADULT=DIR)"
 fi
 if [ -f "$ADULT/adult.csv" ]; then
+  echo "== AIM / Private-GSD beside MST on coded Adult: $B/bench/bench_tabgen $ADULT/adult.csv $ADULT/adult-domain.json 3"
+  "$B/bench/bench_tabgen" "$ADULT/adult.csv" "$ADULT/adult-domain.json" 3 || status=1
+else
+  echo "== AIM / Private-GSD: skipped ($ADULT/adult.csv not found; set ADULT=DIR)"
+fi
+if [ -f "$ADULT/adult.csv" ]; then
   echo "== linear reconstruction LP (GLPK) vs scipy HiGHS: $B/bench/bench_recon $ADULT/adult.csv $ADULT/adult-domain.json 5"
   "$B/bench/bench_recon" "$ADULT/adult.csv" "$ADULT/adult-domain.json" 5 || status=1
 else

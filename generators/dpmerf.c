@@ -373,6 +373,7 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
         }
         st->priv.delta = cfg->delta;
         st->priv.rho = mu * mu / 2;
+        st->priv.replace_one = 1;
         strcpy(st->priv.accountant, "gdp");
     } else {
         st->sigma = 0;

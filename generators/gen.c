@@ -8,6 +8,8 @@
 extern const gen_vtable gen_resample;
 extern const gen_vtable gen_marginals;
 extern const gen_vtable gen_mst;
+extern const gen_vtable gen_aim;
+extern const gen_vtable gen_gsd;
 extern const gen_vtable gen_privbayes;
 extern const gen_vtable gen_dpmerf;
 extern const gen_vtable gen_dpgan, gen_external;
@@ -16,6 +18,8 @@ static const gen_vtable *const registry[] = {
     &gen_resample,
     &gen_marginals,
     &gen_mst,
+    &gen_aim,
+    &gen_gsd,
     &gen_privbayes,
     &gen_dpmerf,
     &gen_dpgan,

@@ -62,6 +62,8 @@ typedef struct gen_privacy {
     double rho;              /* ρ-zCDP spent, or NAN when not accounted in zCDP */
     char accountant[32];     /* "zcdp", "rdp", "prv", "pure", "none", "declared" */
     int declared;            /* 1 if taken from a config without verification */
+    int replace_one;         /* 1: ε is stated for replace-one neighbours (n public);
+                                0: for add/remove-one (the default) */
 } gen_privacy;
 
 typedef struct gen_vtable {

@@ -1,14 +1,14 @@
 /* marginals.c — independent 1-way marginals with Gaussian noise under ρ-zCDP.
  *
- * d = columns, K_j = number of cells of column j (its codes, or `bins`
- * equal-width bins over the schema's [lo, hi] for a numeric column).
+ * d = columns, K_j = number of cells of column j (its codes, or the bins of
+ * the shared binning rule of audit/utility.h for a numeric column).
  * Neighbouring data sets differ by adding or removing one record, so each
  * histogram has L2 sensitivity 1; the Gaussian mechanism with noise σ costs
  * ρ = 1/(2σ²) per histogram (Bun and Steinke 2016), and the d histograms
  * share ρ equally: σ = sqrt(d / (2ρ)). ρ comes from the target (ε, δ) by the
  * conversion of Canonne, Kamath and Steinke 2020 (audit/acct.h). Noisy counts
  * are clipped at 0 and normalised (uniform if nothing is left); a numeric
- * value is drawn uniformly inside its bin (rounded for integer columns).
+ * value is drawn uniformly inside its bin (pgm_decode_column).
  *
  * Planted bug for audit tests: param "bug_noiseless_column" = j measures
  * column j without noise while still claiming the full ε — a broken
@@ -22,7 +22,9 @@
 
 #include "audit/acct.h"
 #include "core/rng.h"
+#include "audit/utility.h"
 #include "generators/gen.h"
+#include "generators/pgm.h"
 
 typedef struct marg_state {
     schema *s;
@@ -64,16 +66,12 @@ static int marg_check(const schema *s, const gen_config *cfg, pa_err *err)
 
 static size_t cells_of(const col_spec *c, size_t bins)
 {
-    return c->kind == COL_CAT ? c->size : bins;
+    return util_col_bins(c, bins);
 }
 
 static size_t cell_of(const col_spec *c, size_t bins, double v)
 {
-    if (c->kind == COL_CAT)
-        return (size_t)v;
-    double u = (v - c->lo) / (c->hi - c->lo);
-    size_t b = (size_t)(u * (double)bins);
-    return b >= bins ? bins - 1 : b;
+    return util_col_bin(c, bins, v);
 }
 
 static void marg_free(void *state)
@@ -169,21 +167,21 @@ static int marg_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_
     table *t = tbl_new(st->s, m);
     if (!t)
         return pa_errf(err, PA_ENOMEM, "out of memory");
+    int32_t *code = malloc((m ? m : 1) * sizeof *code);
+    if (!code) {
+        tbl_free(t);
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
     for (size_t j = 0; j < st->s->d; j++) {
-        const col_spec *c = &st->s->cols[j];
-        for (size_t i = 0; i < m; i++) {
-            size_t k = gsl_ran_discrete(r, st->dist[j]);
-            if (c->kind == COL_CAT) {
-                t->cat[j][i] = (int32_t)k;
-            } else {
-                double w = (c->hi - c->lo) / (double)st->bins;
-                double v = c->lo + w * ((double)k + gsl_rng_uniform(r));
-                if (c->integer)
-                    v = round(v);
-                t->num[j][i] = fmin(c->hi, fmax(c->lo, v));
-            }
+        for (size_t i = 0; i < m; i++)
+            code[i] = (int32_t)gsl_ran_discrete(r, st->dist[j]);
+        if (pgm_decode_column(t, j, code, st->bins, r)) {
+            free(code);
+            tbl_free(t);
+            return pa_errf(err, PA_ENOMEM, "out of memory");
         }
     }
+    free(code);
     *out = t;
     return PA_OK;
 }

@@ -52,6 +52,18 @@
  *
  * ε = INFINITY: no noise, no compression, exact marginals, and the pairs are
  * the maximum spanning tree of the L1 scores (ties: first pair in order).
+ *
+ * Planted accounting bugs, for audit tests (docs/generators.md). Each still
+ * claims the ε it was asked for:
+ *   "bug_full_rho_per_phase" = 1: each of the three phases spends the whole ρ
+ *     (σ1 = sqrt(d/(2ρ)), ε_r = sqrt(8ρ/(d−1)), σ2 = sqrt((d−1)/(2ρ))), so the
+ *     fit is really 3ρ-zCDP;
+ *   "bug_replace_one_sensitivity" = 1: the ε is claimed for replace-one
+ *     neighbours (privacy().replace_one = 1) but the noise is the add/remove
+ *     calibration (sensitivity 1). Under replace-one a histogram has L2
+ *     sensitivity √2 and an L1 selection score sensitivity 2, so the fit is
+ *     really (ρ/3)(2 + 4 + 2) = 8ρ/3-zCDP for the relation it claims. Its
+ *     output is bit for bit that of the correct MST under the same stream.
  */
 #include <math.h>
 #include <stdint.h>
@@ -78,6 +90,9 @@ typedef struct mst_state {
     size_t *nsup;       /* (d) supported codes; code nsup[j] (if < card[j]) is the merged code */
     int32_t **keep;     /* (d) keep[j][c]: original code of compressed code c < nsup[j] */
     int32_t **rest;     /* (d) the ocard[j] − nsup[j] original codes merged into code nsup[j] */
+    double **rcum;      /* (d) NULL, or for a numeric column: (ocard[j] − nsup[j]) cumulative weights of the
+                           merged codes, ∝ max(y − σ1, 0) of their noisy one-way counts y (all zero:
+                           max(y, 0); all zero again: uniform) */
     double **wcum;      /* (d) NULL, or for a column coarsened by max_codes: (ocard) cumulative
                            within-bin weights (each bin's run ends at 1) from the noisy one-way counts */
     size_t *order;      /* (d) breadth-first order from the root, order[0] = root */
@@ -87,12 +102,28 @@ typedef struct mst_state {
     gen_privacy priv;
 } mst_state;
 
-static const char *const mst_keys[] = {"bins", "rounds", "compress", "max_codes", NULL};
+static const char *const mst_keys[] = {"bins", "rounds", "compress", "max_codes", "bug_full_rho_per_phase",
+                                       "bug_replace_one_sensitivity", NULL};
 
 typedef struct mst_params {
     size_t bins, rounds, max_codes;
     int compress;
+    int bug_full_rho;     /* planted bug: every phase spends the whole ρ */
+    int bug_replace_one;  /* planted bug: claims replace-one, calibrated for add/remove */
 } mst_params;
+
+/* A 0/1 parameter `key` (default 0) into *out. */
+static int mst_flag(const cJSON *params, const char *key, int *out, pa_err *err)
+{
+    double v;
+    int rc = gen_param_num(params, MST_NAME, key, 0, 0, 1, &v, err);
+    if (rc)
+        return rc;
+    if (v != 0 && v != 1)
+        return pa_errf(err, PA_EINPUT, "generator \"mst\": parameter \"%s\": expected 0 or 1 (got %.17g)", key, v);
+    *out = (int)v;
+    return PA_OK;
+}
 
 static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p, pa_err *err)
 {
@@ -117,6 +148,9 @@ static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p
     if (v == 1)
         return pa_errf(err, PA_EINPUT, "generator \"mst\": parameter \"max_codes\": expected 0 (off) or >= 2 (got 1)");
     p->max_codes = (size_t)v;
+    if ((rc = mst_flag(cfg->params, "bug_full_rho_per_phase", &p->bug_full_rho, err)) ||
+        (rc = mst_flag(cfg->params, "bug_replace_one_sensitivity", &p->bug_replace_one, err)))
+        return rc;
     if (!(cfg->epsilon > 0) || isnan(cfg->epsilon))
         return pa_errf(err, PA_EINPUT, "generator \"mst\": epsilon must be > 0 or infinite (got %.17g)", cfg->epsilon);
     if (isfinite(cfg->epsilon) && !(cfg->delta > 0 && cfg->delta < 1))
@@ -153,6 +187,8 @@ static void mst_free(void *state)
             free(st->keep[j]);
         if (st->rest)
             free(st->rest[j]);
+        if (st->rcum)
+            free(st->rcum[j]);
         if (st->wcum)
             free(st->wcum[j]);
         if (st->cdf)
@@ -160,6 +196,7 @@ static void mst_free(void *state)
     }
     free(st->keep);
     free(st->rest);
+    free(st->rcum);
     free(st->wcum);
     free(st->cdf);
     free(st->ocard);
@@ -328,9 +365,11 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         if (d == 1) {
             sigma1 = sqrt(1.0 / (2.0 * rho));
         } else {
-            sigma1 = sqrt(3.0 * (double)d / (2.0 * rho));
-            sigma2 = sqrt(3.0 * (double)(d - 1) / (2.0 * rho));
-            eps_round = sqrt(8.0 * (rho / 3.0) / (double)(d - 1));
+            /* the planted bug gives each phase ρ instead of ρ/3 */
+            double share = par.bug_full_rho ? 1.0 : 3.0;
+            sigma1 = sqrt(share * (double)d / (2.0 * rho));
+            sigma2 = sqrt(share * (double)(d - 1) / (2.0 * rho));
+            eps_round = sqrt(8.0 * (rho / share) / (double)(d - 1));
         }
     }
 
@@ -346,6 +385,7 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     st->nsup = calloc(d, sizeof *st->nsup);
     st->keep = calloc(d, sizeof *st->keep);
     st->rest = calloc(d, sizeof *st->rest);
+    st->rcum = calloc(d, sizeof *st->rcum);
     st->wcum = calloc(d, sizeof *st->wcum);
     st->order = calloc(d, sizeof *st->order);
     st->parent = calloc(d, sizeof *st->parent);
@@ -356,7 +396,7 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     w.p1 = calloc(d, sizeof *w.p1);
     w.y2 = calloc(d, sizeof *w.y2);
     w.score = calloc(d * (d - 1) / 2 + 1, sizeof *w.score);
-    if (!st->s || !st->ocard || !st->card || !st->nsup || !st->keep || !st->rest || !st->wcum || !st->order ||
+    if (!st->s || !st->ocard || !st->card || !st->nsup || !st->keep || !st->rest || !st->rcum || !st->wcum || !st->order ||
         !st->parent || !st->cdf || !st->edge || !w.y1 || !w.v1 || !w.p1 || !w.y2 || !w.score)
         goto nomem;
     if ((rc = pgm_encode(train, par.bins, &w.x, err)))
@@ -420,15 +460,31 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         }
         size_t ns = 0, nr = 0;
         double merged = 0;
+        int numeric = train->s->cols[j].kind == COL_NUM;
+        if (numeric && !(st->rcum[j] = malloc(c * sizeof **st->rcum))) {
+            free(map);
+            goto nomem;
+        }
         for (size_t v = 0; v < c; v++) {
             if (exact || !par.compress || w.y1[j][v] >= 3.0 * sigma1) {
                 st->keep[j][ns] = (int32_t)v;
                 w.y1[j][ns] = w.y1[j][v];
                 map[v] = (int32_t)ns++;
             } else {
+                if (numeric) /* index v not yet overwritten: compaction writes below it */
+                    st->rcum[j][nr] = w.y1[j][v];
                 st->rest[j][nr++] = (int32_t)v;
                 merged += w.y1[j][v];
             }
+        }
+        if (numeric && nr) {
+            /* weights max(y − σ1, 0); all zero: max(y, 0); all zero: uniform (pgm_cumulate) */
+            double *wr = st->rcum[j], tot_soft = 0;
+            for (size_t v = 0; v < nr; v++)
+                tot_soft += fmax(wr[v] - sigma1, 0.0);
+            for (size_t v = 0; v < nr; v++)
+                wr[v] = tot_soft > 0 ? fmax(wr[v] - sigma1, 0.0) : fmax(wr[v], 0.0);
+            pgm_cumulate(wr, nr);
         }
         /* y1[j] was compacted in place above: the map comes from keep/rest */
         for (size_t v = 0; v < ns; v++)
@@ -654,6 +710,7 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         st->priv.epsilon = acct_zcdp_to_eps(rho, cfg->delta);
         st->priv.rho = rho;
         strcpy(st->priv.accountant, "zcdp");
+        st->priv.replace_one = par.bug_replace_one;
     }
     mst_work_free(&w, d);
     *state = st;
@@ -704,10 +761,17 @@ static int mst_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_e
         } else {
             for (size_t i = 0; i < m; i++) {
                 size_t c = (size_t)cj[i];
-                cj[i] = c < st->nsup[j] ? st->keep[j][c] : st->rest[j][rng_below(r, nr)];
+                if (c < st->nsup[j])
+                    cj[i] = st->keep[j][c];
+                else
+                    cj[i] = st->rest[j][st->rcum[j] ? pgm_draw(st->rcum[j], nr, r) : rng_below(r, nr)];
             }
         }
-        pgm_decode_column(t, j, cj, st->bins, r);
+        if (pgm_decode_column(t, j, cj, st->bins, r)) {
+            tbl_free(t);
+            free(code);
+            return pa_errf(err, PA_ENOMEM, "generator \"mst\": out of memory sampling %zu records", m);
+        }
     }
     free(code);
     *out = t;

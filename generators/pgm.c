@@ -64,31 +64,37 @@ void pgm_codes_free(pgm_codes *c)
     free(c);
 }
 
-void pgm_decode_column(table *t, size_t j, const int32_t *code, size_t bins, gsl_rng *r)
+int pgm_decode_column(table *t, size_t j, const int32_t *code, size_t bins, gsl_rng *r)
 {
     const col_spec *cs = &t->s->cols[j];
     if (cs->kind == COL_CAT) {
         memcpy(t->cat[j], code, t->n * sizeof *code);
-        return;
+        return PA_OK;
     }
     size_t nb = util_col_bins(cs, bins);
     double lo = cs->lo, hi = cs->hi;
-    /* same test as util_col_bins: one bin per integer */
-    int per_integer = cs->integer && floor(hi) >= ceil(lo) && floor(hi) - ceil(lo) + 1.0 <= (double)bins;
-    double w = (hi - lo) / (double)nb;
+    double *e = malloc((nb + 1) * sizeof *e);
+    if (!e)
+        return PA_ENOMEM;
+    if (util_col_edges(cs, bins, e) == 0) { /* one bin per integer */
+        for (size_t i = 0; i < t->n; i++)
+            t->num[j][i] = ceil(lo) + (double)code[i];
+        free(e);
+        return PA_OK;
+    }
+    double ilo = ceil(lo), ihi = floor(hi);
     for (size_t i = 0; i < t->n; i++) {
-        double v;
-        if (per_integer) {
-            v = ceil(lo) + (double)code[i];
+        size_t b = (size_t)code[i];
+        double L = e[b], U = e[b + 1], v;
+        if (cs->integer) {
+            /* the integers whose bin is b: [L, U), the last bin closed */
+            double a = fmax(ceil(L), ilo), z = fmin(b + 1 == nb ? floor(U) : ceil(U) - 1, ihi);
+            if (a <= z)
+                v = a + (double)gsl_rng_uniform_int(r, (unsigned long)(z - a) + 1);
+            else /* a bin narrower than one integer, holding none */
+                v = fmin(ihi, fmax(ilo, round(0.5 * (L + U))));
         } else {
-            v = lo + ((double)code[i] + gsl_rng_uniform(r)) * w;
-            if (cs->integer) {
-                v = round(v);
-                if (v < ceil(lo))
-                    v = ceil(lo);
-                if (v > floor(hi))
-                    v = floor(hi);
-            }
+            v = L + gsl_rng_uniform(r) * (U - L);
             if (v > hi)
                 v = hi;
             if (v < lo)
@@ -96,6 +102,8 @@ void pgm_decode_column(table *t, size_t j, const int32_t *code, size_t bins, gsl
         }
         t->num[j][i] = v;
     }
+    free(e);
+    return PA_OK;
 }
 
 size_t pgm_cells(const size_t *card, const size_t *cols, size_t k, size_t limit)

@@ -4,9 +4,10 @@
  *
  * Both generators work on a table of codes: every column becomes a discrete
  * attribute by the binning rule of audit/utility.h (categorical codes as they
- * are; numeric columns into equal-width bins over the schema bounds, or one
- * bin per integer for small integer ranges). Sampling maps a bin back to a
- * value drawn uniformly within the bin (integer columns rounded).
+ * are; one bin per integer for small integer ranges; equal-width plus
+ * log-spaced bins over the schema bounds for non-negative columns,
+ * equal-width for others). Sampling maps a bin back to a value drawn
+ * uniformly within the bin.
  */
 #ifndef PA_PGM_H
 #define PA_PGM_H
@@ -34,9 +35,12 @@ int pgm_encode(const table *t, size_t bins, pgm_codes **out, pa_err *err);
 void pgm_codes_free(pgm_codes *c);
 
 /* Writes column j of t (t->n records) from the codes in code[0..t->n-1]:
- * categorical codes are copied; numeric bins become values drawn from r
- * uniformly within the bin (rounded and clamped for integer columns). */
-void pgm_decode_column(table *t, size_t j, const int32_t *code, size_t bins, gsl_rng *r);
+ * categorical codes are copied, one-bin-per-integer codes become their
+ * integer, other numeric bins [edges[b], edges[b+1]) (util_col_edges) become
+ * values drawn from r uniformly within the bin — for an integer column, an
+ * integer drawn uniformly among those whose bin is b. PA_ENOMEM on failure
+ * (the column is then left unwritten). */
+int pgm_decode_column(table *t, size_t j, const int32_t *code, size_t bins, gsl_rng *r);
 
 /* Product of card[cols[0..k-1]], or 0 if it overflows `limit`. */
 size_t pgm_cells(const size_t *card, const size_t *cols, size_t k, size_t limit);

@@ -477,6 +477,7 @@ static int pb_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     st->priv.epsilon = cfg->epsilon;
     st->priv.delta = 0;
     st->priv.rho = NAN;
+    st->priv.replace_one = 1;
     strcpy(st->priv.accountant, exact ? "none" : "pure");
     pgm_codes_free(x);
     free(perm);
@@ -529,7 +530,11 @@ static int pb_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_er
         }
     }
     for (size_t j = 0; j < d; j++)
-        pgm_decode_column(t, j, code + j * m, st->bins, r);
+        if (pgm_decode_column(t, j, code + j * m, st->bins, r)) {
+            tbl_free(t);
+            free(code);
+            return pa_errf(err, PA_ENOMEM, "generator \"privbayes\": out of memory sampling %zu records", m);
+        }
     free(code);
     *out = t;
     return PA_OK;

@@ -147,7 +147,12 @@ static void utility_usage(FILE *f)
                "layer of 100 ReLU units, Adam lr 1e-3, batch 128, 20 epochs, seeded by --seed), tested on\n"
                "--holdout if given (records the generator never saw), else on --real.\n"
                "With --holdout, the same classifier trained on --real is reported beside it as the reference.\n"
-               "--tstr-only skips the marginals and associations (slow for wide tables such as images).\n");
+               "--tstr-only skips the marginals and associations (slow for wide tables such as images).\n"
+               "Numeric columns are also compared on their raw values: Wasserstein-1 and Kolmogorov-Smirnov\n"
+               "distances, means and quantiles, Pearson correlation differences over numeric pairs; a warning\n"
+               "(stderr) when a synthetic column puts more than half its mass in one decile bin of the real\n"
+               "column where the real one does not (a collapse), or when the binning of --bins puts more than\n"
+               "half of the real column into one bin (marginal generators cannot see its shape).\n");
 }
 
 int cmd_utility(int argc, char **argv)
@@ -252,6 +257,41 @@ int cmd_utility(int argc, char **argv)
             rc = model == UTIL_MLP ? util_tstr_mlp(real, hold, target, &mc, &racc, &rauc, &err)
                                    : util_tstr(real, hold, target, UTIL_LOGREG, &racc, &rauc, &err);
     }
+    /* raw values of the numeric columns */
+    size_t nnum = 0, ncorr = 0;
+    util_num_stats *ns = NULL;
+    double nc_mean = NAN, nc_max = NAN;
+    if (!rc && !tstr_only) {
+        ns = calloc(s->d ? s->d : 1, sizeof *ns);
+        if (!ns)
+            rc = pa_errf(&err, PA_ENOMEM, "out of memory");
+        for (size_t j = 0; j < s->d && !rc; j++)
+            if (s->cols[j].kind == COL_NUM) {
+                rc = util_num_compare(real, syn, j, bins, &ns[j], &err);
+                nnum++;
+            }
+        if (!rc && nnum)
+            rc = util_num_corr_diff(real, syn, &nc_mean, &nc_max, &ncorr, &err);
+    }
+    if (!rc && nnum) {
+        for (size_t j = 0; j < s->d; j++) {
+            if (s->cols[j].kind != COL_NUM)
+                continue;
+            if (ns[j].collapse)
+                fprintf(stderr,
+                        "privaudit utility: warning: column '%s': the synthetic column puts %.1f%% of its mass in one "
+                        "decile bin of the real column, which holds %.1f%% of the real one (more than %.0f%% where the "
+                        "real column has at most that): its distribution collapsed\n",
+                        s->cols[j].name, 100 * ns[j].decile_share_synth, 100 * ns[j].decile_share_real,
+                        100 * UTIL_COLLAPSE_SHARE);
+            if (ns[j].coarse)
+                fprintf(stderr,
+                        "privaudit utility: warning: column '%s': the binning (%zu bins) puts %.1f%% of the real column "
+                        "into bin %zu: marginal-based generators see almost nothing of its shape\n",
+                        s->cols[j].name, util_col_bins(&s->cols[j], bins), 100 * ns[j].bin_share_real,
+                        ns[j].bin_real);
+        }
+    }
     if (rc) {
         fprintf(stderr, "privaudit utility: %s\n", err.msg);
     } else if (json) {
@@ -274,6 +314,32 @@ int cmd_utility(int argc, char **argv)
                 isnan(rauc) ? cJSON_AddNullToObject(o, "real_auc") : cJSON_AddNumberToObject(o, "real_auc", rauc);
             }
         }
+        if (nnum) {
+            cJSON *arr = cJSON_AddArrayToObject(o, "numeric");
+            for (size_t j = 0; j < s->d; j++) {
+                if (s->cols[j].kind != COL_NUM)
+                    continue;
+                cJSON *c = cJSON_CreateObject();
+                cJSON_AddStringToObject(c, "column", s->cols[j].name);
+                cJSON_AddNumberToObject(c, "w1", ns[j].w1);
+                cJSON_AddNumberToObject(c, "ks", ns[j].ks);
+                cJSON_AddNumberToObject(c, "mean_real", ns[j].mean_real);
+                cJSON_AddNumberToObject(c, "mean_synth", ns[j].mean_synth);
+                cJSON_AddItemToObject(c, "quantile_levels", cJSON_CreateDoubleArray(util_quantile_levels, UTIL_NQ));
+                cJSON_AddItemToObject(c, "quantiles_real", cJSON_CreateDoubleArray(ns[j].q_real, UTIL_NQ));
+                cJSON_AddItemToObject(c, "quantiles_synth", cJSON_CreateDoubleArray(ns[j].q_synth, UTIL_NQ));
+                cJSON_AddNumberToObject(c, "decile_share_synth", ns[j].decile_share_synth);
+                cJSON_AddNumberToObject(c, "decile_share_real", ns[j].decile_share_real);
+                cJSON_AddBoolToObject(c, "collapse", ns[j].collapse);
+                cJSON_AddNumberToObject(c, "bin_share_real", ns[j].bin_share_real);
+                cJSON_AddBoolToObject(c, "coarse", ns[j].coarse);
+                cJSON_AddItemToArray(arr, c);
+            }
+            if (ncorr) {
+                cJSON_AddNumberToObject(o, "numeric_corr_diff_mean", nc_mean);
+                cJSON_AddNumberToObject(o, "numeric_corr_diff_max", nc_max);
+            }
+        }
         char *txt = cJSON_Print(o);
         printf("%s\n", txt);
         free(txt);
@@ -285,6 +351,20 @@ int cmd_utility(int argc, char **argv)
                 printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
             printf("association difference %-9.4f %-9.4f\n", cd_mean, cd_max);
         }
+        if (nnum) {
+            printf("\nnumeric columns, raw values (no binning)\n");
+            printf("%-16s %12s %7s %12s %12s %12s %12s %12s %12s\n", "column", "W1", "KS", "mean real", "mean synth",
+                   "median real", "median synth", "q95 real", "q95 synth");
+            for (size_t j = 0; j < s->d; j++)
+                if (s->cols[j].kind == COL_NUM)
+                    printf("%-16s %12.4g %7.4f %12.6g %12.6g %12.6g %12.6g %12.6g %12.6g%s\n", s->cols[j].name,
+                           ns[j].w1, ns[j].ks, ns[j].mean_real, ns[j].mean_synth, ns[j].q_real[2], ns[j].q_synth[2],
+                           ns[j].q_real[4], ns[j].q_synth[4],
+                           ns[j].collapse ? "  COLLAPSED" : ns[j].coarse ? "  COARSE BINS" : "");
+            if (ncorr)
+                printf("Pearson correlation difference over %zu numeric pairs: mean %.4f, max %.4f\n", ncorr, nc_mean,
+                       nc_max);
+        }
         if (target) {
             printf("TSTR (%s, target %s): accuracy %.4f, AUC %.4f\n",
                    model == UTIL_MLP ? "MLP" : "logistic regression", target, acc, auc);
@@ -292,6 +372,7 @@ int cmd_utility(int argc, char **argv)
                 printf("train on real, same test set:          accuracy %.4f, AUC %.4f\n", racc, rauc);
         }
     }
+    free(ns);
     tbl_free(real);
     tbl_free(syn);
     tbl_free(hold);

@@ -152,6 +152,8 @@ static bad_case bad_cases[] = {
     {.json = "{\"compress\": 0.5}", .eps = 1, .delta = 1e-9, .needle = "compress"},
     {.json = "{\"max_codes\": 1}", .eps = 1, .delta = 1e-9, .needle = "max_codes"},
     {.json = "{\"max_codes\": 3.5}", .eps = 1, .delta = 1e-9, .needle = "max_codes"},
+    {.json = "{\"bug_full_rho_per_phase\": 0.5}", .eps = 1, .delta = 1e-9, .needle = "bug_full_rho"},
+    {.json = "{\"bug_replace_one_sensitivity\": 2}", .eps = 1, .delta = 1e-9, .needle = "bug_replace_one"},
     {.json = "{}", .eps = -1, .delta = 1e-9, .needle = "epsilon"},
     {.json = "{}", .eps = 1, .delta = 0, .needle = "delta"},
 };
@@ -302,8 +304,10 @@ Test(mst, fits_a_single_column_with_the_whole_budget)
  * share f of code 0 in a sample of m then has variance v/(2n²) + 1/(4m)
  * (noise, then sampling). Over 200 seeds the sample variance divided by this
  * is χ²₁₉₉/199, whose 0.05% and 99.95% quantiles are 0.703 and 1.363
- * (scipy.stats.chi2.ppf). Using ρ instead of ρ/3 per step would give 1/3. */
-Test(mst, adds_the_gaussian_noise_its_rho_implies)
+ * (scipy.stats.chi2.ppf). Using ρ instead of ρ/3 per step would give 1/3 —
+ * which is what the planted bug "bug_full_rho_per_phase" does: σ1² = 1/ρ,
+ * σ2² = 0.5/ρ, v = 0.5/ρ, and the test checks that variance for it. */
+static double noise_variance_ratio(const char *params, double v_times_rho)
 {
     schema *sc = schema_new(2);
     set_cat(sc, 0, 2);
@@ -315,12 +319,16 @@ Test(mst, adds_the_gaussian_noise_its_rho_implies)
         t->cat[0][i] = i % 2;
         t->cat[1][i] = (i / 3) % 2;
     }
-    gen_config cfg = {.epsilon = 1, .delta = 1e-9};
-    double rho = acct_zcdp_rho(1, 1e-9), v = 1.5 / rho;
+    cJSON *p = params ? cJSON_Parse(params) : NULL;
+    gen_config cfg = {.epsilon = 1, .delta = 1e-9, .params = p};
+    double rho = acct_zcdp_rho(1, 1e-9), v = v_times_rho / rho;
     double want = v / (2.0 * (double)n * (double)n) + 0.25 / (double)m;
     double s = 0, ss = 0;
     for (size_t q = 0; q < runs; q++) {
-        table *y = fit_sample(t, &cfg, 1000 + q, m, NULL);
+        gen_privacy priv;
+        table *y = fit_sample(t, &cfg, 1000 + q, m, &priv);
+        /* a planted bug still claims the budget it was asked for */
+        cr_assert(fabs(priv.epsilon - 1.0) < 1e-9 && fabs(priv.rho - rho) < 1e-15);
         double f = 0;
         for (size_t i = 0; i < m; i++)
             f += y->cat[0][i] == 0;
@@ -329,9 +337,42 @@ Test(mst, adds_the_gaussian_noise_its_rho_implies)
         ss += f * f;
         tbl_free(y);
     }
+    cJSON_Delete(p);
+    tbl_free(t);
     double var = (ss - s * s / (double)runs) / (double)(runs - 1);
-    cr_assert(var / want > 0.703 && var / want < 1.363, "variance ratio %.3f (var %.3g, expected %.3g)", var / want,
-              var, want);
+    return var / want;
+}
+
+Test(mst, adds_the_gaussian_noise_its_rho_implies)
+{
+    double r = noise_variance_ratio(NULL, 1.5);
+    cr_assert(r > 0.703 && r < 1.363, "variance ratio %.3f", r);
+}
+
+Test(mst, planted_full_rho_per_phase_bug_adds_a_third_of_the_noise_variance_and_claims_the_same_rho)
+{
+    double r = noise_variance_ratio("{\"bug_full_rho_per_phase\": 1}", 0.5);
+    cr_assert(r > 0.703 && r < 1.363, "variance ratio %.3f against v = 0.5/rho", r);
+}
+
+/* The replace-one bug changes the claim, not the noise: the same stream gives
+ * the correct MST's table bit for bit, with the same ε, now stated for
+ * replace-one neighbours, where that noise is really 8ρ/3-zCDP. */
+Test(mst, planted_replace_one_bug_releases_the_add_remove_calibration_and_claims_replace_one)
+{
+    table *t = tree_table(1000, 2);
+    cJSON *p = cJSON_Parse("{\"bug_replace_one_sensitivity\": 1}");
+    gen_config good = {.epsilon = 1, .delta = 1e-9}, bad = {.epsilon = 1, .delta = 1e-9, .params = p};
+    gen_privacy pg, pb;
+    table *a = fit_sample(t, &good, 5, 500, &pg), *b = fit_sample(t, &bad, 5, 500, &pb);
+    cr_assert_eq(tbl_hash(a), tbl_hash(b));
+    cr_assert_eq(pg.replace_one, 0);
+    cr_assert_eq(pb.replace_one, 1);
+    cr_assert_eq(pg.epsilon, pb.epsilon);
+    cr_assert_eq(pg.rho, pb.rho);
+    tbl_free(a);
+    tbl_free(b);
+    cJSON_Delete(p);
     tbl_free(t);
 }
 
