@@ -54,7 +54,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures
+.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -88,6 +88,13 @@ $(BUILD)/tests/%: tests/%.c $(LIB) | $(BUILD)/dirs
 ## test: build and run every Criterion suite in tests/ (fails on the first failing suite)
 test: $(TEST_BIN) privaudit
 	@set -e; total=0; for t in $(TEST_BIN); do echo "== $$t"; PRIVAUDIT_BIN=$(CURDIR)/privaudit $$t --jobs 2 $(TEST_ARGS); done
+
+## test-slurm: a one-node SLURM cluster started here runs a config's shards as a job array, merged = single run (root; scripts/install-deps.sh --cluster)
+test-slurm: privaudit $(BUILD)/tests/dbdump
+	bash scripts/test-slurm.sh $(BUILD)
+
+$(BUILD)/tests/dbdump: tests/dbdump.c tests/dbdump.h | $(BUILD)/dirs
+	$(CC) $(ALL_CFLAGS) -Werror -o $@ $< $(ALL_LDFLAGS) $(PC_LIBS)
 
 ## asan: rebuild in build-asan/ and run the tests under AddressSanitizer + UBSan
 asan:
@@ -186,8 +193,12 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/dirs
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PC_LIBS)
 
 ## bench: run the benchmarks in bench/ (each prints ratios against a reference run side by side; needs scripts/install-deps.sh --bench)
-bench: privaudit $(BENCH_BIN)
+bench: privaudit $(BENCH_BIN) $(BUILD)/tests/dbdump
 	bash bench/run.sh $(BUILD)
+
+## bench-scale: --jobs 2 over --jobs 1, 4 shards + merge against --jobs 2, growth with games (coded Adult; minutes)
+bench-scale: privaudit $(BUILD)/tests/dbdump
+	ADULT=$(ADULT) bash bench/scale.sh $(BUILD)
 
 ## install: copy privaudit to $(PREFIX)/bin
 install: privaudit

@@ -16,6 +16,8 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_rng.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "core/rng.h"
 
@@ -396,8 +398,53 @@ static int rf_grow(rf_work *w, tree *t, size_t at, size_t lo, size_t hi, size_t 
     return rc;
 }
 
+/* Trees are grown on `jobs` threads, each with its own scratch; tree t
+ * always draws from rng_stream(seed, t), so the forest does not depend on
+ * jobs. */
+typedef struct rf_job {
+    clf *c;
+    rf_work base;            /* X, y, p and the options; no scratch */
+    size_t n;
+    uint64_t seed;
+    atomic_size_t next;
+    atomic_int rc;
+} rf_job;
+
+static void *rf_worker(void *arg)
+{
+    rf_job *J = arg;
+    rf_work w = J->base;
+    const size_t n = J->n;
+    w.items = pa_malloc(n, sizeof *w.items);
+    w.feats = pa_malloc(w.p, sizeof *w.feats);
+    w.idx = pa_malloc(n, sizeof *w.idx);
+    if (!w.items || !w.feats || !w.idx)
+        atomic_store(&J->rc, PA_ENOMEM);
+    while (!atomic_load(&J->rc)) {
+        size_t t = atomic_fetch_add(&J->next, 1);
+        if (t >= J->c->T)
+            break;
+        int rc = PA_OK;
+        w.r = rng_stream(J->seed, t);
+        if (!w.r) {
+            rc = PA_ENOMEM;
+        } else {
+            for (size_t i = 0; i < n; i++)
+                w.idx[i] = (size_t)rng_below(w.r, n);
+            rc = tree_add(&J->c->trees[t]) < 0 ? PA_ENOMEM : rf_grow(&w, &J->c->trees[t], 0, 0, n, 0);
+            gsl_rng_free(w.r);
+        }
+        if (rc)
+            atomic_store(&J->rc, rc);
+    }
+    free(w.items);
+    free(w.feats);
+    free(w.idx);
+    return NULL;
+}
+
 static int rf_fit(clf *c, const double *X, const int *y, size_t n, size_t p, const clf_opts *o, uint64_t seed,
-                  pa_err *err)
+                  int jobs, pa_err *err)
 {
     size_t mtry = o->max_features > 0 ? (size_t)o->max_features : (size_t)floor(sqrt((double)p));
     if (mtry < 1)
@@ -405,33 +452,31 @@ static int rf_fit(clf *c, const double *X, const int *y, size_t n, size_t p, con
     if (mtry > p)
         return pa_errf(err, PA_EINPUT, "classifier \"forest\": parameter \"max_features\": expected at most %zu "
                        "(the number of features), got %zu", p, mtry);
-    rf_work w = {.X = X, .y = y, .p = p, .mtry = mtry, .min_leaf = (size_t)o->min_leaf,
-                 .max_depth = (size_t)o->max_depth};
+    rf_job J = {.c = c, .n = n, .seed = seed,
+                .base = {.X = X, .y = y, .p = p, .mtry = mtry, .min_leaf = (size_t)o->min_leaf,
+                         .max_depth = (size_t)o->max_depth}};
     c->T = (size_t)o->n_trees;
     c->trees = pa_calloc(c->T, sizeof *c->trees);
-    w.items = pa_malloc(n, sizeof *w.items);
-    w.feats = pa_malloc(p, sizeof *w.feats);
-    w.idx = pa_malloc(n, sizeof *w.idx);
-    int rc = PA_OK;
-    if (!c->trees || !w.items || !w.feats || !w.idx)
-        rc = PA_ENOMEM;
-    for (size_t t = 0; !rc && t < c->T; t++) {
-        w.r = rng_stream(seed, t);
-        if (!w.r) {
-            rc = PA_ENOMEM;
-            break;
-        }
-        for (size_t i = 0; i < n; i++)
-            w.idx[i] = (size_t)rng_below(w.r, n);
-        if (tree_add(&c->trees[t]) < 0)
-            rc = PA_ENOMEM;
+    if (!c->trees)
+        return pa_errf(err, PA_ENOMEM, "classifier \"forest\": out of memory");
+    atomic_init(&J.next, 0);
+    atomic_init(&J.rc, PA_OK);
+    if (jobs < 1)
+        jobs = 1;
+    if ((size_t)jobs > c->T)
+        jobs = (int)c->T;
+    pthread_t *th = jobs > 1 ? calloc((size_t)jobs, sizeof *th) : NULL;
+    int started = 0;
+    for (int j = 1; th && j < jobs; j++)
+        if (pthread_create(&th[j], NULL, rf_worker, &J) == 0)
+            started = j;
         else
-            rc = rf_grow(&w, &c->trees[t], 0, 0, n, 0);
-        gsl_rng_free(w.r);
-    }
-    free(w.items);
-    free(w.feats);
-    free(w.idx);
+            break;
+    rf_worker(&J);
+    for (int j = 1; j <= started; j++)
+        pthread_join(th[j], NULL);
+    free(th);
+    int rc = atomic_load(&J.rc);
     if (rc)
         return pa_errf(err, rc, "classifier \"forest\": out of memory");
     return PA_OK;
@@ -454,6 +499,12 @@ static double rf_predict(const clf *c, const double *x)
 
 int clf_fit(const char *kind, const double *X, const int *y, size_t n, size_t p, const cJSON *params,
             uint64_t seed, clf **out, pa_err *err)
+{
+    return clf_fit_jobs(kind, X, y, n, p, params, seed, 1, out, err);
+}
+
+int clf_fit_jobs(const char *kind, const double *X, const int *y, size_t n, size_t p, const cJSON *params,
+                 uint64_t seed, int jobs, clf **out, pa_err *err)
 {
     *out = NULL;
     clf_opts o;
@@ -480,7 +531,7 @@ int clf_fit(const char *kind, const double *X, const int *y, size_t n, size_t p,
         return pa_errf(err, PA_ENOMEM, "classifier \"%s\": out of memory", kind);
     c->p = p;
     c->kind = strcmp(kind, "logreg") == 0 ? CLF_LOGREG : CLF_FOREST;
-    rc = c->kind == CLF_LOGREG ? lr_fit(c, X, y, n, p, &o, err) : rf_fit(c, X, y, n, p, &o, seed, err);
+    rc = c->kind == CLF_LOGREG ? lr_fit(c, X, y, n, p, &o, err) : rf_fit(c, X, y, n, p, &o, seed, jobs, err);
     if (rc) {
         clf_free(c);
         return rc;

@@ -52,6 +52,12 @@ int clf_check(const char *kind, const cJSON *params, pa_err *err);
 int clf_fit(const char *kind, const double *X, const int *y, size_t n, size_t p,
             const cJSON *params, uint64_t seed, clf **out, pa_err *err);
 
+/* The same, growing a forest's trees on `jobs` threads (logreg ignores it):
+ * tree t draws from its own stream (seed, t), so the result is the same
+ * classifier whatever jobs. */
+int clf_fit_jobs(const char *kind, const double *X, const int *y, size_t n, size_t p,
+                 const cJSON *params, uint64_t seed, int jobs, clf **out, pa_err *err);
+
 /* P(y = 1 | x) for one feature vector x (p). */
 double clf_predict(const clf *c, const double *x);
 

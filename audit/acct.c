@@ -65,7 +65,59 @@ static double zcdp_delta_gap(double eps, void *vp)
     return log(acct_zcdp_delta(p->rho, eps)) - log(p->delta);
 }
 
+/* The two conversions are pure functions solved by root finding, and a run
+ * asks for the same few (ε, δ) in every trial of a cell: each thread keeps
+ * the last ZCDP_MEMO answers of each (exact: the same inputs give the same
+ * root). */
+#define ZCDP_MEMO 8
+typedef struct zcdp_memo {
+    double a[ZCDP_MEMO], b[ZCDP_MEMO], v[ZCDP_MEMO];
+    unsigned n, next;
+} zcdp_memo;
+
+static int memo_get(const zcdp_memo *m, double a, double b, double *v)
+{
+    for (unsigned q = 0; q < m->n; q++)
+        if (m->a[q] == a && m->b[q] == b) {
+            *v = m->v[q];
+            return 1;
+        }
+    return 0;
+}
+
+static double memo_put(zcdp_memo *m, double a, double b, double v)
+{
+    m->a[m->next] = a;
+    m->b[m->next] = b;
+    m->v[m->next] = v;
+    m->next = (m->next + 1) % ZCDP_MEMO;
+    if (m->n < ZCDP_MEMO)
+        m->n++;
+    return v;
+}
+
+static double zcdp_to_eps_solve(double rho, double delta);
+static double zcdp_rho_solve(double eps, double delta);
+
 double acct_zcdp_to_eps(double rho, double delta)
+{
+    static _Thread_local zcdp_memo memo;
+    double v;
+    if (memo_get(&memo, rho, delta, &v))
+        return v;
+    return memo_put(&memo, rho, delta, zcdp_to_eps_solve(rho, delta));
+}
+
+double acct_zcdp_rho(double eps, double delta)
+{
+    static _Thread_local zcdp_memo memo;
+    double v;
+    if (memo_get(&memo, eps, delta, &v))
+        return v;
+    return memo_put(&memo, eps, delta, zcdp_rho_solve(eps, delta));
+}
+
+static double zcdp_to_eps_solve(double rho, double delta)
 {
     if (!(rho >= 0 && delta > 0) || isinf(rho))
         return NAN;
@@ -84,10 +136,10 @@ double acct_zcdp_to_eps(double rho, double delta)
 static double zcdp_eps_gap(double rho, void *vp)
 {
     const zcdp_par *p = vp;
-    return acct_zcdp_to_eps(rho, p->delta) - p->eps;
+    return zcdp_to_eps_solve(rho, p->delta) - p->eps;
 }
 
-double acct_zcdp_rho(double eps, double delta)
+static double zcdp_rho_solve(double eps, double delta)
 {
     if (!(eps >= 0 && delta > 0) || isinf(eps))
         return NAN;

@@ -359,6 +359,98 @@ done:
     return rc;
 }
 
+/* Codes of the columns with need[j] set (others left unset), as encode()
+ * computes them; categorical codes are copied without a call per value. */
+static int encode_some(const table *t, size_t bins, const unsigned char *need, int32_t **codes, size_t **card)
+{
+    *codes = malloc(t->d * (t->n ? t->n : 1) * sizeof **codes);
+    *card = malloc((t->d ? t->d : 1) * sizeof **card);
+    if (!*codes || !*card) {
+        free(*codes);
+        free(*card);
+        *codes = NULL;
+        *card = NULL;
+        return PA_ENOMEM;
+    }
+    for (size_t j = 0; j < t->d; j++) {
+        const col_spec *c = &t->s->cols[j];
+        (*card)[j] = util_col_bins(c, bins);
+        if (!need[j])
+            continue;
+        int32_t *out = *codes + j * t->n;
+        if (c->kind == COL_CAT) {
+            const int32_t *x = t->cat[j], size = (int32_t)c->size;
+            for (size_t i = 0; i < t->n; i++)
+                out[i] = x[i] >= 0 && x[i] < size ? x[i] : 0; /* util_col_bin's rule for codes */
+        } else {
+            for (size_t i = 0; i < t->n; i++)
+                out[i] = (int32_t)util_col_bin(c, bins, t->num[j][i]);
+        }
+    }
+    return PA_OK;
+}
+
+int util_tvd_orders(const table *real, const table *synth, unsigned orders, size_t max_sets, size_t bins,
+                    uint64_t seed, double mean[3], pa_err *err)
+{
+    for (int k = 0; k < 3; k++)
+        mean[k] = NAN;
+    int rc = same_schema(real, synth, "util_tvd", err);
+    if (rc)
+        return rc;
+    if (real->n == 0 || synth->n == 0)
+        return pa_errf(err, PA_EINPUT, "util_tvd: a table has no records (real %zu, synthetic %zu)", real->n,
+                       synth->n);
+    size_t *sets[3] = {NULL, NULL, NULL}, ns[3] = {0, 0, 0};
+    unsigned char *need = calloc(real->d + 1, 1);
+    int32_t *ca = NULL, *cb = NULL;
+    size_t *card = NULL, *card2 = NULL;
+    if (!need) {
+        rc = pa_errf(err, PA_ENOMEM, "util_tvd: out of memory");
+        goto done;
+    }
+    for (int k = 1; k <= 3; k++) {
+        if (!(orders & (1u << (k - 1))) || (size_t)k > real->d)
+            continue;
+        if (tvd_subsets(real->d, k, max_sets, seed, &sets[k - 1], &ns[k - 1])) {
+            rc = pa_errf(err, PA_ENOMEM, "util_tvd: out of memory");
+            goto done;
+        }
+        for (size_t q = 0; q < ns[k - 1] * (size_t)k; q++)
+            need[sets[k - 1][q]] = 1;
+    }
+    if (encode_some(real, bins, need, &ca, &card) || encode_some(synth, bins, need, &cb, &card2)) {
+        rc = pa_errf(err, PA_ENOMEM, "util_tvd: out of memory");
+        goto done;
+    }
+    for (int k = 1; k <= 3; k++) {
+        if (!sets[k - 1])
+            continue;
+        double sum = 0;
+        for (size_t q = 0; q < ns[k - 1]; q++) {
+            double t;
+            if (tvd_one(ca, real->n, cb, synth->n, card, sets[k - 1] + q * (size_t)k, k, &t)) {
+                rc = pa_errf(err, PA_ENOMEM, "util_tvd: out of memory");
+                goto done;
+            }
+            sum += t;
+        }
+        mean[k - 1] = sum / (double)ns[k - 1];
+    }
+done:
+    if (rc)
+        for (int k = 0; k < 3; k++)
+            mean[k] = NAN;
+    for (int k = 0; k < 3; k++)
+        free(sets[k]);
+    free(need);
+    free(ca);
+    free(cb);
+    free(card);
+    free(card2);
+    return rc;
+}
+
 /* ---- association ---- */
 
 static double pearson(const double *x, const double *y, size_t n)

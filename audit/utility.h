@@ -58,6 +58,13 @@ size_t util_col_edges(const col_spec *c, size_t bins, double *edges);
 int util_tvd(const table *real, const table *synth, int k, size_t max_sets,
              size_t bins, uint64_t seed, double *mean, double *max, pa_err *err);
 
+/* The mean k-way TVD (as util_tvd, the same doubles) for every order k
+ * whose bit (1 << (k-1)) is set in `orders`, into mean[k-1]; the tables are
+ * binned once for all orders. Orders not asked for, or above the number of
+ * columns, are NAN. On error every mean is NAN. */
+int util_tvd_orders(const table *real, const table *synth, unsigned orders, size_t max_sets, size_t bins,
+                    uint64_t seed, double mean[3], pa_err *err);
+
 /* Association-matrix difference. For each pair of columns i < j the
  * association is Pearson's r when both are COL_NUM, otherwise Cramér's V
  * (bias-uncorrected, over the categories observed in that table; numeric

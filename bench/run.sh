@@ -31,6 +31,12 @@ echo "== reconstruction LP: Clp (grouped) vs scipy HiGHS, recon LPs n = 1,000/4,
 "$B/bench/bench_lp" "$ADULT/adult.csv" "$ADULT/adult-domain.json" "$B/data" || status=1
 echo "== DCR membership game (HealthInsurance, 3,000 trials) vs numpy: $B/bench/bench_dcr_game"
 "$B/bench/bench_dcr_game" bench/dcr-game.json "$B/data/healthinsurance.csv" "$B/data/healthinsurance.schema.json" || status=1
+if [ -f "$ADULT/adult.csv" ]; then
+  echo "== scaling (issue 16): --jobs 2 over --jobs 1, shards + merge, growth with games: bench/scale.sh $B"
+  ADULT="$ADULT" bash bench/scale.sh "$B" || status=1
+else
+  echo "== scaling: skipped ($ADULT/adult.csv not found; set ADULT=DIR)"
+fi
 echo "== Bayesian interval vs scipy dblquad (takes minutes: the reference is slow): $B/bench/bench_bayes"
 "$B/bench/bench_bayes" || status=1
 exit $status

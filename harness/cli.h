@@ -16,5 +16,7 @@ int cmd_recon(int argc, char **argv);    /* harness/cmd_recon.c */
 int cmd_audit(int argc, char **argv);    /* harness/cmd_audit.c */
 int cmd_gradinv(int argc, char **argv);  /* harness/cmd_gradinv.c */
 int cmd_whitebox(int argc, char **argv); /* harness/cmd_whitebox.c */
+int cmd_merge(int argc, char **argv);    /* harness/cmd_merge.c */
+int cmd_slurm(int argc, char **argv);    /* harness/cmd_slurm.c */
 
 #endif

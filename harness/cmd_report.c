@@ -5,6 +5,7 @@
 
 #include "harness/args.h"
 #include "harness/cli.h"
+#include "harness/shard.h"
 #include "reports/report.h"
 
 static void report_usage(FILE *f)
@@ -95,6 +96,13 @@ int cmd_report(int argc, char **argv)
         (o.attacks && args_text("report", "--attack", o.attacks, 0)) ||
         (o.generators && args_text("report", "--generator", o.generators, 0)))
         return 2;
+    shard_spec sp;
+    if (shard_peek(db, &sp)) {
+        fprintf(stderr, "privaudit report: %s is shard %zu/%zu of a run: it has no metrics, estimates or shadow-attack "
+                "scores; merge the shards first (privaudit merge OUT.db SHARD.db..., docs/cluster.md)\n", db, sp.index,
+                sp.count);
+        return 2;
+    }
     o.db_path = db;
     o.out_dir = out;
     o.table_out = quiet ? NULL : stdout;

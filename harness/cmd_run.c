@@ -1,4 +1,4 @@
-/* cmd_run.c — privaudit run CONFIG.json [--db FILE] [--jobs N] [--resume] [--seed S] */
+/* cmd_run.c — privaudit run CONFIG.json [--db FILE] [--jobs N] [--resume] [--seed S] [--shard I/N] */
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,17 +14,22 @@
 #include "harness/cli.h"
 #include "harness/config.h"
 #include "harness/run.h"
+#include "harness/shard.h"
 
 static void run_usage(FILE *f)
 {
     fprintf(f,
-            "usage: privaudit run CONFIG.json [--db FILE] [--jobs N] [--resume] [--seed S] [--quiet]\n\n"
+            "usage: privaudit run CONFIG.json [--db FILE] [--jobs N] [--resume] [--seed S] [--shard I/N]\n"
+            "                     [--quiet]\n\n"
             "Plays the membership-inference game the config describes (docs/config.md) and stores every\n"
             "trial, score, metric and epsilon estimate in a SQLite database (docs/database.md).\n\n"
             "  --db FILE    database to write (default: NAME.db beside the config, NAME from the config)\n"
             "  --jobs N     trials run in N threads; results do not depend on N (default 1)\n"
             "  --resume     continue an interrupted run stored in --db (same config, data and seed)\n"
             "  --seed S     override the config's seed (a new experiment: use a new --db)\n"
+            "  --shard I/N  run only shard I of N (trials and shadow releases whose id is I mod N) into its\n"
+            "               own --db (default NAME-shardI-of-N.db); no metrics: combine the N shard\n"
+            "               databases with privaudit merge (docs/cluster.md). --resume works per shard\n"
             "  --quiet      no progress on stderr\n");
 }
 
@@ -63,6 +68,8 @@ int cmd_run(int argc, char **argv)
     const char *cfg_path = NULL, *db = NULL, *v;
     uint64_t jobs = 1, seed = 0;
     int have_seed = 0, resume = 0, quiet = 0, r;
+    shard_spec shard = {0, 0};
+    pa_err perr = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             run_usage(stdout);
@@ -82,6 +89,13 @@ int cmd_run(int argc, char **argv)
             if (r < 0 || args_u64("run", "--seed", v, 0, UINT64_MAX, &seed))
                 return 2;
             have_seed = 1;
+        } else if ((r = args_opt(argc, argv, &i, "run", "--shard", &v))) {
+            if (r < 0)
+                return 2;
+            if (shard_parse(v, &shard, &perr)) {
+                fprintf(stderr, "privaudit run: %s\n", perr.msg);
+                return 2;
+            }
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "privaudit run: unknown option \"%s\" (see privaudit run --help)\n", argv[i]);
             return 2;
@@ -106,10 +120,13 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
     char dbbuf[PATH_MAX + 256];
-    if (!db) { /* NAME.db beside the config (docs/config.md); NAME has no separator */
+    if (!db) { /* NAME.db (a shard: NAME-shardI-of-N.db) beside the config (docs/config.md); NAME has no separator */
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s", cfg_path);
-        snprintf(dbbuf, sizeof dbbuf, "%s/%s.db", dirname(dir), c->name);
+        if (shard.count)
+            snprintf(dbbuf, sizeof dbbuf, "%s/%s-shard%zu-of-%zu.db", dirname(dir), c->name, shard.index, shard.count);
+        else
+            snprintf(dbbuf, sizeof dbbuf, "%s/%s.db", dirname(dir), c->name);
         db = dbbuf;
     }
     const args_input inputs[] = {{"CONFIG.json", cfg_path}, {"data.csv", c->data_csv},
@@ -123,7 +140,7 @@ int cmd_run(int argc, char **argv)
     if (swept && !quiet)
         fprintf(stderr, "[run] removed %zu temporary folder%s of training records left by a killed privaudit\n",
                 swept, swept == 1 ? "" : "s");
-    run_opts o = {.db_path = db, .jobs = (int)jobs, .resume = resume, .progress = !quiet};
+    run_opts o = {.db_path = db, .jobs = (int)jobs, .resume = resume, .progress = !quiet, .shard = shard};
     run_summary sum;
     int rc = run_experiment(c, &o, &sum, &err);
     config_free(c);
@@ -136,5 +153,8 @@ int cmd_run(int argc, char **argv)
                 sum.planned, sum.done_before, sum.ran, sum.failed, sum.seconds, db);
     if (sum.failed)
         report_failures(db, &sum);
-    return sum.failed ? 1 : 0;
+    if (sum.unscored)
+        fprintf(stderr, "privaudit run: %zu shadow classifier%s could not be trained, their scores are missing: %s\n",
+                sum.unscored, sum.unscored == 1 ? "" : "s", sum.unscored_why);
+    return sum.failed || sum.unscored ? 1 : 0;
 }

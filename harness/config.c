@@ -324,12 +324,19 @@ static int parse_targets(const cJSON *t, const char *path, config *c, pa_err *er
 
 int config_read(const char *path, const uint64_t *seed_override, config **out, pa_err *err)
 {
+    return config_parse(path, NULL, seed_override, out, err);
+}
+
+int config_parse(const char *path, const char *text, const uint64_t *seed_override, config **out, pa_err *err)
+{
     *out = NULL;
     config *c = calloc(1, sizeof *c);
     if (!c)
         return pa_errf(err, PA_ENOMEM, "out of memory");
     cJSON *root = NULL;
-    int rc = json_read_file(path, &root, &c->json, err);
+    int rc = !text                        ? json_read_file(path, &root, &c->json, err)
+             : (c->json = pa_strdup(text)) ? json_parse_strict(c->json, strlen(c->json), path, &root, err)
+                                           : pa_errf(err, PA_ENOMEM, "out of memory");
     if (rc)
         goto fail;
     if (!cJSON_IsObject(root)) {

@@ -64,6 +64,11 @@ typedef struct config {
  * config's seed when non-NULL. */
 int config_read(const char *path, const uint64_t *seed_override, config **out, pa_err *err);
 
+/* The same from the config's text (e.g. experiment.config_json of a store):
+ * path names it in messages, and relative data paths are resolved against
+ * its folder, as if the text had been read from path. */
+int config_parse(const char *path, const char *text, const uint64_t *seed_override, config **out, pa_err *err);
+
 /* Checks the config against the data's schema: generator parameters,
  * attack parameters, sizes, and that DP runs do not use an inferred schema. */
 int config_check_data(const config *c, const schema *s, size_t n_rows, pa_err *err);

@@ -24,6 +24,8 @@ static const struct {
     {"whitebox", cmd_whitebox, "white-box DP-SGD audit with canaries: all updates or final model, planted bugs"},
     {"data", cmd_data, "import R .rda data frames; draft a schema from a CSV"},
     {"recon", cmd_recon, "linear-reconstruction attribute inference game (Annamalai et al. 2024)"},
+    {"merge", cmd_merge, "merge the shard databases of run --shard I/N into one run's database"},
+    {"slurm", cmd_slurm, "write a SLURM job-array script that runs a config's shards and merges them"},
 };
 
 static void usage(FILE *f)

@@ -15,11 +15,15 @@
  * cell's generator on D' ∪ {t : b_t = 1}, releases m records and computes
  * every shadow attack's features for every target (stream
  * rng_stream(rng_derive(seed, SHADOW_TAG), cell * shadow_games + s)); each
- * release is stored (table shadow) so a killed run resumes there too. Then
- * one classifier per (cell, shadow attack, target) is trained on those
- * features (seed derived from the same triple), and in the target games a
- * shadow attack's score is the classifier's P(member) on the features of the
- * real release. Both phases run on all --jobs workers.
+ * release is stored (table shadow) so a killed run resumes there too. A
+ * target game stores the shadow attacks' features of its real release
+ * (table feature), not a score. After the games, one classifier per (cell,
+ * shadow attack, target) is trained on every shadow release of the cell, and
+ * a shadow attack's score is its P(member) on the stored features
+ * (harness/finish.c). Both phases run on all --jobs workers. So no game
+ * depends on another, and --shard i/n (harness/shard.h) plays the trials
+ * and shadow releases whose id ≡ i (mod n), leaving the classifiers, the
+ * shadow scores and the metrics to `privaudit merge`.
  *
  * Utility: every release's k-way TVD against its own training table (config
  * "utility") and optionally TSTR accuracy/AUC on the holdout split are
@@ -40,7 +44,7 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "attacks/classify.h"
+#include "attacks/isolation.h"
 #include "attacks/mia.h"
 #include "audit/utility.h"
 #include "audit/eps.h"
@@ -49,18 +53,14 @@
 #include "core/util.h"
 #include "core/version.h"
 #include "generators/gen.h"
+#include "harness/finish.h"
+#include "harness/pool.h"
 
-/* OpenBLAS's own API (declared in its cblas.h, which clashes with GSL's) */
-void openblas_set_num_threads(int num_threads);
-
-/* isolation: mean distance to this many nearest neighbours */
-#define ISO_NEIGHBOURS 5
 /* isolation is measured against at most this many reference rows, and at
  * most this many candidates are considered (random subsets beyond). */
 #define ISO_MAX_REF 5000
 #define ISO_MAX_CAND 20000
-/* stream tag of the shadow phase ("shadow" in ASCII) */
-#define SHADOW_TAG 0x736861646f77ULL
+#define SHADOW_TAG RUN_SHADOW_TAG
 
 typedef struct game_ctx {
     const config *c;
@@ -74,9 +74,9 @@ typedef struct game_ctx {
     size_t S;               /* shadow attacks */
     size_t *sa;             /* (S) their indices in c->attacks */
     size_t *sdim, *soff;    /* (S) feature dimension and offset within F */
+    size_t *twin;           /* (S) an earlier attack with the same features, or itself (finish.h) */
     size_t F;               /* features per target, all shadow attacks */
-    clf **clfs;             /* (n_cells, S, k) trained classifiers, NULL if training failed */
-    char **clf_err;         /* (n_cells, S, k) why, when NULL */
+    shard_spec shard;       /* the slice of ids played */
     const int64_t *target_id;
     store *st;
     const unsigned char *done;
@@ -94,50 +94,8 @@ typedef struct game_ctx {
     double last_print;
 } game_ctx;
 
-/* Mean distance from row i of `cand` to its ISO_NEIGHBOURS nearest rows of ref. */
-static double isolation_of(const table *cand, size_t i, const table *ref, size_t self_row_in_ref)
-{
-    double best[ISO_NEIGHBOURS];
-    for (size_t q = 0; q < ISO_NEIGHBOURS; q++)
-        best[q] = INFINITY;
-    for (size_t r = 0; r < ref->n; r++) {
-        if (r == self_row_in_ref)
-            continue;
-        double dist = mia_distance(cand, i, ref, r);
-        if (dist < best[ISO_NEIGHBOURS - 1]) {
-            size_t q = ISO_NEIGHBOURS - 1;
-            while (q > 0 && best[q - 1] > dist) {
-                best[q] = best[q - 1];
-                q--;
-            }
-            best[q] = dist;
-        }
-    }
-    double s = 0;
-    size_t cnt = 0;
-    for (size_t q = 0; q < ISO_NEIGHBOURS; q++)
-        if (isfinite(best[q])) {
-            s += best[q];
-            cnt++;
-        }
-    return cnt ? s / (double)cnt : 0;
-}
-
-typedef struct iso_pair {
-    double iso;
-    size_t row;
-} iso_pair;
-
-static int by_iso_desc(const void *a, const void *b)
-{
-    const iso_pair *x = a, *y = b;
-    if (x->iso != y->iso)
-        return (x->iso < y->iso) - (x->iso > y->iso);
-    return (x->row > y->row) - (x->row < y->row);
-}
-
 /* Picks k target rows (rows[], isolation[]) by the config's rule. */
-static int choose_targets(const config *c, const table *data, size_t *rows, double *iso, pa_err *err)
+static int choose_targets(const config *c, const table *data, int jobs, size_t *rows, double *iso, pa_err *err)
 {
     const size_t N = data->n, k = c->n_targets;
     if (c->select == SELECT_GIVEN) {
@@ -174,30 +132,43 @@ static int choose_targets(const config *c, const table *data, size_t *rows, doub
     }
     size_t n_ref = N < ISO_MAX_REF ? N : ISO_MAX_REF;
     size_t n_cand = N < ISO_MAX_CAND ? N : ISO_MAX_CAND;
-    table *ref = tbl_rows(data, perm, n_ref);
-    table *cand = tbl_rows(data, perm, n_cand);
-    iso_pair *ip = pa_malloc(n_cand, sizeof *ip);
-    if (!ref || !cand || !ip) {
-        tbl_free(ref);
-        tbl_free(cand);
-        free(ip);
-        free(perm);
-        return pa_errf(err, PA_ENOMEM, "out of memory");
+    /* the candidates (the first n_cand rows of perm) in data-row order, so
+     * that iso_select's ties (lower candidate first) go to the lower row;
+     * the reference is the first n_ref rows of perm */
+    size_t *crow = pa_malloc(n_cand, sizeof *crow), *self = pa_malloc(n_cand, sizeof *self);
+    size_t *pos = pa_malloc(N, sizeof *pos), *pick = pa_malloc(k + 1, sizeof *pick);
+    table *ref = tbl_rows(data, perm, n_ref), *cand = NULL;
+    int rc = PA_OK;
+    if (!crow || !self || !pos || !pick || !ref) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
     }
-    for (size_t i = 0; i < n_cand; i++) {
-        ip[i].row = perm[i];
-        ip[i].iso = isolation_of(cand, i, ref, i < n_ref ? i : SIZE_MAX);
+    for (size_t i = 0; i < N; i++)
+        pos[i] = SIZE_MAX;
+    for (size_t i = 0; i < n_cand; i++)
+        pos[perm[i]] = i;
+    for (size_t row = 0, i = 0; row < N; row++)
+        if (pos[row] != SIZE_MAX)
+            crow[i++] = row;
+    for (size_t i = 0; i < n_cand; i++)
+        self[i] = pos[crow[i]] < n_ref ? pos[crow[i]] : SIZE_MAX;
+    if (!(cand = tbl_rows(data, crow, n_cand))) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
     }
-    qsort(ip, n_cand, sizeof *ip, by_iso_desc);
-    for (size_t t = 0; t < k; t++) {
-        rows[t] = ip[t].row;
-        iso[t] = ip[t].iso;
-    }
+    if ((rc = iso_select(cand, ref, self, k, jobs, pick, iso, err)))
+        goto out;
+    for (size_t t = 0; t < k; t++)
+        rows[t] = crow[pick[t]];
+out:
     tbl_free(ref);
     tbl_free(cand);
-    free(ip);
+    free(crow);
+    free(self);
+    free(pos);
+    free(pick);
     free(perm);
-    return PA_OK;
+    return rc;
 }
 
 static void progress_line(game_ctx *g, int final)
@@ -283,11 +254,12 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
     gsl_rng *r = rng_stream(c->seed, id + 1);
     int *member = pa_calloc(k, sizeof *member);
     double *score = pa_calloc(A * k, sizeof *score);
+    double *feat = pa_calloc(k * g->F + 1, sizeof *feat);
     const char **labels = pa_calloc(A, sizeof *labels);
     table *train = NULL, *synth = NULL;
     gen_model *model = NULL;
     int rc = PA_OK;
-    if (!r || !member || !score || !labels) {
+    if (!r || !member || !score || !feat || !labels) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
     }
@@ -301,11 +273,9 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         .id = (int64_t)id, .cell_id = (int64_t)cell_ix, .game = (int64_t)game,
         .split = game < (size_t)llround(c->calibration * (double)games) ? "calibration" : "test",
         .stream_seed = stream_seed, .status = "ok", .k = k, .target_id = g->target_id, .member = member,
-        .n_attacks = A, .attack = labels, .score = score,
+        .n_attacks = 0, .attack = labels, .score = score,
         .eps_spent = NAN, .delta_spent = NAN, .rho_spent = NAN,
     };
-    for (size_t a = 0; a < A; a++)
-        labels[a] = c->attacks[a].label;
     gen_config gc = {.epsilon = cell->epsilon, .delta = cell->delta, .params = cell->params};
     pa_err gerr = {0};
     double t0 = util_now();
@@ -330,44 +300,43 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         snprintf(hash, sizeof hash, "%016llx", (unsigned long long)tbl_hash(synth));
         tr.synth_hash = hash;
         mia_input in = {.synth = synth, .aux = g->aux, .targets = g->targets};
+        /* direct attacks score now (compacted into labels/score); shadow
+         * attacks store their features, scored after the games (finish.h) */
+        size_t n_direct = 0;
         for (size_t a = 0; a < A && !grc; a++) {
             size_t q = 0;
             while (q < g->S && g->sa[q] != a)
                 q++;
             if (q == g->S) {
-                grc = mia_score(c->attacks[a].name, &in, c->attacks[a].params, score + a * k, &gerr);
+                labels[n_direct] = c->attacks[a].label;
+                grc = mia_score(c->attacks[a].name, &in, c->attacks[a].params, score + n_direct * k, &gerr);
+                n_direct++;
                 continue;
             }
             const mia_vtable *vt = mia_find(c->attacks[a].name);
-            double *f = pa_malloc(g->sdim[q] ? g->sdim[q] : 1, sizeof *f);
-            if (!f) {
-                grc = pa_errf(&gerr, PA_ENOMEM, "out of memory");
-                break;
-            }
-            for (size_t t = 0; t < k && !grc; t++) {
-                size_t ix = (cell_ix * g->S + q) * k + t;
-                if (!g->clfs[ix]) {
-                    grc = pa_errf(&gerr, PA_EINPUT, "attack \"%s\": no classifier for target %zu: %s",
-                                  c->attacks[a].label, t, g->clf_err[ix] ? g->clf_err[ix] : "not trained");
-                    break;
-                }
-                grc = vt->features(synth, g->targets, t, c->attacks[a].params, f, &gerr);
-                if (!grc)
-                    score[a * k + t] = clf_predict(g->clfs[ix], f);
-            }
-            free(f);
+            for (size_t t = 0; t < k && !grc; t++)
+                if (g->twin[q] != q) /* the same features as an earlier shadow attack's */
+                    memcpy(feat + t * g->F + g->soff[q], feat + t * g->F + g->soff[g->twin[q]],
+                           g->sdim[q] * sizeof *feat);
+                else
+                    grc = vt->features(synth, g->targets, t, c->attacks[a].params, feat + t * g->F + g->soff[q],
+                                       &gerr);
         }
+        tr.n_attacks = n_direct;
+        tr.dim = g->F;
+        tr.features = g->F ? feat : NULL;
         tr.attack_s = util_now() - t2;
         if (!grc) {
-            for (int o = 0; o < 3; o++) {
-                if (!c->util_tvd[o] || (size_t)(o + 1) > train->d)
-                    continue;
-                double mean = NAN, mx;
-                if (!util_tvd(train, synth, o + 1, c->util_max_sets, 0, c->seed, &mean, &mx, NULL)) {
-                    util_name[n_util] = o == 0 ? "tvd1" : o == 1 ? "tvd2" : "tvd3";
-                    util_value[n_util++] = mean;
-                }
-            }
+            unsigned orders = 0;
+            double tvd[3];
+            for (int o = 0; o < 3; o++)
+                orders |= c->util_tvd[o] && (size_t)(o + 1) <= train->d ? 1u << o : 0;
+            if (orders && !util_tvd_orders(train, synth, orders, c->util_max_sets, 0, c->seed, tvd, NULL))
+                for (int o = 0; o < 3; o++)
+                    if (orders & (1u << o)) {
+                        util_name[n_util] = o == 0 ? "tvd1" : o == 1 ? "tvd2" : "tvd3";
+                        util_value[n_util++] = tvd[o];
+                    }
             if (c->util_tstr && g->holdout && g->holdout->n > 0) {
                 double acc = NAN, auc = NAN;
                 util_tstr(synth, g->holdout, c->util_tstr, UTIL_LOGREG, &acc, &auc, NULL);
@@ -393,6 +362,7 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         tr.status = "failed";
         tr.error = gerr.msg;
         tr.score = NULL;
+        tr.features = NULL;
         atomic_fetch_add(&g->failed, 1);
     }
     rc = store_put_trial(g->st, &tr, err);
@@ -402,6 +372,7 @@ out:
     tbl_free(synth);
     free(member);
     free(score);
+    free(feat);
     free(labels);
     if (r)
         gsl_rng_free(r);
@@ -442,7 +413,10 @@ static int play_shadow(game_ctx *g, size_t id, pa_err *err)
         const cfg_attack *at = &c->attacks[g->sa[q]];
         const mia_vtable *vt = mia_find(at->name);
         for (size_t t = 0; t < k && !grc; t++)
-            grc = vt->features(synth, g->targets, t, at->params, feat + t * g->F + g->soff[q], &gerr);
+            if (g->twin[q] != q)
+                memcpy(feat + t * g->F + g->soff[q], feat + t * g->F + g->soff[g->twin[q]], g->sdim[q] * sizeof *feat);
+            else
+                grc = vt->features(synth, g->targets, t, at->params, feat + t * g->F + g->soff[q], &gerr);
     }
     store_shadow sh = {.cell_id = (int64_t)cell_ix, .game = (int64_t)game, .status = grc ? "failed" : "ok",
                        .error = grc ? gerr.msg : NULL, .k = k, .dim = g->F, .member = grc ? NULL : member,
@@ -467,9 +441,10 @@ static void *worker(void *arg)
     for (;;) {
         if (atomic_load(&g->abort))
             break;
-        size_t id = atomic_fetch_add(&g->next, 1);
-        if (id >= g->n_trials)
+        size_t j = atomic_fetch_add(&g->next, 1);
+        if (j >= shard_size(&g->shard, g->n_trials))
             break;
+        size_t id = shard_item(&g->shard, j);
         if (g->done[id])
             continue;
         pa_err e = {0};
@@ -483,105 +458,12 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* fn(arg) on `jobs` threads, this one included (fewer if threads cannot be
- * started); returns when all have finished. */
-static void run_threads(int jobs, void *(*fn)(void *), void *arg)
-{
-    pthread_t *th = pa_calloc((size_t)jobs, sizeof *th);
-    int started = 0;
-    for (int j = 1; th && j < jobs; j++)
-        if (pthread_create(&th[j], NULL, fn, arg) == 0)
-            started = j;
-        else
-            break;
-    fn(arg);
-    for (int j = 1; j <= started; j++)
-        pthread_join(th[j], NULL);
-    free(th);
-}
-
 /* Runs g->n_trials items of the current phase on `jobs` workers. */
 static void run_phase(game_ctx *g, int jobs)
 {
     atomic_store(&g->next, 0);
-    run_threads(jobs, worker, g);
+    pool_run(jobs, worker, g);
     progress_line(g, 1);
-}
-
-/* Classifier training: one task per (cell, shadow attack, target). */
-typedef struct clf_job {
-    game_ctx *g;
-    int **member;           /* (n_cells) (ns[c], k) */
-    double **feat;          /* (n_cells) (ns[c], k, F) */
-    size_t *ns;             /* (n_cells) shadow releases */
-    atomic_size_t next;
-} clf_job;
-
-static void *clf_worker(void *arg)
-{
-    clf_job *J = arg;
-    game_ctx *g = J->g;
-    const config *c = g->c;
-    const size_t k = g->targets->n, total = c->n_cells * g->S * k;
-    for (;;) {
-        size_t ix = atomic_fetch_add(&J->next, 1);
-        if (ix >= total)
-            break;
-        size_t cell = ix / (g->S * k), q = ix / k % g->S, t = ix % k, n = J->ns[cell], p = g->sdim[q];
-        const cfg_attack *at = &c->attacks[g->sa[q]];
-        double *X = pa_malloc(n * p + 1, sizeof *X);
-        int *y = pa_malloc(n + 1, sizeof *y);
-        pa_err e = {0};
-        if (!X || !y) {
-            pa_errf(&e, PA_ENOMEM, "out of memory");
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                memcpy(X + i * p, J->feat[cell] + (i * k + t) * g->F + g->soff[q], p * sizeof *X);
-                y[i] = J->member[cell][i * k + t];
-            }
-            const cJSON *kind = at->params ? cJSON_GetObjectItemCaseSensitive(at->params, "classifier") : NULL;
-            const cJSON *cp = at->params ? cJSON_GetObjectItemCaseSensitive(at->params, "classifier_params") : NULL;
-            clf_fit(cJSON_IsString(kind) ? kind->valuestring : "forest", X, y, n, p, cp,
-                    rng_derive(rng_derive(c->seed, SHADOW_TAG + 1), ix), &g->clfs[ix], &e);
-        }
-        if (!g->clfs[ix])
-            g->clf_err[ix] = pa_strdup(e.msg[0] ? e.msg : "classifier training failed");
-        free(X);
-        free(y);
-    }
-    return NULL;
-}
-
-/* Reads every cell's shadow releases and trains the classifiers into
- * g->clfs (a failure leaves NULL and a message in g->clf_err). */
-static int train_shadow_classifiers(game_ctx *g, int jobs, pa_err *err)
-{
-    const config *c = g->c;
-    clf_job J = {.g = g};
-    J.member = pa_calloc(c->n_cells, sizeof *J.member);
-    J.feat = pa_calloc(c->n_cells, sizeof *J.feat);
-    J.ns = pa_calloc(c->n_cells, sizeof *J.ns);
-    int rc = (!J.member || !J.feat || !J.ns) ? pa_errf(err, PA_ENOMEM, "out of memory") : PA_OK;
-    for (size_t ci = 0; ci < c->n_cells && !rc; ci++)
-        rc = store_shadows(g->st, (int64_t)ci, g->targets->n, g->F, &J.member[ci], &J.feat[ci], &J.ns[ci], err);
-    if (!rc) {
-        double t0 = util_now();
-        atomic_init(&J.next, 0);
-        run_threads(jobs, clf_worker, &J);
-        if (g->progress)
-            fprintf(stderr, "[run] trained %zu shadow classifier%s in %.1f s\n", c->n_cells * g->S * g->targets->n,
-                    c->n_cells * g->S * g->targets->n == 1 ? "" : "s", util_now() - t0);
-    }
-    for (size_t ci = 0; ci < c->n_cells; ci++) {
-        if (J.member)
-            free(J.member[ci]);
-        if (J.feat)
-            free(J.feat[ci]);
-    }
-    free(J.member);
-    free(J.feat);
-    free(J.ns);
-    return rc;
 }
 
 /* Metrics of one (cell, attack, target or pooled). */
@@ -674,26 +556,91 @@ out:
     return rc;
 }
 
+/* Metrics tasks, one per (cell, attack, target or pooled) in the order a
+ * serial loop takes them; computed on the threads, written in that order. */
+typedef struct metrics_job {
+    store *st;
+    const config *c;
+    size_t n;
+    size_t *cell, *attack;
+    int64_t *target;
+    store_batch **batch;
+    int *rc;
+    pa_err *err;
+    atomic_size_t next;
+} metrics_job;
+
+static void *metrics_worker(void *arg)
+{
+    metrics_job *M = arg;
+    for (;;) {
+        size_t j = atomic_fetch_add(&M->next, 1);
+        if (j >= M->n)
+            break;
+        store_batch_capture(M->batch[j]);
+        M->rc[j] = cell_metrics(M->st, M->c, M->cell[j], &M->c->attacks[M->attack[j]], M->target[j], &M->err[j]);
+        store_batch_capture(NULL);
+    }
+    return NULL;
+}
+
 int run_compute_metrics(store *st, const config *c, pa_err *err)
 {
-    int rc = store_begin(st, err);
-    if (rc)
-        return rc;
-    rc = store_clear_results(st, err);
-    for (size_t ci = 0; ci < c->n_cells && !rc; ci++)
-        for (size_t a = 0; a < c->n_attacks && !rc; a++) {
-            /* pooled rows (target_id NULL) always, as docs/database.md says;
-             * with one target they repeat its rows */
-            rc = cell_metrics(st, c, ci, &c->attacks[a], -1, err);
-            for (size_t t = 0; t < c->n_targets && !rc; t++)
-                rc = cell_metrics(st, c, ci, &c->attacks[a], (int64_t)t, err);
+    return run_compute_metrics_jobs(st, c, 1, err);
+}
+
+int run_compute_metrics_jobs(store *st, const config *c, int jobs, pa_err *err)
+{
+    /* pooled rows (target_id NULL) always, as docs/database.md says; with one target they repeat its rows */
+    const size_t per = c->n_targets + 1, n = c->n_cells * c->n_attacks * per;
+    metrics_job M = {.st = st, .c = c, .n = n};
+    M.cell = pa_calloc(n + 1, sizeof *M.cell);
+    M.attack = pa_calloc(n + 1, sizeof *M.attack);
+    M.target = pa_calloc(n + 1, sizeof *M.target);
+    M.batch = pa_calloc(n + 1, sizeof *M.batch);
+    M.rc = pa_calloc(n + 1, sizeof *M.rc);
+    M.err = pa_calloc(n + 1, sizeof *M.err);
+    int rc = M.cell && M.attack && M.target && M.batch && M.rc && M.err ? PA_OK
+                                                                        : pa_errf(err, PA_ENOMEM, "out of memory");
+    for (size_t ci = 0, j = 0; ci < c->n_cells && !rc; ci++)
+        for (size_t a = 0; a < c->n_attacks && !rc; a++)
+            for (size_t q = 0; q < per && !rc; q++, j++) {
+                M.cell[j] = ci;
+                M.attack[j] = a;
+                M.target[j] = (int64_t)q - 1; /* pooled (-1) first */
+                if (!(M.batch[j] = store_batch_new()))
+                    rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            }
+    if (!rc)
+        rc = store_begin(st, err);
+    if (!rc) {
+        rc = store_clear_results(st, err);
+        if (!rc) {
+            atomic_init(&M.next, 0);
+            pool_run(jobs, metrics_worker, &M);
         }
-    if (rc) {
+        for (size_t j = 0; j < n && !rc; j++)
+            if ((rc = M.rc[j]) != PA_OK) {
+                if (err)
+                    *err = M.err[j];
+            } else {
+                rc = store_batch_write(st, M.batch[j], err);
+            }
         pa_err ignore;
-        store_commit(st, &ignore); /* release the transaction; results are recomputed on the next run */
-        return rc;
+        if (rc)
+            store_commit(st, &ignore); /* release the transaction; results are recomputed on the next run */
+        else
+            rc = store_commit(st, err);
     }
-    return store_commit(st, err);
+    for (size_t j = 0; M.batch && j < n; j++)
+        store_batch_free(M.batch[j]);
+    free(M.cell);
+    free(M.attack);
+    free(M.target);
+    free(M.batch);
+    free(M.rc);
+    free(M.err);
+    return rc;
 }
 
 int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err *err)
@@ -702,10 +649,8 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     double t_start = util_now();
     schema *s = NULL;
     table *data = NULL, *aux = NULL, *targets = NULL, *holdout = NULL;
-    size_t *perm = NULL, *trow = NULL, *sa = NULL, *sdim = NULL, *soff = NULL;
-    clf **clfs = NULL;
-    char **clf_err = NULL;
-    size_t S = 0, F = 0;
+    size_t *perm = NULL, *trow = NULL;
+    run_layout L = {0};
     double *tiso = NULL;
     int64_t *tid = NULL;
     unsigned char *done = NULL;
@@ -727,7 +672,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = choose_targets(c, data, trow, tiso, err)))
+    if ((rc = choose_targets(c, data, o->jobs, trow, tiso, err)))
         goto out;
     targets = tbl_rows(data, trow, k);
     /* split the other rows: aux | holdout | population (stream 0) */
@@ -765,37 +710,15 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         goto out;
     }
     /* shadow attacks: their feature layout */
-    for (size_t a = 0; a < c->n_attacks; a++)
-        S += mia_find(c->attacks[a].name)->kind == MIA_SHADOW;
-    if (S) {
+    if ((rc = run_layout_make(c, s, &L, err)))
+        goto out;
+    if (L.S) {
         if (!aux || aux->n < c->train_size) {
             rc = pa_errf(err, PA_EINPUT,
                          "shadow-model attacks train shadow generators on %zu auxiliary records, but the aux split "
                          "has %zu rows: raise split.aux or lower train_size",
                          c->train_size, aux ? aux->n : 0);
             goto out;
-        }
-        sa = pa_calloc(S, sizeof *sa);
-        sdim = pa_calloc(S, sizeof *sdim);
-        soff = pa_calloc(S, sizeof *soff);
-        clfs = pa_calloc(c->n_cells * S * k, sizeof *clfs);
-        clf_err = pa_calloc(c->n_cells * S * k, sizeof *clf_err);
-        if (!sa || !sdim || !soff || !clfs || !clf_err) {
-            rc = pa_errf(err, PA_ENOMEM, "out of memory");
-            goto out;
-        }
-        for (size_t a = 0, q = 0; a < c->n_attacks; a++) {
-            const mia_vtable *vt = mia_find(c->attacks[a].name);
-            if (vt->kind != MIA_SHADOW)
-                continue;
-            sa[q] = a;
-            if ((rc = vt->feature_dim(s, c->attacks[a].params, &sdim[q], err))) {
-                pa_err_prefix(err, "attack \"%s\"", c->attacks[a].label);
-                goto out;
-            }
-            soff[q] = F;
-            F += sdim[q];
-            q++;
         }
     }
     /* the store: created atomically (or opened to resume) and locked until the end */
@@ -812,6 +735,23 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     };
     int existing;
     if ((rc = store_put_experiment(st, &ex, &existing, err)))
+        goto out;
+    /* a shard database holds one shard; a whole run's database none */
+    shard_spec had;
+    if ((rc = shard_get(st, &had, err)))
+        goto out;
+    if (existing && (had.count != o->shard.count || had.index != o->shard.index)) {
+        if (had.count && o->shard.count)
+            rc = pa_errf(err, PA_EINPUT, "%s holds shard %zu/%zu, not %zu/%zu", o->db_path, had.index, had.count,
+                         o->shard.index, o->shard.count);
+        else if (had.count)
+            rc = pa_errf(err, PA_EINPUT, "%s holds shard %zu/%zu: resume it with --shard %zu/%zu", o->db_path,
+                         had.index, had.count, had.index, had.count);
+        else
+            rc = pa_errf(err, PA_EINPUT, "%s holds a whole (unsharded) run: a shard needs its own --db", o->db_path);
+        goto out;
+    }
+    if (!existing && (rc = shard_put(st, &o->shard, err)))
         goto out;
     for (size_t ci = 0; ci < c->n_cells && !rc; ci++) {
         store_cell sc = {.id = (int64_t)ci, .generator = c->cells[ci].generator,
@@ -836,16 +776,16 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     }
     if ((rc = store_done_trials(st, done, n_trials, err)))
         goto out;
-    size_t before = 0;
-    for (size_t i = 0; i < n_trials; i++)
-        before += done[i];
-    sum->planned = n_trials;
+    size_t before = 0, n_mine = shard_size(&o->shard, n_trials);
+    for (size_t j = 0; j < n_mine; j++)
+        before += done[shard_item(&o->shard, j)];
+    sum->planned = n_mine;
     sum->done_before = before;
     game_ctx g = {
         .c = c, .data = data, .pop = pop, .n_pop = n_pop, .aux = aux, .holdout = holdout, .targets = targets,
-        .target_id = tid, .st = st, .done = done, .n_trials = n_trials, .todo = n_trials - before,
-        .progress = o->progress, .t0 = util_now(), .phase = 1, .S = S, .sa = sa, .sdim = sdim, .soff = soff, .F = F,
-        .clfs = clfs, .clf_err = clf_err,
+        .target_id = tid, .st = st, .done = done, .n_trials = n_trials, .todo = n_mine - before,
+        .progress = o->progress, .t0 = util_now(), .phase = 1, .S = L.S, .sa = L.sa, .sdim = L.sdim, .soff = L.soff,
+        .twin = L.twin, .F = L.F, .shard = o->shard,
     };
     atomic_init(&g.next, 0);
     atomic_init(&g.finished, 0);
@@ -853,15 +793,18 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     atomic_init(&g.abort, 0);
     pthread_mutex_init(&g.err_mu, NULL);
     pthread_mutex_init(&g.prog_mu, NULL);
-    if (o->progress)
+    if (o->progress && o->shard.count)
+        fprintf(stderr, "[run] %s, shard %zu/%zu: %zu of the %zu cells x %zu games = %zu trials, %zu stored already, "
+                "%d job%s\n", c->name, o->shard.index, o->shard.count, n_mine, c->n_cells, c->games, n_trials, before,
+                o->jobs, o->jobs == 1 ? "" : "s");
+    else if (o->progress)
         fprintf(stderr, "[run] %s: %zu cells x %zu games = %zu trials, %zu stored already, %d job%s\n", c->name,
                 c->n_cells, c->games, n_trials, before, o->jobs, o->jobs == 1 ? "" : "s");
     int jobs = o->jobs < 1 ? 1 : o->jobs;
-    if (jobs > 1)
-        openblas_set_num_threads(1); /* parallel over trials, not inside BLAS */
-    if (S) {
-        /* phase 0: shadow releases (resumable), then the classifiers */
-        size_t n_sh = c->n_cells * c->shadow_games, sh_before = 0;
+    pool_serial_blas(); /* parallel over trials, not inside BLAS, whatever the jobs */
+    if (L.S) {
+        /* phase 0: shadow releases (resumable) */
+        size_t n_sh = c->n_cells * c->shadow_games, sh_before = 0, sh_mine = shard_size(&o->shard, n_sh);
         unsigned char *sdone = pa_calloc(n_sh, 1);
         if (!sdone) {
             rc = pa_errf(err, PA_ENOMEM, "out of memory");
@@ -871,13 +814,16 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
             free(sdone);
             goto phase_end;
         }
-        for (size_t i = 0; i < n_sh; i++)
-            sh_before += sdone[i];
+        for (size_t j = 0; j < sh_mine; j++)
+            sh_before += sdone[shard_item(&o->shard, j)];
         g.phase = 0;
         g.done = sdone;
         g.n_trials = n_sh;
-        g.todo = n_sh - sh_before;
-        if (o->progress)
+        g.todo = sh_mine - sh_before;
+        if (o->progress && o->shard.count)
+            fprintf(stderr, "[run] shadow phase: %zu of the %zu cells x %zu shadow games = %zu releases, %zu stored "
+                    "already\n", sh_mine, c->n_cells, c->shadow_games, n_sh, sh_before);
+        else if (o->progress)
             fprintf(stderr, "[run] shadow phase: %zu cells x %zu shadow games = %zu releases, %zu stored already\n",
                     c->n_cells, c->shadow_games, n_sh, sh_before);
         if (g.todo)
@@ -888,9 +834,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         g.phase = 1;
         g.done = done;
         g.n_trials = n_trials;
-        g.todo = n_trials - before;
-        if (!atomic_load(&g.abort) && (rc = train_shadow_classifiers(&g, jobs, err)))
-            goto phase_end;
+        g.todo = n_mine - before;
         g.t0 = util_now();
         g.last_print = 0;
     }
@@ -909,7 +853,16 @@ phase_end:
         rc = g.first_err.code ? g.first_err.code : PA_EIO;
         goto out;
     }
-    rc = run_compute_metrics(st, c, err);
+    if (o->shard.count) {
+        if (o->progress)
+            fprintf(stderr, "[run] shard %zu/%zu stored; metrics come from privaudit merge OUT.db SHARD.db...\n",
+                    o->shard.index, o->shard.count);
+        goto out;
+    }
+    run_finish_info fi;
+    rc = run_finish(st, c, &L, k, jobs, o->progress, &fi, err);
+    sum->unscored = fi.unscored;
+    snprintf(sum->unscored_why, sizeof sum->unscored_why, "%s", fi.first_error);
 out:
     sum->seconds = util_now() - t_start;
     store_close(st);
@@ -919,15 +872,7 @@ out:
     free(trow);
     free(tiso);
     free(tid);
-    for (size_t i = 0; clfs && i < c->n_cells * S * c->n_targets; i++) {
-        clf_free(clfs[i]);
-        free(clf_err[i]);
-    }
-    free(clfs);
-    free(clf_err);
-    free(sa);
-    free(sdim);
-    free(soff);
+    run_layout_free(&L);
     tbl_free(targets);
     tbl_free(aux);
     tbl_free(holdout);

@@ -20,7 +20,7 @@ struct store {
     sqlite3 *db;
     int lock_fd;            /* the database file, flock(LOCK_EX) held while open; -1 if none */
     pthread_mutex_t mu;
-    sqlite3_stmt *put_trial, *put_member, *put_score, *put_metric, *put_estimate, *has_trial, *put_util;
+    sqlite3_stmt *put_trial, *put_member, *put_score, *put_metric, *put_estimate, *has_trial, *put_util, *put_feature;
 };
 
 static const char *const schema_sql =
@@ -63,7 +63,10 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS shadow("
     " cell_id INTEGER NOT NULL REFERENCES cell(id), game INTEGER NOT NULL, status TEXT NOT NULL, error TEXT,"
     " k INTEGER NOT NULL, dim INTEGER NOT NULL, member BLOB, features BLOB, seconds REAL,"
-    " PRIMARY KEY (cell_id, game));";
+    " PRIMARY KEY (cell_id, game));"
+    "CREATE TABLE IF NOT EXISTS feature("
+    " trial_id INTEGER NOT NULL REFERENCES trial(id), target_id INTEGER NOT NULL REFERENCES target(id),"
+    " features BLOB NOT NULL, PRIMARY KEY (trial_id, target_id));";
 
 static int db_fail(store *st, pa_err *err, const char *what)
 {
@@ -104,6 +107,7 @@ void store_close(store *st)
     sqlite3_finalize(st->put_estimate);
     sqlite3_finalize(st->has_trial);
     sqlite3_finalize(st->put_util);
+    sqlite3_finalize(st->put_feature);
     sqlite3_close(st->db);
     /* after SQLite let go of the file: closing a descriptor of it drops the
      * process's POSIX locks on it, SQLite's included */
@@ -238,7 +242,9 @@ static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err
                    " tp, fn, fp, tn, claimed, p_exceeds, violation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    &st->put_estimate, err)) ||
         (rc = prep(st, "SELECT 1 FROM trial WHERE id = ?", &st->has_trial, err)) ||
-        (rc = prep(st, "INSERT INTO utility(trial_id, name, value) VALUES (?, ?, ?)", &st->put_util, err))) {
+        (rc = prep(st, "INSERT INTO utility(trial_id, name, value) VALUES (?, ?, ?)", &st->put_util, err)) ||
+        (rc = prep(st, "INSERT INTO feature(trial_id, target_id, features) VALUES (?, ?, ?)", &st->put_feature,
+                   err))) {
         store_close(st);
         return rc;
     }
@@ -445,6 +451,14 @@ int store_put_trial(store *st, const store_trial *t, pa_err *err)
             if ((rc = step_done(st, s, err, "score")))
                 goto rollback;
         }
+        if (t->dim && t->features) {
+            s = st->put_feature;
+            sqlite3_bind_int64(s, 1, t->id);
+            sqlite3_bind_int64(s, 2, t->target_id[i]);
+            sqlite3_bind_blob(s, 3, t->features + i * t->dim, (int)(t->dim * sizeof *t->features), SQLITE_STATIC);
+            if ((rc = step_done(st, s, err, "feature")))
+                goto rollback;
+        }
     }
     for (size_t u = 0; u < t->n_util; u++) {
         s = st->put_util;
@@ -574,6 +588,80 @@ int store_shadows(store *st, int64_t cell_id, size_t k, size_t dim, int **member
     return PA_OK;
 }
 
+int store_features(store *st, int64_t cell_id, size_t dim, int64_t **trial_id, int64_t **target_id,
+                   double **features, size_t *n, pa_err *err)
+{
+    *trial_id = *target_id = NULL;
+    *features = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    size_t cap = 0, cnt = 0;
+    int64_t *tr = NULL, *tg = NULL;
+    double *ft = NULL;
+    int rc = prep(st,
+                  "SELECT f.trial_id, f.target_id, f.features FROM feature f JOIN trial t ON t.id = f.trial_id"
+                  " WHERE t.cell_id = ? AND t.status = 'ok' AND length(f.features) = ?"
+                  " ORDER BY f.trial_id, f.target_id",
+                  &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, cell_id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)(dim * sizeof *ft));
+        int r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            if (cnt == cap) {
+                size_t nc = cap ? 2 * cap : 256;
+                int64_t *a = realloc(tr, nc * sizeof *a);
+                if (a)
+                    tr = a;
+                int64_t *b = a ? realloc(tg, nc * sizeof *b) : NULL;
+                if (b)
+                    tg = b;
+                double *f = b ? realloc(ft, nc * (dim ? dim : 1) * sizeof *f) : NULL;
+                if (!f) {
+                    rc = pa_errf(err, PA_ENOMEM, "out of memory reading features");
+                    break;
+                }
+                ft = f;
+                cap = nc;
+            }
+            tr[cnt] = sqlite3_column_int64(s, 0);
+            tg[cnt] = sqlite3_column_int64(s, 1);
+            if (dim)
+                memcpy(ft + cnt * dim, sqlite3_column_blob(s, 2), dim * sizeof *ft);
+            cnt++;
+        }
+        if (!rc && r != SQLITE_DONE)
+            rc = db_fail(st, err, "features");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (rc) {
+        free(tr);
+        free(tg);
+        free(ft);
+        return rc;
+    }
+    *trial_id = tr;
+    *target_id = tg;
+    *features = ft;
+    *n = cnt;
+    return PA_OK;
+}
+
+int store_put_score(store *st, int64_t trial_id, int64_t target_id, const char *attack, double score, pa_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = st->put_score;
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_int64(s, 2, target_id);
+    bind_text(s, 3, attack);
+    bind_real(s, 4, score);
+    int rc = step_done(st, s, err, "score");
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
 int store_done_trials(store *st, unsigned char *done, size_t n, pa_err *err)
 {
     pthread_mutex_lock(&st->mu);
@@ -681,8 +769,95 @@ int store_clear_results(store *st, pa_err *err)
     return rc;
 }
 
+/* ---- batches: metric and estimate rows kept in memory (store.h) ---- */
+
+typedef struct batch_row {
+    int is_metric;
+    store_metric m;
+    store_estimate e;
+    char *attack, *name;        /* owned copies of the row's strings */
+} batch_row;
+
+struct store_batch {
+    batch_row *rows;
+    size_t n, cap;
+    int oom;
+};
+
+static _Thread_local store_batch *captured;
+
+store_batch *store_batch_new(void)
+{
+    return calloc(1, sizeof(store_batch));
+}
+
+void store_batch_free(store_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->rows[i].attack);
+        free(b->rows[i].name);
+    }
+    free(b->rows);
+    free(b);
+}
+
+void store_batch_capture(store_batch *b)
+{
+    captured = b;
+}
+
+/* appends a row to the captured batch; the caller fills it */
+static batch_row *batch_add(store_batch *b, const char *attack, const char *name)
+{
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? 2 * b->cap : 16;
+        batch_row *r = realloc(b->rows, nc * sizeof *r);
+        if (!r) {
+            b->oom = 1;
+            return NULL;
+        }
+        b->rows = r;
+        b->cap = nc;
+    }
+    batch_row *r = &b->rows[b->n];
+    memset(r, 0, sizeof *r);
+    r->attack = attack ? pa_strdup(attack) : NULL;
+    r->name = name ? pa_strdup(name) : NULL;
+    if ((attack && !r->attack) || (name && !r->name)) {
+        free(r->attack);
+        free(r->name);
+        b->oom = 1;
+        return NULL;
+    }
+    b->n++;
+    return r;
+}
+
+int store_batch_write(store *st, const store_batch *b, pa_err *err)
+{
+    if (b->oom)
+        return pa_errf(err, PA_ENOMEM, "out of memory keeping metric rows");
+    int rc = PA_OK;
+    for (size_t i = 0; i < b->n && !rc; i++)
+        rc = b->rows[i].is_metric ? store_put_metric(st, &b->rows[i].m, err) : store_put_estimate(st, &b->rows[i].e, err);
+    return rc;
+}
+
 int store_put_metric(store *st, const store_metric *m, pa_err *err)
 {
+    if (captured) {
+        store_batch *b = captured;
+        batch_row *r = batch_add(b, m->attack, m->name);
+        if (r) {
+            r->is_metric = 1;
+            r->m = *m;
+            r->m.attack = r->attack;
+            r->m.name = r->name;
+        }
+        return PA_OK;
+    }
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s = st->put_metric;
     sqlite3_bind_int64(s, 1, m->cell_id);
@@ -697,6 +872,16 @@ int store_put_metric(store *st, const store_metric *m, pa_err *err)
 
 int store_put_estimate(store *st, const store_estimate *e, pa_err *err)
 {
+    if (captured) {
+        store_batch *b = captured;
+        batch_row *r = batch_add(b, e->attack, e->method);
+        if (r) {
+            r->e = *e;
+            r->e.attack = r->attack;
+            r->e.method = r->name;
+        }
+        return PA_OK;
+    }
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s = st->put_estimate;
     sqlite3_bind_int64(s, 1, e->cell_id);

@@ -93,6 +93,8 @@ typedef struct store_trial {
     size_t n_util;               /* utility metrics of the release (table utility) */
     const char *const *util_name;/* (n_util) e.g. "tvd2" */
     const double *util_value;    /* (n_util) */
+    size_t dim;                  /* shadow-attack features per target (table feature); 0: none */
+    const double *features;      /* (k, dim) row-major, or NULL */
 } store_trial;
 
 /* Writes a finished trial with its memberships and scores in one transaction.
@@ -126,6 +128,17 @@ int store_done_shadows(store *st, size_t games, unsigned char *done, size_t n, p
  * error both NULL and *n = 0. */
 int store_shadows(store *st, int64_t cell_id, size_t k, size_t dim, int **member, double **features, size_t *n,
                   pa_err *err);
+
+/* The shadow-attack features of the real releases of a cell (table
+ * feature), for the trials whose status is ok and whose feature rows have
+ * this dim: *trial_id (n), *target_id (n) and *features (n, dim), ordered by
+ * trial then target; malloc'd (caller frees); on error all NULL, *n = 0. */
+int store_features(store *st, int64_t cell_id, size_t dim, int64_t **trial_id, int64_t **target_id,
+                   double **features, size_t *n, pa_err *err);
+
+/* Writes (or replaces) one score row; call between store_begin and
+ * store_commit when writing many. */
+int store_put_score(store *st, int64_t trial_id, int64_t target_id, const char *attack, double score, pa_err *err);
 
 /* done[i] = 1 for each stored trial id i < n (done is (n), zeroed by the caller). */
 int store_done_trials(store *st, unsigned char *done, size_t n, pa_err *err);
@@ -167,6 +180,27 @@ typedef struct store_estimate {
 } store_estimate;
 
 int store_put_estimate(store *st, const store_estimate *e, pa_err *err);
+
+/* Rows kept in memory to be written later, so that work done in parallel
+ * writes in a fixed order. While a batch is captured on the calling thread,
+ * store_put_metric and store_put_estimate (from any store) copy their row
+ * into it and return PA_OK instead of writing. */
+typedef struct store_batch store_batch;
+
+/* An empty batch, or NULL when out of memory. */
+store_batch *store_batch_new(void);
+
+/* Frees; accepts NULL. */
+void store_batch_free(store_batch *b);
+
+/* Captures the calling thread's metric and estimate puts into b (NULL:
+ * stop capturing). PA_ENOMEM from a put that could not copy its row is
+ * remembered and returned by store_batch_write. */
+void store_batch_capture(store_batch *b);
+
+/* Writes b's rows to st in the order they were put (no transaction of its
+ * own: call inside store_begin/store_commit). */
+int store_batch_write(store *st, const store_batch *b, pa_err *err);
 
 /* Read access for reports: the raw handle (sqlite3 *), read-only use. */
 void *store_db(store *st);

@@ -264,7 +264,7 @@ static int fig_eps(report_ctx *c, const char *tag, int *drawn, pa_err *err)
             g[k] = rk_real(s, 0);
         sqlite3_finalize(s);
     }
-    double claims[256];
+    double claims[256] = {0};
     size_t ncl = 0;
     for (size_t i = 0; i < n && ncl < 256; i++)
         claims[ncl++] = p[i].eps;

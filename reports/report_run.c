@@ -302,6 +302,14 @@ static size_t strongest(const run *R, long long cell, int shown_only)
     return best;
 }
 
+/* TPR < FPR on the test split (FNR + FPR > 1): the attack, as oriented,
+ * does worse than chance there. */
+static int worse_than_chance(const est *e)
+{
+    double np = e->tp + e->fn, nn = e->fp + e->tn;
+    return np > 0 && nn > 0 && e->fn / np + e->fp / nn > 1;
+}
+
 /* A cell's verdict: 1 when a primary row (pooled or per target) of any
  * attack is flagged. */
 static int cell_violates(const run *R, long long cell)
@@ -504,7 +512,7 @@ static int fig_eps(run *R, pa_err *err)
     for (size_t a = 0; a < R->na; a++)
         K += R->attack_shown[a];
     size_t panels = 0, plab[64];
-    double claims[256];
+    double claims[256] = {0};
     size_t ncl = 0;
     for (size_t i = 0; i < n; i++) {
         const cellinfo *w = &R->cells[idx[i]];
@@ -907,7 +915,7 @@ static int fig_utility(run *R, const ucell *u, int m, double ref, pa_err *err)
     if (!idx)
         return pa_errf(err, PA_ENOMEM, "out of memory");
     size_t n = shown_cells(R, idx, 0);
-    double claims[256];
+    double claims[256] = {0};
     size_t ncl = 0;
     for (size_t i = 0; i < n && ncl < 256; i++)
         claims[ncl++] = R->cells[idx[i]].eps;
@@ -1091,6 +1099,7 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, pa_err
     if (!t)
         return pa_errf(err, PA_ENOMEM, "out of memory");
     *nviol = *nclaims = 0;
+    size_t nworse = 0;
     for (size_t i = 0; i < R->nc; i++) {
         const cellinfo *w = &R->cells[i];
         size_t a = strongest(R, w->id, 0);
@@ -1109,10 +1118,21 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, pa_err
                 plot_table_num(t, x ? x->lo : NAN);
             }
         plot_table_num(t, a != SIZE_MAX ? metric(R->c, w->id, R->attacks[a], "auc") : NAN);
-        plot_table_text(t, !e ? "no estimate" : v ? "VIOLATION" : isfinite(w->eps) ? "ok" : "no claim");
+        char vd[64];
+        snprintf(vd, sizeof vd, "%s%s", !e ? "no estimate" : v ? "VIOLATION" : isfinite(w->eps) ? "ok" : "no claim",
+                 e && worse_than_chance(e) ? ", worse than chance" : "");
+        nworse += e && worse_than_chance(e);
+        plot_table_text(t, vd);
         plot_table_end_row(t);
     }
-    return plot_table_write(R->c->po, t, md, err);
+    int rc = plot_table_write(R->c->po, t, md, err);
+    if (!rc && nworse)
+        fprintf(md, "%zu setting%s marked \"worse than chance\" ha%s TPR < FPR on the test split for its strongest "
+                    "attack. The point and Clopper-Pearson estimates evaluate the attack as oriented (member = high "
+                    "score) and give 0 there; the Bayesian interval is the posterior mass of the whole (ε, δ) region, "
+                    "which also bounds the flipped test, so it can be above 0 (docs/metrics.md).\n\n",
+                nworse, nworse == 1 ? "" : "s", nworse == 1 ? "s" : "ve");
+    return rc;
 }
 
 /* attacks: every (cell, attack) pooled: each metric stored, each method's interval */
@@ -1279,7 +1299,8 @@ static int tab_targets(run *R, FILE *md, size_t *ntargets, pa_err *err)
         plot_table_num(t, e->fn);
         plot_table_num(t, e->fp);
         plot_table_num(t, e->tn);
-        plot_table_text(t, e->viol ? "VIOLATION" : "ok");
+        plot_table_text(t, e->viol ? (worse_than_chance(e) ? "VIOLATION, worse than chance" : "VIOLATION")
+                                   : (worse_than_chance(e) ? "ok, worse than chance" : "ok"));
         plot_table_end_row(t);
     }
     return plot_table_write(c->po, t, md, err);

@@ -178,7 +178,7 @@ static int fig_tightness(wb *W, pa_err *err)
             panels[np++] = m;
     if (!np)
         return PA_OK;
-    double claims[MAXW];
+    double claims[MAXW] = {0};
     size_t ncl = 0;
     for (size_t i = 0; i < W->na && ncl < MAXW; i++)
         claims[ncl++] = W->a[i].eps;

@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh           build, test and run (compiler, libraries, Criterion, gnuplot)
 #   scripts/install-deps.sh --bench   also what `make bench` compares against (Debian's numpy, scipy, PyTorch)
 #                                     and mpmath (the 50-digit references behind tests/test_eps.c, test_acct.c)
+#   scripts/install-deps.sh --cluster also SLURM and munge, for `make test-slurm` (docs/cluster.md)
 set -euo pipefail
 
 pkgs=(
@@ -21,8 +22,10 @@ pkgs=(
 )
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(python3 python3-numpy python3-scipy python3-torch python3-mpmath)
+elif [ "${1:-}" = "--cluster" ]; then
+  pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge)  # make test-slurm starts its own daemons
 elif [ -n "${1:-}" ]; then
-  echo "usage: $0 [--bench]" >&2
+  echo "usage: $0 [--bench | --cluster]" >&2
   exit 2
 fi
 

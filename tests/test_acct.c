@@ -222,71 +222,22 @@ Test(acct, zcdp_conversion_reproduces_private_pgm)
     cr_assert_eq(acct_zcdp_to_eps(0, 1e-5), 0.0);
 }
 
-Test(acct, gdp_clt_mu_and_conversion)
+/* the conversions remember their last answers per thread: a remembered
+ * answer must be the one computed afresh, whatever came in between */
+Test(acct, zcdp_conversions_answer_the_same_when_asked_again)
 {
-    acct_phase p = { 1.5, 0.04, 2250 };
-    /* q √T √(e^{1/σ²} - 1) computed in python: 1.419381763791691 */
-    assert_rel(acct_gdp_mu(&p, 1), 1.419381763791691, 1e-13, "mu");
-    double e = acct_gdp_eps(1.0, 1e-5);
-    assert_near(e, 4.377178095681, 1e-8, "eps(mu=1) (scipy brentq)");
-    assert_rel(acct_gdp_delta(1.0, e), 1e-5, 1e-8, "delta at that eps");
-    cr_assert_eq(acct_gdp_eps(0.01, 0.5), 0.0);
-}
-
-/* ---- calibration ---- */
-
-Test(acct, calibrated_sigma_meets_the_target_for_each_accountant)
-{
-    enum acct_kind kinds[3] = { ACCT_RDP, ACCT_GDP, ACCT_PRV };
-    for (int k = 0; k < 3; k++) {
-        double s, e, e_less;
-        pa_err err = { 0 };
-        cr_assert_eq(acct_calibrate_sigma(kinds[k], 3.0, 0.01, 2000, 1e-5, NULL, 0, &s, &err),
-                     PA_OK, "kind %d: %s", k, err.msg);
-        cr_assert_eq(acct_epsilon(kinds[k], s, 0.01, 2000, 1e-5, NULL, 0, &e, NULL), PA_OK);
-        cr_assert_eq(acct_epsilon(kinds[k], s * 0.995, 0.01, 2000, 1e-5, NULL, 0, &e_less, NULL),
-                     PA_OK);
-        cr_assert(e <= 3.0 + 1e-9, "kind %d: eps(sigma=%g) = %g above target", k, s, e);
-        cr_assert(e_less > 3.0, "kind %d: a 0.5%% smaller sigma %g still meets it", k, s);
-        if (kinds[k] != ACCT_PRV)
-            assert_near(e, 3.0, 1e-6, "rdp/gdp hit the target");
+    double eps[12], rho[12];
+    for (int q = 0; q < 12; q++) {
+        eps[q] = 0.25 * (q + 1);
+        rho[q] = acct_zcdp_rho(eps[q], 1e-5);
+        cr_assert(rho[q] > 0 && (q == 0 || rho[q] > rho[q - 1]), "rho(%g) = %g", eps[q], rho[q]);
     }
-    double s;
-    pa_err err = { 0 };
-    cr_assert_eq(acct_calibrate_sigma(ACCT_RDP, -1, 0.01, 2000, 1e-5, NULL, 0, &s, &err), PA_EINPUT);
-    cr_assert(strstr(err.msg, "target epsilon") != NULL, "%s", err.msg);
-}
-
-/* ---- CLI ---- */
-
-Test(acct, cli_prints_prv_json)
-{
-    char *argv[] = { "account", "--sigma", "1.5", "--q", "0.04", "--steps", "2249", "--delta",
-                     "1e-5", "--accountant", "prv", "--json", NULL };
-    cr_redirect_stdout();
-    cr_assert_eq(cmd_account(12, argv), 0);
-    fflush(stdout);
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, cr_get_redirected_stdout());
-    buf[n] = 0;
-    cJSON *o = cJSON_Parse(buf);
-    cr_assert_not_null(o, "not JSON: %s", buf);
-    assert_near(cJSON_GetObjectItem(o, "epsilon")->valuedouble, 6.777395712150674, 1e-4, "epsilon");
-    cr_assert(cJSON_GetObjectItem(o, "lower") && cJSON_GetObjectItem(o, "estimate")
-              && cJSON_GetObjectItem(o, "upper"));
-    cJSON_Delete(o);
-}
-
-Test(acct, cli_rejects_bad_usage_with_exit_code_2, .init = cr_redirect_stderr)
-{
-    char *a1[] = { "account", "--q", "0.04", "--steps", "10", "--delta", "1e-5", NULL };
-    cr_assert_eq(cmd_account(7, a1), 2);   /* neither --sigma nor --target-epsilon */
-    char *a2[] = { "account", "--sigma", "1", "--q", "0.04", "--steps", "10", "--delta", "1e-5",
-                   "--accountant", "moments", NULL };
-    cr_assert_eq(cmd_account(11, a2), 2);
-    char *a3[] = { "account", "--sigma", "1", "--q", "0.04", "--steps", "10", "--delta", "1e-5",
-                   "--orders", "2,x", NULL };
-    cr_assert_eq(cmd_account(11, a3), 2);
+    for (int pass = 0; pass < 3; pass++)
+        for (int q = 11; q >= 0; q -= 1 + pass) {
+            cr_assert(acct_zcdp_rho(eps[q], 1e-5) == rho[q], "rho(%g) changed", eps[q]);
+            assert_near(acct_zcdp_to_eps(rho[q], 1e-5), eps[q], 1e-9, "round trip");
+            cr_assert(acct_zcdp_rho(eps[q], 1e-6) < rho[q], "delta is part of the key");
+        }
 }
 
 /* ---- properties on a grid of (σ, q, T, δ) spanning μ from 1e-3 to 1e3 ---- */

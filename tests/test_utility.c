@@ -359,6 +359,47 @@ Test(utility, tstr_survives_a_training_table_with_one_class)
     schema_free(s);
 }
 
+/* util_tvd_orders bins once for several orders: it must give util_tvd's
+ * doubles exactly, on every subset path (all, shuffled, rejection-sampled). */
+Test(utility, tvd_of_several_orders_at_once_equals_each_order_alone)
+{
+    size_t size[8] = {3, 7, 0, 2, 40, 0, 5, 11};
+    schema *s = mk_schema("ccnciicc", size);
+    s->cols[4].integer = 1;
+    s->cols[4].hi = 40;
+    size_t n = 300, m = 180;
+    table *x = tbl_new(s, n), *y = tbl_new(s, m);
+    uint64_t st = 99;
+    for (int which = 0; which < 2; which++) {
+        table *t = which ? y : x;
+        for (size_t j = 0; j < s->d; j++)
+            for (size_t i = 0; i < t->n; i++) {
+                st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+                double u = (double)(st >> 11) / 9007199254740992.0;
+                if (s->cols[j].kind == COL_CAT)
+                    t->cat[j][i] = (int32_t)(u * (double)s->cols[j].size);
+                else
+                    t->num[j][i] = s->cols[j].lo + u * (s->cols[j].hi - s->cols[j].lo);
+            }
+    }
+    const size_t max_sets[] = {0, 10, 3};
+    for (size_t q = 0; q < 3; q++) {
+        double all[3], one, mx;
+        cr_assert_eq(util_tvd_orders(x, y, 7, max_sets[q], 0, 5, all, NULL), PA_OK);
+        for (int k = 1; k <= 3; k++) {
+            cr_assert_eq(util_tvd(x, y, k, max_sets[q], 0, 5, &one, &mx, NULL), PA_OK);
+            cr_assert(one == all[k - 1], "k = %d, max_sets %zu: %.17g vs %.17g", k, max_sets[q], all[k - 1], one);
+            cr_assert_gt(one, 0);
+        }
+        double two[3];
+        cr_assert_eq(util_tvd_orders(x, y, 2, max_sets[q], 0, 5, two, NULL), PA_OK);
+        cr_assert(isnan(two[0]) && isnan(two[2]) && two[1] == all[1]);
+    }
+    tbl_free(x);
+    tbl_free(y);
+    schema_free(s);
+}
+
 /* ---- raw values of numeric columns ---- */
 
 /* A one-numeric-column schema on [lo, hi]. */
