@@ -16,6 +16,7 @@ static const struct {
     {"run", cmd_run, "play the membership game of a config and store it in SQLite"},
     {"report", cmd_report, "draw figures and report.md from a run's database"},
     {"epsilon", cmd_epsilon, "empirical epsilon from attack counts (every estimator)"},
+    {"export-scores", cmd_export_scores, "write a run's stored scores of one cell and attack as CSV (epsilon --scores)"},
     {"account", cmd_account, "theoretical epsilon of DP-SGD (RDP, PRV, GDP), or sigma for a target"},
     {"gen", cmd_gen, "fit a generator on a CSV and write a synthetic CSV"},
     {"utility", cmd_utility, "utility of a synthetic CSV against the real one (TVD, correlations, TSTR)"},
