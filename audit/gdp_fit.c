@@ -123,8 +123,8 @@ int gdp_fit_scores(const double *score, const int *label, size_t n, double alpha
         double c = (A + z2 / (2 * m)) / (1 + z2 / m);
         double h = z / (1 + z2 / m) * sqrt(A * (1 - A) / m + z2 / (4 * m * m));
         double al = c - h, ah = c + h;
-        out->lo = mu_of_auc(al < 0 ? 0 : al);
-        out->hi = mu_of_auc(ah > 1 ? 1 : ah);
+        out->lo = A <= 0 ? -INFINITY : mu_of_auc(al < 0 ? 0 : al);
+        out->hi = A >= 1 ? INFINITY : mu_of_auc(ah > 1 ? 1 : ah);
     }
     if (isnan(out->mu) || isnan(out->lo) || isnan(out->hi))
         return pa_errf(err, PA_EINTERNAL, "gdp fit: μ or its interval is NaN (AUC %.17g, se %g)", A, out->se_auc);
