@@ -44,12 +44,17 @@ static void scores_usage(FILE *f)
             "                       point, hi, threshold, tp, fn, fp, tn, claimed, p_exceeds, violation}]\n");
 }
 
+/* A number printed with 17 significant digits, so that it reads back as the same double (cJSON's own
+ * printing settles for 15 when they agree to within DBL_EPSILON); null when not finite. */
 static void add_num(cJSON *o, const char *k, double v)
 {
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
+    if (isfinite(v)) {
+        char b[40];
+        snprintf(b, sizeof b, "%.17g", v);
+        cJSON_AddRawToObject(o, k, b);
+    } else {
         cJSON_AddNullToObject(o, k);
+    }
 }
 
 /* Reads FILE; exit code 2 with file:line:field on bad input. */
