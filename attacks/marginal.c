@@ -329,13 +329,13 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
         for (size_t j = 0; j < d; j++) {
             size_t a = util_col_bin(&sch->cols[j], (size_t)bins, tbl_get(T, t, j));
             size_t s = (size_t)w.hs[j][a];
-            double c = w.ha[j][a] * scale, o = 0;
+            double c = w.ha[j][a] * scale, oth = 0;
             for (size_t u = 0; u < k; u++) /* the other targets in this cell: each a member with probability ½ */
-                o += u != t && util_col_bin(&sch->cols[j], (size_t)bins, tbl_get(T, u, j)) == a;
-            c += o / 2;
+                oth += u != t && util_col_bin(&sch->cols[j], (size_t)bins, tbl_get(T, u, j)) == a;
+            c += oth / 2;
             double b = drop_last ? 1.0 - (double)(w.ac[j][na - 1] == (int32_t)a) : 1.0;
             double q = fmin(fmax((c + 0.5) / n, 0), 1);
-            double V = v1 + n * n * q * (1 - q) / (double)m + o / 4;
+            double V = v1 + n * n * q * (1 - q) / (double)m + oth / 4;
             if (!fixed)
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
             double x = (double)s * tot[j] / (double)m + shift[j];
@@ -350,14 +350,14 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
                 s += w.sc[ja][i] == a && w.sc[jb][i] == bb;
             for (size_t i = 0; i < na; i++)
                 ca += w.ac[ja][i] == a && w.ac[jb][i] == bb;
-            double c = (double)ca * scale, o = 0;
+            double c = (double)ca * scale, oth = 0;
             for (size_t u = 0; u < k; u++)
-                o += u != t && util_col_bin(&sch->cols[ja], (size_t)bins, tbl_get(T, u, ja)) == (size_t)a &&
+                oth += u != t && util_col_bin(&sch->cols[ja], (size_t)bins, tbl_get(T, u, ja)) == (size_t)a &&
                      util_col_bin(&sch->cols[jb], (size_t)bins, tbl_get(T, u, jb)) == (size_t)bb;
-            c += o / 2;
+            c += oth / 2;
             double b = drop_last ? 1.0 - (double)(w.ac[ja][na - 1] == a && w.ac[jb][na - 1] == bb) : 1.0;
             double q = fmin(fmax((c + 0.5) / n, 0), 1);
-            double V = v2 + n * n * q * (1 - q) / (double)m + o / 4;
+            double V = v2 + n * n * q * (1 - q) / (double)m + oth / 4;
             if (!fixed)
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
             double x = (double)s * n / (double)m;
