@@ -29,12 +29,13 @@ static const char *const schema_sql =
     " id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, config_json TEXT NOT NULL,"
     " config_hash TEXT NOT NULL, code_version TEXT NOT NULL, data_path TEXT NOT NULL,"
     " data_hash TEXT NOT NULL, schema_json TEXT NOT NULL, seed TEXT NOT NULL,"
-    " n_trials INTEGER NOT NULL, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    " n_trials INTEGER NOT NULL, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    " game TEXT NOT NULL DEFAULT 'average' CHECK (game IN ('average','fixed')));"
     "CREATE TABLE IF NOT EXISTS cell("
     " id INTEGER PRIMARY KEY, generator TEXT NOT NULL, params_json TEXT NOT NULL,"
     " epsilon REAL NOT NULL, delta REAL NOT NULL);"
     "CREATE TABLE IF NOT EXISTS target("
-    " id INTEGER PRIMARY KEY, row INTEGER NOT NULL, how TEXT NOT NULL, isolation REAL);"
+    " id INTEGER PRIMARY KEY, row INTEGER NOT NULL, how TEXT NOT NULL, isolation REAL, record TEXT);"
     "CREATE TABLE IF NOT EXISTS trial("
     " id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL REFERENCES cell(id), game INTEGER NOT NULL,"
     " split TEXT NOT NULL CHECK (split IN ('calibration','test')), stream_seed TEXT NOT NULL,"
@@ -351,7 +352,7 @@ int store_put_experiment(store *st, const store_experiment *e, int *existing, pa
     s = NULL;
     if ((rc = prep(st,
                    "INSERT INTO experiment(id, name, config_json, config_hash, code_version, data_path, data_hash,"
-                   " schema_json, seed, n_trials) VALUES (1,?,?,?,?,?,?,?,?,?)",
+                    " schema_json, seed, n_trials, game) VALUES (1,?,?,?,?,?,?,?,?,?,?)",
                    &s, err)))
         goto out;
     bind_text(s, 1, e->name);
@@ -363,6 +364,7 @@ int store_put_experiment(store *st, const store_experiment *e, int *existing, pa
     bind_text(s, 7, e->schema_json);
     bind_text(s, 8, seed);
     sqlite3_bind_int64(s, 9, (sqlite3_int64)e->n_trials);
+    bind_text(s, 10, e->game ? e->game : "average");
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(st, err, "experiment");
 out:
@@ -395,12 +397,13 @@ int store_put_target(store *st, const store_target *t, pa_err *err)
 {
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s;
-    int rc = prep(st, "INSERT OR IGNORE INTO target(id, row, how, isolation) VALUES (?,?,?,?)", &s, err);
+    int rc = prep(st, "INSERT OR IGNORE INTO target(id, row, how, isolation, record) VALUES (?,?,?,?,?)", &s, err);
     if (!rc) {
         sqlite3_bind_int64(s, 1, t->id);
         sqlite3_bind_int64(s, 2, t->row);
         bind_text(s, 3, t->how);
         bind_real(s, 4, t->isolation);
+        bind_text(s, 5, t->record);
         if (sqlite3_step(s) != SQLITE_DONE)
             rc = db_fail(st, err, "target");
         sqlite3_finalize(s);

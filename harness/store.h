@@ -46,6 +46,7 @@ typedef struct store_experiment {
     const char *schema_json;
     uint64_t seed;
     size_t n_trials;             /* planned */
+    const char *game;            /* "average" (NULL) or "fixed" (config "game") */
 } store_experiment;
 
 /* Records the experiment. If one is already stored: PA_OK when its config
@@ -66,8 +67,9 @@ int store_put_cell(store *st, const store_cell *c, pa_err *err);
 typedef struct store_target {
     int64_t id;
     int64_t row;                 /* row of the data set (0-based, header excluded) */
-    const char *how;             /* "given", "isolated", "random" */
+    const char *how;             /* "given", "isolated", "random", "crafted" (row -1) */
     double isolation;            /* mean distance to its nearest neighbours */
+    const char *record;          /* a crafted target's values as JSON, or NULL */
 } store_target;
 
 int store_put_target(store *st, const store_target *t, pa_err *err);

@@ -1,0 +1,384 @@
+/* marginal.c — the marginal attack (marginal.h). */
+#include "attacks/marginal.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sf_erf.h>
+
+#include "audit/acct.h"
+#include "audit/utility.h"
+#include "core/util.h"
+
+enum { MODEL_GENERIC, MODEL_MARGINALS, MODEL_MST };
+
+typedef struct mg_opts {
+    int generic;      /* "model": "generic" */
+    int ways;         /* 1 or 2 (generic model) */
+    double noise_var; /* generic model's per-cell noise variance */
+    double bins;      /* numeric binning, <= 0: the generator's "bins" or UTIL_DEFAULT_BINS */
+} mg_opts;
+
+static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
+{
+    *o = (mg_opts){.ways = 2, .bins = 0};
+    if (!params)
+        return PA_OK;
+    for (const cJSON *p = params->child; p; p = p->next) {
+        if (!strcmp(p->string, "model")) {
+            if (!cJSON_IsString(p) || (strcmp(p->valuestring, "auto") && strcmp(p->valuestring, "generic")))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"model\": expected \"auto\" or \"generic\"");
+            o->generic = !strcmp(p->valuestring, "generic");
+        } else if (!strcmp(p->string, "ways")) {
+            if (!cJSON_IsNumber(p) || (p->valuedouble != 1 && p->valuedouble != 2))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"ways\": expected 1 or 2");
+            o->ways = (int)p->valuedouble;
+        } else if (!strcmp(p->string, "noise_var")) {
+            if (!cJSON_IsNumber(p) || !(p->valuedouble >= 0) || !isfinite(p->valuedouble))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"noise_var\": expected a number >= 0");
+            o->noise_var = p->valuedouble;
+        } else if (!strcmp(p->string, "bins")) {
+            if (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 1e6 ||
+                p->valuedouble != floor(p->valuedouble))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"bins\": expected an integer in [1, 1e6]");
+            o->bins = p->valuedouble;
+        } else {
+            return pa_errf(err, PA_EINPUT,
+                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins)", p->string);
+        }
+    }
+    return PA_OK;
+}
+
+static int mg_check(const schema *s, const cJSON *params, pa_err *err)
+{
+    mg_opts o;
+    return mg_read(params, &o, err);
+}
+
+/* log Φ(z), also far in the lower tail */
+static double log_phi_cdf(double z)
+{
+    if (z > -5)
+        return log(gsl_cdf_ugaussian_P(z));
+    return gsl_sf_log_erfc(-z / M_SQRT2) - M_LN2;
+}
+
+/* E[max(0, mu + sd Z)] */
+static double pos_mean(double mu, double sd)
+{
+    if (sd <= 0)
+        return mu > 0 ? mu : 0;
+    double z = mu / sd;
+    return mu * gsl_cdf_ugaussian_P(z) + sd * exp(-0.5 * z * z) / sqrt(2 * M_PI);
+}
+
+/* The log likelihood ratio of one cell: the release shows s synthetic
+ * records there, x = its count estimate; under "out" the cell's (shifted)
+ * count is c, under "in" c + b; x ~ N(count, V), clipped at 0. */
+static double cell_llr(size_t s, double x, double c, double b, double V)
+{
+    if (b == 0)
+        return 0;
+    if (!(V > 1e-12))
+        V = 1e-12;
+    if (s == 0) {
+        double sd = sqrt(V);
+        return log_phi_cdf(-(c + b) / sd) - log_phi_cdf(-c / sd);
+    }
+    return b * (x - c - 0.5 * b) / V;
+}
+
+typedef struct mg_work {
+    size_t d, m, na, K_max;
+    size_t *K;            /* (d) cells per column */
+    int32_t **sc, **ac;   /* (d) cell of every synthetic / aux row */
+    double **hs, **ha;    /* (d) 1-way histograms of synth / aux */
+    size_t np;            /* pairs */
+    size_t (*pair)[2];
+} mg_work;
+
+static void work_free(mg_work *w)
+{
+    for (size_t j = 0; j < w->d; j++) {
+        if (w->sc)
+            free(w->sc[j]);
+        if (w->ac)
+            free(w->ac[j]);
+        if (w->hs)
+            free(w->hs[j]);
+        if (w->ha)
+            free(w->ha[j]);
+    }
+    free(w->sc);
+    free(w->ac);
+    free(w->hs);
+    free(w->ha);
+    free(w->K);
+    free(w->pair);
+}
+
+static size_t uf_find(size_t *p, size_t x)
+{
+    while (p[x] != x)
+        x = p[x] = p[p[x]];
+    return x;
+}
+
+typedef struct mi_pair {
+    double mi;
+    size_t a, b;
+} mi_pair;
+
+static int by_mi_desc(const void *x, const void *y)
+{
+    const mi_pair *p = x, *q = y;
+    if (p->mi != q->mi)
+        return p->mi > q->mi ? -1 : 1;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return p->b < q->b ? -1 : p->b > q->b;
+}
+
+/* The maximum spanning tree of the pairs' mutual information in the release
+ * (Chow-Liu) into w->pair. */
+static int chow_liu(mg_work *w, pa_err *err)
+{
+    const size_t d = w->d, m = w->m, P = d * (d - 1) / 2;
+    mi_pair *mp = pa_calloc(P + 1, sizeof *mp);
+    double *h = pa_calloc(w->K_max * w->K_max + 1, sizeof *h);
+    size_t *uf = pa_calloc(d + 1, sizeof *uf);
+    w->pair = pa_calloc(d + 1, sizeof *w->pair);
+    if (!mp || !h || !uf || !w->pair) {
+        free(mp);
+        free(h);
+        free(uf);
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
+    size_t q = 0;
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = a + 1; b < d; b++, q++) {
+            const size_t Ka = w->K[a], Kb = w->K[b];
+            memset(h, 0, Ka * Kb * sizeof *h);
+            for (size_t i = 0; i < m; i++)
+                h[(size_t)w->sc[a][i] * Kb + (size_t)w->sc[b][i]] += 1;
+            double mi = 0;
+            for (size_t u = 0; u < Ka; u++)
+                for (size_t v = 0; v < Kb; v++) {
+                    double p = h[u * Kb + v];
+                    if (p > 0)
+                        mi += p / (double)m * log(p * (double)m / (w->hs[a][u] * w->hs[b][v]));
+                }
+            mp[q] = (mi_pair){.mi = mi, .a = a, .b = b};
+        }
+    qsort(mp, P, sizeof *mp, by_mi_desc);
+    for (size_t j = 0; j < d; j++)
+        uf[j] = j;
+    w->np = 0;
+    for (size_t k = 0; k < P && w->np + 1 < d; k++) {
+        size_t ra = uf_find(uf, mp[k].a), rb = uf_find(uf, mp[k].b);
+        if (ra == rb)
+            continue;
+        uf[ra] = rb;
+        w->pair[w->np][0] = mp[k].a;
+        w->pair[w->np][1] = mp[k].b;
+        w->np++;
+    }
+    free(mp);
+    free(h);
+    free(uf);
+    return PA_OK;
+}
+
+/* λ with Σ_k E[max(0, c_k + sd Z − λ)] = total (MST's projection of a noisy
+ * one-way marginal onto {p ≥ 0, Σp = total}), by bisection. */
+static double projection_shift(const double *c, size_t K, double sd, double total)
+{
+    if (sd <= 0)
+        return 0;
+    double lo = -total - 10 * sd, hi = total + 10 * sd;
+    for (int it = 0; it < 80; it++) {
+        double mid = 0.5 * (lo + hi), s = 0;
+        for (size_t k = 0; k < K; k++)
+            s += pos_mean(c[k] - mid, sd);
+        if (s > total)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa_err *err)
+{
+    mg_opts o;
+    int rc = mg_read(params, &o, err);
+    if (rc)
+        return rc;
+    const table *S = in->synth, *T = in->targets, *A = in->aux;
+    const schema *sch = S->s;
+    const size_t d = S->d, m = S->n, k = T->n;
+    if (m == 0)
+        return pa_errf(err, PA_EINPUT, "attack \"marginal\": the release is empty");
+    int model = MODEL_GENERIC;
+    if (!o.generic && in->generator)
+        model = !strcmp(in->generator, "marginals") ? MODEL_MARGINALS : !strcmp(in->generator, "mst") ? MODEL_MST
+                                                                                                      : MODEL_GENERIC;
+    double bins = o.bins;
+    const cJSON *gb = in->gen_params ? cJSON_GetObjectItemCaseSensitive(in->gen_params, "bins") : NULL;
+    if (!(bins > 0))
+        bins = cJSON_IsNumber(gb) ? gb->valuedouble : UTIL_DEFAULT_BINS;
+    const double n = in->n_train ? (double)in->n_train : A && A->n ? (double)A->n : (double)m;
+    const int fixed = in->fixed && A;
+    const size_t na = A ? A->n : 0;
+    /* the generator's noise per cell */
+    double v1 = o.noise_var, v2 = o.noise_var;
+    if (model != MODEL_GENERIC) {
+        double rho = isfinite(in->epsilon) ? acct_zcdp_rho(in->epsilon, in->delta) : INFINITY;
+        if (!(rho > 0))
+            return pa_errf(err, PA_EINPUT, "attack \"marginal\": no zCDP rho for epsilon=%g delta=%g", in->epsilon,
+                           in->delta);
+        double dd = (double)d;
+        if (isinf(rho))
+            v1 = v2 = 0;
+        else if (model == MODEL_MARGINALS)
+            v1 = dd / (2 * rho);
+        else if (d == 1)
+            v1 = 1 / (2 * rho);
+        else {
+            v1 = 3 * dd / (2 * rho);
+            v2 = 3 * (dd - 1) / (2 * rho);
+        }
+    }
+    mg_work w = {.d = d, .m = m, .na = na};
+    w.K = pa_calloc(d, sizeof *w.K);
+    w.sc = pa_calloc(d, sizeof *w.sc);
+    w.ac = pa_calloc(d, sizeof *w.ac);
+    w.hs = pa_calloc(d, sizeof *w.hs);
+    w.ha = pa_calloc(d, sizeof *w.ha);
+    double *cnt = NULL;
+    if (!w.K || !w.sc || !w.ac || !w.hs || !w.ha) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t j = 0; j < d; j++) {
+        const col_spec *c = &sch->cols[j];
+        size_t K = w.K[j] = util_col_bins(c, (size_t)bins);
+        if (K > w.K_max)
+            w.K_max = K;
+        w.sc[j] = pa_malloc(m, sizeof **w.sc);
+        w.ac[j] = pa_malloc(na + 1, sizeof **w.ac);
+        w.hs[j] = pa_calloc(K, sizeof **w.hs);
+        w.ha[j] = pa_calloc(K, sizeof **w.ha);
+        if (!w.sc[j] || !w.ac[j] || !w.hs[j] || !w.ha[j]) {
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < m; i++) {
+            w.sc[j][i] = (int32_t)util_col_bin(c, (size_t)bins, tbl_get(S, i, j));
+            w.hs[j][w.sc[j][i]] += 1;
+        }
+        for (size_t i = 0; i < na; i++) {
+            w.ac[j][i] = (int32_t)util_col_bin(c, (size_t)bins, tbl_get(A, i, j));
+            w.ha[j][w.ac[j][i]] += 1;
+        }
+    }
+    if (model == MODEL_MST && d > 1)
+        rc = chow_liu(&w, err);
+    else if (model == MODEL_GENERIC && o.ways == 2 && d > 1) {
+        w.pair = pa_calloc(d * (d - 1) / 2 + 1, sizeof *w.pair);
+        if (!w.pair)
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        for (size_t a = 0; !rc && a < d; a++)
+            for (size_t b = a + 1; b < d; b++, w.np++) {
+                w.pair[w.np][0] = a;
+                w.pair[w.np][1] = b;
+            }
+    }
+    if (rc)
+        goto out;
+    /* per column: the known (fixed) or estimated (average) counts of D, and the release's total and shift */
+    cnt = pa_calloc(w.K_max + 1, sizeof *cnt);
+    double *tot = pa_calloc(d + 1, sizeof *tot), *shift = pa_calloc(d + 1, sizeof *shift);
+    if (!cnt || !tot || !shift) {
+        free(tot);
+        free(shift);
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    const double scale = na ? n / (double)na : 0;
+    for (size_t j = 0; j < d; j++) {
+        for (size_t u = 0; u < w.K[j]; u++)
+            cnt[u] = w.ha[j][u] * scale;
+        tot[j] = n;
+        if (model == MODEL_MARGINALS && v1 > 0 && na) { /* counts clipped at 0, then normalised */
+            tot[j] = 0;
+            for (size_t u = 0; u < w.K[j]; u++)
+                tot[j] += pos_mean(cnt[u], sqrt(v1));
+        } else if (model == MODEL_MST && v1 > 0 && na) { /* projected onto the simplex of total n */
+            shift[j] = projection_shift(cnt, w.K[j], sqrt(v1), n);
+        }
+    }
+    /* in the fixed game under replace-one, a member with k = 1 takes the place of D's last record */
+    const int drop_last = fixed && in->replace_one && k == 1 && na > 0;
+    for (size_t t = 0; t < k; t++) {
+        double sum = 0;
+        for (size_t j = 0; j < d; j++) {
+            size_t a = util_col_bin(&sch->cols[j], (size_t)bins, tbl_get(T, t, j));
+            size_t s = (size_t)w.hs[j][a];
+            double c = w.ha[j][a] * scale, oth = 0;
+            for (size_t u = 0; u < k; u++) /* the other targets in this cell: each a member with probability ½ */
+                oth += u != t && util_col_bin(&sch->cols[j], (size_t)bins, tbl_get(T, u, j)) == a;
+            c += oth / 2;
+            double b = drop_last ? 1.0 - (double)(w.ac[j][na - 1] == (int32_t)a) : 1.0;
+            double q = fmin(fmax((c + 0.5) / n, 0), 1);
+            double V = v1 + n * n * q * (1 - q) / (double)m + oth / 4;
+            if (!fixed)
+                V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
+            double x = (double)s * tot[j] / (double)m + shift[j];
+            sum += cell_llr(s, x, c - shift[j], b, V);
+        }
+        for (size_t p = 0; p < w.np; p++) {
+            size_t ja = w.pair[p][0], jb = w.pair[p][1];
+            int32_t a = (int32_t)util_col_bin(&sch->cols[ja], (size_t)bins, tbl_get(T, t, ja));
+            int32_t bb = (int32_t)util_col_bin(&sch->cols[jb], (size_t)bins, tbl_get(T, t, jb));
+            size_t s = 0, ca = 0;
+            for (size_t i = 0; i < m; i++)
+                s += w.sc[ja][i] == a && w.sc[jb][i] == bb;
+            for (size_t i = 0; i < na; i++)
+                ca += w.ac[ja][i] == a && w.ac[jb][i] == bb;
+            double c = (double)ca * scale, oth = 0;
+            for (size_t u = 0; u < k; u++)
+                oth += u != t && util_col_bin(&sch->cols[ja], (size_t)bins, tbl_get(T, u, ja)) == (size_t)a &&
+                     util_col_bin(&sch->cols[jb], (size_t)bins, tbl_get(T, u, jb)) == (size_t)bb;
+            c += oth / 2;
+            double b = drop_last ? 1.0 - (double)(w.ac[ja][na - 1] == a && w.ac[jb][na - 1] == bb) : 1.0;
+            double q = fmin(fmax((c + 0.5) / n, 0), 1);
+            double V = v2 + n * n * q * (1 - q) / (double)m + oth / 4;
+            if (!fixed)
+                V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
+            double x = (double)s * n / (double)m;
+            sum += cell_llr(s, x, c, b, V);
+        }
+        scores[t] = sum;
+    }
+    free(tot);
+    free(shift);
+out:
+    free(cnt);
+    work_free(&w);
+    return rc;
+}
+
+const mia_vtable mia_marginal = {
+    .name = "marginal",
+    .summary = "likelihood ratio of the target's cells in the 1- and 2-way marginals of the release (c+1 vs c, c "
+               "from D or the aux data), generator-aware for marginals and mst",
+    .needs_aux = 0,
+    .kind = MIA_DIRECT,
+    .check = mg_check,
+    .score = mg_score,
+};
