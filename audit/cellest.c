@@ -93,7 +93,8 @@ int cellest_compute(const cellest_in *in, cellest_row *rows, size_t *nrows, pa_e
         eps_profile prof;
         double pthr, pout;
         eps_counts pc;
-        if ((rc = eps_profile_zcdp(in->rho, &prof, err)) ||
+        if ((rc = in->gaussian ? eps_profile_gdp(gdp_mu_of_rho(in->rho), &prof, err)
+                               : eps_profile_zcdp(in->rho, &prof, err)) ||
             (rc = eps_profile_choose_threshold(cs, cl, nc, &prof, &pthr, err)))
             goto out;
         roc_counts(ts, tl, nt, pthr, &pc);

@@ -8,8 +8,9 @@
  *     calibration split by roc_choose_threshold (docs/metrics.md);
  *   gdp_fit — μ fitted to all scores (gdp_fit.h); claimed = μ_theory = √(2ρ)
  *     when rho is given;
- *   profile — only when rho is given: the ρ-zCDP profile test (profile.h) at
- *     its own calibration threshold, p_exceeds = P(outside the region).
+ *   profile — only when rho is given: the profile test (profile.h) of the
+ *     ρ-zCDP claim (or of μ = √(2ρ)-GDP when `gaussian`) at its own
+ *     calibration threshold, p_exceeds = P(outside the region).
  */
 #ifndef PA_CELLEST_H
 #define PA_CELLEST_H
@@ -39,6 +40,8 @@ typedef struct cellest_in {
     double alpha;                /* two-sided level: each end one-sided alpha/2 */
     double claimed;              /* claimed ε, INFINITY if none */
     double rho;                  /* the generator's ρ-zCDP accounting, NAN if none */
+    int gaussian;                /* 1: the mechanism is Gaussian measurements only, so the profile test
+                                    uses the μ-GDP curve with μ = √(2ρ); 0: the CKS ρ-zCDP profile */
 } cellest_in;
 
 /* Fills rows[0..*nrows-1] (at most CELLEST_MAX_ROWS). No row at all when

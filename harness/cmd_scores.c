@@ -18,6 +18,7 @@
 #include "audit/cellest.h"
 #include "core/rng.h"
 #include "core/util.h"
+#include "generators/gen.h"
 #include "harness/args.h"
 #include "harness/cli.h"
 #include "harness/store.h"
@@ -28,7 +29,7 @@ static void scores_usage(FILE *f)
 {
     fprintf(f,
             "usage: privaudit epsilon --scores FILE [--calibration SHARE] [--seed S] [--delta D]\n"
-            "                         [--alpha A] [--claimed E] [--rho R] [--json]\n\n"
+            "                         [--alpha A] [--claimed E] [--rho R [--gaussian]] [--json]\n\n"
             "Every estimate a run stores, from a CSV of an attack's scores: header `score,member` or\n"
             "`score,member,split`; score a finite number (higher = more likely a member), member 0 or 1,\n"
             "split `calibration` or `test`. The threshold is chosen on the calibration rows and counted\n"
@@ -39,7 +40,9 @@ static void scores_usage(FILE *f)
             "  --alpha A            two-sided level (default 0.1): each end a one-sided (1 - A/2) bound\n"
             "  --claimed E          claimed epsilon: P(eps > E) and the VIOLATION flags\n"
             "  --rho R              the generator's rho-zCDP accounting: mu_theory = sqrt(2 rho) and the\n"
-            "                       profile test (docs/metrics.md)\n"
+            "                       profile test against the rho-zCDP profile (docs/metrics.md)\n"
+            "  --gaussian           with --rho: the mechanism is Gaussian measurements only, so the profile\n"
+            "                       test uses the mu-GDP curve, mu = sqrt(2 rho) (sound only then)\n"
             "  --json               one JSON object: n, n_calibration, delta, alpha, estimates [{method, lo,\n"
             "                       point, hi, threshold, tp, fn, fp, tn, claimed, p_exceeds, violation}]\n");
 }
@@ -180,7 +183,7 @@ int cmd_epsilon_scores(int argc, char **argv)
     static const double lo_lim[7] = {0, 0.05, 0, 0, 1e-12, 0, 0};
     static const double hi_lim[7] = {0, 0.95, 9007199254740992.0, 0.5, 0.999999, 1e3, 1e6};
     const char *path = NULL;
-    int json = 0;
+    int json = 0, gaussian = 0;
     const char *v;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -191,6 +194,10 @@ int cmd_epsilon_scores(int argc, char **argv)
             json = 1;
             continue;
         }
+        if (!strcmp(argv[i], "--gaussian")) {
+            gaussian = 1;
+            continue;
+        }
         size_t o = 0;
         int r = 0;
         while (opts[o] && !(r = args_opt(argc, argv, &i, "epsilon", opts[o], &v)))
@@ -199,7 +206,7 @@ int cmd_epsilon_scores(int argc, char **argv)
             return 2;
         if (r == 0) {
             fprintf(stderr, "privaudit epsilon: %s: unknown option with --scores (expected one of --calibration "
-                            "--seed --delta --alpha --claimed --rho --json --help)\n", argv[i]);
+                            "--seed --delta --alpha --claimed --rho --gaussian --json --help)\n", argv[i]);
             return 2;
         }
         if (o == 0) {
@@ -215,6 +222,10 @@ int cmd_epsilon_scores(int argc, char **argv)
     }
     if (!isnan(val[6]) && !(val[6] > 0)) {
         fprintf(stderr, "privaudit epsilon: --rho: expected a number > 0\n");
+        return 2;
+    }
+    if (gaussian && isnan(val[6])) {
+        fprintf(stderr, "privaudit epsilon: --gaussian: needs --rho (the Gaussian mechanism's rho)\n");
         return 2;
     }
     double *score;
@@ -272,7 +283,7 @@ int cmd_epsilon_scores(int argc, char **argv)
         goto out;
     }
     cellest_in in = {.score = score, .member = member, .is_cal = is_cal, .n = n, .delta = val[3],
-                     .alpha = val[4], .claimed = val[5], .rho = val[6]};
+                     .alpha = val[4], .claimed = val[5], .rho = val[6], .gaussian = gaussian};
     cellest_row rows[CELLEST_MAX_ROWS];
     size_t nr;
     pa_err err = {0};
@@ -289,6 +300,7 @@ int cmd_epsilon_scores(int argc, char **argv)
         cJSON_AddNumberToObject(o, "alpha", val[4]);
         add_num(o, "claimed", val[5]);
         add_num(o, "rho", val[6]);
+        cJSON_AddBoolToObject(o, "gaussian", gaussian);
         for (size_t k = 0; k < nr; k++) {
             const cellest_row *w = &rows[k];
             cJSON *e = cJSON_CreateObject();
@@ -406,6 +418,10 @@ int cmd_export_scores(int argc, char **argv)
         rc = store_estimate_params(st, (int64_t)cell, val[2], tid, &alpha, &delta, &claimed, &err);
     if (!rc)
         rc = store_cell_rho(st, (int64_t)cell, &rho, &err);
+    char gname[64];
+    if (!rc)
+        rc = store_cell_generator(st, (int64_t)cell, gname, sizeof gname, &err);
+    const gen_vtable *gv = gen_find(gname);
     if (rc) {
         fprintf(stderr, "privaudit export-scores: %s\n", err.msg);
         store_close(st);
@@ -447,7 +463,7 @@ int cmd_export_scores(int argc, char **argv)
         if (isfinite(claimed))
             printf(" --claimed %.17g", claimed);
         if (!isnan(rho))
-            printf(" --rho %.17g", rho);
+            printf(" --rho %.17g%s", rho, gv && gv->gaussian_only ? " --gaussian" : "");
         printf("\n");
     }
     return 0;

@@ -559,7 +559,8 @@ static int cell_metrics(store *st, const config *c, size_t cell_ix, const cfg_at
         rc = store_cell_rho(st, (int64_t)cell_ix, &rho, err);
     if (!rc) {
         cellest_in in = {.score = score, .member = member, .is_cal = is_cal, .n = n, .delta = delta,
-                         .alpha = c->alpha, .claimed = cell->epsilon, .rho = rho};
+                         .alpha = c->alpha, .claimed = cell->epsilon, .rho = rho,
+                         .gaussian = gen_find(cell->generator) && gen_find(cell->generator)->gaussian_only};
         rc = cellest_compute(&in, rows, &nr, err);
     }
     for (size_t q = 0; q < nr && !rc; q++) {

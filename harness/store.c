@@ -780,6 +780,25 @@ int store_cell_rho(store *st, int64_t cell_id, double *rho, pa_err *err)
     return rc;
 }
 
+int store_cell_generator(store *st, int64_t cell_id, char *name, size_t cap, pa_err *err)
+{
+    name[0] = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st, "SELECT generator FROM cell WHERE id = ?1", &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, cell_id);
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW && sqlite3_column_text(s, 0))
+            snprintf(name, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+        else if (r != SQLITE_ROW && r != SQLITE_DONE)
+            rc = db_fail(st, err, "cell");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
 int store_estimate_params(store *st, int64_t cell_id, const char *attack, int64_t target_id, double *alpha,
                           double *delta, double *claimed, pa_err *err)
 {

@@ -156,6 +156,9 @@ int store_scores(store *st, int64_t cell_id, const char *attack, int64_t target_
  * ok trial). */
 int store_cell_rho(store *st, int64_t cell_id, double *rho, pa_err *err);
 
+/* The generator of cell cell_id into name (cap bytes; "" when there is no such cell). */
+int store_cell_generator(store *st, int64_t cell_id, char *name, size_t cap, pa_err *err);
+
 /* alpha, delta and claimed ε of the stored estimates of (cell, attack,
  * target; < 0 pooled): all NAN when there is none. */
 int store_estimate_params(store *st, int64_t cell_id, const char *attack, int64_t target_id, double *alpha,
