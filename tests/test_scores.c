@@ -95,7 +95,7 @@ Test(scores, exported_scores_give_back_the_stored_estimates_exactly)
     for (int cell = 0; cell < 2; cell++)
         for (int a = 0; a < 2; a++)
             for (int t = -1; t < 2; t++) {
-                char cs[8], ts[8];
+                char cs[16], ts[16];
                 snprintf(cs, sizeof cs, "%d", cell);
                 snprintf(ts, sizeof ts, "%d", t);
                 const char *ex[] = {"export-scores", "--db", db, "--cell", cs, "--attack", attacks[a], "--out", csv,
