@@ -181,9 +181,10 @@ int cmd_epsilon_scores(int argc, char **argv)
                                        "--claimed", "--rho", NULL};
     double val[7] = {NAN, NAN, NAN, 1e-5, 0.1, INFINITY, NAN};
     static const double lo_lim[7] = {0, 0.05, 0, 0, 1e-12, 0, 0};
-    static const double hi_lim[7] = {0, 0.95, 9007199254740992.0, 0.5, 0.999999, 1e3, 1e6};
+    static const double hi_lim[7] = {0, 0.95, 0, 0.5, 0.999999, 1e3, 1e6}; /* --scores, --seed: not numbers */
     const char *path = NULL;
     int json = 0, gaussian = 0;
+    uint64_t seed = 1;
     const char *v;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -213,12 +214,12 @@ int cmd_epsilon_scores(int argc, char **argv)
             path = v;
             if (args_in_file("epsilon", "--scores", v))
                 return 2;
+        } else if (o == 2) {
+            if (args_u64("epsilon", "--seed", v, 0, UINT64_MAX, &seed))
+                return 2;
+            val[2] = 0; /* given */
         } else if (args_double("epsilon", opts[o], v, lo_lim[o], hi_lim[o], &val[o]))
             return 2;
-    }
-    if (!isnan(val[2]) && val[2] != floor(val[2])) {
-        fprintf(stderr, "privaudit epsilon: --seed: expected an integer >= 0, got %s\n", "a fraction");
-        return 2;
     }
     if (!isnan(val[6]) && !(val[6] > 0)) {
         fprintf(stderr, "privaudit epsilon: --rho: expected a number > 0\n");
@@ -243,7 +244,6 @@ int cmd_epsilon_scores(int argc, char **argv)
     if (!has_split) {
         /* a random calibration set of round(share·n) rows, with the seed */
         double share = isnan(val[1]) ? 0.5 : val[1];
-        uint64_t seed = isnan(val[2]) ? 1 : (uint64_t)val[2];
         size_t *perm = pa_malloc(n, sizeof *perm);
         gsl_rng *r = rng_stream(seed, 0);
         if (!perm || !r) {
