@@ -20,6 +20,7 @@ typedef struct mg_opts {
     int ways;         /* 1 or 2 (generic model) */
     double noise_var; /* generic model's per-cell noise variance */
     double bins;      /* numeric binning, <= 0: the generator's "bins" or UTIL_DEFAULT_BINS */
+    int tree_aux;     /* "tree": "aux": MST's tree as the aux data's Chow-Liu tree, not the release's */
 } mg_opts;
 
 static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
@@ -40,6 +41,10 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             if (!cJSON_IsNumber(p) || !(p->valuedouble >= 0) || !isfinite(p->valuedouble))
                 return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"noise_var\": expected a number >= 0");
             o->noise_var = p->valuedouble;
+        } else if (!strcmp(p->string, "tree")) {
+            if (!cJSON_IsString(p) || (strcmp(p->valuestring, "release") && strcmp(p->valuestring, "aux")))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"tree\": expected \"release\" or \"aux\"");
+            o->tree_aux = !strcmp(p->valuestring, "aux");
         } else if (!strcmp(p->string, "bins")) {
             if (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 1e6 ||
                 p->valuedouble != floor(p->valuedouble))
@@ -47,7 +52,7 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             o->bins = p->valuedouble;
         } else {
             return pa_errf(err, PA_EINPUT,
-                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins)", p->string);
+                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree)", p->string);
         }
     }
     return PA_OK;
@@ -207,9 +212,11 @@ static int by_mi_desc(const void *x, const void *y)
 
 /* The maximum spanning tree of the pairs' mutual information in the release
  * (Chow-Liu) into w->pair. */
-static int chow_liu(mg_work *w, pa_err *err)
+static int chow_liu(mg_work *w, int from_aux, pa_err *err)
 {
-    const size_t d = w->d, m = w->m, P = d * (d - 1) / 2;
+    const size_t d = w->d, m = from_aux ? w->na : w->m, P = d * (d - 1) / 2;
+    int32_t **code = from_aux ? w->ac : w->sc;
+    double **h1 = from_aux ? w->ha : w->hs;
     mi_pair *mp = pa_calloc(P + 1, sizeof *mp);
     double *h = pa_calloc(w->K_max * w->K_max + 1, sizeof *h);
     size_t *uf = pa_calloc(d + 1, sizeof *uf);
@@ -226,14 +233,21 @@ static int chow_liu(mg_work *w, pa_err *err)
             const size_t Ka = w->K[a], Kb = w->K[b];
             memset(h, 0, Ka * Kb * sizeof *h);
             for (size_t i = 0; i < m; i++)
-                h[(size_t)w->sc[a][i] * Kb + (size_t)w->sc[b][i]] += 1;
-            double mi = 0;
+                h[(size_t)code[a][i] * Kb + (size_t)code[b][i]] += 1;
+            double mi = 0, ka = 0, kb = 0;
             for (size_t u = 0; u < Ka; u++)
                 for (size_t v = 0; v < Kb; v++) {
                     double p = h[u * Kb + v];
                     if (p > 0)
-                        mi += p / (double)m * log(p * (double)m / (w->hs[a][u] * w->hs[b][v]));
+                        mi += p / (double)m * log(p * (double)m / (h1[a][u] * h1[b][v]));
                 }
+            for (size_t u = 0; u < Ka; u++)
+                ka += h1[a][u] > 0;
+            for (size_t v = 0; v < Kb; v++)
+                kb += h1[b][v] > 0;
+            /* Miller-Madow: the plug-in MI of independent columns is ≈ (ka−1)(kb−1)/(2m), which favours large
+             * domains in a small release */
+            mi -= (ka - 1) * (kb - 1) / (2.0 * (double)m);
             mp[q] = (mi_pair){.mi = mi, .a = a, .b = b};
         }
     qsort(mp, P, sizeof *mp, by_mi_desc);
@@ -355,7 +369,7 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
     if (rc)
         goto out;
     if (model == MODEL_MST && o.ways == 2 && d > 1)
-        rc = chow_liu(&w, err);
+        rc = chow_liu(&w, o.tree_aux && na > 1, err);
     else if (model == MODEL_GENERIC && o.ways == 2 && d > 1) {
         w.pair = pa_calloc(d * (d - 1) / 2 + 1, sizeof *w.pair);
         if (!w.pair)
