@@ -157,7 +157,7 @@ repro-tapas: privaudit
 
 ## repro-tight: tight black-box audits (fixed game, crafted target, marginal attack) of marginals and mst on HealthInsurance
 repro-tight: privaudit
-	@for g in marginals mst; do rm -f $(BUILD)/tight-$$g.db; \
+	@for g in marginals marginals-m20k mst; do rm -f $(BUILD)/tight-$$g.db; \
 	  nice -n 10 ./privaudit run configs/tight/$$g-healthinsurance.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
 	  ./privaudit report --db $(BUILD)/tight-$$g.db --out $(BUILD)/tight-$$g-report || exit 1; done
 

@@ -20,6 +20,7 @@ typedef struct mg_opts {
     int ways;         /* 1 or 2 (generic model) */
     double noise_var; /* generic model's per-cell noise variance */
     double bins;      /* numeric binning, <= 0: the generator's "bins" or UTIL_DEFAULT_BINS */
+    int tree_aux;     /* "tree": "aux": MST's tree as the aux data's Chow-Liu tree, not the release's */
 } mg_opts;
 
 static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
@@ -40,6 +41,10 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             if (!cJSON_IsNumber(p) || !(p->valuedouble >= 0) || !isfinite(p->valuedouble))
                 return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"noise_var\": expected a number >= 0");
             o->noise_var = p->valuedouble;
+        } else if (!strcmp(p->string, "tree")) {
+            if (!cJSON_IsString(p) || (strcmp(p->valuestring, "release") && strcmp(p->valuestring, "aux")))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"tree\": expected \"release\" or \"aux\"");
+            o->tree_aux = !strcmp(p->valuestring, "aux");
         } else if (!strcmp(p->string, "bins")) {
             if (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 1e6 ||
                 p->valuedouble != floor(p->valuedouble))
@@ -47,7 +52,7 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             o->bins = p->valuedouble;
         } else {
             return pa_errf(err, PA_EINPUT,
-                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins)", p->string);
+                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree)", p->string);
         }
     }
     return PA_OK;
@@ -99,7 +104,65 @@ typedef struct mg_work {
     double **hs, **ha;    /* (d) 1-way histograms of synth / aux */
     size_t np;            /* pairs */
     size_t (*pair)[2];
+    int32_t **map;        /* NULL, or (d) MST's compression predicted from D: original cell -> cell */
+    size_t *nr;           /* (d) cells merged into column j's last cell (0: none) */
+    size_t bins;
 } mg_work;
+
+/* Cell of target row t in column j (after the predicted compression). */
+static int32_t tcell(const mg_work *w, const table *T, size_t t, size_t j)
+{
+    int32_t a = (int32_t)util_col_bin(&T->s->cols[j], w->bins, tbl_get(T, t, j));
+    return w->map && w->map[j] ? w->map[j][a] : a;
+}
+
+/* MST's domain compression (generators/mst.c): the codes whose noisy
+ * one-way count falls below 3σ1 are merged into one. The attacker knows D's
+ * counts, so it predicts the merge as the cells with count < 3σ1 (expected
+ * noisy count below the threshold) and counts the release on merged cells:
+ * the release keeps the merged cell's total (a sampled merged code becomes
+ * one of its codes), not its split. */
+static int predict_compression(mg_work *w, double scale, double sigma1, pa_err *err)
+{
+    w->map = pa_calloc(w->d, sizeof *w->map);
+    w->nr = pa_calloc(w->d, sizeof *w->nr);
+    if (!w->map || !w->nr)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    for (size_t j = 0; j < w->d; j++) {
+        const size_t K = w->K[j];
+        int32_t *mp = w->map[j] = pa_malloc(K, sizeof *mp);
+        double *hs = pa_calloc(K + 1, sizeof *hs), *ha = pa_calloc(K + 1, sizeof *ha);
+        if (!mp || !hs || !ha) {
+            free(hs);
+            free(ha);
+            return pa_errf(err, PA_ENOMEM, "out of memory");
+        }
+        size_t ns = 0, nr = 0;
+        for (size_t u = 0; u < K; u++)
+            if (!(w->ha[j][u] * scale < 3 * sigma1))
+                mp[u] = (int32_t)ns++;
+        for (size_t u = 0; u < K; u++)
+            if (w->ha[j][u] * scale < 3 * sigma1) {
+                mp[u] = (int32_t)ns;
+                nr++;
+            }
+        for (size_t u = 0; u < K; u++) {
+            hs[mp[u]] += w->hs[j][u];
+            ha[mp[u]] += w->ha[j][u];
+        }
+        for (size_t i = 0; i < w->m; i++)
+            w->sc[j][i] = mp[w->sc[j][i]];
+        for (size_t i = 0; i < w->na; i++)
+            w->ac[j][i] = mp[w->ac[j][i]];
+        free(w->hs[j]);
+        free(w->ha[j]);
+        w->hs[j] = hs;
+        w->ha[j] = ha;
+        w->nr[j] = nr;
+        w->K[j] = ns + (nr ? 1 : 0);
+    }
+    return PA_OK;
+}
 
 static void work_free(mg_work *w)
 {
@@ -119,6 +182,10 @@ static void work_free(mg_work *w)
     free(w->ha);
     free(w->K);
     free(w->pair);
+    for (size_t j = 0; w->map && j < w->d; j++)
+        free(w->map[j]);
+    free(w->map);
+    free(w->nr);
 }
 
 static size_t uf_find(size_t *p, size_t x)
@@ -145,9 +212,11 @@ static int by_mi_desc(const void *x, const void *y)
 
 /* The maximum spanning tree of the pairs' mutual information in the release
  * (Chow-Liu) into w->pair. */
-static int chow_liu(mg_work *w, pa_err *err)
+static int chow_liu(mg_work *w, int from_aux, pa_err *err)
 {
-    const size_t d = w->d, m = w->m, P = d * (d - 1) / 2;
+    const size_t d = w->d, m = from_aux ? w->na : w->m, P = d * (d - 1) / 2;
+    int32_t **code = from_aux ? w->ac : w->sc;
+    double **h1 = from_aux ? w->ha : w->hs;
     mi_pair *mp = pa_calloc(P + 1, sizeof *mp);
     double *h = pa_calloc(w->K_max * w->K_max + 1, sizeof *h);
     size_t *uf = pa_calloc(d + 1, sizeof *uf);
@@ -164,14 +233,21 @@ static int chow_liu(mg_work *w, pa_err *err)
             const size_t Ka = w->K[a], Kb = w->K[b];
             memset(h, 0, Ka * Kb * sizeof *h);
             for (size_t i = 0; i < m; i++)
-                h[(size_t)w->sc[a][i] * Kb + (size_t)w->sc[b][i]] += 1;
-            double mi = 0;
+                h[(size_t)code[a][i] * Kb + (size_t)code[b][i]] += 1;
+            double mi = 0, ka = 0, kb = 0;
             for (size_t u = 0; u < Ka; u++)
                 for (size_t v = 0; v < Kb; v++) {
                     double p = h[u * Kb + v];
                     if (p > 0)
-                        mi += p / (double)m * log(p * (double)m / (w->hs[a][u] * w->hs[b][v]));
+                        mi += p / (double)m * log(p * (double)m / (h1[a][u] * h1[b][v]));
                 }
+            for (size_t u = 0; u < Ka; u++)
+                ka += h1[a][u] > 0;
+            for (size_t v = 0; v < Kb; v++)
+                kb += h1[b][v] > 0;
+            /* Miller-Madow: the plug-in MI of independent columns is ≈ (ka−1)(kb−1)/(2m), which favours large
+             * domains in a small release */
+            mi -= (ka - 1) * (kb - 1) / (2.0 * (double)m);
             mp[q] = (mi_pair){.mi = mi, .a = a, .b = b};
         }
     qsort(mp, P, sizeof *mp, by_mi_desc);
@@ -195,15 +271,15 @@ static int chow_liu(mg_work *w, pa_err *err)
 
 /* λ with Σ_k E[max(0, c_k + sd Z − λ)] = total (MST's projection of a noisy
  * one-way marginal onto {p ≥ 0, Σp = total}), by bisection. */
-static double projection_shift(const double *c, size_t K, double sd, double total)
+static double projection_shift(const double *c, size_t K, double sd, size_t nr, double total)
 {
     if (sd <= 0)
         return 0;
     double lo = -total - 10 * sd, hi = total + 10 * sd;
     for (int it = 0; it < 80; it++) {
         double mid = 0.5 * (lo + hi), s = 0;
-        for (size_t k = 0; k < K; k++)
-            s += pos_mean(c[k] - mid, sd);
+        for (size_t k = 0; k < K; k++) /* the last cell, merged from nr cells, has variance nr·sd² */
+            s += pos_mean(c[k] - mid, nr && k + 1 == K ? sd * sqrt((double)nr) : sd);
         if (s > total)
             lo = mid;
         else
@@ -253,7 +329,7 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             v2 = 3 * (dd - 1) / (2 * rho);
         }
     }
-    mg_work w = {.d = d, .m = m, .na = na};
+    mg_work w = {.d = d, .m = m, .na = na, .bins = (size_t)bins};
     w.K = pa_calloc(d, sizeof *w.K);
     w.sc = pa_calloc(d, sizeof *w.sc);
     w.ac = pa_calloc(d, sizeof *w.ac);
@@ -286,8 +362,14 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             w.ha[j][w.ac[j][i]] += 1;
         }
     }
-    if (model == MODEL_MST && d > 1)
-        rc = chow_liu(&w, err);
+    const double scale = na ? n / (double)na : 0;
+    const cJSON *gc = in->gen_params ? cJSON_GetObjectItemCaseSensitive(in->gen_params, "compress") : NULL;
+    if (model == MODEL_MST && v1 > 0 && na && !(cJSON_IsNumber(gc) && gc->valuedouble == 0) && !cJSON_IsFalse(gc))
+        rc = predict_compression(&w, scale, sqrt(v1), err);
+    if (rc)
+        goto out;
+    if (model == MODEL_MST && o.ways == 2 && d > 1)
+        rc = chow_liu(&w, o.tree_aux && na > 1, err);
     else if (model == MODEL_GENERIC && o.ways == 2 && d > 1) {
         w.pair = pa_calloc(d * (d - 1) / 2 + 1, sizeof *w.pair);
         if (!w.pair)
@@ -309,7 +391,6 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
     }
-    const double scale = na ? n / (double)na : 0;
     for (size_t j = 0; j < d; j++) {
         for (size_t u = 0; u < w.K[j]; u++)
             cnt[u] = w.ha[j][u] * scale;
@@ -319,23 +400,44 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             for (size_t u = 0; u < w.K[j]; u++)
                 tot[j] += pos_mean(cnt[u], sqrt(v1));
         } else if (model == MODEL_MST && v1 > 0 && na) { /* projected onto the simplex of total n */
-            shift[j] = projection_shift(cnt, w.K[j], sqrt(v1), n);
+            shift[j] = projection_shift(cnt, w.K[j], sqrt(v1), w.nr ? w.nr[j] : 0, n);
         }
+    }
+    /* every pair's 2-way histograms of synth and aux, once */
+    double **h2s = pa_calloc(w.np + 1, sizeof *h2s), **h2a = pa_calloc(w.np + 1, sizeof *h2a);
+    for (size_t p = 0; h2s && h2a && p < w.np; p++) {
+        size_t ja = w.pair[p][0], jb = w.pair[p][1], Kb = w.K[jb];
+        h2s[p] = pa_calloc(w.K[ja] * Kb, sizeof **h2s);
+        h2a[p] = pa_calloc(w.K[ja] * Kb, sizeof **h2a);
+        if (!h2s[p] || !h2a[p])
+            break;
+        for (size_t i = 0; i < m; i++)
+            h2s[p][(size_t)w.sc[ja][i] * Kb + (size_t)w.sc[jb][i]] += 1;
+        for (size_t i = 0; i < na; i++)
+            h2a[p][(size_t)w.ac[ja][i] * Kb + (size_t)w.ac[jb][i]] += 1;
+    }
+    int h2_ok = h2s && h2a;
+    for (size_t p = 0; h2_ok && p < w.np; p++)
+        h2_ok = h2s[p] && h2a[p];
+    if (!h2_ok) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto pairs_out;
     }
     /* in the fixed game under replace-one, a member with k = 1 takes the place of D's last record */
     const int drop_last = fixed && in->replace_one && k == 1 && na > 0;
     for (size_t t = 0; t < k; t++) {
         double sum = 0;
         for (size_t j = 0; j < d; j++) {
-            size_t a = util_col_bin(&sch->cols[j], (size_t)bins, tbl_get(T, t, j));
+            int32_t a = tcell(&w, T, t, j);
             size_t s = (size_t)w.hs[j][a];
             double c = w.ha[j][a] * scale, oth = 0;
             for (size_t u = 0; u < k; u++) /* the other targets in this cell: each a member with probability ½ */
-                oth += u != t && util_col_bin(&sch->cols[j], (size_t)bins, tbl_get(T, u, j)) == a;
+                oth += u != t && tcell(&w, T, u, j) == a;
             c += oth / 2;
             double b = drop_last ? 1.0 - (double)(w.ac[j][na - 1] == (int32_t)a) : 1.0;
             double q = fmin(fmax((c + 0.5) / n, 0), 1);
-            double V = v1 + n * n * q * (1 - q) / (double)m + oth / 4;
+            double vj = w.nr && w.nr[j] && a + 1 == (int32_t)w.K[j] ? v1 * (double)w.nr[j] : v1;
+            double V = vj + n * n * q * (1 - q) / (double)m + oth / 4;
             if (!fixed)
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
             double x = (double)s * tot[j] / (double)m + shift[j];
@@ -343,17 +445,12 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
         }
         for (size_t p = 0; p < w.np; p++) {
             size_t ja = w.pair[p][0], jb = w.pair[p][1];
-            int32_t a = (int32_t)util_col_bin(&sch->cols[ja], (size_t)bins, tbl_get(T, t, ja));
-            int32_t bb = (int32_t)util_col_bin(&sch->cols[jb], (size_t)bins, tbl_get(T, t, jb));
-            size_t s = 0, ca = 0;
-            for (size_t i = 0; i < m; i++)
-                s += w.sc[ja][i] == a && w.sc[jb][i] == bb;
-            for (size_t i = 0; i < na; i++)
-                ca += w.ac[ja][i] == a && w.ac[jb][i] == bb;
-            double c = (double)ca * scale, oth = 0;
+            int32_t a = tcell(&w, T, t, ja), bb = tcell(&w, T, t, jb);
+            size_t s = (size_t)h2s[p][(size_t)a * w.K[jb] + (size_t)bb];
+            double ca = h2a[p][(size_t)a * w.K[jb] + (size_t)bb];
+            double c = ca * scale, oth = 0;
             for (size_t u = 0; u < k; u++)
-                oth += u != t && util_col_bin(&sch->cols[ja], (size_t)bins, tbl_get(T, u, ja)) == (size_t)a &&
-                     util_col_bin(&sch->cols[jb], (size_t)bins, tbl_get(T, u, jb)) == (size_t)bb;
+                oth += u != t && tcell(&w, T, u, ja) == a && tcell(&w, T, u, jb) == bb;
             c += oth / 2;
             double b = drop_last ? 1.0 - (double)(w.ac[ja][na - 1] == a && w.ac[jb][na - 1] == bb) : 1.0;
             double q = fmin(fmax((c + 0.5) / n, 0), 1);
@@ -365,6 +462,15 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
         }
         scores[t] = sum;
     }
+pairs_out:
+    for (size_t p = 0; p < w.np; p++) {
+        if (h2s)
+            free(h2s[p]);
+        if (h2a)
+            free(h2a[p]);
+    }
+    free(h2s);
+    free(h2a);
     free(tot);
     free(shift);
 out:

@@ -32,7 +32,7 @@
  *     σ² = param "noise_var" (default 0).
  * ρ = acct_zcdp_rho(ε, δ) of the cell's claim (the attacker knows the
  * algorithm and its parameters, not its coins); ε = inf: σ = 0.
- * Params: "model" ("auto" | "generic"), "ways" (1 | 2), "noise_var" (≥ 0),
+ * Params: "model" ("auto" | "generic"), "ways" (1 | 2), "noise_var" (≥ 0), "tree" ("release" | "aux"),
  * "bins" (numeric binning; default the generator's "bins" or 32).
  */
 #ifndef PA_MARGINAL_H

@@ -208,10 +208,10 @@ Test(marginal, bad_parameters_are_refused)
     schema *s = test_schema();
     pa_err e = {0};
     const char *bad[] = {"{\"model\": \"mst\"}", "{\"ways\": 3}", "{\"noise_var\": -1}", "{\"bins\": 0}",
-                         "{\"wayz\": 1}"};
+                         "{\"wayz\": 1}", "{\"tree\": \"forest\"}"};
     const char *msg[] = {"\"model\": expected", "\"ways\": expected 1 or 2", "\"noise_var\": expected",
-                         "\"bins\": expected", "unknown parameter \"wayz\""};
-    for (size_t q = 0; q < 5; q++) {
+                         "\"bins\": expected", "unknown parameter \"wayz\"", "\"tree\": expected"};
+    for (size_t q = 0; q < 6; q++) {
         cJSON *p = cJSON_Parse(bad[q]);
         cr_assert_eq(mia_check("marginal", s, p, &e), PA_EINPUT, "%s", bad[q]);
         cr_assert(strstr(e.msg, msg[q]), "%s: %s", bad[q], e.msg);
