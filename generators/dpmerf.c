@@ -531,6 +531,8 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
             double scn = sc0 + (sig_s > 0 ? gsl_ran_gaussian_ziggurat(r, sig_s) : 0);
             if (cfg->noise && sig_s > 0) /* one score of the G-vector: its share of the √G sensitivity */
                 gen_noise_gauss(cfg->noise, &sc0, &scn, 1, sig_s, 1.0);
+            if (getenv("PRIVAUDIT_VERBOSE"))
+                fprintf(stderr, "dpmerf: lengthscale %.6g: noisy score %.1f of %zu records\n", ellj, scn, n);
             if (scn > best) {
                 best = scn;
                 ell = ellj;
