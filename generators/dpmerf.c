@@ -78,7 +78,8 @@
 
 #define DM_NAME "dpmerf"
 #define DM_BETA 0.1      /* weight of the class-proportion entry, see above */
-#define DM_CHUNK 1024    /* rows per GEMM when embedding the data / sampling */
+#define DM_CHUNK 1024
+#define DM_TOL 0.01      /* default "select_tolerance" */    /* rows per GEMM when embedding the data / sampling */
 
 typedef struct dm_params {
     int label;           /* label column, or -1 */
@@ -87,6 +88,7 @@ typedef struct dm_params {
     int select;          /* 1: "lengthscale": "select" */
     size_t G;            /* candidates of the selection */
     double share;        /* share of μ_G² spent on the selection */
+    double tol;          /* the widest candidate within tol·n of the best score wins */
     size_t zdim, hidden, depth, iters, batch;
     double lr;
 } dm_params;
@@ -103,7 +105,8 @@ typedef struct dm_state {
     double ell;          /* the length scale used */
 } dm_state;
 
-static const char *const dm_keys[] = {"label", "features", "lengthscale", "candidates", "select_share", "zdim",
+static const char *const dm_keys[] = {"label", "features", "lengthscale", "candidates", "select_share",
+                                      "select_tolerance", "zdim",
                                       "hidden", "depth", "iters", "batch", "lr", NULL};
 
 /* Encoded width p and the default ℓ² of schema s without column `label`. */
@@ -185,13 +188,16 @@ static int dm_read_params(const schema *s, const gen_config *cfg, dm_params *p, 
     }
     const cJSON *ck = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "candidates") : NULL;
     const cJSON *sk = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "select_share") : NULL;
-    if (!p->select && (ck || sk))
+    const cJSON *tk = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "select_tolerance") : NULL;
+    if (!p->select && (ck || sk || tk))
         return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"%s\" only applies with "
-                       "\"lengthscale\": \"select\"", ck ? "candidates" : "select_share");
+                       "\"lengthscale\": \"select\"", ck ? "candidates" : sk ? "select_share" : "select_tolerance");
     if ((rc = gen_param_int(cfg->params, DM_NAME, "candidates", 5, 2, 64, &v, err)))
         return rc;
     p->G = (size_t)v;
     if ((rc = gen_param_num(cfg->params, DM_NAME, "select_share", 0.1, 1e-6, 0.9, &p->share, err)))
+        return rc;
+    if ((rc = gen_param_num(cfg->params, DM_NAME, "select_tolerance", DM_TOL, 0, 1, &p->tol, err)))
         return rc;
     if ((rc = gen_param_int(cfg->params, DM_NAME, "zdim", 10, 1, 1e5, &v, err)))
         return rc;
@@ -511,7 +517,7 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
          * released with σ = √G/μ_cnt, ℓ* = the argmax (post-processing). */
         const double sig_c = isfinite(mu_cand) ? (2.0 / (double)n) / mu_cand : 0;
         const double sig_s = isfinite(mu_cnt) ? sqrt((double)P.G) / mu_cnt : 0;
-        double best = -INFINITY, ell = P.lengthscale, cur = 1.0;
+        double best = -INFINITY, ell = P.lengthscale, cur = 1.0, scores[64], ells[64];
         for (size_t j = 0; j < P.G; j++) {
             double ellj = P.lengthscale * pow(2.0, -0.5 * (double)j), f = ellj / P.lengthscale;
             for (size_t k = 0; k < F * p; k++)
@@ -533,11 +539,14 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
                 gen_noise_gauss(cfg->noise, &sc0, &scn, 1, sig_s, 1.0);
             if (getenv("PRIVAUDIT_VERBOSE"))
                 fprintf(stderr, "dpmerf: lengthscale %.6g: noisy score %.1f of %zu records\n", ellj, scn, n);
-            if (scn > best) {
-                best = scn;
-                ell = ellj;
-            }
+            scores[j] = scn;
+            ells[j] = ellj;
+            best = scn > best ? scn : best;
         }
+        /* the widest kernel within tolerance·n of the best noisy score */
+        for (size_t j = P.G; j-- > 0;)
+            if (scores[j] >= best - P.tol * (double)n)
+                ell = ells[j];
         st->ell = ell;
         for (size_t k = 0; k < F * p; k++)   /* back to Ω_0 ℓ_0 / ℓ* */
             Om[k] = (float)((double)Om[k] * cur / (ell / P.lengthscale));

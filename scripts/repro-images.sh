@@ -17,6 +17,9 @@ DATA=${1:?usage: repro-images.sh digits|fmnist [OUTDIR]}
 OUT=${2:-build/repro-images}
 PA=${PRIVAUDIT:-./privaudit}
 GENS=${GENS:-"dpmerf psg dpgan"}
+# one BLAS thread unless told otherwise: on a shared machine OpenBLAS threads
+# spin in sched_yield waiting for each other (a 10x slowdown at load 9)
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 SEED=${SEED:-1}
 mkdir -p "$OUT"
 case "$DATA" in
