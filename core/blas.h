@@ -1,0 +1,30 @@
+/* blas.h — BLAS thread count chosen by problem size.
+ *
+ * OpenBLAS splits every GEMM over its thread pool. On a small GEMM (the
+ * 256-row products of an MLP step) the split and the wake-up cost more than
+ * the second core gives back, and on a shared machine a second thread may
+ * wait for a busy core. pa_blas_threads_for(work) is called before each GEMM
+ * with its multiply-add count M·N·K: below a threshold it runs single-
+ * threaded, above it with the cap (the count OpenBLAS started with, or what
+ * pa_blas_cap set). openblas_set_num_threads is called only when the count
+ * changes. Not thread-safe across concurrent callers unless the cap is 1
+ * (which harness/pool.c sets when it runs jobs in parallel).
+ */
+#ifndef PA_BLAS_H
+#define PA_BLAS_H
+
+/* Sets the BLAS thread count for a GEMM of `work` multiply-adds. */
+void pa_blas_threads_for(double work);
+
+/* Caps the thread count (>= 1); 0 restores OpenBLAS's starting count. */
+void pa_blas_cap(int threads);
+
+/* The multiply-add count from which GEMMs use more than one thread
+ * (default 4e6; tuned by bench/bench_dpsgd.c). Values <= 0 restore it. */
+void pa_blas_set_threshold(double work);
+double pa_blas_threshold(void);
+
+/* The thread count of the last pa_blas_threads_for. */
+int pa_blas_current(void);
+
+#endif
