@@ -129,8 +129,8 @@ static int build_layers(NET *m, const net_spec *spec, pa_err *err)
             if (need > maxpex)
                 maxpex = need;
         }
-        if (y->kind == NET_GROUPNORM && 2 * y->Ci > maxpex)
-            maxpex = 2 * y->Ci;
+        if (y->kind == NET_GROUPNORM && 4 * y->Ci > maxpex)
+            maxpex = 4 * y->Ci;   /* 2C doubles + 3C reals */
     }
     m->P = P;
     m->maxpex = maxpex;
@@ -575,63 +575,94 @@ static void act_fwd(R *restrict Y, const R *restrict X, size_t n, net_act f, R s
     }
 }
 
-/* group norm forward on B examples (NHWC, groups of Cg = C/G channels) */
+/* Group norm, NHWC: example i's group g holds channels g·Cg .. (g+1)·Cg − 1
+ * of every pixel. The sums run over pixels with the channels innermost
+ * (contiguous), into per-channel double accumulators acc (2C), then are
+ * combined per group. */
+static void gn_group_sums(const R *restrict a, const R *restrict b, size_t T, size_t C,
+                          double *restrict sa, double *restrict sb)
+{
+    for (size_t c = 0; c < C; c++)
+        sa[c] = sb[c] = 0;
+    for (size_t t = 0; t < T; t++) {
+        const R *at = a + t * C, *bt = b ? b + t * C : NULL;
+        for (size_t c = 0; c < C; c++)
+            sa[c] += at[c];
+        if (bt)
+            for (size_t c = 0; c < C; c++)
+                sb[c] += (double)at[c] * bt[c];
+    }
+}
+
 static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y, const R *gamma,
-                   const R *beta)
+                   const R *beta, double *acc)
 {
     size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
-    double cnt = (double)(T * Cg);
+    double cnt = (double)(T * Cg), *s1 = acc, *s2 = acc + C;
+    R *mu = (R *)(acc + 2 * C), *rs = mu + C;   /* per channel: its group's mean, 1/σ */
     for (size_t i = 0; i < B; i++) {
         const R *x = X + i * y->ni;
         R *xh = y->xhat + i * y->ni, *o = Y + i * y->ni;
+        gn_group_sums(x, NULL, T, C, s1, s2);
         for (size_t g = 0; g < G; g++) {
-            double s = 0, s2 = 0;
-            for (size_t t = 0; t < T; t++)
-                for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
-                    s += x[t * C + c];
-            double mu = s / cnt;
-            for (size_t t = 0; t < T; t++)
-                for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
-                    double d = x[t * C + c] - mu;
-                    s2 += d * d;
-                }
-            double rs = 1.0 / sqrt(s2 / cnt + GN_EPS);
-            y->rstd[i * G + g] = (R)rs;
-            for (size_t t = 0; t < T; t++)
-                for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
-                    size_t q = t * C + c;
-                    xh[q] = (R)((x[q] - mu) * rs);
-                    o[q] = gamma[c] * xh[q] + beta[c];
-                }
+            double s = 0;
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                s += s1[c];
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                mu[c] = (R)(s / cnt);
         }
+        for (size_t c = 0; c < C; c++)
+            s2[c] = 0;
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++) {
+                double d = (double)x[t * C + c] - mu[c];
+                s2[c] += d * d;
+            }
+        for (size_t g = 0; g < G; g++) {
+            double v = 0;
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                v += s2[c];
+            double r = 1.0 / sqrt(v / cnt + GN_EPS);
+            y->rstd[i * G + g] = (R)r;
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                rs[c] = (R)r;
+        }
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++) {
+                size_t q = t * C + c;
+                xh[q] = (x[q] - mu[c]) * rs[c];
+                o[q] = gamma[c] * xh[q] + beta[c];
+            }
     }
 }
 
 /* DX = rstd (gx̂ − mean gx̂ − x̂ mean(gx̂ x̂)), gx̂ = γ DY */
-static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y, const R *gamma)
+static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y, const R *gamma,
+                   double *acc)
 {
     size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
-    double cnt = (double)(T * Cg);
+    double cnt = (double)(T * Cg), *s1 = acc, *s2 = acc + C;
+    R *ga = (R *)(acc + 2 * C), *gb = ga + C, *rs = gb + C;   /* per channel */
     for (size_t i = 0; i < B; i++) {
         const R *dy = DY + i * y->ni, *xh = y->xhat + i * y->ni;
         R *dx = DX + i * y->ni;
+        gn_group_sums(dy, xh, T, C, s1, s2);
         for (size_t g = 0; g < G; g++) {
             double a = 0, b = 0;
-            for (size_t t = 0; t < T; t++)
-                for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
-                    size_t q = t * C + c;
-                    double gx = (double)gamma[c] * dy[q];
-                    a += gx;
-                    b += gx * xh[q];
-                }
-            a /= cnt, b /= cnt;
-            double rs = y->rstd[i * G + g];
-            for (size_t t = 0; t < T; t++)
-                for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
-                    size_t q = t * C + c;
-                    dx[q] = (R)(rs * ((double)gamma[c] * dy[q] - a - xh[q] * b));
-                }
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                a += gamma[c] * s1[c], b += gamma[c] * s2[c];
+            double r = y->rstd[i * G + g];
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
+                ga[c] = (R)(r * gamma[c]);
+                gb[c] = (R)(r * a / cnt);
+                rs[c] = (R)(r * b / cnt);
+            }
         }
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++) {
+                size_t q = t * C + c;
+                dx[q] = ga[c] * dy[q] - gb[c] - xh[q] * rs[c];
+            }
     }
 }
 
@@ -687,7 +718,7 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
             avgpool_fwd(out, in, B, y);
             break;
         case NET_GROUPNORM:
-            gn_fwd(out, in, B, y, W, W + y->Ci);
+            gn_fwd(out, in, B, y, W, W + y->Ci, m->dpex);
             break;
         case NET_ACT:
             act_fwd(out, in, B * y->ni, y->act, y->slope);
@@ -811,7 +842,7 @@ void NS(backprop)(NET *m, int need_dx)
             break;
         case NET_GROUPNORM:
             if (want)
-                gn_bwd(din, dout, B, y, W);
+                gn_bwd(din, dout, B, y, W, m->dpex);
             break;
         case NET_ACT:
             if (want) {
