@@ -6,7 +6,7 @@
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 
-#define DEFAULT_THRESHOLD 4e6
+#define DEFAULT_THRESHOLD 3.2e7
 
 static int start = -1;      /* OpenBLAS's count at the first call */
 static int cap = -1;        /* -1: not yet read */

@@ -20,7 +20,7 @@ void pa_blas_threads_for(double work);
 void pa_blas_cap(int threads);
 
 /* The multiply-add count from which GEMMs use more than one thread
- * (default 4e6; tuned by bench/bench_dpsgd.c). Values <= 0 restore it. */
+ * (default 3.2e7, about a 320³ product: the 256-row GEMMs of the benchmark MLP run single-threaded, the conv layers of bench_net on both cores). Values <= 0 restore it. */
 void pa_blas_set_threshold(double work);
 double pa_blas_threshold(void);
 
