@@ -206,6 +206,7 @@ int main(int argc, char **argv)
         mlp_loss_xent(m, y, NULL, NULL, NULL);
         mlp_backward(m, 1.0f / B);
         double t1 = now();
+        dpsgd_noise_prepare(s, r);          /* as dpsgd_private_grad: normals drawn on the idle core */
         mlp_forward(m, X, B, NULL, NULL);
         mlp_loss_xent(m, y, NULL, NULL, NULL);
         mlp_backprop(m, 0);

@@ -54,6 +54,17 @@ void pa_blas_set_threshold(double work)
 
 double pa_blas_threshold(void) { return threshold; }
 
+int pa_blas_max(void)
+{
+    first();
+    int now = openblas_get_num_threads();
+    if (cur >= 0 && now != cur)
+        cap = now;
+    else if (cur < 0 && now < cap)   /* set to fewer threads outside this module */
+        return now;
+    return cap;
+}
+
 int pa_blas_current(void)
 {
     return cur >= 0 ? cur : openblas_get_num_threads();

@@ -24,6 +24,11 @@ void pa_blas_cap(int threads);
 void pa_blas_set_threshold(double work);
 double pa_blas_threshold(void);
 
+/* The cap: how many cores BLAS may use (1 when harness/pool.c runs jobs in
+ * parallel). Other helpers (dpsgd_noise_prepare) use a second thread only if
+ * this is > 1. */
+int pa_blas_max(void);
+
 /* The thread count of the last pa_blas_threads_for. */
 int pa_blas_current(void);
 
