@@ -211,6 +211,14 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/dirs
 bench: privaudit $(BENCH_BIN) $(BUILD)/tests/dbdump
 	bash bench/run.sh $(BUILD)
 
+## bench-dpsgd: only the DP-SGD steps (MLP vs numpy/PyTorch and sgemm peak; conv nets vs PyTorch), a few minutes
+.PHONY: bench-dpsgd
+bench-dpsgd: $(BUILD)/bench/bench_dpsgd $(BUILD)/bench/bench_net
+	@echo "== machine: $$(lscpu | sed -n 's/^Model name: *//p'), $$(nproc) cores, load $$(cut -d' ' -f1-3 /proc/loadavg), $$(date -u +%Y-%m-%dT%H:%MZ)"
+	$(BUILD)/bench/bench_dpsgd
+	$(BUILD)/bench/bench_net
+	$(BUILD)/bench/bench_net --model dcgan
+
 ## bench-scale: --jobs 2 over --jobs 1, 4 shards + merge against --jobs 2, growth with games (coded Adult; minutes)
 bench-scale: privaudit $(BUILD)/tests/dbdump
 	ADULT=$(ADULT) bash bench/scale.sh $(BUILD)
