@@ -46,6 +46,18 @@
  * Everything after the noisy sums — the synthetic gradients, the updates of
  * S and of θ — reads the data only through them (post-processing).
  *
+ * "net": "conv" (core/net.h): the columns other than the label are the
+ * pixels of one grey "height" x "width" image (row-major; default square),
+ * the classifier the paper's ConvNet, narrower: "depth" (2) blocks of conv
+ * 3x3 with "hidden" (32) channels, instance norm (group norm with one
+ * channel per group — DP-compatible, no batch statistics), ReLU, 2x2 average
+ * pooling, then a dense layer to K logits. The clipped sums come from
+ * net_clip_sum (ghost norms); the synthetic gradient's input derivative
+ * ∂⟨∇θ L(S_k), v⟩/∂S_k from the forward-mode θ-tangent (direction v) of the
+ * input gradients (net_tangent_forward / _seed_xent / _backprop / _dx), in
+ * float. The matched rows are the conv filters (C_out rows of k·k·C_in) and
+ * the dense weight rows; norm scales and biases are not matched.
+ *
  * Sampling m records: record b is S[b mod K·M] (classes in turn), numeric
  * values lo + x (hi − lo) (rounded for integer columns), categorical codes
  * the argmax of their block. The set itself is the release; m > K·M repeats it.
@@ -60,12 +72,15 @@
 #include "attacks/gradinv.h"
 #include "audit/acct.h"
 #include "core/mlp.h"
+#include "core/net.h"
 #include "generators/gen.h"
 
 #define PS_NAME "psg"
 
 typedef struct ps_params {
     int label;
+    int conv;             /* "net": "conv" */
+    size_t H, W;          /* image shape (conv) */
     size_t ipc, hidden, depth, restarts, inner, net_steps;
     double q, clip, lr, net_lr;
 } ps_params;
@@ -79,8 +94,8 @@ typedef struct ps_state {
     gen_privacy priv;
 } ps_state;
 
-static const char *const ps_keys[] = {"label", "ipc", "hidden", "depth", "restarts", "inner", "net_steps",
-                                      "q", "clip", "lr", "net_lr", NULL};
+static const char *const ps_keys[] = {"label", "net", "height", "width", "ipc", "hidden", "depth", "restarts",
+                                      "inner", "net_steps", "q", "clip", "lr", "net_lr", NULL};
 
 static int ps_read_params(const schema *s, const gen_config *cfg, ps_params *p, pa_err *err)
 {
@@ -110,15 +125,48 @@ static int ps_read_params(const schema *s, const gen_config *cfg, ps_params *p, 
     if (s->d < 2)
         return pa_errf(err, PA_EINPUT, "generator \"psg\": no column to generate besides the label");
     p->label = j;
+    const cJSON *nt = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "net") : NULL;
+    p->conv = 0;
+    if (nt && !(cJSON_IsString(nt) && (!strcmp(nt->valuestring, "mlp") || !strcmp(nt->valuestring, "conv"))))
+        return pa_errf(err, PA_EINPUT, "generator \"psg\": parameter \"net\": expected \"mlp\" or \"conv\"");
+    if (nt && !strcmp(nt->valuestring, "conv")) {
+        p->conv = 1;
+        for (size_t c = 0; c < s->d; c++)
+            if ((int)c != j && s->cols[c].kind != COL_NUM)
+                return pa_errf(err, PA_EINPUT, "generator \"psg\": parameter \"net\": \"conv\" reads the columns "
+                               "other than the label as the pixels of one grey image, so they must be numeric "
+                               "(column \"%s\" is categorical)", s->cols[c].name);
+        double px = (double)(s->d - 1), side = floor(sqrt(px) + 0.5);
+        if ((rc = gen_param_int(cfg->params, PS_NAME, "height", side, 1, 1e5, &v, err)))
+            return rc;
+        p->H = (size_t)v;
+        if ((rc = gen_param_int(cfg->params, PS_NAME, "width", floor(px / (double)p->H), 1, 1e5, &v, err)))
+            return rc;
+        p->W = (size_t)v;
+        if (p->H * p->W != s->d - 1)
+            return pa_errf(err, PA_EINPUT, "generator \"psg\": parameters \"height\" x \"width\" = %zu x %zu must "
+                           "equal the %zu pixel columns", p->H, p->W, s->d - 1);
+    } else if (cfg->params && (cJSON_GetObjectItemCaseSensitive(cfg->params, "height") ||
+                               cJSON_GetObjectItemCaseSensitive(cfg->params, "width"))) {
+        return pa_errf(err, PA_EINPUT, "generator \"psg\": parameters \"height\" and \"width\" only apply with "
+                       "\"net\": \"conv\"");
+    }
     if ((rc = gen_param_int(cfg->params, PS_NAME, "ipc", 10, 1, 1e5, &v, err)))
         return rc;
     p->ipc = (size_t)v;
-    if ((rc = gen_param_int(cfg->params, PS_NAME, "hidden", 128, 1, 1e5, &v, err)))
+    if ((rc = gen_param_int(cfg->params, PS_NAME, "hidden", p->conv ? 32 : 128, 1, 1e5, &v, err)))
         return rc;
     p->hidden = (size_t)v;
-    if ((rc = gen_param_int(cfg->params, PS_NAME, "depth", 1, 1, 10, &v, err)))
+    if ((rc = gen_param_int(cfg->params, PS_NAME, "depth", p->conv ? 2 : 1, 1, 10, &v, err)))
         return rc;
     p->depth = (size_t)v;
+    if (p->conv) {
+        size_t h = p->H, w = p->W;
+        for (size_t b = 0; b < p->depth; b++, h /= 2, w /= 2)
+            if (h < 2 || w < 2)
+                return pa_errf(err, PA_EINPUT, "generator \"psg\": parameter \"depth\": %zu pooling blocks do not "
+                               "fit a %zu x %zu image", p->depth, p->H, p->W);
+    }
     if ((rc = gen_param_int(cfg->params, PS_NAME, "restarts", 100, 1, 1e7, &v, err)))
         return rc;
     p->restarts = (size_t)v;
@@ -175,16 +223,22 @@ static void ps_encode(const table *t, const ps_state *st, size_t i, float *x)
     }
 }
 
-/* v (P) = ∂D/∂s for D = Σ_l Σ_rows [1 − cos(s_row, g_row)] over the weight
- * matrices of the layout of mlp_params (biases: 0), as Zhao et al.'s
- * distance with its 1e-6 guard in the denominator. Returns D. */
-static double ps_match(const mlp *m, const double *s, const float *g, double *v)
+/* The rows the matching distance compares: weight matrix rows (dense
+ * (out, in), conv (C_out, k·k·C_in)) at offset off of θ, rows × len. */
+typedef struct ps_rows {
+    size_t off, rows, len;
+} ps_rows;
+
+/* v (P) = ∂D/∂s for D = Σ_rows [1 − cos(s_row, g_row)] over the rows R (nr)
+ * (everything else — biases, norm scales — 0), Zhao et al.'s distance with
+ * its 1e-6 guard in the denominator. Returns D. */
+static double ps_match(const ps_rows *R, size_t nr, size_t NP, const double *s, const float *g, double *v)
 {
-    size_t L = mlp_nlayers(m), o = 0;
     double D = 0;
-    for (size_t l = 0; l < L; l++) {
-        size_t in = mlp_width(m, l), out = mlp_width(m, l + 1);
-        for (size_t r = 0; r < out; r++, o += in) {
+    memset(v, 0, NP * sizeof *v);
+    for (size_t q = 0; q < nr; q++)
+        for (size_t r = 0; r < R[q].rows; r++) {
+            size_t o = R[q].off + r * R[q].len, in = R[q].len;
             double ss = 0, gg = 0, sg = 0;
             for (size_t k = 0; k < in; k++) {
                 ss += s[o + k] * s[o + k];
@@ -198,10 +252,6 @@ static double ps_match(const mlp *m, const double *s, const float *g, double *v)
             for (size_t k = 0; k < in; k++)
                 v[o + k] = -(double)g[o + k] / den + a * s[o + k];
         }
-        for (size_t r = 0; r < out; r++)
-            v[o + r] = 0;
-        o += out;
-    }
     return D;
 }
 
@@ -222,8 +272,12 @@ static int ps_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     double *sq = NULL, *v = NULL, *sgrad = NULL, *dX = NULL, *am = NULL, *av = NULL;
     size_t *byc = NULL, *cstart = NULL, *width = NULL, *blk_s = NULL, *blk_l = NULL;
     int32_t *yb = NULL, *ys = NULL;
-    mlp *net = NULL;
+    mlp *mn = NULL;
     gi_net *gn = NULL;
+    net *cn = NULL;
+    ps_rows *R = NULL;
+    net_layer_spec *cl = NULL;
+    float *vf = NULL, *sf = NULL;
     st->label = P.label;
     st->K = train->s->cols[P.label].size;
     st->M = P.ipc;
@@ -307,20 +361,55 @@ static int ps_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
 
     /* the network */
     const size_t L = P.depth + 1;
-    width = pa_malloc(L + 1, sizeof *width);
-    if (!width)
-        goto nomem;
-    width[0] = p;
-    for (size_t l = 1; l < L; l++)
-        width[l] = P.hidden;
-    width[L] = K;
-    mlp_spec spec = {.L = L, .width = width, .hidden = MLP_RELU, .out = MLP_IDENTITY};
-    if ((rc = mlp_new(&spec, &net, err)))
-        goto fail;
-    mlp_init(net, r);
-    if ((rc = gi_net_from_mlp(net, &gn, err)))
-        goto fail;
-    const size_t NP = mlp_nparams(net);
+    size_t nr = 0, NP;
+    if (!P.conv) {
+        width = pa_malloc(L + 1, sizeof *width);
+        R = pa_malloc(L, sizeof *R);
+        if (!width || !R)
+            goto nomem;
+        width[0] = p;
+        for (size_t l = 1; l < L; l++)
+            width[l] = P.hidden;
+        width[L] = K;
+        mlp_spec spec = {.L = L, .width = width, .hidden = MLP_RELU, .out = MLP_IDENTITY};
+        if ((rc = mlp_new(&spec, &mn, err)))
+            goto fail;
+        mlp_init(mn, r);
+        if ((rc = gi_net_from_mlp(mn, &gn, err)))
+            goto fail;
+        NP = mlp_nparams(mn);
+        for (size_t l = 0, o = 0; l < L; l++) {
+            R[nr++] = (ps_rows){.off = o, .rows = width[l + 1], .len = width[l]};
+            o += width[l] * width[l + 1] + width[l + 1];
+        }
+    } else {
+        /* the paper's ConvNet, narrower: "depth" blocks of conv 3x3 ("hidden"
+         * channels, pad 1), instance norm, ReLU, 2x2 average pooling; then a
+         * dense layer to the K logits */
+        size_t nl = 4 * P.depth + 2;
+        cl = pa_calloc(nl, sizeof *cl);
+        R = pa_malloc(P.depth + 1, sizeof *R);
+        if (!cl || !R)
+            goto nomem;
+        for (size_t b = 0; b < P.depth; b++) {
+            cl[4 * b] = (net_layer_spec){.kind = NET_CONV, .out = P.hidden, .k = 3, .stride = 1, .pad = 1};
+            cl[4 * b + 1] = (net_layer_spec){.kind = NET_GROUPNORM, .groups = P.hidden};
+            cl[4 * b + 2] = (net_layer_spec){.kind = NET_ACT, .act = NET_RELU};
+            cl[4 * b + 3] = (net_layer_spec){.kind = NET_AVGPOOL, .k = 2, .stride = 2};
+        }
+        cl[nl - 2] = (net_layer_spec){.kind = NET_FLATTEN};
+        cl[nl - 1] = (net_layer_spec){.kind = NET_DENSE, .out = K};
+        net_spec ns = {.H = P.H, .W = P.W, .C = 1, .L = nl, .layer = cl};
+        if ((rc = net_new(&ns, &cn, err)))
+            goto fail;
+        net_init(cn, r);
+        NP = net_nparams(cn);
+        for (size_t l = 0; l < nl; l++)
+            if (cl[l].kind == NET_CONV || cl[l].kind == NET_DENSE) {
+                size_t rows = cl[l].out, cnt = net_param_count(cn, l);
+                R[nr++] = (ps_rows){.off = net_param_offset(cn, l), .rows = rows, .len = cnt / rows - 1};
+            }
+    }
     size_t cap = 0;
     for (size_t k = 0; k < K; k++)
         cap = cstart[k + 1] - cstart[k] > cap ? cstart[k + 1] - cstart[k] : cap;
@@ -334,11 +423,13 @@ static int ps_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     Sf = pa_malloc(KM * p, sizeof *Sf);
     ys = pa_malloc(KM, sizeof *ys);
     v = pa_malloc(NP, sizeof *v);
+    vf = pa_malloc(NP, sizeof *vf);
+    sf = pa_malloc(NP, sizeof *sf);
     sgrad = pa_malloc(NP, sizeof *sgrad);
     dX = pa_malloc(M * p, sizeof *dX);
     am = pa_calloc(KM * p, sizeof *am);
     av = pa_calloc(KM * p, sizeof *av);
-    if (!Xb || !yb || !fac || !sq || !gno || (cfg->noise && !gex) || !st->S || !Sf || !ys || !v || !sgrad || !dX ||
+    if (!Xb || !yb || !fac || !sq || !gno || (cfg->noise && !gex) || !st->S || !Sf || !ys || !v || !vf || !sf || !sgrad || !dX ||
         !am || !av)
         goto nomem;
     for (size_t k = 0; k < KM * p; k++)
@@ -350,7 +441,10 @@ static int ps_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     const double sd = sigma * P.clip, b1 = 0.9, b2 = 0.999;
     size_t adam_t = 0;
     for (size_t t = 0; t < P.restarts; t++) {
-        mlp_init(net, r);
+        if (cn)
+            net_init(cn, r);
+        else
+            mlp_init(mn, r);
         for (size_t it = 0; it < P.inner; it++) {
             /* one DP step: Poisson sample, the K clipped sums, noise */
             for (size_t k = 0; k < K; k++) {
@@ -361,17 +455,23 @@ static int ps_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
                         yb[B++] = (int32_t)k;
                     }
                 float *gk = gno + k * NP;
-                if (B > 0) {
-                    if ((rc = mlp_forward(net, Xb, B, NULL, err)) || (rc = mlp_loss_xent(net, yb, NULL, NULL, err)))
+                if (B > 0 && cn) {
+                    if ((rc = net_forward(cn, Xb, B, NULL, err)) || (rc = net_loss_xent(cn, yb, NULL, NULL, err)))
                         goto fail;
-                    mlp_backprop(net, 0);
-                    mlp_example_sqnorms(net, sq);
+                    net_backprop(cn, 0);
+                    net_clip_sum(cn, P.clip, NULL, NULL);
+                    memcpy(gk, net_grads(cn), NP * sizeof *gk);
+                } else if (B > 0) {
+                    if ((rc = mlp_forward(mn, Xb, B, NULL, err)) || (rc = mlp_loss_xent(mn, yb, NULL, NULL, err)))
+                        goto fail;
+                    mlp_backprop(mn, 0);
+                    mlp_example_sqnorms(mn, sq);
                     for (size_t b = 0; b < B; b++) {
-                        double nr = sqrt(sq[b]);
-                        fac[b] = (float)(nr > P.clip ? P.clip / nr : 1.0);
+                        double nb = sqrt(sq[b]);
+                        fac[b] = (float)(nb > P.clip ? P.clip / nb : 1.0);
                     }
-                    mlp_grad_accumulate(net, fac, 1.0f, 0.0f);
-                    memcpy(gk, mlp_grads(net), NP * sizeof *gk);
+                    mlp_grad_accumulate(mn, fac, 1.0f, 0.0f);
+                    memcpy(gk, mlp_grads(mn), NP * sizeof *gk);
                 } else {
                     memset(gk, 0, NP * sizeof *gk);
                 }
@@ -385,9 +485,9 @@ static int ps_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
                 gen_noise_sgd(cfg->noise, gex, gno, K * NP, sd, P.clip, P.q);
 
             /* match: one Adam step on each class's synthetic records */
-            {
+            if (gn) {
                 double *th = gi_net_params(gn);
-                const float *tf = mlp_params(net);
+                const float *tf = mlp_params(mn);
                 for (size_t k = 0; k < NP; k++)
                     th[k] = (double)tf[k];
             }
@@ -395,11 +495,37 @@ static int ps_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
             const double c1 = 1 - pow(b1, (double)adam_t), c2 = 1 - pow(b2, (double)adam_t);
             for (size_t k = 0; k < K; k++) {
                 double *Sk = st->S + k * M * p;
-                if ((rc = gi_net_grad(gn, Sk, ys + k * M, M, sgrad, NULL, err)))
-                    goto fail;
-                ps_match(net, sgrad, gno + k * NP, v);
-                if ((rc = gi_net_grad_dot_dx(gn, Sk, ys + k * M, M, v, dX, NULL, err)))
-                    goto fail;
+                if (gn) {
+                    if ((rc = gi_net_grad(gn, Sk, ys + k * M, M, sgrad, NULL, err)))
+                        goto fail;
+                    ps_match(R, nr, NP, sgrad, gno + k * NP, v);
+                    if ((rc = gi_net_grad_dot_dx(gn, Sk, ys + k * M, M, v, dX, NULL, err)))
+                        goto fail;
+                } else {
+                    /* s = ∇θ (1/M) Σ ℓ(S_k), v = ∂D/∂s, then ∂⟨s, v⟩/∂S_k as the
+                     * θ-tangent (direction v) of the input gradients (core/net.h) */
+                    float *Skf = Sf + k * M * p;
+                    for (size_t e = 0; e < M * p; e++)
+                        Skf[e] = (float)Sk[e];
+                    if ((rc = net_forward(cn, Skf, M, NULL, err)) ||
+                        (rc = net_loss_xent(cn, ys + k * M, NULL, NULL, err)))
+                        goto fail;
+                    net_backprop(cn, 1);
+                    net_grad_accumulate(cn, NULL, 1.0f / (float)M, 0.0f);
+                    const float *gs = net_grads(cn);
+                    for (size_t e = 0; e < NP; e++)
+                        sgrad[e] = (double)gs[e];
+                    ps_match(R, nr, NP, sgrad, gno + k * NP, v);
+                    for (size_t e = 0; e < NP; e++)
+                        vf[e] = (float)v[e];
+                    if ((rc = net_tangent_forward(cn, vf, NULL, err)))
+                        goto fail;
+                    net_tangent_seed_xent(cn, ys + k * M);
+                    net_tangent_backprop(cn, 1);
+                    const float *td = net_tangent_dx(cn);
+                    for (size_t e = 0; e < M * p; e++)
+                        dX[e] = (double)td[e] / (double)M;
+                }
                 double *mk = am + k * M * p, *vk = av + k * M * p;
                 for (size_t e = 0; e < M * p; e++) {
                     mk[e] = b1 * mk[e] + (1 - b1) * dX[e];
@@ -414,11 +540,21 @@ static int ps_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
                 for (size_t e = 0; e < KM * p; e++)
                     Sf[e] = (float)st->S[e];
                 for (size_t s = 0; s < P.net_steps; s++) {
-                    if ((rc = mlp_forward(net, Sf, KM, NULL, err)) || (rc = mlp_loss_xent(net, ys, NULL, NULL, err)))
-                        goto fail;
-                    mlp_backward(net, 1.0f / (float)KM);
-                    float *th = mlp_params(net);
-                    const float *g = mlp_grads(net);
+                    float *th;
+                    const float *g;
+                    if (cn) {
+                        if ((rc = net_forward(cn, Sf, KM, NULL, err)) || (rc = net_loss_xent(cn, ys, NULL, NULL, err)))
+                            goto fail;
+                        net_backward(cn, 1.0f / (float)KM);
+                        th = net_params(cn);
+                        g = net_grads(cn);
+                    } else {
+                        if ((rc = mlp_forward(mn, Sf, KM, NULL, err)) || (rc = mlp_loss_xent(mn, ys, NULL, NULL, err)))
+                            goto fail;
+                        mlp_backward(mn, 1.0f / (float)KM);
+                        th = mlp_params(mn);
+                        g = mlp_grads(mn);
+                    }
                     for (size_t e = 0; e < NP; e++)
                         th[e] -= (float)P.net_lr * g[e];
                 }
@@ -458,8 +594,13 @@ done:
     free(blk_l);
     free(yb);
     free(ys);
-    mlp_free(net);
+    mlp_free(mn);
     gi_net_free(gn);
+    net_free(cn);
+    free(cl);
+    free(R);
+    free(vf);
+    free(sf);
     *state = st;
     return rc;
 }
