@@ -7,7 +7,10 @@
 #           the test set: 449 test, 1,348 train)
 #   fmnist: build/data/fashion-mnist-{train,test}.csv (60,000 / 10,000)
 # Writes OUTDIR/<data>.md (default build/repro-images): one table row per
-# generator with the TSTR accuracy, the wall times of gen and utility, and
+# generator with the TSTR accuracy of the MLP (all rows) and of the ConvNet
+# (`--model cnn`, the first CNN_ROWS = 6000 synthetic and real training rows:
+# a PSG release is its K·M-record set repeated, so that is the same set), the
+# wall times of gen and utility, and
 # the load average at the start and end of each run. Every command runs under
 # nice -n 10. Set PRIVAUDIT=path to use another binary. Budgets (stated in
 # docs/BENCHMARKS.md) are the settings below; GENS="dpmerf psg dpgan" picks
@@ -45,7 +48,10 @@ fmnist)
 *) echo "repro-images.sh: unknown data set '$DATA' (expected digits or fmnist)" >&2; exit 2 ;;
 esac
 TAB=$OUT/$DATA.md
-printf '| generator | setting | TSTR (MLP) | gen wall | utility wall | load (start → end) |\n|---|---|---|---|---|---|\n' > "$TAB"
+printf '| generator | setting | TSTR (MLP) | TSTR (ConvNet) | gen wall | utility wall (MLP + ConvNet) | load (start → end) |\n|---|---|---|---|---|---|---|\n' > "$TAB"
+# the ConvNet sees at most CNN_ROWS synthetic and real training rows (the first ones)
+CNN_ROWS=${CNN_ROWS:-6000}
+head -$((CNN_ROWS + 1)) "$TRAIN" > "$OUT/$DATA-real-cnn.csv"
 load() { cut -d' ' -f1 /proc/loadavg; }
 for g in $GENS; do
     case $g in
@@ -62,14 +68,19 @@ for g in $GENS; do
     t1=$(date +%s)
     nice -n 10 "$PA" utility --real "$TRAIN" --synth "$SYN" --holdout "$TEST" --schema "$SCHEMA" \
         --target label --model mlp --tstr-only --seed "$SEED" > "$OUT/$DATA-$g.utility.txt"
+    head -$((CNN_ROWS + 1)) "$SYN" > "$OUT/$DATA-$g-cnn.csv"
+    nice -n 10 "$PA" utility --real "$OUT/$DATA-real-cnn.csv" --synth "$OUT/$DATA-$g-cnn.csv" --holdout "$TEST" \
+        --schema "$SCHEMA" --target label --model cnn --tstr-only --seed "$SEED" > "$OUT/$DATA-$g.cnn.txt"
     t2=$(date +%s); l1=$(load)
+    cacc=$(sed -n 's/^TSTR (ConvNet, target label): accuracy \([0-9.]*\).*/\1/p' "$OUT/$DATA-$g.cnn.txt")
+    cref=$(sed -n 's/^train on real, same test set: *accuracy \([0-9.]*\).*/\1/p' "$OUT/$DATA-$g.cnn.txt")
     acc=$(sed -n 's/^TSTR (MLP, target label): accuracy \([0-9.]*\).*/\1/p' "$OUT/$DATA-$g.utility.txt")
     ref=$(sed -n 's/^train on real, same test set: *accuracy \([0-9.]*\).*/\1/p' "$OUT/$DATA-$g.utility.txt")
     note=$(grep -h 'selected lengthscale' "$OUT/$DATA-$g.gen.log" | sed 's/^dpmerf: //' || true)
-    printf '| `%s` | %s%s | %s | %s s | %s s | %s → %s |\n' "$g" "$(echo $P | sed 's/--param //g')" \
-        "${note:+ ($note)}" "$acc" $((t1 - t0)) $((t2 - t1)) "$l0" "$l1" >> "$TAB"
+    printf '| `%s` | %s%s | %s | %s | %s s | %s s | %s → %s |\n' "$g" "$(echo $P | sed 's/--param //g')" \
+        "${note:+ ($note)}" "$acc" "$cacc" $((t1 - t0)) $((t2 - t1)) "$l0" "$l1" >> "$TAB"
     echo "repro-images: $DATA $g: TSTR $acc (real $ref), gen $((t1 - t0)) s, utility $((t2 - t1)) s" >&2
 done
-printf '\nTrained on the real training set, same MLP: %s. Machine: %s.\n' "$ref" \
+printf '\nTrained on the real training set: MLP %s, ConvNet (first %s rows) %s. Machine: %s.\n' "$ref" "$CNN_ROWS" "$cref" \
     "$(lscpu | sed -n 's/^Model name: *//p')" >> "$TAB"
 cat "$TAB"
