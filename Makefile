@@ -54,7 +54,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale
+.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale repro-tight
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -154,6 +154,12 @@ repro-tapas: privaudit
 	rm -f $(BUILD)/tapas.db
 	./privaudit run configs/tapas-adult.json --db $(BUILD)/tapas.db --jobs 2
 	./privaudit report --db $(BUILD)/tapas.db --out $(BUILD)/tapas-report
+
+## repro-tight: tight black-box audits (fixed game, crafted target, marginal attack) of marginals and mst on HealthInsurance
+repro-tight: privaudit
+	@for g in marginals marginals-m20k mst; do rm -f $(BUILD)/tight-$$g.db; \
+	  nice -n 10 ./privaudit run configs/tight/$$g-healthinsurance.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
+	  ./privaudit report --db $(BUILD)/tight-$$g.db --out $(BUILD)/tight-$$g-report || exit 1; done
 
 ## repro-mia: membership inference table on the coded Adult (every attack x generator x eps, isolated and random targets)
 repro-mia: privaudit
