@@ -54,7 +54,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale repro-tight
+.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale repro-tight check-violations
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -201,6 +201,10 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/dirs
 ## bench: run the benchmarks in bench/ (each prints ratios against a reference run side by side; needs scripts/install-deps.sh --bench)
 bench: privaudit $(BENCH_BIN) $(BUILD)/tests/dbdump
 	bash bench/run.sh $(BUILD)
+
+## check-violations: planted accounting bugs of marginals, mst and aim flagged in the fixed game, correct generators never (issue 11; ~10 min)
+check-violations: privaudit
+	bash scripts/check-violations.sh
 
 ## bench-scale: --jobs 2 over --jobs 1, 4 shards + merge against --jobs 2, growth with games (coded Adult; minutes)
 bench-scale: privaudit $(BUILD)/tests/dbdump
