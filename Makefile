@@ -225,6 +225,10 @@ bench-dpsgd: $(BUILD)/bench/bench_dpsgd $(BUILD)/bench/bench_net
 	$(BUILD)/bench/bench_net
 	$(BUILD)/bench/bench_net --model dcgan
 
+## check-violations: planted accounting bugs of marginals, mst and aim flagged in the fixed game, correct generators never (issue 11; ~10 min)
+check-violations: privaudit
+	bash scripts/check-violations.sh
+
 ## bench-scale: --jobs 2 over --jobs 1, 4 shards + merge against --jobs 2, growth with games (coded Adult; minutes)
 bench-scale: privaudit $(BUILD)/tests/dbdump
 	ADULT=$(ADULT) bash bench/scale.sh $(BUILD)

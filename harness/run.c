@@ -47,6 +47,7 @@
 #include "attacks/craft.h"
 #include "attacks/isolation.h"
 #include "attacks/mia.h"
+#include "audit/cellest.h"
 #include "audit/utility.h"
 #include "audit/eps.h"
 #include "audit/roc.h"
@@ -549,62 +550,29 @@ static int cell_metrics(store *st, const config *c, size_t cell_ix, const cfg_at
         rc = store_put_metric(st, &m, err);
     }
     roc_free(roc);
-    /* threshold on the calibration split, counts on the test split */
-    size_t nc = 0, nt = 0;
-    for (size_t i = 0; i < n; i++)
-        is_cal[i] ? nc++ : nt++;
-    double *cs = pa_malloc(nc, sizeof *cs), *ts = pa_malloc(nt, sizeof *ts);
-    int *cl = pa_malloc(nc, sizeof *cl), *tl = pa_malloc(nt, sizeof *tl);
-    if (!cs || !ts || !cl || !tl) {
-        rc = pa_errf(err, PA_ENOMEM, "out of memory");
-        goto out;
-    }
-    nc = nt = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (is_cal[i]) {
-            cs[nc] = score[i];
-            cl[nc++] = member[i];
-        } else {
-            ts[nt] = score[i];
-            tl[nt++] = member[i];
-        }
-    }
+    /* every estimate (audit/cellest.h): thresholds on the calibration split, counts on the test split */
     double delta = isfinite(cell->epsilon) && cell->delta > c->audit_delta ? cell->delta : c->audit_delta;
-    double a2 = c->alpha / 2; /* one-sided level of each end (docs/metrics.md) */
-    double thr;
-    if (rc || (rc = roc_choose_threshold(cs, cl, nc, delta, a2, &thr, err)))
-        goto out;
-    eps_counts cnt;
-    roc_counts(ts, tl, nt, thr, &cnt);
-    if (cnt.tp + cnt.fn == 0 || cnt.fp + cnt.tn == 0)
-        goto out; /* a test split with one class only: no estimate */
-    store_estimate e = {
-        .cell_id = (int64_t)cell_ix, .attack = at->label, .target_id = target_id, .alpha = c->alpha,
-        .delta = delta, .threshold = thr, .tp = cnt.tp, .fn = cnt.fn, .fp = cnt.fp, .tn = cnt.tn,
-        .claimed = cell->epsilon, .p_exceeds = NAN,
-    };
-    e.method = "point";
-    e.lo = e.hi = eps_point(&cnt, delta);
-    if ((rc = store_put_estimate(st, &e, err)))
-        goto out;
-    e.method = "clopper_pearson";
-    if (eps_clopper_pearson(&cnt, delta, a2, &e.lo, &e.hi) == PA_OK) {
-        e.violation = isfinite(cell->epsilon) && e.lo > cell->epsilon;
-        if ((rc = store_put_estimate(st, &e, err)))
-            goto out;
+    double rho = NAN;
+    cellest_row rows[CELLEST_MAX_ROWS];
+    size_t nr = 0;
+    if (!rc)
+        rc = store_cell_rho(st, (int64_t)cell_ix, &rho, err);
+    if (!rc) {
+        cellest_in in = {.score = score, .member = member, .is_cal = is_cal, .n = n, .delta = delta,
+                         .alpha = c->alpha, .claimed = cell->epsilon, .rho = rho,
+                         .gaussian = gen_find(cell->generator) && gen_find(cell->generator)->gaussian_only};
+        rc = cellest_compute(&in, rows, &nr, err);
     }
-    e.method = "bayes";
-    pa_err berr;
-    if (eps_bayes_interval(&cnt, delta, a2, &e.lo, &e.hi, &berr) == PA_OK) {
-        e.violation = isfinite(cell->epsilon) && e.lo > cell->epsilon;
-        e.p_exceeds = isfinite(cell->epsilon) ? eps_bayes_p_exceeds(&cnt, delta, cell->epsilon) : NAN;
+    for (size_t q = 0; q < nr && !rc; q++) {
+        const cellest_row *w = &rows[q];
+        store_estimate e = {
+            .cell_id = (int64_t)cell_ix, .attack = at->label, .target_id = target_id, .method = w->method,
+            .lo = w->lo, .hi = w->hi, .point = w->point, .alpha = c->alpha, .delta = delta,
+            .threshold = w->threshold, .tp = w->tp, .fn = w->fn, .fp = w->fp, .tn = w->tn,
+            .claimed = w->claimed, .p_exceeds = w->p_exceeds, .violation = w->violation,
+        };
         rc = store_put_estimate(st, &e, err);
     }
-out:
-    free(cs);
-    free(ts);
-    free(cl);
-    free(tl);
     free(score);
     free(member);
     free(is_cal);
