@@ -9,6 +9,9 @@ status=0
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "== DP-SGD step vs PyTorch (Opacus-style) and numpy: $B/bench/bench_dpsgd"
 "$B/bench/bench_dpsgd" || status=1
+echo "== DP-SGD conv step vs PyTorch (Opacus-style): $B/bench/bench_net (PSG ConvNet) and --model dcgan (GS-WGAN discriminator)"
+"$B/bench/bench_net" || status=1
+"$B/bench/bench_net" --model dcgan || status=1
 if [ -f "$ADULT/adult.csv" ]; then
   echo "== MST / PrivBayes on coded Adult: $B/bench/bench_mst $ADULT/adult.csv $ADULT/adult-domain.json"
   "$B/bench/bench_mst" "$ADULT/adult.csv" "$ADULT/adult-domain.json" || status=1

@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "core/blas.h"
 #include "core/rng.h"
 
 struct dpsgd {
@@ -26,7 +27,18 @@ struct dpsgd {
     dpsgd_noise_hook hook;  /* or NULL */
     void *hook_ctx;
     float *before;          /* (P) clipped sum before the noise, when hooked */
+    double *z;              /* (P) normals drawn ahead by dpsgd_noise_prepare, or NULL */
+    int prepared;           /* 1: a helper thread is filling z (join before use) */
+    int threaded;           /* the helper thread was started (else z is already full) */
+    pthread_t th;
+    struct zjob {
+        uint64_t s[4];      /* the seeded stream */
+        double *z;
+        size_t n;
+    } job;
 };
+
+static void noise_discard(dpsgd *s);
 
 int dpsgd_cfg_check(const dpsgd_cfg *cfg, pa_err *err)
 {
@@ -93,7 +105,9 @@ void dpsgd_free(dpsgd *s)
     free(s->yb);
     free(s->Tb);
     free(s->lossb);
+    noise_discard(s);
     free(s->before);
+    free(s->z);
     free(s);
 }
 
@@ -350,6 +364,46 @@ int dpsgd_set_noise_hook(dpsgd *s, dpsgd_noise_hook hook, void *ctx)
     return PA_OK;
 }
 
+static void *zjob_run(void *arg)
+{
+    struct zjob *j = arg;
+    xo g;
+    memcpy(g.s, j->s, sizeof g.s);
+    zig_fill(&g, j->z, j->n);
+    return NULL;
+}
+
+int dpsgd_noise_prepare(dpsgd *s, gsl_rng *r)
+{
+    noise_discard(s);
+    if (!(s->cfg.sigma > 0))
+        return PA_OK;                       /* no noise: nothing is drawn from r */
+    size_t P = mlp_nparams(s->m);
+    if (!s->z && !(s->z = pa_malloc(P ? P : 1, sizeof *s->z)))
+        return PA_ENOMEM;
+    pthread_once(&zig_once, zig_build);
+    xo g;
+    xo_seed(&g, r);
+    memcpy(s->job.s, g.s, sizeof g.s);
+    s->job.z = s->z;
+    s->job.n = P;
+    s->prepared = 1;
+    /* a helper thread only where BLAS may use more than one core (not when
+     * jobs run in parallel, harness/pool.c) */
+    s->threaded = pa_blas_max() > 1 && pthread_create(&s->th, NULL, zjob_run, &s->job) == 0;
+    if (!s->threaded)
+        zjob_run(&s->job);
+    return PA_OK;
+}
+
+/* Waits for a prepared draw and forgets it. */
+static void noise_discard(dpsgd *s)
+{
+    if (s->prepared && s->threaded)
+        pthread_join(s->th, NULL);
+    s->prepared = s->threaded = 0;
+}
+
 static void noise_apply(dpsgd *s, gsl_rng *r);
 
 void dpsgd_noise(dpsgd *s, gsl_rng *r)
@@ -368,7 +422,12 @@ static void noise_apply(dpsgd *s, gsl_rng *r)
     size_t P = mlp_nparams(s->m);
     float *out = mlp_grads(s->m);
     double inv = 1.0 / (s->cfg.q * (double)s->cfg.n);
-    if (s->cfg.sigma > 0) {
+    if (s->cfg.sigma > 0 && s->prepared) {
+        if (s->threaded)
+            pthread_join(s->th, NULL);
+        s->prepared = s->threaded = 0;
+        add_noise(out, s->z, s->cfg.sigma * s->cfg.clip, inv, P);
+    } else if (s->cfg.sigma > 0) {
         pthread_once(&zig_once, zig_build);
         xo g;
         xo_seed(&g, r);
@@ -408,6 +467,11 @@ int dpsgd_private_grad(dpsgd *s, const dpsgd_data *D, const float *canary, gsl_r
     size_t d = mlp_width(m, 0), p = mlp_width(m, mlp_nlayers(m)), B;
     const size_t *idx;
     dpsgd_sample(s, r, &idx, &B);
+    /* the noise stream is seeded from r now (nothing below draws from r
+     * before dpsgd_noise, so the result is the same as seeding it there) and
+     * drawn on a helper thread while the forward and backward pass run */
+    if ((rc = dpsgd_noise_prepare(s, r)) != PA_OK)
+        return pa_errf(err, rc, "dpsgd: out of memory for the noise buffer");
     double loss = NAN, mean_norm = NAN, clipped = 0.0;
     if (B > 0) {
         for (size_t i = 0; i < B; i++) {
@@ -417,13 +481,17 @@ int dpsgd_private_grad(dpsgd *s, const dpsgd_data *D, const float *canary, gsl_r
             else
                 memcpy(s->Tb + i * p, D->T + idx[i] * p, p * sizeof(float));
         }
-        if ((rc = mlp_forward(m, s->Xb, B, NULL, err)) != PA_OK)
+        if ((rc = mlp_forward(m, s->Xb, B, NULL, err)) != PA_OK) {
+            noise_discard(s);
             return pa_err_prefix(err, "dpsgd");
+        }
         double sum;
         rc = D->y ? mlp_loss_xent(m, s->yb, NULL, &sum, err)
                   : mlp_loss_mse(m, s->Tb, NULL, &sum, err);
-        if (rc)
+        if (rc) {
+            noise_discard(s);
             return pa_err_prefix(err, "dpsgd (batch row = data row idx[row])");
+        }
         loss = sum / (double)B;
         mlp_backprop(m, 0);
         dpsgd_clip_sum(s);

@@ -117,6 +117,16 @@ void dpsgd_add_example(dpsgd *s, const float *g);
  * by the expected batch size. The noise stream is seeded from r. */
 void dpsgd_noise(dpsgd *s, gsl_rng *r);
 
+/* Seeds the noise stream of the next dpsgd_noise from r now and draws its P
+ * normals on a helper thread (run while the caller does the forward and
+ * backward pass) if BLAS may use more than one core (pa_blas_max() > 1), else
+ * here and now. The next dpsgd_noise(s, ·) adds these instead of seeding
+ * from its r; if nothing draws from r in between, the result is bit-for-bit
+ * that of calling dpsgd_noise without it. σ = 0: does nothing. A second call
+ * discards the first draw. PA_ENOMEM if the (P) buffer cannot be had.
+ * dpsgd_private_grad calls it right after sampling. */
+int dpsgd_noise_prepare(dpsgd *s, gsl_rng *r);
+
 /* Called by dpsgd_noise with the clipped sum before (P, unscaled), the
  * result after (P, scaled by inv = 1/(qN)) and the noise std sd = σC: lets
  * tests measure the noise a caller's training really added. */

@@ -8,6 +8,8 @@
 
 #include <cblas.h>
 
+#include "core/blas.h"
+
 struct mlp {
     size_t L;
     size_t *width;      /* (L+1) */
@@ -318,6 +320,7 @@ int mlp_forward(mlp *m, const float *X, size_t B, const float **Y, pa_err *err)
         for (size_t i = 0; i < B; i++)
             memcpy(Z + i * out, b, out * sizeof(float));
         /* Z = A_l W_lᵀ + 1 bᵀ */
+        pa_blas_threads_for((double)B * out * in);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)out, (int)in,
                     1.0f, m->A[l], (int)in, W, (int)in, 1.0f, Z, (int)out);
         act_forward(layer_act(m, l), Z, B * out);
@@ -410,14 +413,17 @@ void mlp_backprop(mlp *m, int need_dx)
         size_t in = m->width[l], out = m->width[l + 1];
         const float *W = m->params + m->woff[l];
         /* G_{l-1} = (G_l W_l) ⊙ act'(A_l) */
+        pa_blas_threads_for((double)B * in * out);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)in, (int)out,
                     1.0f, m->G[l], (int)out, W, (int)in, 0.0f, m->G[l - 1], (int)in);
         act_backward(layer_act(m, l - 1), m->G[l - 1], m->A[l], B * in);
     }
-    if (need_dx)
+    if (need_dx) {
+        pa_blas_threads_for((double)B * m->width[0] * m->width[1]);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)m->width[0],
                     (int)m->width[1], 1.0f, m->G[0], (int)m->width[1], m->params,
                     (int)m->width[0], 0.0f, m->dX, (int)m->width[0]);
+    }
 }
 
 void mlp_grad_accumulate(mlp *m, const float *c, float scale, float beta)
@@ -433,6 +439,7 @@ void mlp_grad_accumulate(mlp *m, const float *c, float scale, float beta)
             G = m->scratch;
         }
         /* dW = beta dW + scale Gᵀ diag(c) A ;  db = beta db + scale Gᵀ diag(c) 1 */
+        pa_blas_threads_for((double)B * out * in);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)B,
                     scale, G, (int)out, m->A[l], (int)in, beta, dW, (int)in);
         cblas_sgemv(CblasRowMajor, CblasTrans, (int)B, (int)out, scale, G, (int)out,

@@ -4,12 +4,15 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "core/blas.h"
+
 /* OpenBLAS's own API (declared in its cblas.h, which clashes with GSL's) */
 void openblas_set_num_threads(int num_threads);
 
 void pool_serial_blas(void)
 {
     openblas_set_num_threads(1);
+    pa_blas_cap(1);
 }
 
 void pool_run(int jobs, void *(*fn)(void *), void *arg)

@@ -408,6 +408,40 @@ Test(dpsgd, empty_poisson_batch_yields_pure_noise)
     mlp_free(m);
 }
 
+Test(dpsgd, noise_drawn_ahead_on_a_helper_thread_equals_noise_drawn_in_place)
+{
+    /* dpsgd_noise_prepare seeds from r and draws on another thread; with no
+     * draw from r in between, the noised gradient is bit-for-bit the same */
+    const size_t w[3] = {5, 7, 3};
+    mlp *m = new_mlp(2, w, MLP_TANH, 2);
+    dpsgd *s = new_engine(m, 10, 1.0, 1.3, 0.7, 0);
+    size_t P = mlp_nparams(m);
+    float *a = malloc(P * sizeof *a);
+    unsigned long next[2];
+    for (int ahead = 0; ahead <= 1; ahead++) {
+        gsl_rng *r = new_rng(77);
+        for (size_t k = 0; k < P; k++)
+            mlp_grads(m)[k] = (float)k * 0.01f;
+        if (ahead)
+            cr_assert_eq(dpsgd_noise_prepare(s, r), PA_OK);
+        dpsgd_noise(s, r);
+        if (!ahead)
+            memcpy(a, mlp_grads(m), P * sizeof *a);
+        else
+            cr_expect_arr_eq(a, mlp_grads(m), P * sizeof *a);
+        next[ahead] = gsl_rng_get(r);   /* r has advanced by the same draws either way */
+        gsl_rng_free(r);
+    }
+    cr_expect_eq(next[0], next[1]);
+    /* a prepared draw that is never used is joined by dpsgd_free */
+    gsl_rng *r = new_rng(5);
+    cr_assert_eq(dpsgd_noise_prepare(s, r), PA_OK);
+    gsl_rng_free(r);
+    free(a);
+    dpsgd_free(s);
+    mlp_free(m);
+}
+
 Test(dpsgd, bad_configurations_and_data_are_rejected_naming_the_field)
 {
     const size_t w[2] = {2, 2};

@@ -1,0 +1,71 @@
+/* blas.c — see blas.h. */
+#include "core/blas.h"
+
+/* OpenBLAS's own API (declared in its cblas.h; repeated here so that files
+ * including GSL's cblas need not see OpenBLAS's). */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+
+#define DEFAULT_THRESHOLD 3.2e7
+
+static int start = -1;      /* OpenBLAS's count at the first call */
+static int cap = -1;        /* -1: not yet read */
+static int cur = -1;        /* what we last set */
+static double threshold = DEFAULT_THRESHOLD;
+
+static void first(void)
+{
+    if (start < 0) {
+        start = openblas_get_num_threads();
+        if (start < 1)
+            start = 1;
+        if (cap < 0)
+            cap = start;
+    }
+}
+
+void pa_blas_threads_for(double work)
+{
+    first();
+    int now = openblas_get_num_threads();
+    if (cur >= 0 && now != cur)     /* someone else set it: that is the new cap */
+        cap = now;
+    int want = work < threshold ? 1 : cap;
+    if (want != now)
+        openblas_set_num_threads(want);
+    cur = want;
+}
+
+void pa_blas_cap(int threads)
+{
+    first();
+    cap = threads >= 1 ? threads : start;
+    int now = openblas_get_num_threads();
+    if (now > cap) {
+        openblas_set_num_threads(cap);
+        cur = cap;
+    }
+}
+
+void pa_blas_set_threshold(double work)
+{
+    threshold = work > 0 ? work : DEFAULT_THRESHOLD;
+}
+
+double pa_blas_threshold(void) { return threshold; }
+
+int pa_blas_max(void)
+{
+    first();
+    int now = openblas_get_num_threads();
+    if (cur >= 0 && now != cur)
+        cap = now;
+    else if (cur < 0 && now < cap)   /* set to fewer threads outside this module */
+        return now;
+    return cap;
+}
+
+int pa_blas_current(void)
+{
+    return cur >= 0 ? cur : openblas_get_num_threads();
+}

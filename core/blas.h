@@ -1,0 +1,35 @@
+/* blas.h — BLAS thread count chosen by problem size.
+ *
+ * OpenBLAS splits every GEMM over its thread pool. On a small GEMM (the
+ * 256-row products of an MLP step) the split and the wake-up cost more than
+ * the second core gives back, and on a shared machine a second thread may
+ * wait for a busy core. pa_blas_threads_for(work) is called before each GEMM
+ * with its multiply-add count M·N·K: below a threshold it runs single-
+ * threaded, above it with the cap (the count OpenBLAS started with, or what
+ * pa_blas_cap set). openblas_set_num_threads is called only when the count
+ * changes. Not thread-safe across concurrent callers unless the cap is 1
+ * (which harness/pool.c sets when it runs jobs in parallel).
+ */
+#ifndef PA_BLAS_H
+#define PA_BLAS_H
+
+/* Sets the BLAS thread count for a GEMM of `work` multiply-adds. */
+void pa_blas_threads_for(double work);
+
+/* Caps the thread count (>= 1); 0 restores OpenBLAS's starting count. */
+void pa_blas_cap(int threads);
+
+/* The multiply-add count from which GEMMs use more than one thread
+ * (default 3.2e7, about a 320³ product: the 256-row GEMMs of the benchmark MLP run single-threaded, the conv layers of bench_net on both cores). Values <= 0 restore it. */
+void pa_blas_set_threshold(double work);
+double pa_blas_threshold(void);
+
+/* The cap: how many cores BLAS may use (1 when harness/pool.c runs jobs in
+ * parallel). Other helpers (dpsgd_noise_prepare) use a second thread only if
+ * this is > 1. */
+int pa_blas_max(void);
+
+/* The thread count of the last pa_blas_threads_for. */
+int pa_blas_current(void);
+
+#endif

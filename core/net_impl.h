@@ -1,0 +1,1431 @@
+/* net_impl.h — the body of core/net.h's engines, included once by net.c
+ * (R = float, NS = net_) and once by netd.c (R = double, NS = netd_).
+ * Before including, define:
+ *   R            the real type
+ *   NS(name)     the public prefix (net_##name / netd_##name)
+ *   GEMM         cblas_sgemm / cblas_dgemm
+ *   SYRK         cblas_ssyrk / cblas_dsyrk
+ *
+ * Dimensions as in net.h: L layers, B batch rows, n_l values per example of
+ * tensor l, T rows per example of a weight layer's unfolded matrices, K and
+ * Ko their widths, P parameters.
+ *
+ * Every weight layer (dense, conv, convT) is, per example i, a sum over T
+ * rows of outer products: ∇W ℓ_i = Σ_t g_t a_tᵀ, with
+ *   dense  T = 1,  a = input row (K = n_in),          g = output gradient (Ko = out)
+ *   conv   T = H'W', a = unfolded input (K = k²C_in), g = output gradient (Ko = C_out)
+ *   convT  T = H W,  a = input pixel (K = C_in),      g = unfolded output gradient (Ko = k²C_out)
+ * stored as Am (B·T, K) and Gm (B·T, Ko). Dense and conv keep W as (Ko, K),
+ * so ∇W = Gmᵀ Am; convT keeps W as (K, Ko), so ∇W = Amᵀ Gm. Everything that
+ * needs per-example gradients (norms, clipped sum, tangents) works on these
+ * two matrices.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "core/blas.h"
+
+#define GN_EPS 1e-5
+
+typedef struct layer {
+    net_kind kind;
+    size_t Hi, Wi, Ci, Ho, Wo, Co, ni, no;
+    size_t k, s, pad, opad, groups;
+    net_act act;
+    R slope;
+    size_t poff, pcount;    /* parameters in θ */
+    size_t T, K, Ko;        /* weight layers: unfolded matrices (see top) */
+    int ghost;              /* per-example norms by the ghost identity */
+    R *U;                   /* conv: (cap·T, K) unfolded input; convT: (cap·T, Ko) unfolded output grad */
+    R *TU;                  /* tangent of U */
+    R *xhat, *rstd;         /* groupnorm: (cap, n) normalised input, (cap, groups) 1/σ */
+    R *txhat, *trstd;       /* their tangents */
+} layer;
+
+struct NET {
+    size_t L;
+    layer *ly;              /* (L) */
+    size_t *n;              /* (L+1) values per example of each tensor */
+    size_t P;
+    R *params, *grads;      /* (P) */
+    size_t cap, B;          /* rows the buffers hold; rows of the last forward */
+    R **A;                  /* (L+1) layer outputs, A[0] = input (aliases for flatten) */
+    R **D;                  /* (L+1) D[l] = ∂ℓ_i/∂A[l]; D[L] the seed, D[0] = dX */
+    R **TA, **TD;           /* (L+1) tangents, allocated on the first tangent call */
+    size_t tcap;            /* rows the tangent buffers hold */
+    R *work;                /* (cap · maxwork) scratch */
+    size_t maxwork;         /* per row of the batch */
+    R *pex;                 /* per-example scratch (maxpex) */
+    double *dpex;           /* (maxpex) the same in double */
+    size_t maxpex;
+    double *sqb;            /* (cap) squared norms for clip_sum */
+    R *cb;                  /* (cap) clip factors for clip_sum */
+    R *tdth;                /* (P) parameter direction of the last tangent_forward */
+    int has_tdth;
+    void *blocks[2];        /* owned allocations: activation/delta block, tangent block */
+};
+
+/* ---- spec ---- */
+
+static size_t stride_of(const net_layer_spec *s) { return s->stride ? s->stride : 1; }
+
+static int build_layers(NET *m, const net_spec *spec, pa_err *err)
+{
+    size_t H = spec->H, W = spec->W, C = spec->C, P = 0;
+    m->n[0] = H * W * C;
+    size_t maxpex = 1;
+    for (size_t l = 0; l < spec->L; l++) {
+        const net_layer_spec *s = &spec->layer[l];
+        layer *y = &m->ly[l];
+        memset(y, 0, sizeof *y);
+        y->kind = s->kind;
+        y->Hi = H, y->Wi = W, y->Ci = C, y->ni = H * W * C;
+        y->k = s->k, y->s = stride_of(s), y->pad = s->pad, y->opad = s->out_pad;
+        y->groups = s->groups, y->act = s->act, y->slope = (R)s->slope;
+        switch (s->kind) {
+        case NET_DENSE:
+            H = 1, W = 1, C = s->out;
+            y->T = 1, y->K = y->ni, y->Ko = C;
+            y->pcount = C * (y->ni + 1);
+            break;
+        case NET_CONV:
+            H = (H + 2 * y->pad - y->k) / y->s + 1;
+            W = (W + 2 * y->pad - y->k) / y->s + 1;
+            C = s->out;
+            y->T = H * W, y->K = y->k * y->k * y->Ci, y->Ko = C;
+            y->pcount = C * (y->K + 1);
+            break;
+        case NET_CONVT:
+            H = (H - 1) * y->s + y->k + y->opad - 2 * y->pad;
+            W = (W - 1) * y->s + y->k + y->opad - 2 * y->pad;
+            C = s->out;
+            y->T = y->Hi * y->Wi, y->K = y->Ci, y->Ko = y->k * y->k * C;
+            y->pcount = y->K * y->Ko + C;
+            break;
+        case NET_AVGPOOL:
+            H = (H - y->k) / y->s + 1;
+            W = (W - y->k) / y->s + 1;
+            break;
+        case NET_GROUPNORM:
+            y->pcount = 2 * C;
+            break;
+        case NET_ACT:
+            break;
+        case NET_FLATTEN:
+            C = H * W * C, H = 1, W = 1;
+            break;
+        }
+        y->Ho = H, y->Wo = W, y->Co = C, y->no = H * W * C;
+        y->poff = P;
+        P += y->pcount;
+        m->n[l + 1] = y->no;
+        if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
+            y->ghost = 2 * y->T * y->T < y->K * y->Ko;
+            size_t need = y->ghost ? 2 * y->T * y->T : y->K * y->Ko;
+            need += y->Co;
+            if (need > maxpex)
+                maxpex = need;
+        }
+        if (y->kind == NET_GROUPNORM && 4 * y->Ci > maxpex)
+            maxpex = 4 * y->Ci;   /* 2C doubles + 3C reals */
+    }
+    m->P = P;
+    m->maxpex = maxpex;
+    (void)err;
+    return PA_OK;
+}
+
+int NS(new)(const net_spec *spec, NET **out, pa_err *err)
+{
+    *out = NULL;
+    int rc = net_spec_check(spec, err);
+    if (rc)
+        return rc;
+    NET *m = pa_calloc(1, sizeof *m);
+    if (!m)
+        return pa_errf(err, PA_ENOMEM, "net_new: out of memory");
+    m->L = spec->L;
+    m->ly = pa_calloc(m->L, sizeof *m->ly);
+    m->n = pa_calloc(m->L + 1, sizeof *m->n);
+    m->A = pa_calloc(m->L + 1, sizeof *m->A);
+    m->D = pa_calloc(m->L + 1, sizeof *m->D);
+    m->TA = pa_calloc(m->L + 1, sizeof *m->TA);
+    m->TD = pa_calloc(m->L + 1, sizeof *m->TD);
+    if (!m->ly || !m->n || !m->A || !m->D || !m->TA || !m->TD)
+        goto nomem;
+    build_layers(m, spec, err);
+    m->params = pa_calloc(m->P ? m->P : 1, sizeof(R));
+    m->grads = pa_calloc(m->P ? m->P : 1, sizeof(R));
+    m->pex = pa_malloc(m->maxpex, sizeof(R));
+    m->dpex = pa_malloc(m->maxpex, sizeof(double));
+    m->tdth = pa_calloc(m->P ? m->P : 1, sizeof(R));
+    if (!m->params || !m->grads || !m->pex || !m->dpex || !m->tdth)
+        goto nomem;
+    /* scratch per batch row: conv dU (T·K), convT columns (T·Ko), scaled copies */
+    size_t mw = 1;
+    for (size_t l = 0; l < m->L; l++) {
+        const layer *y = &m->ly[l];
+        size_t w = y->T * (y->K > y->Ko ? y->K : y->Ko);
+        if (y->kind == NET_GROUPNORM || y->kind == NET_ACT || y->kind == NET_AVGPOOL)
+            w = y->ni;
+        if (w > mw)
+            mw = w;
+    }
+    m->maxwork = mw;
+    *out = m;
+    return PA_OK;
+nomem:
+    NS(free)(m);
+    return pa_errf(err, PA_ENOMEM, "net_new: out of memory");
+}
+
+void NS(free)(NET *m)
+{
+    if (!m)
+        return;
+    free(m->blocks[0]);
+    free(m->blocks[1]);
+    free(m->ly);
+    free(m->n);
+    free(m->A);
+    free(m->D);
+    free(m->TA);
+    free(m->TD);
+    free(m->params);
+    free(m->grads);
+    free(m->pex);
+    free(m->dpex);
+    free(m->sqb);
+    free(m->cb);
+    free(m->tdth);
+    free(m->work);
+    free(m);
+}
+
+void NS(init)(NET *m, gsl_rng *r)
+{
+    for (size_t l = 0; l < m->L; l++) {
+        const layer *y = &m->ly[l];
+        R *w = m->params + y->poff;
+        double fan = 0;
+        if (y->kind == NET_DENSE)
+            fan = (double)y->ni;
+        else if (y->kind == NET_CONV)
+            fan = (double)y->K;
+        else if (y->kind == NET_CONVT)
+            fan = (double)(y->k * y->k * y->Co);   /* torch: weight.size(1)·k² = C_out·k² */
+        if (fan > 0) {
+            double bound = 1.0 / sqrt(fan);
+            for (size_t k = 0; k < y->pcount; k++)
+                w[k] = (R)(bound * (2.0 * gsl_rng_uniform(r) - 1.0));
+        } else if (y->kind == NET_GROUPNORM) {
+            for (size_t c = 0; c < y->Ci; c++) {
+                w[c] = 1;
+                w[y->Ci + c] = 0;
+            }
+        }
+    }
+}
+
+int NS(copy_params)(NET *dst, const NET *src, pa_err *err)
+{
+    int same = dst->L == src->L && dst->P == src->P;
+    for (size_t l = 0; same && l < src->L; l++)
+        same = dst->ly[l].kind == src->ly[l].kind && dst->ly[l].pcount == src->ly[l].pcount &&
+               dst->n[l + 1] == src->n[l + 1];
+    if (!same)
+        return pa_errf(err, PA_EINPUT, "net_copy_params: architectures differ");
+    memcpy(dst->params, src->params, src->P * sizeof(R));
+    return PA_OK;
+}
+
+size_t NS(nparams)(const NET *m) { return m->P; }
+R *NS(params)(NET *m) { return m->params; }
+R *NS(grads)(NET *m) { return m->grads; }
+size_t NS(nlayers)(const NET *m) { return m->L; }
+size_t NS(size)(const NET *m, size_t l) { return m->n[l]; }
+size_t NS(batch)(const NET *m) { return m->B; }
+const R *NS(output)(const NET *m, size_t l) { return m->A[l]; }
+const R *NS(dx)(const NET *m) { return m->D[0]; }
+const R *NS(tangent_output)(const NET *m) { return m->TA[m->L]; }
+const R *NS(tangent_dx)(const NET *m) { return m->TD[0]; }
+size_t NS(param_offset)(const NET *m, size_t l) { return m->ly[l].poff; }
+size_t NS(param_count)(const NET *m, size_t l) { return m->ly[l].pcount; }
+
+void NS(shape)(const NET *m, size_t l, size_t *H, size_t *W, size_t *C)
+{
+    const layer *y = l < m->L ? &m->ly[l] : &m->ly[m->L - 1];
+    if (l < m->L)
+        *H = y->Hi, *W = y->Wi, *C = y->Ci;
+    else
+        *H = y->Ho, *W = y->Wo, *C = y->Co;
+}
+
+/* Lays out A, D (and with tangents TA, TD) for cap rows in one block each;
+ * flatten outputs alias their inputs. */
+static R *carve(NET *m, R *p, R **A, size_t cap)
+{
+    A[0] = p;
+    p += cap * m->n[0];
+    for (size_t l = 0; l < m->L; l++) {
+        if (m->ly[l].kind == NET_FLATTEN) {
+            A[l + 1] = A[l];
+        } else {
+            A[l + 1] = p;
+            p += cap * m->n[l + 1];
+        }
+    }
+    return p;
+}
+
+static size_t block_size(const NET *m, size_t cap, int tangent)
+{
+    size_t t = 0;
+    t += 2 * cap * m->n[0];
+    for (size_t l = 0; l < m->L; l++) {
+        const layer *y = &m->ly[l];
+        if (y->kind != NET_FLATTEN)
+            t += 2 * cap * m->n[l + 1];
+        if (y->kind == NET_CONV)
+            t += cap * y->T * y->K;
+        if (y->kind == NET_CONVT)
+            t += cap * y->T * y->Ko;
+        if (y->kind == NET_GROUPNORM)
+            t += cap * (y->ni + y->groups);
+    }
+    (void)tangent;
+    return t;
+}
+
+static void carve_layers(NET *m, R *p, size_t cap, int tangent)
+{
+    for (size_t l = 0; l < m->L; l++) {
+        layer *y = &m->ly[l];
+        R **u = tangent ? &y->TU : &y->U;
+        if (y->kind == NET_CONV) {
+            *u = p;
+            p += cap * y->T * y->K;
+        } else if (y->kind == NET_CONVT) {
+            *u = p;
+            p += cap * y->T * y->Ko;
+        } else if (y->kind == NET_GROUPNORM) {
+            if (tangent) {
+                y->txhat = p;
+                y->trstd = p + cap * y->ni;
+            } else {
+                y->xhat = p;
+                y->rstd = p + cap * y->ni;
+            }
+            p += cap * (y->ni + y->groups);
+        }
+    }
+}
+
+static int reserve(NET *m, size_t B)
+{
+    if (B <= m->cap)
+        return PA_OK;
+    size_t cap = B > 2 * m->cap ? B : 2 * m->cap;
+    R *blk = pa_calloc(block_size(m, cap, 0), sizeof(R));
+    R *work = pa_malloc(cap, m->maxwork * sizeof(R));
+    double *sqb = pa_malloc(cap, sizeof(double));
+    R *cb = pa_malloc(cap, sizeof(R));
+    if (!blk || !work || !sqb || !cb) {
+        free(blk);
+        free(work);
+        free(sqb);
+        free(cb);
+        return PA_ENOMEM;
+    }
+    free(m->blocks[0]);
+    free(m->work);
+    free(m->sqb);
+    free(m->cb);
+    m->sqb = sqb;
+    m->cb = cb;
+    m->blocks[0] = blk;
+    m->work = work;
+    m->cap = cap;
+    R *p = carve(m, blk, m->A, cap);
+    p = carve(m, p, m->D, cap);
+    carve_layers(m, p, cap, 0);
+    /* tangent buffers must be rebuilt for the new capacity */
+    free(m->blocks[1]);
+    m->blocks[1] = NULL;
+    m->tcap = 0;
+    return PA_OK;
+}
+
+static int reserve_tangent(NET *m)
+{
+    if (m->tcap >= m->cap && m->blocks[1])
+        return PA_OK;
+    R *blk = pa_calloc(block_size(m, m->cap, 1), sizeof(R));
+    if (!blk)
+        return PA_ENOMEM;
+    free(m->blocks[1]);
+    m->blocks[1] = blk;
+    m->tcap = m->cap;
+    R *p = carve(m, blk, m->TA, m->cap);
+    p = carve(m, p, m->TD, m->cap);
+    carve_layers(m, p, m->cap, 1);
+    return PA_OK;
+}
+
+/* ---- kernels ---- */
+
+/* GEMM wrapper: row-major C (M,N) = alpha op(A) op(B) + beta C, with BLAS
+ * threads chosen by the problem size. */
+static void gemm(int ta, int tb, size_t M, size_t N, size_t Kd, R alpha, const R *A, size_t lda,
+                 const R *Bm, size_t ldb, R beta, R *C, size_t ldc)
+{
+    pa_blas_threads_for((double)M * (double)N * (double)Kd);
+    GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
+         (int)N, (int)Kd, alpha, A, (int)lda, Bm, (int)ldb, beta, C, (int)ldc);
+}
+
+/* im2col: U (B·Ts, k·k·C) from img (B, Hb, Wb, C) with output grid
+ * (Hs, Ws) = ((Hb + 2pad − k)/s + 1, ...): row (i, oy, ox), column
+ * (ky, kx, c) = img[i, oy·s − pad + ky, ox·s − pad + kx, c] or 0. */
+static void im2col(R *restrict U, const R *restrict img, size_t B, size_t Hb, size_t Wb, size_t C,
+                   size_t k, size_t s, size_t pad, size_t Hs, size_t Ws)
+{
+    size_t kc = k * C;
+    for (size_t i = 0; i < B; i++) {
+        const R *im = img + i * Hb * Wb * C;
+        for (size_t oy = 0; oy < Hs; oy++)
+            for (size_t ox = 0; ox < Ws; ox++) {
+                R *row = U + ((i * Hs + oy) * Ws + ox) * k * kc;
+                for (size_t ky = 0; ky < k; ky++) {
+                    R *dst = row + ky * kc;
+                    long iy = (long)(oy * s + ky) - (long)pad;
+                    if (iy < 0 || iy >= (long)Hb) {
+                        memset(dst, 0, kc * sizeof(R));
+                        continue;
+                    }
+                    long x0 = (long)(ox * s) - (long)pad;
+                    if (x0 >= 0 && x0 + (long)k <= (long)Wb) {
+                        memcpy(dst, im + ((size_t)iy * Wb + (size_t)x0) * C, kc * sizeof(R));
+                        continue;
+                    }
+                    for (size_t kx = 0; kx < k; kx++) {
+                        long ix = x0 + (long)kx;
+                        if (ix < 0 || ix >= (long)Wb)
+                            memset(dst + kx * C, 0, C * sizeof(R));
+                        else
+                            memcpy(dst + kx * C, im + ((size_t)iy * Wb + (size_t)ix) * C,
+                                   C * sizeof(R));
+                    }
+                }
+            }
+    }
+}
+
+/* col2im, the adjoint of im2col: img (B, Hb, Wb, C) = Σ of U's entries into
+ * the pixels they were read from (img is overwritten). */
+static void col2im(R *restrict img, const R *restrict U, size_t B, size_t Hb, size_t Wb, size_t C,
+                   size_t k, size_t s, size_t pad, size_t Hs, size_t Ws)
+{
+    memset(img, 0, B * Hb * Wb * C * sizeof(R));
+    size_t kc = k * C;
+    for (size_t i = 0; i < B; i++) {
+        R *im = img + i * Hb * Wb * C;
+        for (size_t oy = 0; oy < Hs; oy++)
+            for (size_t ox = 0; ox < Ws; ox++) {
+                const R *row = U + ((i * Hs + oy) * Ws + ox) * k * kc;
+                for (size_t ky = 0; ky < k; ky++) {
+                    long iy = (long)(oy * s + ky) - (long)pad;
+                    if (iy < 0 || iy >= (long)Hb)
+                        continue;
+                    for (size_t kx = 0; kx < k; kx++) {
+                        long ix = (long)(ox * s + kx) - (long)pad;
+                        if (ix < 0 || ix >= (long)Wb)
+                            continue;
+                        R *d = im + ((size_t)iy * Wb + (size_t)ix) * C;
+                        const R *src = row + ky * kc + kx * C;
+                        for (size_t c = 0; c < C; c++)
+                            d[c] += src[c];
+                    }
+                }
+            }
+    }
+}
+
+/* Y (rows, C) += 1 bᵀ */
+static void add_bias(R *restrict Y, const R *restrict b, size_t rows, size_t C)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < C; c++)
+            Y[r * C + c] += b[c];
+}
+
+/* db = beta·db + scale·Σ_rows c_row G (rows grouped by example: T rows each) */
+static void bias_grad(R *restrict db, const R *restrict G, const R *c, size_t B, size_t T,
+                      size_t C, R scale, R beta)
+{
+    for (size_t j = 0; j < C; j++)
+        db[j] *= beta;
+    for (size_t i = 0; i < B; i++) {
+        R w = scale * (c ? c[i] : 1);
+        const R *g = G + i * T * C;
+        for (size_t t = 0; t < T; t++)
+            for (size_t j = 0; j < C; j++)
+                db[j] += w * g[t * C + j];
+    }
+}
+
+static void avgpool_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y)
+{
+    R inv = (R)1 / (R)(y->k * y->k);
+    size_t C = y->Ci;
+    for (size_t i = 0; i < B; i++) {
+        const R *x = X + i * y->ni;
+        R *o = Y + i * y->no;
+        for (size_t oy = 0; oy < y->Ho; oy++)
+            for (size_t ox = 0; ox < y->Wo; ox++) {
+                R *d = o + (oy * y->Wo + ox) * C;
+                for (size_t c = 0; c < C; c++)
+                    d[c] = 0;
+                for (size_t ky = 0; ky < y->k; ky++)
+                    for (size_t kx = 0; kx < y->k; kx++) {
+                        const R *src = x + ((oy * y->s + ky) * y->Wi + ox * y->s + kx) * C;
+                        for (size_t c = 0; c < C; c++)
+                            d[c] += src[c];
+                    }
+                for (size_t c = 0; c < C; c++)
+                    d[c] *= inv;
+            }
+    }
+}
+
+static void avgpool_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y)
+{
+    R inv = (R)1 / (R)(y->k * y->k);
+    size_t C = y->Ci;
+    memset(DX, 0, B * y->ni * sizeof(R));
+    for (size_t i = 0; i < B; i++) {
+        R *x = DX + i * y->ni;
+        const R *o = DY + i * y->no;
+        for (size_t oy = 0; oy < y->Ho; oy++)
+            for (size_t ox = 0; ox < y->Wo; ox++) {
+                const R *g = o + (oy * y->Wo + ox) * C;
+                for (size_t ky = 0; ky < y->k; ky++)
+                    for (size_t kx = 0; kx < y->k; kx++) {
+                        R *d = x + ((oy * y->s + ky) * y->Wi + ox * y->s + kx) * C;
+                        for (size_t c = 0; c < C; c++)
+                            d[c] += inv * g[c];
+                    }
+            }
+    }
+}
+
+/* f'(x) and f''(x) from the output a = f(x) */
+static inline R act_d1(net_act f, R a, R slope)
+{
+    switch (f) {
+    case NET_RELU:
+        return a > 0 ? 1 : 0;
+    case NET_LRELU:
+        return a > 0 ? 1 : slope;
+    case NET_TANH:
+        return 1 - a * a;
+    case NET_SIGMOID:
+        return a * (1 - a);
+    default:
+        return 1;
+    }
+}
+
+static inline R act_d2(net_act f, R a)
+{
+    switch (f) {
+    case NET_TANH:
+        return -2 * a * (1 - a * a);
+    case NET_SIGMOID:
+        return a * (1 - a) * (1 - 2 * a);
+    default:
+        return 0;
+    }
+}
+
+static void act_fwd(R *restrict Y, const R *restrict X, size_t n, net_act f, R slope)
+{
+    switch (f) {
+    case NET_RELU:
+        for (size_t k = 0; k < n; k++)
+            Y[k] = X[k] > 0 ? X[k] : 0;
+        break;
+    case NET_LRELU:
+        for (size_t k = 0; k < n; k++)
+            Y[k] = X[k] > 0 ? X[k] : slope * X[k];
+        break;
+    case NET_TANH:
+        for (size_t k = 0; k < n; k++)
+            Y[k] = (R)tanh((double)X[k]);
+        break;
+    case NET_SIGMOID:
+        for (size_t k = 0; k < n; k++)
+            Y[k] = (R)(1.0 / (1.0 + exp(-(double)X[k])));
+        break;
+    default:
+        memcpy(Y, X, n * sizeof(R));
+    }
+}
+
+/* DX = DY ⊙ f'(x), from the output a; one loop per activation (vectorised) */
+static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, size_t n, net_act f,
+                    R slope)
+{
+    switch (f) {
+    case NET_RELU:
+        for (size_t k = 0; k < n; k++)
+            DX[k] = a[k] > 0 ? DY[k] : 0;
+        break;
+    case NET_LRELU:
+        for (size_t k = 0; k < n; k++)
+            DX[k] = a[k] > 0 ? DY[k] : slope * DY[k];
+        break;
+    case NET_TANH:
+        for (size_t k = 0; k < n; k++)
+            DX[k] = DY[k] * (1 - a[k] * a[k]);
+        break;
+    case NET_SIGMOID:
+        for (size_t k = 0; k < n; k++)
+            DX[k] = DY[k] * a[k] * (1 - a[k]);
+        break;
+    default:
+        memcpy(DX, DY, n * sizeof(R));
+    }
+}
+
+/* Group norm, NHWC: example i's group g holds channels g·Cg .. (g+1)·Cg − 1
+ * of every pixel. The sums run over pixels with the channels innermost
+ * (contiguous), into per-channel double accumulators acc (2C), then are
+ * combined per group. */
+static void gn_group_sums(const R *restrict a, const R *restrict b, size_t T, size_t C,
+                          double *restrict sa, double *restrict sb)
+{
+    for (size_t c = 0; c < C; c++)
+        sa[c] = sb[c] = 0;
+    for (size_t t = 0; t < T; t++) {
+        const R *at = a + t * C, *bt = b ? b + t * C : NULL;
+        for (size_t c = 0; c < C; c++)
+            sa[c] += at[c];
+        if (bt)
+            for (size_t c = 0; c < C; c++)
+                sb[c] += (double)at[c] * bt[c];
+    }
+}
+
+static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y, const R *gamma,
+                   const R *beta, double *acc)
+{
+    size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
+    double cnt = (double)(T * Cg), *s1 = acc, *s2 = acc + C;
+    R *mu = (R *)(acc + 2 * C), *rs = mu + C;   /* per channel: its group's mean, 1/σ */
+    for (size_t i = 0; i < B; i++) {
+        const R *x = X + i * y->ni;
+        R *xh = y->xhat + i * y->ni, *o = Y + i * y->ni;
+        gn_group_sums(x, NULL, T, C, s1, s2);
+        for (size_t g = 0; g < G; g++) {
+            double s = 0;
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                s += s1[c];
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                mu[c] = (R)(s / cnt);
+        }
+        for (size_t c = 0; c < C; c++)
+            s2[c] = 0;
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++) {
+                double d = (double)x[t * C + c] - mu[c];
+                s2[c] += d * d;
+            }
+        for (size_t g = 0; g < G; g++) {
+            double v = 0;
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                v += s2[c];
+            double r = 1.0 / sqrt(v / cnt + GN_EPS);
+            y->rstd[i * G + g] = (R)r;
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                rs[c] = (R)r;
+        }
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++) {
+                size_t q = t * C + c;
+                xh[q] = (x[q] - mu[c]) * rs[c];
+                o[q] = gamma[c] * xh[q] + beta[c];
+            }
+    }
+}
+
+/* DX = rstd (gx̂ − mean gx̂ − x̂ mean(gx̂ x̂)), gx̂ = γ DY */
+static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y, const R *gamma,
+                   double *acc)
+{
+    size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
+    double cnt = (double)(T * Cg), *s1 = acc, *s2 = acc + C;
+    R *ga = (R *)(acc + 2 * C), *gb = ga + C, *rs = gb + C;   /* per channel */
+    for (size_t i = 0; i < B; i++) {
+        const R *dy = DY + i * y->ni, *xh = y->xhat + i * y->ni;
+        R *dx = DX + i * y->ni;
+        gn_group_sums(dy, xh, T, C, s1, s2);
+        for (size_t g = 0; g < G; g++) {
+            double a = 0, b = 0;
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++)
+                a += gamma[c] * s1[c], b += gamma[c] * s2[c];
+            double r = y->rstd[i * G + g];
+            for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
+                ga[c] = (R)(r * gamma[c]);
+                gb[c] = (R)(r * a / cnt);
+                rs[c] = (R)(r * b / cnt);
+            }
+        }
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++) {
+                size_t q = t * C + c;
+                dx[q] = ga[c] * dy[q] - gb[c] - xh[q] * rs[c];
+            }
+    }
+}
+
+/* per-example γ, β gradient of example i into g (2C, double) */
+static void gn_example_grad(double *g, const R *DY, const layer *y, size_t i)
+{
+    size_t C = y->Ci, T = y->Hi * y->Wi;
+    const R *dy = DY + i * y->ni, *xh = y->xhat + i * y->ni;
+    for (size_t c = 0; c < 2 * C; c++)
+        g[c] = 0;
+    for (size_t t = 0; t < T; t++)
+        for (size_t c = 0; c < C; c++) {
+            g[c] += (double)dy[t * C + c] * xh[t * C + c];
+            g[C + c] += dy[t * C + c];
+        }
+}
+
+/* ---- forward ---- */
+
+int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
+{
+    if (Y)
+        *Y = NULL;
+    if (B < 1 || !X)
+        return pa_errf(err, PA_EINPUT, "net_forward: need B >= 1 rows of X (got B = %zu)", B);
+    if (reserve(m, B) != PA_OK)
+        return pa_errf(err, PA_ENOMEM, "net_forward: out of memory for a batch of %zu rows", B);
+    m->B = B;
+    memcpy(m->A[0], X, B * m->n[0] * sizeof(R));
+    for (size_t l = 0; l < m->L; l++) {
+        layer *y = &m->ly[l];
+        const R *in = m->A[l];
+        R *out = m->A[l + 1];
+        R *W = m->params + y->poff;
+        switch (y->kind) {
+        case NET_DENSE:
+            for (size_t i = 0; i < B; i++)
+                memcpy(out + i * y->no, W + y->no * y->ni, y->no * sizeof(R));
+            gemm(0, 1, B, y->no, y->ni, 1, in, y->ni, W, y->ni, 1, out, y->no);
+            break;
+        case NET_CONV:
+            im2col(y->U, in, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+            gemm(0, 1, B * y->T, y->Co, y->K, 1, y->U, y->K, W, y->K, 0, out, y->Co);
+            add_bias(out, W + y->Co * y->K, B * y->T, y->Co);
+            break;
+        case NET_CONVT:
+            /* columns (B·T, Ko) = X W, scattered onto the output grid */
+            gemm(0, 0, B * y->T, y->Ko, y->K, 1, in, y->K, W, y->Ko, 0, m->work, y->Ko);
+            col2im(out, m->work, B, y->Ho, y->Wo, y->Co, y->k, y->s, y->pad, y->Hi, y->Wi);
+            add_bias(out, W + y->K * y->Ko, B * y->Ho * y->Wo, y->Co);
+            break;
+        case NET_AVGPOOL:
+            avgpool_fwd(out, in, B, y);
+            break;
+        case NET_GROUPNORM:
+            gn_fwd(out, in, B, y, W, W + y->Ci, m->dpex);
+            break;
+        case NET_ACT:
+            act_fwd(out, in, B * y->ni, y->act, y->slope);
+            break;
+        case NET_FLATTEN:
+            break;
+        }
+    }
+    if (Y)
+        *Y = m->A[m->L];
+    return PA_OK;
+}
+
+/* ---- losses ---- */
+
+int NS(loss_xent)(NET *m, const int32_t *y, R *loss, double *sum, pa_err *err)
+{
+    size_t p = m->n[m->L], B = m->B;
+    if (p < 2)
+        return pa_errf(err, PA_EINPUT, "net_loss_xent: need >= 2 outputs, got %zu", p);
+    for (size_t i = 0; i < B; i++)
+        if (y[i] < 0 || (size_t)y[i] >= p)
+            return pa_errf(err, PA_EINPUT, "net_loss_xent: label y[%zu] = %d, expected 0..%zu", i,
+                           (int)y[i], p - 1);
+    double total = 0;
+    for (size_t i = 0; i < B; i++) {
+        const R *z = m->A[m->L] + i * p;
+        R *g = m->D[m->L] + i * p;
+        double mx = z[0];
+        for (size_t j = 1; j < p; j++)
+            if (z[j] > mx)
+                mx = z[j];
+        double s = 0;
+        for (size_t j = 0; j < p; j++)
+            s += exp(z[j] - mx);
+        double lse = mx + log(s);
+        for (size_t j = 0; j < p; j++)
+            g[j] = (R)exp(z[j] - lse);
+        g[y[i]] -= 1;
+        double li = lse - z[y[i]];
+        if (loss)
+            loss[i] = (R)li;
+        total += li;
+    }
+    if (sum)
+        *sum = total;
+    return PA_OK;
+}
+
+int NS(loss_mse)(NET *m, const R *Tg, R *loss, double *sum, pa_err *err)
+{
+    size_t p = m->n[m->L], B = m->B;
+    double total = 0;
+    (void)err;
+    for (size_t i = 0; i < B; i++) {
+        const R *yh = m->A[m->L] + i * p, *t = Tg + i * p;
+        R *g = m->D[m->L] + i * p;
+        double li = 0;
+        for (size_t j = 0; j < p; j++) {
+            g[j] = yh[j] - t[j];
+            li += 0.5 * (double)g[j] * g[j];
+        }
+        if (loss)
+            loss[i] = (R)li;
+        total += li;
+    }
+    if (sum)
+        *sum = total;
+    return PA_OK;
+}
+
+void NS(seed)(NET *m, const R *dY)
+{
+    memcpy(m->D[m->L], dY, m->B * m->n[m->L] * sizeof(R));
+}
+
+double NS(accuracy)(const NET *m, const int32_t *y)
+{
+    size_t p = m->n[m->L], B = m->B, hit = 0;
+    for (size_t i = 0; i < B; i++) {
+        const R *z = m->A[m->L] + i * p;
+        size_t best = 0;
+        for (size_t j = 1; j < p; j++)
+            if (z[j] > z[best])
+                best = j;
+        hit += (int32_t)best == y[i];
+    }
+    return B ? (double)hit / (double)B : 0.0;
+}
+
+/* ---- backward ---- */
+
+void NS(backprop)(NET *m, int need_dx)
+{
+    size_t B = m->B;
+    for (size_t l = m->L; l-- > 0;) {
+        layer *y = &m->ly[l];
+        const R *dout = m->D[l + 1];
+        R *din = m->D[l];
+        const R *W = m->params + y->poff;
+        int want = l > 0 || need_dx;
+        switch (y->kind) {
+        case NET_DENSE:
+            if (want)
+                gemm(0, 0, B, y->ni, y->no, 1, dout, y->no, W, y->ni, 0, din, y->ni);
+            break;
+        case NET_CONV:
+            if (want) {
+                gemm(0, 0, B * y->T, y->K, y->Co, 1, dout, y->Co, W, y->K, 0, m->work, y->K);
+                col2im(din, m->work, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+            }
+            break;
+        case NET_CONVT:
+            im2col(y->U, dout, B, y->Ho, y->Wo, y->Co, y->k, y->s, y->pad, y->Hi, y->Wi);
+            if (want)
+                gemm(0, 1, B * y->T, y->K, y->Ko, 1, y->U, y->Ko, W, y->Ko, 0, din, y->K);
+            break;
+        case NET_AVGPOOL:
+            if (want)
+                avgpool_bwd(din, dout, B, y);
+            break;
+        case NET_GROUPNORM:
+            if (want)
+                gn_bwd(din, dout, B, y, W, m->dpex);
+            break;
+        case NET_ACT:
+            if (want)
+                act_bwd(din, dout, m->A[l + 1], B * y->ni, y->act, y->slope);
+            break;
+        case NET_FLATTEN:
+            break;
+        }
+    }
+}
+
+/* The unfolded matrices of weight layer l (see the top of this file). */
+static void layer_mats(const NET *m, size_t l, const R **Am, const R **Gm)
+{
+    const layer *y = &m->ly[l];
+    if (y->kind == NET_CONV) {
+        *Am = y->U;
+        *Gm = m->D[l + 1];
+    } else if (y->kind == NET_CONVT) {
+        *Am = m->A[l];
+        *Gm = y->U;
+    } else {
+        *Am = m->A[l];
+        *Gm = m->D[l + 1];
+    }
+}
+
+static void layer_tmats(const NET *m, size_t l, const R **Am, const R **Gm)
+{
+    const layer *y = &m->ly[l];
+    if (y->kind == NET_CONV) {
+        *Am = y->TU;
+        *Gm = m->TD[l + 1];
+    } else if (y->kind == NET_CONVT) {
+        *Am = m->TA[l];
+        *Gm = y->TU;
+    } else {
+        *Am = m->TA[l];
+        *Gm = m->TD[l + 1];
+    }
+}
+
+/* S = rows of M (B·T, w) scaled by c_i per example block (into m->work) */
+static const R *scaled_rows(NET *m, const R *M, const R *c, size_t B, size_t T, size_t w)
+{
+    R *S = m->work;
+    for (size_t i = 0; i < B; i++) {
+        R ci = c[i];
+        const R *src = M + i * T * w;
+        R *dst = S + i * T * w;
+        for (size_t k = 0; k < T * w; k++)
+            dst[k] = ci * src[k];
+    }
+    return S;
+}
+
+/* dW = beta dW + scale ∇W from Am, Gm with per-example weights c (one GEMM) */
+static void weight_grad(NET *m, const layer *y, R *dW, const R *Am, const R *Gm, const R *c,
+                        R scale, R beta)
+{
+    size_t B = m->B, rows = B * y->T;
+    if (c) {
+        if (y->K <= y->Ko)
+            Am = scaled_rows(m, Am, c, B, y->T, y->K);
+        else
+            Gm = scaled_rows(m, Gm, c, B, y->T, y->Ko);
+    }
+    if (y->kind == NET_CONVT)   /* W (K, Ko) = Amᵀ Gm */
+        gemm(1, 0, y->K, y->Ko, rows, scale, Am, y->K, Gm, y->Ko, beta, dW, y->Ko);
+    else                        /* W (Ko, K) = Gmᵀ Am */
+        gemm(1, 0, y->Ko, y->K, rows, scale, Gm, y->Ko, Am, y->K, beta, dW, y->K);
+}
+
+static void gn_accumulate(NET *m, size_t l, const R *c, R scale, R beta, const R *DY, R *dg)
+{
+    const layer *y = &m->ly[l];
+    size_t C = y->Ci;
+    for (size_t j = 0; j < 2 * C; j++)
+        dg[j] *= beta;
+    size_t T = y->Hi * y->Wi;
+    for (size_t i = 0; i < m->B; i++) {
+        R w = scale * (c ? c[i] : 1);
+        const R *dy = DY + i * y->ni, *xh = y->xhat + i * y->ni;
+        for (size_t t = 0; t < T; t++)
+            for (size_t j = 0; j < C; j++) {
+                dg[j] += w * dy[t * C + j] * xh[t * C + j];
+                dg[C + j] += w * dy[t * C + j];
+            }
+    }
+}
+
+void NS(grad_accumulate)(NET *m, const R *c, R scale, R beta)
+{
+    for (size_t l = 0; l < m->L; l++) {
+        const layer *y = &m->ly[l];
+        R *dW = m->grads + y->poff;
+        if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
+            const R *Am, *Gm;
+            layer_mats(m, l, &Am, &Gm);
+            weight_grad(m, y, dW, Am, Gm, c, scale, beta);
+            size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
+            bias_grad(dW + y->pcount - y->Co, m->D[l + 1], c, m->B, Tb, y->Co, scale, beta);
+        } else if (y->kind == NET_GROUPNORM) {
+            gn_accumulate(m, l, c, scale, beta, m->D[l + 1], dW);
+        }
+    }
+}
+
+void NS(backward)(NET *m, R scale)
+{
+    NS(backprop)(m, 0);
+    NS(grad_accumulate)(m, NULL, scale, 0);
+}
+
+/* ‖Σ_t g_t‖² over example i's T_b output pixels (bias gradient) */
+static double bias_sq(const R *D, size_t i, size_t Tb, size_t C, R *acc)
+{
+    const R *g = D + i * Tb * C;
+    for (size_t j = 0; j < C; j++)
+        acc[j] = 0;
+    for (size_t t = 0; t < Tb; t++)
+        for (size_t j = 0; j < C; j++)
+            acc[j] += g[t * C + j];
+    double s = 0;
+    for (size_t j = 0; j < C; j++)
+        s += (double)acc[j] * acc[j];
+    return s;
+}
+
+void NS(example_sqnorms)(NET *m, double *sq)
+{
+    size_t B = m->B;
+    for (size_t i = 0; i < B; i++)
+        sq[i] = 0;
+    for (size_t l = 0; l < m->L; l++) {
+        const layer *y = &m->ly[l];
+        if (y->kind == NET_GROUPNORM) {
+            double *g = m->dpex;
+            for (size_t i = 0; i < B; i++) {
+                gn_example_grad(g, m->D[l + 1], y, i);
+                for (size_t j = 0; j < 2 * y->Ci; j++)
+                    sq[i] += g[j] * g[j];
+            }
+            continue;
+        }
+        if (y->kind != NET_DENSE && y->kind != NET_CONV && y->kind != NET_CONVT)
+            continue;
+        const R *Am, *Gm;
+        layer_mats(m, l, &Am, &Gm);
+        size_t T = y->T, K = y->K, Ko = y->Ko;
+        size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
+        for (size_t i = 0; i < B; i++) {
+            const R *a = Am + i * T * K, *g = Gm + i * T * Ko;
+            double s = 0;
+            if (T == 1) {
+                double a2 = 0, g2 = 0;
+                for (size_t k = 0; k < K; k++)
+                    a2 += (double)a[k] * a[k];
+                for (size_t k = 0; k < Ko; k++)
+                    g2 += (double)g[k] * g[k];
+                s = a2 * g2;
+            } else if (y->ghost) {
+                /* Σ_{t,t'} (a_t·a_t')(g_t·g_t'): two Gram matrices (lower halves) */
+                R *Ga = m->pex, *Gg = m->pex + T * T;
+                pa_blas_threads_for((double)T * T * (K + Ko));
+                SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)K, 1, a, (int)K, 0, Ga,
+                     (int)T);
+                SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)Ko, 1, g, (int)Ko, 0, Gg,
+                     (int)T);
+                for (size_t t = 0; t < T; t++) {
+                    double row = 0;
+                    for (size_t u = 0; u < t; u++)
+                        row += (double)Ga[t * T + u] * Gg[t * T + u];
+                    s += 2 * row + (double)Ga[t * T + t] * Gg[t * T + t];
+                }
+            } else {
+                R *M = m->pex;
+                gemm(1, 0, Ko, K, T, 1, g, Ko, a, K, 0, M, K);
+                for (size_t k = 0; k < Ko * K; k++)
+                    s += (double)M[k] * M[k];
+            }
+            sq[i] += s + bias_sq(m->D[l + 1], i, Tb, y->Co, m->pex + (m->maxpex - y->Co));
+        }
+    }
+}
+
+void NS(example_grad_naive)(const NET *m, size_t i, double *g)
+{
+    for (size_t k = 0; k < m->P; k++)
+        g[k] = 0;
+    for (size_t l = 0; l < m->L; l++) {
+        const layer *y = &m->ly[l];
+        const R *x = m->A[l] + i * y->ni, *d = m->D[l + 1] + i * y->no;
+        double *gw = g + y->poff;
+        size_t Ci = y->Ci, Co = y->Co;
+        switch (y->kind) {
+        case NET_DENSE:
+            for (size_t r = 0; r < y->no; r++) {
+                for (size_t k = 0; k < y->ni; k++)
+                    gw[r * y->ni + k] = (double)d[r] * x[k];
+                gw[y->no * y->ni + r] = d[r];
+            }
+            break;
+        case NET_CONV:
+            /* y[oy,ox,o] = b[o] + Σ W[o,ky,kx,c] x[oy s − pad + ky, ox s − pad + kx, c] */
+            for (size_t oy = 0; oy < y->Ho; oy++)
+                for (size_t ox = 0; ox < y->Wo; ox++)
+                    for (size_t o = 0; o < Co; o++) {
+                        double go = d[(oy * y->Wo + ox) * Co + o];
+                        gw[Co * y->K + o] += go;
+                        for (size_t ky = 0; ky < y->k; ky++)
+                            for (size_t kx = 0; kx < y->k; kx++) {
+                                long iy = (long)(oy * y->s + ky) - (long)y->pad;
+                                long ix = (long)(ox * y->s + kx) - (long)y->pad;
+                                if (iy < 0 || ix < 0 || iy >= (long)y->Hi || ix >= (long)y->Wi)
+                                    continue;
+                                for (size_t c = 0; c < Ci; c++)
+                                    gw[((o * y->k + ky) * y->k + kx) * Ci + c] +=
+                                        go * x[((size_t)iy * y->Wi + (size_t)ix) * Ci + c];
+                            }
+                    }
+            break;
+        case NET_CONVT:
+            /* y[iy s − pad + ky, ix s − pad + kx, o] += W[c,ky,kx,o] x[iy,ix,c] */
+            for (size_t iy = 0; iy < y->Hi; iy++)
+                for (size_t ix = 0; ix < y->Wi; ix++)
+                    for (size_t ky = 0; ky < y->k; ky++)
+                        for (size_t kx = 0; kx < y->k; kx++) {
+                            long oy = (long)(iy * y->s + ky) - (long)y->pad;
+                            long ox = (long)(ix * y->s + kx) - (long)y->pad;
+                            if (oy < 0 || ox < 0 || oy >= (long)y->Ho || ox >= (long)y->Wo)
+                                continue;
+                            const R *go = d + ((size_t)oy * y->Wo + (size_t)ox) * Co;
+                            for (size_t c = 0; c < Ci; c++) {
+                                double xc = x[(iy * y->Wi + ix) * Ci + c];
+                                for (size_t o = 0; o < Co; o++)
+                                    gw[((c * y->k + ky) * y->k + kx) * Co + o] += xc * go[o];
+                            }
+                        }
+            for (size_t t = 0; t < y->Ho * y->Wo; t++)
+                for (size_t o = 0; o < Co; o++)
+                    gw[Ci * y->Ko + o] += d[t * Co + o];
+            break;
+        case NET_GROUPNORM:
+            gn_example_grad(gw, m->D[l + 1], y, i);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void clip_factors(double C, const double *sq, R *c, size_t B)
+{
+    for (size_t i = 0; i < B; i++) {
+        double nrm = sqrt(sq[i]);
+        c[i] = nrm > C ? (R)(C / nrm) : 1;
+    }
+}
+
+void NS(clip_sum)(NET *m, double C, double *sq, R *c)
+{
+    size_t B = m->B;
+    double *s = sq ? sq : m->sqb;
+    R *f = c ? c : m->cb;
+    NS(example_sqnorms)(m, s);
+    clip_factors(C, s, f, B);
+    NS(grad_accumulate)(m, f, 1, 0);
+}
+
+int NS(clip_sum_naive)(NET *m, double C, double *sq, R *c, pa_err *err)
+{
+    size_t B = m->B, P = m->P;
+    double *g = pa_malloc(P, sizeof *g), *sum = pa_calloc(P, sizeof *sum);
+    if (!g || !sum) {
+        free(g);
+        free(sum);
+        return pa_errf(err, PA_ENOMEM, "net_clip_sum_naive: out of memory for %zu parameters", P);
+    }
+    for (size_t i = 0; i < B; i++) {
+        NS(example_grad_naive)(m, i, g);
+        double s = 0;
+        for (size_t k = 0; k < P; k++)
+            s += g[k] * g[k];
+        double nrm = sqrt(s), ci = nrm > C ? C / nrm : 1.0;
+        if (sq)
+            sq[i] = s;
+        if (c)
+            c[i] = (R)ci;
+        for (size_t k = 0; k < P; k++)
+            sum[k] += ci * g[k];
+    }
+    for (size_t k = 0; k < P; k++)
+        m->grads[k] = (R)sum[k];
+    free(g);
+    free(sum);
+    return PA_OK;
+}
+
+/* ---- tangents (forward-mode over forward and backward) ---- */
+
+static void gn_tangent_fwd(NET *m, layer *y, const R *X, const R *TX, R *TY, const R *gamma,
+                           const R *tgamma, const R *tbeta)
+{
+    size_t B = m->B, C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
+    double cnt = (double)(T * Cg);
+    (void)X;
+    for (size_t i = 0; i < B; i++) {
+        const R *tx = TX + i * y->ni, *xh = y->xhat + i * y->ni;
+        R *txh = y->txhat + i * y->ni, *ty = TY + i * y->ni;
+        for (size_t g = 0; g < G; g++) {
+            double mu = 0, m1 = 0;
+            for (size_t t = 0; t < T; t++)
+                for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
+                    size_t q = t * C + c;
+                    mu += tx[q];
+                    m1 += (double)xh[q] * tx[q];
+                }
+            mu /= cnt, m1 /= cnt;
+            double rs = y->rstd[i * G + g];
+            y->trstd[i * G + g] = (R)(-rs * rs * m1);
+            for (size_t t = 0; t < T; t++)
+                for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
+                    size_t q = t * C + c;
+                    txh[q] = (R)(rs * (tx[q] - mu - xh[q] * m1));
+                    ty[q] = gamma[c] * txh[q] + (tgamma ? tgamma[c] * xh[q] + tbeta[c] : 0);
+                }
+        }
+    }
+}
+
+static void gn_tangent_bwd(NET *m, layer *y, const R *DY, const R *TDY, R *TDX, const R *gamma,
+                           const R *tgamma)
+{
+    size_t B = m->B, C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
+    double cnt = (double)(T * Cg);
+    for (size_t i = 0; i < B; i++) {
+        const R *dy = DY + i * y->ni, *tdy = TDY + i * y->ni;
+        const R *xh = y->xhat + i * y->ni, *txh = y->txhat + i * y->ni;
+        R *tdx = TDX + i * y->ni;
+        for (size_t g = 0; g < G; g++) {
+            double a = 0, b = 0, ta = 0, tb = 0;
+            for (size_t t = 0; t < T; t++)
+                for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
+                    size_t q = t * C + c;
+                    double gx = (double)gamma[c] * dy[q];
+                    double tgx = (double)gamma[c] * tdy[q] + (tgamma ? (double)tgamma[c] * dy[q] : 0);
+                    a += gx;
+                    b += gx * xh[q];
+                    ta += tgx;
+                    tb += tgx * xh[q] + gx * txh[q];
+                }
+            a /= cnt, b /= cnt, ta /= cnt, tb /= cnt;
+            double rs = y->rstd[i * G + g], trs = y->trstd[i * G + g];
+            for (size_t t = 0; t < T; t++)
+                for (size_t c = g * Cg; c < (g + 1) * Cg; c++) {
+                    size_t q = t * C + c;
+                    double gx = (double)gamma[c] * dy[q];
+                    double tgx = (double)gamma[c] * tdy[q] + (tgamma ? (double)tgamma[c] * dy[q] : 0);
+                    tdx[q] = (R)(trs * (gx - a - xh[q] * b) +
+                                 rs * (tgx - ta - txh[q] * b - xh[q] * tb));
+                }
+        }
+    }
+}
+
+int NS(tangent_forward)(NET *m, const R *dtheta, const R *dX, pa_err *err)
+{
+    if (reserve_tangent(m) != PA_OK)
+        return pa_errf(err, PA_ENOMEM, "net_tangent_forward: out of memory for the tangents");
+    size_t B = m->B;
+    /* the parameter direction is kept for the tangent backprop and grad */
+    m->has_tdth = dtheta != NULL;
+    if (dtheta)
+        memcpy(m->tdth, dtheta, m->P * sizeof(R));
+    dtheta = dtheta ? m->tdth : NULL;
+    if (dX)
+        memcpy(m->TA[0], dX, B * m->n[0] * sizeof(R));
+    else
+        memset(m->TA[0], 0, B * m->n[0] * sizeof(R));
+    for (size_t l = 0; l < m->L; l++) {
+        layer *y = &m->ly[l];
+        const R *in = m->A[l], *tin = m->TA[l];
+        R *tout = m->TA[l + 1];
+        const R *W = m->params + y->poff;
+        const R *tW = dtheta ? dtheta + y->poff : NULL;
+        switch (y->kind) {
+        case NET_DENSE:
+            if (tW)
+                for (size_t i = 0; i < B; i++)
+                    memcpy(tout + i * y->no, tW + y->no * y->ni, y->no * sizeof(R));
+            gemm(0, 1, B, y->no, y->ni, 1, tin, y->ni, W, y->ni, tW ? 1 : 0, tout, y->no);
+            if (tW)
+                gemm(0, 1, B, y->no, y->ni, 1, in, y->ni, tW, y->ni, 1, tout, y->no);
+            break;
+        case NET_CONV:
+            im2col(y->TU, tin, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+            gemm(0, 1, B * y->T, y->Co, y->K, 1, y->TU, y->K, W, y->K, 0, tout, y->Co);
+            if (tW) {
+                gemm(0, 1, B * y->T, y->Co, y->K, 1, y->U, y->K, tW, y->K, 1, tout, y->Co);
+                add_bias(tout, tW + y->Co * y->K, B * y->T, y->Co);
+            }
+            break;
+        case NET_CONVT:
+            gemm(0, 0, B * y->T, y->Ko, y->K, 1, tin, y->K, W, y->Ko, 0, m->work, y->Ko);
+            if (tW)
+                gemm(0, 0, B * y->T, y->Ko, y->K, 1, in, y->K, tW, y->Ko, 1, m->work, y->Ko);
+            col2im(tout, m->work, B, y->Ho, y->Wo, y->Co, y->k, y->s, y->pad, y->Hi, y->Wi);
+            if (tW)
+                add_bias(tout, tW + y->K * y->Ko, B * y->Ho * y->Wo, y->Co);
+            break;
+        case NET_AVGPOOL:
+            avgpool_fwd(tout, tin, B, y);
+            break;
+        case NET_GROUPNORM:
+            gn_tangent_fwd(m, y, in, tin, tout, W, tW, tW ? tW + y->Ci : NULL);
+            break;
+        case NET_ACT: {
+            const R *a = m->A[l + 1];
+            size_t n = B * y->ni;
+            for (size_t k = 0; k < n; k++)
+                tout[k] = tin[k] * act_d1(y->act, a[k], y->slope);
+            break;
+        }
+        case NET_FLATTEN:
+            break;
+        }
+    }
+    return PA_OK;
+}
+
+void NS(tangent_seed_xent)(NET *m, const int32_t *y)
+{
+    size_t p = m->n[m->L], B = m->B;
+    (void)y;   /* softmax − e_y: the label term is constant */
+    for (size_t i = 0; i < B; i++) {
+        const R *z = m->A[m->L] + i * p, *tz = m->TA[m->L] + i * p;
+        R *tg = m->TD[m->L] + i * p;
+        double mx = z[0];
+        for (size_t j = 1; j < p; j++)
+            if (z[j] > mx)
+                mx = z[j];
+        double s = 0, dot = 0;
+        for (size_t j = 0; j < p; j++)
+            s += exp(z[j] - mx);
+        for (size_t j = 0; j < p; j++)
+            dot += exp(z[j] - mx) / s * tz[j];
+        for (size_t j = 0; j < p; j++)
+            tg[j] = (R)(exp(z[j] - mx) / s * (tz[j] - dot));
+    }
+}
+
+void NS(tangent_seed_mse)(NET *m)
+{
+    memcpy(m->TD[m->L], m->TA[m->L], m->B * m->n[m->L] * sizeof(R));
+}
+
+void NS(tangent_seed)(NET *m, const R *dG)
+{
+    size_t n = m->B * m->n[m->L];
+    if (dG)
+        memcpy(m->TD[m->L], dG, n * sizeof(R));
+    else
+        memset(m->TD[m->L], 0, n * sizeof(R));
+}
+
+void NS(tangent_backprop)(NET *m, int need_dx)
+{
+    size_t B = m->B;
+    const R *dtheta = m->has_tdth ? m->tdth : NULL;
+    for (size_t l = m->L; l-- > 0;) {
+        layer *y = &m->ly[l];
+        const R *dout = m->D[l + 1], *tdout = m->TD[l + 1];
+        R *tdin = m->TD[l];
+        const R *W = m->params + y->poff;
+        const R *tW = dtheta ? dtheta + y->poff : NULL;
+        int want = l > 0 || need_dx;
+        switch (y->kind) {
+        case NET_DENSE:
+            if (want) {
+                gemm(0, 0, B, y->ni, y->no, 1, tdout, y->no, W, y->ni, 0, tdin, y->ni);
+                if (tW)
+                    gemm(0, 0, B, y->ni, y->no, 1, dout, y->no, tW, y->ni, 1, tdin, y->ni);
+            }
+            break;
+        case NET_CONV:
+            if (want) {
+                gemm(0, 0, B * y->T, y->K, y->Co, 1, tdout, y->Co, W, y->K, 0, m->work, y->K);
+                if (tW)
+                    gemm(0, 0, B * y->T, y->K, y->Co, 1, dout, y->Co, tW, y->K, 1, m->work, y->K);
+                col2im(tdin, m->work, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+            }
+            break;
+        case NET_CONVT:
+            im2col(y->TU, tdout, B, y->Ho, y->Wo, y->Co, y->k, y->s, y->pad, y->Hi, y->Wi);
+            if (want) {
+                gemm(0, 1, B * y->T, y->K, y->Ko, 1, y->TU, y->Ko, W, y->Ko, 0, tdin, y->K);
+                if (tW)
+                    gemm(0, 1, B * y->T, y->K, y->Ko, 1, y->U, y->Ko, tW, y->Ko, 1, tdin, y->K);
+            }
+            break;
+        case NET_AVGPOOL:
+            if (want)
+                avgpool_bwd(tdin, tdout, B, y);
+            break;
+        case NET_GROUPNORM:
+            if (want)
+                gn_tangent_bwd(m, y, dout, tdout, tdin, W, tW);
+            break;
+        case NET_ACT:
+            if (want) {
+                const R *a = m->A[l + 1], *ta = m->TA[l + 1], *tx = m->TA[l];
+                size_t n = B * y->ni;
+                (void)ta;
+                for (size_t k = 0; k < n; k++) {
+                    R d1 = act_d1(y->act, a[k], y->slope);
+                    tdin[k] = tdout[k] * d1 + dout[k] * act_d2(y->act, a[k]) * tx[k];
+                }
+            }
+            break;
+        case NET_FLATTEN:
+            break;
+        }
+    }
+}
+
+void NS(tangent_grad)(NET *m, const R *c, R scale, R *out)
+{
+    for (size_t l = 0; l < m->L; l++) {
+        const layer *y = &m->ly[l];
+        R *dW = out + y->poff;
+        if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
+            const R *Am, *Gm, *TAm, *TGm;
+            layer_mats(m, l, &Am, &Gm);
+            layer_tmats(m, l, &TAm, &TGm);
+            weight_grad(m, y, dW, Am, TGm, c, scale, 0);
+            weight_grad(m, y, dW, TAm, Gm, c, scale, 1);
+            size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
+            bias_grad(dW + y->pcount - y->Co, m->TD[l + 1], c, m->B, Tb, y->Co, scale, 0);
+        } else if (y->kind == NET_GROUPNORM) {
+            size_t C = y->Ci, T = y->Hi * y->Wi;
+            for (size_t j = 0; j < 2 * C; j++)
+                dW[j] = 0;
+            const R *D = m->D[l + 1], *TD = m->TD[l + 1];
+            for (size_t i = 0; i < m->B; i++) {
+                R w = scale * (c ? c[i] : 1);
+                const R *dy = D + i * y->ni, *tdy = TD + i * y->ni;
+                const R *xh = y->xhat + i * y->ni, *txh = y->txhat + i * y->ni;
+                for (size_t t = 0; t < T; t++)
+                    for (size_t j = 0; j < C; j++) {
+                        size_t q = t * C + j;
+                        dW[j] += w * (tdy[q] * xh[q] + dy[q] * txh[q]);
+                        dW[C + j] += w * tdy[q];
+                    }
+            }
+        } else if (y->pcount) {
+            memset(dW, 0, y->pcount * sizeof(R));
+        }
+    }
+}
