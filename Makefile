@@ -162,7 +162,6 @@ repro-tight: privaudit
 	  nice -n 10 ./privaudit run configs/tight/$$g-healthinsurance.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
 	  ./privaudit report --db $(BUILD)/tight-$$g.db --out $(BUILD)/tight-$$g-report || exit 1; done
 
-
 ## repro-mia: membership inference table on the coded Adult (every attack x generator x eps, isolated and random targets)
 repro-mia: privaudit
 	@for sel in isolated random; do rm -f $(BUILD)/mia-adult-$$sel.db; \
