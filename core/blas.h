@@ -29,6 +29,12 @@ double pa_blas_threshold(void);
  * this is > 1. */
 int pa_blas_max(void);
 
+/* 1 if a helper thread may be worth starting: pa_blas_max() > 1 and the
+ * 1-minute load average is below (online cores − 0.5), re-read at most once
+ * a second. On a machine shared with other jobs a helper thread waits for a
+ * busy core and its join costs more than the work it takes over. */
+int pa_idle_core(void);
+
 /* The thread count of the last pa_blas_threads_for. */
 int pa_blas_current(void);
 

@@ -389,8 +389,8 @@ int dpsgd_noise_prepare(dpsgd *s, gsl_rng *r)
     s->job.n = P;
     s->prepared = 1;
     /* a helper thread only where BLAS may use more than one core (not when
-     * jobs run in parallel, harness/pool.c) */
-    s->threaded = pa_blas_max() > 1 && pthread_create(&s->th, NULL, zjob_run, &s->job) == 0;
+     * jobs run in parallel, harness/pool.c) and a core is idle */
+    s->threaded = pa_idle_core() && pthread_create(&s->th, NULL, zjob_run, &s->job) == 0;
     if (!s->threaded)
         zjob_run(&s->job);
     return PA_OK;
