@@ -651,13 +651,17 @@ static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, s
                     R slope)
 {
     switch (f) {
-    case NET_RELU:
-        for (size_t k = 0; k < n; k++)
-            DX[k] = a[k] > 0 ? DY[k] : 0;
+    case NET_RELU:   /* both operands loaded unconditionally, so the loop vectorises */
+        for (size_t k = 0; k < n; k++) {
+            R d = DY[k];
+            DX[k] = a[k] > 0 ? d : 0;
+        }
         break;
     case NET_LRELU:
-        for (size_t k = 0; k < n; k++)
-            DX[k] = a[k] > 0 ? DY[k] : slope * DY[k];
+        for (size_t k = 0; k < n; k++) {
+            R d = DY[k];
+            DX[k] = a[k] > 0 ? d : slope * d;
+        }
         break;
     case NET_TANH:
         for (size_t k = 0; k < n; k++)
