@@ -12,9 +12,9 @@ int openblas_get_num_threads(void);
 
 #define DEFAULT_THRESHOLD 3.2e7
 
-static int start = -1;      /* OpenBLAS's count at the first call */
-static int cap = -1;        /* -1: not yet read */
-static int cur = -1;        /* what we last set */
+static _Atomic int start = -1;  /* OpenBLAS's count at the first call */
+static _Atomic int cap = -1;        /* -1: not yet read */
+static _Atomic int cur = -1;        /* what we last set */
 static double threshold = DEFAULT_THRESHOLD;
 
 static void first(void)

@@ -7,8 +7,9 @@
  * with its multiply-add count M·N·K: below a threshold it runs single-
  * threaded, above it with the cap (the count OpenBLAS started with, or what
  * pa_blas_cap set). openblas_set_num_threads is called only when the count
- * changes. Not thread-safe across concurrent callers unless the cap is 1
- * (which harness/pool.c sets when it runs jobs in parallel).
+ * changes. The state is atomic; concurrent callers with a cap above 1 would
+ * still fight over OpenBLAS's global count, so harness/pool.c sets the cap
+ * to 1 when it runs jobs in parallel (then nothing is ever set).
  */
 #ifndef PA_BLAS_H
 #define PA_BLAS_H
