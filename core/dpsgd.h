@@ -127,6 +127,10 @@ void dpsgd_noise(dpsgd *s, gsl_rng *r);
  * dpsgd_private_grad calls it right after sampling. */
 int dpsgd_noise_prepare(dpsgd *s, gsl_rng *r);
 
+/* When dpsgd_noise_prepare uses its helper thread: mode 0 (the default)
+ * when a core is idle, 1 always, −1 never (the values are the same). */
+void dpsgd_set_noise_thread(dpsgd *s, int mode);
+
 /* Called by dpsgd_noise with the clipped sum before (P, unscaled), the
  * result after (P, scaled by inv = 1/(qN)) and the noise std sd = σC: lets
  * tests measure the noise a caller's training really added. */
