@@ -582,6 +582,10 @@ Test(eps, one_run_approximate_dp_form_matches_the_transcription_of_the_paper)
 
 #include <time.h>
 
+/* CPU milliseconds an estimator may take before it counts as hung: 40x the
+ * ~50 ms these take on an idle machine, so a loaded machine cannot fail it */
+#define HANG_MS 2000.0
+
 static double cpu_ms(void)
 {
     struct timespec t;
@@ -591,7 +595,9 @@ static double cpu_ms(void)
 
 typedef struct { double point, cp_lo, cp_hi, j_lo, j_hi, b_lo, b_hi, mu, g_eps; } all_est;
 
-/* Every estimator on c; each call must answer in under 50 ms of CPU time,
+/* Every estimator on c; each call must answer within HANG_MS of CPU time (a
+ * guard against the hangs of the old code, which took minutes on such
+ * counts, not a speed test: speed is measured in bench/bench_bayes.c),
  * return PA_OK, no NaN, and ordered interval ends 0 <= lo <= hi. */
 static all_est estimate_all(const eps_counts *c)
 {
@@ -601,7 +607,7 @@ static all_est estimate_all(const eps_counts *c)
 #define TIMED(what)                                                                                        \
     do {                                                                                                   \
         t = cpu_ms() - t0;                                                                                 \
-        cr_expect(t < 50, "%s on (%g, %g, %g, %g): %.1f ms", what, c->tp, c->fn, c->fp, c->tn, t);          \
+        cr_expect(t < HANG_MS, "%s on (%g, %g, %g, %g): %.1f ms", what, c->tp, c->fn, c->fp, c->tn, t);          \
         t0 = cpu_ms();                                                                                     \
     } while (0)
     e.point = eps_point(c, 1e-5);
@@ -684,7 +690,7 @@ Test(eps, one_run_answers_fast_and_finite_for_guesses_up_to_1e8)
                 double t0 = cpu_ms();
                 cr_assert_eq(eps_one_run_delta(2 * r, r, v, d ? 1e-5 : 0, 0.05, &e, &err), PA_OK, "%s", err.msg);
                 double t = cpu_ms() - t0;
-                cr_expect(t < 50, "one-run r=%g v=%g delta=%d: %.1f ms", r, v, d, t);
+                cr_expect(t < HANG_MS, "one-run r=%g v=%g delta=%d: %.1f ms", r, v, d, t);
                 cr_expect(!isnan(e) && e >= 0 && isfinite(e), "one-run r=%g v=%g: %g", r, v, e);
             }
 }

@@ -185,7 +185,7 @@ Test(external, a_program_killed_by_a_signal_is_reported_as_such)
     tbl_free(t);
 }
 
-Test(external, a_program_past_its_timeout_is_killed_within_a_second)
+Test(external, a_program_past_its_timeout_is_killed_before_its_children_end)
 {
     table *t = small(3), *o;
     pa_err err = {0};
@@ -196,7 +196,9 @@ Test(external, a_program_past_its_timeout_is_killed_within_a_second)
     double el = now_s() - t0;
     cr_assert_eq(rc, PA_ECHILD);
     cr_assert(strstr(err.msg, "timed out after 0.5 s"), "%s", err.msg);
-    cr_assert(el >= 0.5 && el < 1.5, "returned after %.3f s", el);
+    /* killed, not waited for: the children would return after 5 s (the
+     * margin is for a loaded machine; an idle one returns in ~0.5 s) */
+    cr_assert(el >= 0.5 && el < 4.0, "returned after %.3f s", el);
     tbl_free(t);
 }
 
