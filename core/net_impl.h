@@ -272,8 +272,8 @@ void NS(shape)(const NET *m, size_t l, size_t *H, size_t *W, size_t *C)
         *H = y->Ho, *W = y->Wo, *C = y->Co;
 }
 
-/* Lays out A, D (and with tangents TA, TD) for cap rows in one block each;
- * flatten outputs alias their inputs. */
+/* Lays out one set of layer tensors A (or D, TA, TD) for cap rows from p;
+ * flatten outputs alias their inputs. Returns the end. */
 static R *carve(NET *m, R *p, R **A, size_t cap)
 {
     A[0] = p;
@@ -289,7 +289,7 @@ static R *carve(NET *m, R *p, R **A, size_t cap)
     return p;
 }
 
-static size_t block_size(const NET *m, size_t cap, int tangent)
+static size_t block_size(const NET *m, size_t cap)
 {
     size_t t = 0;
     t += 2 * cap * m->n[0];
@@ -304,7 +304,6 @@ static size_t block_size(const NET *m, size_t cap, int tangent)
         if (y->kind == NET_GROUPNORM)
             t += cap * (y->ni + y->groups);
     }
-    (void)tangent;
     return t;
 }
 
@@ -337,7 +336,7 @@ static int reserve(NET *m, size_t B)
     if (B <= m->cap)
         return PA_OK;
     size_t cap = B > 2 * m->cap ? B : 2 * m->cap;
-    R *blk = pa_calloc(block_size(m, cap, 0), sizeof(R));
+    R *blk = pa_calloc(block_size(m, cap), sizeof(R));
     R *work = pa_malloc(cap, m->maxwork * sizeof(R));
     double *sqb = pa_malloc(cap, sizeof(double));
     R *cb = pa_malloc(cap, sizeof(R));
@@ -371,7 +370,7 @@ static int reserve_tangent(NET *m)
 {
     if (m->tcap >= m->cap && m->blocks[1])
         return PA_OK;
-    R *blk = pa_calloc(block_size(m, m->cap, 1), sizeof(R));
+    R *blk = pa_calloc(block_size(m, m->cap), sizeof(R));
     if (!blk)
         return PA_ENOMEM;
     free(m->blocks[1]);
@@ -1466,9 +1465,8 @@ void NS(tangent_backprop)(NET *m, int need_dx)
             break;
         case NET_ACT:
             if (want) {
-                const R *a = m->A[l + 1], *ta = m->TA[l + 1], *tx = m->TA[l];
+                const R *a = m->A[l + 1], *tx = m->TA[l];
                 size_t n = B * y->ni;
-                (void)ta;
                 for (size_t k = 0; k < n; k++) {
                     R d1 = act_d1(y->act, a[k], y->slope);
                     tdin[k] = tdout[k] * d1 + dout[k] * act_d2(y->act, a[k]) * tx[k];
