@@ -54,7 +54,8 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale
+.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale repro-tight check-violations \
+        repro-fmnist repro-digits-images repro-images-digits-mia
 .DEFAULT_GOAL := all
 
 ## all: build the privaudit program (default)
@@ -159,6 +160,12 @@ repro-tapas: privaudit
 	./privaudit run configs/tapas-adult.json --db $(BUILD)/tapas.db --jobs 2
 	./privaudit report --db $(BUILD)/tapas.db --out $(BUILD)/tapas-report
 
+## repro-tight: tight black-box audits (fixed game, crafted target, marginal attack) of marginals and mst on HealthInsurance
+repro-tight: privaudit
+	@for g in marginals marginals-m20k mst; do rm -f $(BUILD)/tight-$$g.db; \
+	  nice -n 10 ./privaudit run configs/tight/$$g-healthinsurance.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
+	  ./privaudit report --db $(BUILD)/tight-$$g.db --out $(BUILD)/tight-$$g-report || exit 1; done
+
 ## repro-mia: membership inference table on the coded Adult (every attack x generator x eps, isolated and random targets)
 repro-mia: privaudit
 	@for sel in isolated random; do rm -f $(BUILD)/mia-adult-$$sel.db; \
@@ -170,6 +177,20 @@ repro-gsd-digits: privaudit
 	rm -f $(BUILD)/gsd-digits.db
 	./privaudit run configs/gsd-digits.json --db $(BUILD)/gsd-digits.db --jobs 2
 	./privaudit report --db $(BUILD)/gsd-digits.db --out $(BUILD)/gsd-digits-report
+
+## repro-fmnist: dpmerf (private length scale), psg and dpgan (GS-WGAN mode) at eps 10 on Fashion-MNIST, MLP TSTR (scripts/repro-images.sh; ~1 h on 2 cores)
+repro-fmnist: privaudit
+	scripts/repro-images.sh fmnist $(BUILD)/repro-images
+
+## repro-digits-images: the same three generators on the 8x8 digits (minutes)
+repro-digits-images: privaudit
+	scripts/repro-images.sh digits $(BUILD)/repro-images
+
+## repro-images-digits-mia: membership games against psg and dpmerf (lengthscale select) on the digits at eps 1 and 10
+repro-images-digits-mia: privaudit
+	@for g in psg dpmerf; do rm -f $(BUILD)/$$g-digits.db; \
+	  ./privaudit run configs/$$g-digits.json --db $(BUILD)/$$g-digits.db --jobs 2 || exit 1; \
+	  ./privaudit report --db $(BUILD)/$$g-digits.db --out $(BUILD)/$$g-digits-report || exit 1; done
 
 ## repro-recon: linear-reconstruction sweep on the coded Adult at ../shared/data/adult (docs/recon.md)
 RECON_GAMES ?= 200
@@ -207,6 +228,10 @@ bench-dpsgd: $(BUILD)/bench/bench_dpsgd $(BUILD)/bench/bench_net
 	$(BUILD)/bench/bench_dpsgd
 	$(BUILD)/bench/bench_net
 	$(BUILD)/bench/bench_net --model dcgan
+
+## check-violations: planted accounting bugs of marginals, mst and aim flagged in the fixed game, correct generators never (issue 11; ~10 min)
+check-violations: privaudit
+	bash scripts/check-violations.sh
 
 ## bench-scale: --jobs 2 over --jobs 1, 4 shards + merge against --jobs 2, growth with games (coded Adult; minutes)
 bench-scale: privaudit $(BUILD)/tests/dbdump

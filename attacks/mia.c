@@ -6,7 +6,7 @@
 
 extern const mia_vtable mia_dcr;
 extern const mia_vtable mia_query;
-extern const mia_vtable mia_shadow, mia_domias, mia_ganleaks;
+extern const mia_vtable mia_shadow, mia_domias, mia_ganleaks, mia_marginal;
 
 static const mia_vtable *const registry[] = {
     &mia_dcr,
@@ -14,6 +14,7 @@ static const mia_vtable *const registry[] = {
     &mia_shadow,
     &mia_domias,
     &mia_ganleaks,
+    &mia_marginal,
     NULL,
 };
 

@@ -18,6 +18,14 @@ typedef struct mia_input {
     const table *synth;      /* the released synthetic table (m records) */
     const table *aux;        /* attacker's auxiliary data from the same population, or NULL */
     const table *targets;    /* k challenge records */
+    /* What the game tells the attacker besides (all may be zero/NULL: unknown). The DP adversary knows the
+     * algorithm and its parameters, never its coins. */
+    int fixed;               /* 1: the fixed game, aux is D itself (every record but the targets) */
+    size_t n_train;          /* n, records of D besides the targets (0: unknown) */
+    int replace_one;         /* 1: a member replaces a record of D (n + 0), 0: is added (n + 1) */
+    const char *generator;   /* the generator's registered name, or NULL */
+    double epsilon, delta;   /* its claimed (ε, δ) (0: unknown) */
+    const cJSON *gen_params; /* its parameters, or NULL */
 } mia_input;
 
 /* Two kinds of attack:

@@ -23,6 +23,7 @@
 
 #include "audit/roc.h"
 #include "core/mlp.h"
+#include "core/net.h"
 #include "core/rng.h"
 
 /* ---- binning ---- */
@@ -1022,8 +1023,11 @@ int util_tstr(const table *train, const table *test, const char *target, util_mo
         return rc;
     if (m == UTIL_MLP)
         return util_tstr_mlp(train, test, target, NULL, acc, auc, err);
+    if (m == UTIL_CNN)
+        return util_tstr_cnn(train, test, target, NULL, acc, auc, err);
     if (m != UTIL_LOGREG)
-        return pa_errf(err, PA_EINPUT, "util_tstr: model %d is not available (UTIL_LOGREG or UTIL_MLP)", (int)m);
+        return pa_errf(err, PA_EINPUT, "util_tstr: model %d is not available (UTIL_LOGREG, UTIL_MLP or UTIL_CNN)",
+                       (int)m);
     int tj = target ? schema_col(train->s, target) : -1;
     if (tj < 0)
         return pa_errf(err, PA_EINPUT, "util_tstr: target column '%s' is not in the schema",
@@ -1170,7 +1174,7 @@ int util_tstr_mlp(const table *train, const table *test, const char *target, con
     double *p1 = pa_malloc(nt, sizeof *p1);
     int *lab = pa_malloc(nt, sizeof *lab);
     gsl_rng *r = rng_stream(cfg->seed, 0);
-    mlp *net = NULL;
+    mlp *mn = NULL;
     mlp_adam *opt = NULL;
     if (!X || !Xt || !xb || !yb || !perm || !p1 || !lab || !r) {
         rc = pa_errf(err, PA_ENOMEM, "util_tstr_mlp: out of memory");
@@ -1179,11 +1183,11 @@ int util_tstr_mlp(const table *train, const table *test, const char *target, con
     size_t width[3] = {p, cfg->hidden, K};
     mlp_spec spec = {.L = 2, .width = width, .hidden = MLP_RELU, .out = MLP_IDENTITY};
     mlp_adam_cfg ac = {.lr = cfg->lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0};
-    if ((rc = mlp_new(&spec, &net, err)) || (rc = mlp_adam_new(mlp_nparams(net), &ac, &opt, err))) {
+    if ((rc = mlp_new(&spec, &mn, err)) || (rc = mlp_adam_new(mlp_nparams(mn), &ac, &opt, err))) {
         pa_err_prefix(err, "util_tstr_mlp");
         goto done;
     }
-    mlp_init(net, r);
+    mlp_init(mn, r);
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
     for (size_t ep = 0; ep < cfg->epochs; ep++) {
@@ -1198,19 +1202,19 @@ int util_tstr_mlp(const table *train, const table *test, const char *target, con
                 memcpy(xb + i * p, X + perm[s + i] * p, p * sizeof *xb);
                 yb[i] = tr.y[perm[s + i]];
             }
-            if ((rc = mlp_forward(net, xb, b, NULL, err)) || (rc = mlp_loss_xent(net, yb, NULL, NULL, err))) {
+            if ((rc = mlp_forward(mn, xb, b, NULL, err)) || (rc = mlp_loss_xent(mn, yb, NULL, NULL, err))) {
                 pa_err_prefix(err, "util_tstr_mlp");
                 goto done;
             }
-            mlp_backward(net, 1.0f / (float)b);
-            mlp_adam_step(opt, mlp_params(net), mlp_grads(net));
+            mlp_backward(mn, 1.0f / (float)b);
+            mlp_adam_step(opt, mlp_params(mn), mlp_grads(mn));
         }
     }
     size_t right = 0;
     for (size_t s = 0; s < nt; s += B) {
         size_t b = nt - s < B ? nt - s : B;
         const float *Y;
-        if ((rc = mlp_forward(net, Xt + s * p, b, &Y, err))) {
+        if ((rc = mlp_forward(mn, Xt + s * p, b, &Y, err))) {
             pa_err_prefix(err, "util_tstr_mlp");
             goto done;
         }
@@ -1236,7 +1240,146 @@ done:
         *auc = NAN;
     }
     mlp_adam_free(opt);
-    mlp_free(net);
+    mlp_free(mn);
+    if (r)
+        gsl_rng_free(r);
+    free(X);
+    free(Xt);
+    free(xb);
+    free(yb);
+    free(perm);
+    free(p1);
+    free(lab);
+    lr_data_free(&tr);
+    lr_data_free(&te);
+    return rc;
+}
+
+/* ---- ConvNet classifier (util_tstr_cnn) ---- */
+
+int util_tstr_cnn(const table *train, const table *test, const char *target, const util_mlp_cfg *cfg, double *acc,
+                  double *auc, pa_err *err)
+{
+    *acc = NAN;
+    *auc = NAN;
+    util_mlp_cfg dc = UTIL_CNN_DEFAULTS;
+    if (!cfg)
+        cfg = &dc;
+    if (cfg->hidden < 1 || cfg->epochs < 1 || cfg->batch < 1 || !(cfg->lr > 0) || !isfinite(cfg->lr))
+        return pa_errf(err, PA_EINPUT,
+                       "util_tstr_cnn: cfg: expected hidden, epochs, batch >= 1 and lr > 0 (got %zu, %zu, %zu, %g)",
+                       cfg->hidden, cfg->epochs, cfg->batch, cfg->lr);
+    int rc = same_schema(train, test, "util_tstr_cnn", err);
+    if (rc)
+        return rc;
+    int tj = target ? schema_col(train->s, target) : -1;
+    if (tj < 0)
+        return pa_errf(err, PA_EINPUT, "util_tstr_cnn: target column '%s' is not in the schema",
+                       target ? target : "(null)");
+    const col_spec *tc = &train->s->cols[tj];
+    if (tc->kind != COL_CAT || tc->size < 2)
+        return pa_errf(err, PA_EINPUT, "util_tstr_cnn: target column '%s' must be categorical with at least 2 codes",
+                       target);
+    size_t npx = train->d - 1, side = (size_t)floor(sqrt((double)npx) + 0.5);
+    for (size_t j = 0; j < train->d; j++)
+        if ((int)j != tj && train->s->cols[j].kind != COL_NUM)
+            return pa_errf(err, PA_EINPUT, "util_tstr_cnn: column '%s' is categorical; the ConvNet reads every "
+                           "column but the target as the pixels of one square grey image", train->s->cols[j].name);
+    if (side * side != npx || side < 4)
+        return pa_errf(err, PA_EINPUT, "util_tstr_cnn: %zu pixel columns are not a square image of side >= 4", npx);
+    if (train->n == 0 || test->n == 0)
+        return pa_errf(err, PA_EINPUT, "util_tstr_cnn: a table has no records (train %zu, test %zu)", train->n,
+                       test->n);
+    size_t K = tc->size, n = train->n, nt = test->n;
+    lr_data tr, te;
+    if (lr_design(train, (size_t)tj, 1, &tr))
+        return pa_errf(err, PA_ENOMEM, "util_tstr_cnn: out of memory");
+    if (lr_design(test, (size_t)tj, 1, &te)) {
+        lr_data_free(&tr);
+        return pa_errf(err, PA_ENOMEM, "util_tstr_cnn: out of memory");
+    }
+    size_t p = npx, B = cfg->batch < n ? cfg->batch : n;
+    float *X = mlp_dense(&tr), *Xt = mlp_dense(&te), *xb = pa_malloc(B * p, sizeof *xb);
+    int32_t *yb = pa_malloc(B, sizeof *yb);
+    size_t *perm = pa_malloc(n, sizeof *perm);
+    double *p1 = pa_malloc(nt, sizeof *p1);
+    int *lab = pa_malloc(nt, sizeof *lab);
+    gsl_rng *r = rng_stream(cfg->seed, 0);
+    net *cn = NULL;
+    mlp_adam *opt = NULL;
+    if (!X || !Xt || !xb || !yb || !perm || !p1 || !lab || !r) {
+        rc = pa_errf(err, PA_ENOMEM, "util_tstr_cnn: out of memory");
+        goto done;
+    }
+    /* two blocks conv 3x3 (hidden channels, pad 1) → instance norm → ReLU →
+     * 2x2 average pool, then dense → K */
+    size_t C = cfg->hidden;
+    net_layer_spec L[10] = {
+        {.kind = NET_CONV, .out = C, .k = 3, .stride = 1, .pad = 1}, {.kind = NET_GROUPNORM, .groups = C},
+        {.kind = NET_ACT, .act = NET_RELU}, {.kind = NET_AVGPOOL, .k = 2, .stride = 2},
+        {.kind = NET_CONV, .out = C, .k = 3, .stride = 1, .pad = 1}, {.kind = NET_GROUPNORM, .groups = C},
+        {.kind = NET_ACT, .act = NET_RELU}, {.kind = NET_AVGPOOL, .k = 2, .stride = 2},
+        {.kind = NET_FLATTEN}, {.kind = NET_DENSE, .out = K}};
+    net_spec ns = {.H = side, .W = side, .C = 1, .L = 10, .layer = L};
+    mlp_adam_cfg ac = {.lr = cfg->lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0};
+    if ((rc = net_new(&ns, &cn, err)) || (rc = mlp_adam_new(net_nparams(cn), &ac, &opt, err))) {
+        pa_err_prefix(err, "util_tstr_cnn");
+        goto done;
+    }
+    net_init(cn, r);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (size_t ep = 0; ep < cfg->epochs; ep++) {
+        for (size_t i = n - 1; i > 0; i--) { /* Fisher–Yates */
+            size_t k = (size_t)rng_below(r, i + 1), t = perm[i];
+            perm[i] = perm[k];
+            perm[k] = t;
+        }
+        for (size_t s0 = 0; s0 < n; s0 += B) {
+            size_t b = n - s0 < B ? n - s0 : B;
+            for (size_t i = 0; i < b; i++) {
+                memcpy(xb + i * p, X + perm[s0 + i] * p, p * sizeof *xb);
+                yb[i] = tr.y[perm[s0 + i]];
+            }
+            if ((rc = net_forward(cn, xb, b, NULL, err)) || (rc = net_loss_xent(cn, yb, NULL, NULL, err))) {
+                pa_err_prefix(err, "util_tstr_cnn");
+                goto done;
+            }
+            net_backward(cn, 1.0f / (float)b);
+            mlp_adam_step(opt, net_params(cn), net_grads(cn));
+        }
+    }
+    size_t right = 0;
+    for (size_t s0 = 0; s0 < nt; s0 += B) {
+        size_t b = nt - s0 < B ? nt - s0 : B;
+        const float *Y;
+        if ((rc = net_forward(cn, Xt + s0 * p, b, &Y, err))) {
+            pa_err_prefix(err, "util_tstr_cnn");
+            goto done;
+        }
+        for (size_t i = 0; i < b; i++) {
+            const float *z = Y + i * K;
+            size_t pred = 0;
+            for (size_t k = 1; k < K; k++)
+                if (z[k] > z[pred])
+                    pred = k;
+            right += (int32_t)pred == te.y[s0 + i];
+            if (K == 2) {
+                p1[s0 + i] = 1.0 / (1.0 + exp((double)z[0] - (double)z[1]));
+                lab[s0 + i] = te.y[s0 + i] == 1;
+            }
+        }
+    }
+    *acc = (double)right / (double)nt;
+    if (K == 2)
+        *auc = util_auc(p1, lab, nt);
+done:
+    if (rc) {
+        *acc = NAN;
+        *auc = NAN;
+    }
+    mlp_adam_free(opt);
+    net_free(cn);
     if (r)
         gsl_rng_free(r);
     free(X);

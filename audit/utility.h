@@ -118,7 +118,8 @@ int util_num_corr_diff(const table *real, const table *synth, double *mean, doub
 /* Classifier used by util_tstr. */
 typedef enum util_model {
     UTIL_LOGREG = 0,   /* L2-regularised logistic (K = 2) or softmax (K > 2) regression */
-    UTIL_MLP = 1       /* one-hidden-layer MLP (core/mlp.h), util_tstr_mlp with UTIL_MLP_DEFAULTS */
+    UTIL_MLP = 1,      /* one-hidden-layer MLP (core/mlp.h), util_tstr_mlp with UTIL_MLP_DEFAULTS */
+    UTIL_CNN = 2       /* ConvNet (core/net.h), util_tstr_cnn with UTIL_CNN_DEFAULTS (images only) */
 } util_model;
 
 /* The MLP classifier of util_tstr_mlp: features as for logistic regression
@@ -143,6 +144,15 @@ typedef struct util_mlp_cfg {
  * util_tstr (AUC from the softmax probability of class 1 when K = 2). On
  * error both are NAN and PA_EINPUT names the bad cfg field or input. */
 int util_tstr_mlp(const table *train, const table *test, const char *target, const util_mlp_cfg *cfg,
+                  double *acc, double *auc, pa_err *err);
+
+/* A ConvNet classifier for grey square images: every column except the
+ * target numeric (min-max scaled: the pixels, row-major), two blocks of conv
+ * 3x3 with cfg->hidden channels (pad 1), instance norm, ReLU, 2x2 average
+ * pooling, then a dense layer to K logits; training as util_tstr_mlp.
+ * PA_EINPUT for a categorical feature column or a non-square pixel count. */
+#define UTIL_CNN_DEFAULTS {.hidden = 32, .epochs = 5, .batch = 128, .lr = 1e-3, .seed = 1}
+int util_tstr_cnn(const table *train, const table *test, const char *target, const util_mlp_cfg *cfg,
                   double *acc, double *auc, pa_err *err);
 
 /* Train on synthetic, test on real. Trains model m on `train` to predict the

@@ -41,6 +41,8 @@
  *     round each get the whole round budget r (σ = sqrt(1/(2r)),
  *     ε = sqrt(8r)), and the one-way start σ = sqrt(1/(2r)), while the budget
  *     is counted as above — really about 2ρ;
+ *   "bug_noise_divisor" = k >= 1: every measurement's σ divided by k (a noise
+ *     scale off by a factor), so the measurements are really about k²·0.9ρ;
  *   "bug_replace_one_sensitivity" = 1: the ε is claimed for replace-one
  *     neighbours (privacy().replace_one = 1) with the add/remove noise; under
  *     replace-one a marginal has L2 sensitivity √2 (×2 in ρ) and a score
@@ -68,6 +70,7 @@ typedef struct aim_params {
     size_t bins, degree, max_cells, rounds, iters, final_iters;
     double max_model_size; /* megabytes of 8-byte cells */
     int bug_full_rho, bug_replace_one;
+    double bug_noise_div; /* planted bug: every σ divided by this (1 = none) */
 } aim_params;
 
 typedef struct aim_state {
@@ -82,7 +85,7 @@ typedef struct aim_state {
 
 static const char *const aim_keys[] = {"bins",        "degree",         "max_cells",
                                        "rounds",      "max_model_size", "iters",
-                                       "final_iters", "bug_full_rho_per_phase", "bug_replace_one_sensitivity",
+                                       "final_iters", "bug_full_rho_per_phase", "bug_replace_one_sensitivity", "bug_noise_divisor",
                                        NULL};
 
 static int aim_flag(const cJSON *params, const char *key, int *out, pa_err *err)
@@ -124,7 +127,8 @@ static int aim_read_params(const schema *s, const gen_config *cfg, aim_params *p
         return rc;
     p->final_iters = (size_t)v;
     if ((rc = aim_flag(cfg->params, "bug_full_rho_per_phase", &p->bug_full_rho, err)) ||
-        (rc = aim_flag(cfg->params, "bug_replace_one_sensitivity", &p->bug_replace_one, err)))
+        (rc = aim_flag(cfg->params, "bug_replace_one_sensitivity", &p->bug_replace_one, err)) ||
+        (rc = gen_param_num(cfg->params, AIM_NAME, "bug_noise_divisor", 1, 1, 1e6, &p->bug_noise_div, err)))
         return rc;
     if (!(cfg->epsilon > 0) || isnan(cfg->epsilon))
         return pa_errf(err, PA_EINPUT, "generator \"aim\": epsilon must be > 0 or infinite (got %.17g)", cfg->epsilon);
@@ -452,7 +456,9 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     /* shares of a round's budget: measurement, selection (the bug gives each the whole) */
     const double a_m = par.bug_full_rho ? 1.0 : 0.9, a_s = par.bug_full_rho ? 1.0 : 0.1;
     double rr = exact ? 0 : rho / (double)T;
-    double sigma = exact ? 0 : sqrt(1.0 / (2.0 * a_m * rr)), eps_sel = exact ? INFINITY : sqrt(8.0 * a_s * rr);
+    /* the planted bug_noise_divisor (1 when off) divides every σ: still noise, never none */
+    const double ndiv = par.bug_noise_div;
+    double sigma = exact ? 0 : sqrt(1.0 / (2.0 * a_m * rr)) / ndiv, eps_sel = exact ? INFINITY : sqrt(8.0 * a_s * rr);
     const double loss_sigma_exact = 1.0;
     double used = 0;
     size_t n1 = 0;
@@ -484,7 +490,7 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
                 terminate = 1;
         } else if (rho - used < 2.0 * rr) {
             rr = rho - used;
-            sigma = sqrt(1.0 / (2.0 * a_m * rr));
+            sigma = sqrt(1.0 / (2.0 * a_m * rr)) / ndiv;
             eps_sel = sqrt(8.0 * a_s * rr);
             terminate = 1;
         }

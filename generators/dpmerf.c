@@ -17,7 +17,14 @@
  * ℓ is the parameter "lengthscale"; its default is data-independent:
  * ℓ² = Σ_numeric 1/6 + Σ_categorical (1 − 1/c), the expected squared distance
  * of two records drawn uniformly from the encoded domain (the median
- * heuristic on private data is not allowed).
+ * heuristic on private data is not allowed). "lengthscale": "select" picks ℓ
+ * privately among ℓ_0 2^{−j/2}, j < G = "candidates" (ℓ_0 = that default):
+ * a share s = "select_share" of μ_G² pays for G noisy candidate embeddings
+ * (μ_G² s/(2G) each) and the noisy vector of their scores (μ_G² s/2; the
+ * score is a count of training records the released candidate's kernel mean
+ * classifier gets right, sensitivity 1 each, √G for the vector); ℓ* is the
+ * noisy argmax and the final embedding gets μ_G² (1 − s). GDP composition:
+ * the μ_G² add up to the target's.
  *
  * Labelled embedding (parameter "label" = a categorical column, K codes):
  *   Φ(x, y) = [α φ(x), β] ⊗ e_y ∈ R^{K E},  α = sqrt(1 − β²), β = 0.1,
@@ -54,6 +61,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,12 +78,17 @@
 
 #define DM_NAME "dpmerf"
 #define DM_BETA 0.1      /* weight of the class-proportion entry, see above */
-#define DM_CHUNK 1024    /* rows per GEMM when embedding the data / sampling */
+#define DM_CHUNK 1024
+#define DM_TOL 0.01      /* default "select_tolerance" */    /* rows per GEMM when embedding the data / sampling */
 
 typedef struct dm_params {
     int label;           /* label column, or -1 */
     size_t D;            /* random features (even) */
-    double lengthscale;  /* ℓ */
+    double lengthscale;  /* ℓ (the first candidate when select) */
+    int select;          /* 1: "lengthscale": "select" */
+    size_t G;            /* candidates of the selection */
+    double share;        /* share of μ_G² spent on the selection */
+    double tol;          /* the widest candidate within tol·n of the best score wins */
     size_t zdim, hidden, depth, iters, batch;
     double lr;
 } dm_params;
@@ -89,10 +102,12 @@ typedef struct dm_state {
     mlp *g;              /* the generator */
     gen_privacy priv;
     double sigma;        /* noise std of each embedding entry (0 at ε = ∞) */
+    double ell;          /* the length scale used */
 } dm_state;
 
-static const char *const dm_keys[] = {"label", "features", "lengthscale", "zdim", "hidden", "depth",
-                                      "iters", "batch", "lr", NULL};
+static const char *const dm_keys[] = {"label", "features", "lengthscale", "candidates", "select_share",
+                                      "select_tolerance", "zdim",
+                                      "hidden", "depth", "iters", "batch", "lr", NULL};
 
 /* Encoded width p and the default ℓ² of schema s without column `label`. */
 static size_t dm_width(const schema *s, int label, double *ell2)
@@ -156,8 +171,33 @@ static int dm_read_params(const schema *s, const gen_config *cfg, dm_params *p, 
         return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"features\": expected an even number (cos/sin "
                        "pairs; got %.17g)", v);
     p->D = (size_t)v;
-    if ((rc = gen_param_num(cfg->params, DM_NAME, "lengthscale", sqrt(ell2 > 0 ? ell2 : 1), 1e-6, 1e6,
-                            &p->lengthscale, err)))
+    const cJSON *ls = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "lengthscale") : NULL;
+    p->select = 0;
+    if (ls && cJSON_IsString(ls)) {
+        if (strcmp(ls->valuestring, "select") != 0)
+            return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"lengthscale\": expected a number "
+                           "in [1e-6, 1e6] or \"select\" (got \"%s\")", ls->valuestring);
+        if (p->label < 0)
+            return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"lengthscale\": \"select\" scores "
+                           "the candidates by classifying the label, so it needs parameter \"label\"");
+        p->select = 1;
+        p->lengthscale = sqrt(ell2 > 0 ? ell2 : 1);
+    } else if ((rc = gen_param_num(cfg->params, DM_NAME, "lengthscale", sqrt(ell2 > 0 ? ell2 : 1), 1e-6, 1e6,
+                                   &p->lengthscale, err))) {
+        return rc;
+    }
+    const cJSON *ck = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "candidates") : NULL;
+    const cJSON *sk = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "select_share") : NULL;
+    const cJSON *tk = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "select_tolerance") : NULL;
+    if (!p->select && (ck || sk || tk))
+        return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"%s\" only applies with "
+                       "\"lengthscale\": \"select\"", ck ? "candidates" : sk ? "select_share" : "select_tolerance");
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "candidates", 5, 2, 64, &v, err)))
+        return rc;
+    p->G = (size_t)v;
+    if ((rc = gen_param_num(cfg->params, DM_NAME, "select_share", 0.1, 1e-6, 0.9, &p->share, err)))
+        return rc;
+    if ((rc = gen_param_num(cfg->params, DM_NAME, "select_tolerance", DM_TOL, 0, 1, &p->tol, err)))
         return rc;
     if ((rc = gen_param_int(cfg->params, DM_NAME, "zdim", 10, 1, 1e5, &v, err)))
         return rc;
@@ -321,6 +361,78 @@ static size_t dm_class(const double *cdf, size_t K, double u)
     return K - 1;
 }
 
+/* The exact mean embedding emb (K, E) of train under Ω (F, p), chunk by
+ * chunk (U = Xc Ωᵀ, (C, F)); Xc (DM_CHUNK, p), U (DM_CHUNK, F) work space. */
+static void dm_embed(const table *train, const dm_state *st, const float *Om, size_t F, double alpha, double beta,
+                     float *Xc, float *U, double *emb)
+{
+    const size_t n = train->n, p = st->p, D = 2 * F, E = D + 1, K = st->K;
+    const double sc = sqrt(2.0 / (double)D);
+    memset(emb, 0, K * E * sizeof *emb);
+    for (size_t s0 = 0; s0 < n; s0 += DM_CHUNK) {
+        size_t C = n - s0 < DM_CHUNK ? n - s0 : DM_CHUNK;
+        for (size_t i = 0; i < C; i++)
+            dm_encode(train, st, s0 + i, Xc + i * p);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)C, (int)F, (int)p, 1.0f, Xc, (int)p, Om, (int)p,
+                    0.0f, U, (int)F);
+        for (size_t i = 0; i < C; i++) {
+            size_t y = st->label >= 0 ? (size_t)train->cat[st->label][s0 + i] : 0;
+            double *e = emb + y * E;
+            const float *u = U + i * F;
+            for (size_t f = 0; f < F; f++) {
+                e[f] += cos((double)u[f]);
+                e[F + f] += sin((double)u[f]);
+            }
+            e[D] += 1;
+        }
+    }
+    for (size_t k = 0; k < K; k++) {
+        for (size_t f = 0; f < D; f++)
+            emb[k * E + f] *= alpha * sc / (double)n;
+        emb[k * E + D] *= beta / (double)n;
+    }
+}
+
+/* The score of a candidate length scale: how many records of train the
+ * kernel mean classifier of the RELEASED (noisy) embedding emb (K, E) puts in
+ * their own class, argmax_k ⟨φ(x_i), μ̃_k[0..D)⟩ / π̂_k with π̂_k = μ̃_{k,D}/β
+ * (classes with π̂_k <= 0 are never chosen). Given emb, one record replaced
+ * changes the count by at most 1. */
+static double dm_score(const table *train, const dm_state *st, const float *Om, size_t F, const double *emb,
+                       double beta, float *Xc, float *U)
+{
+    const size_t n = train->n, p = st->p, D = 2 * F, E = D + 1, K = st->K;
+    size_t hits = 0;
+    for (size_t s0 = 0; s0 < n; s0 += DM_CHUNK) {
+        size_t C = n - s0 < DM_CHUNK ? n - s0 : DM_CHUNK;
+        for (size_t i = 0; i < C; i++)
+            dm_encode(train, st, s0 + i, Xc + i * p);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)C, (int)F, (int)p, 1.0f, Xc, (int)p, Om, (int)p,
+                    0.0f, U, (int)F);
+        for (size_t i = 0; i < C; i++) {
+            const float *u = U + i * F;
+            double best = -INFINITY;
+            size_t arg = K;
+            for (size_t k = 0; k < K; k++) {
+                double pk = emb[k * E + D] / beta;
+                if (!(pk > 0))
+                    continue;
+                const double *e = emb + k * E;
+                double v = 0;
+                for (size_t f = 0; f < F; f++)
+                    v += cos((double)u[f]) * e[f] + sin((double)u[f]) * e[F + f];
+                v /= pk;
+                if (v > best) {
+                    best = v;
+                    arg = k;
+                }
+            }
+            hits += arg == (size_t)train->cat[st->label][s0 + i];
+        }
+    }
+    return (double)hits;
+}
+
 /* ---- fit ---- */
 
 static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **state, pa_err *err)
@@ -361,12 +473,17 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     }
     st->p = p;
 
-    /* privacy */
-    double mu = INFINITY;
+    /* privacy: μ_G of the whole fit; with "select" a share of μ_G² goes to
+     * the selection (G candidate embeddings and G noisy scores, all Gaussian),
+     * the rest to the final embedding, so the μ_G² add up (GDP composition). */
+    double mu = INFINITY, mu_fin = INFINITY, mu_cand = INFINITY, mu_cnt = INFINITY;
     if (isfinite(cfg->epsilon)) {
         if ((rc = dm_calibrate(cfg->epsilon, cfg->delta, &mu, err)))
             goto fail;
-        st->sigma = (2.0 / (double)n) / mu;
+        mu_fin = P.select ? mu * sqrt(1 - P.share) : mu;
+        mu_cand = mu * sqrt(P.share / (2.0 * (double)P.G));
+        mu_cnt = mu * sqrt(P.share / 2.0);
+        st->sigma = (2.0 / (double)n) / mu_fin;
         if ((rc = acct_gdp_to_eps(mu, cfg->delta, &st->priv.epsilon, err))) {
             pa_err_prefix(err, "generator \"dpmerf\"");
             goto fail;
@@ -393,29 +510,55 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     for (size_t k = 0; k < F * p; k++)
         Om[k] = (float)(gsl_ran_gaussian_ziggurat(r, 1.0) / P.lengthscale);
 
-    /* the mean embedding, chunk by chunk: U = Xc Ωᵀ (C, F) */
-    for (size_t s0 = 0; s0 < n; s0 += DM_CHUNK) {
-        size_t C = n - s0 < DM_CHUNK ? n - s0 : DM_CHUNK;
-        for (size_t i = 0; i < C; i++)
-            dm_encode(train, st, s0 + i, Xc + i * p);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)C, (int)F, (int)p, 1.0f, Xc, (int)p, Om, (int)p,
-                    0.0f, U, (int)F);
-        for (size_t i = 0; i < C; i++) {
-            size_t y = P.label >= 0 ? (size_t)train->cat[P.label][s0 + i] : 0;
-            double *e = emb + y * E;
-            const float *u = U + i * F;
-            for (size_t f = 0; f < F; f++) {
-                e[f] += cos((double)u[f]);
-                e[F + f] += sin((double)u[f]);
-            }
-            e[D] += 1;
+    if (P.select) {
+        /* candidates ℓ_j = ℓ_0 2^{−j/2}, j < G, on the same standard draws
+         * (Ω_j = Ω_0 ℓ_0/ℓ_j); each embedding released with σ_c = (2/n)/μ_c,
+         * scored by dm_score (L2 sensitivity √G for the G counts), the scores
+         * released with σ = √G/μ_cnt, ℓ* = the argmax (post-processing). */
+        const double sig_c = isfinite(mu_cand) ? (2.0 / (double)n) / mu_cand : 0;
+        const double sig_s = isfinite(mu_cnt) ? sqrt((double)P.G) / mu_cnt : 0;
+        double best = -INFINITY, ell = P.lengthscale, cur = 1.0, scores[64], ells[64];
+        for (size_t j = 0; j < P.G; j++) {
+            double ellj = P.lengthscale * pow(2.0, -0.5 * (double)j), f = ellj / P.lengthscale;
+            for (size_t k = 0; k < F * p; k++)
+                Om[k] = (float)((double)Om[k] * cur / f);
+            cur = f;
+            dm_embed(train, st, Om, F, alpha, beta, Xc, U, emb);
+            double *ex = cfg->noise && sig_c > 0 ? pa_malloc(K * E, sizeof *ex) : NULL;
+            if (ex)
+                memcpy(ex, emb, K * E * sizeof *ex);
+            if (sig_c > 0)
+                for (size_t k = 0; k < K * E; k++)
+                    emb[k] += gsl_ran_gaussian_ziggurat(r, sig_c);
+            if (ex)
+                gen_noise_gauss(cfg->noise, ex, emb, K * E, sig_c, 2.0 / (double)n);
+            free(ex);
+            double sc0 = dm_score(train, st, Om, F, emb, beta, Xc, U);
+            double scn = sc0 + (sig_s > 0 ? gsl_ran_gaussian_ziggurat(r, sig_s) : 0);
+            if (cfg->noise && sig_s > 0) /* one score of the G-vector: its share of the √G sensitivity */
+                gen_noise_gauss(cfg->noise, &sc0, &scn, 1, sig_s, 1.0);
+            if (getenv("PRIVAUDIT_VERBOSE"))
+                fprintf(stderr, "dpmerf: lengthscale %.6g: noisy score %.1f of %zu records\n", ellj, scn, n);
+            scores[j] = scn;
+            ells[j] = ellj;
+            best = scn > best ? scn : best;
         }
+        /* the widest kernel within tolerance·n of the best noisy score */
+        for (size_t j = P.G; j-- > 0;)
+            if (scores[j] >= best - P.tol * (double)n)
+                ell = ells[j];
+        st->ell = ell;
+        for (size_t k = 0; k < F * p; k++)   /* back to Ω_0 ℓ_0 / ℓ* */
+            Om[k] = (float)((double)Om[k] * cur / (ell / P.lengthscale));
+        if (getenv("PRIVAUDIT_VERBOSE"))
+            fprintf(stderr, "dpmerf: selected lengthscale %.6g of %zu candidates from %.6g\n", ell, P.G,
+                    P.lengthscale);
+    } else {
+        st->ell = P.lengthscale;
     }
-    for (size_t k = 0; k < K; k++) {
-        for (size_t f = 0; f < D; f++)
-            emb[k * E + f] *= alpha * sc / (double)n;
-        emb[k * E + D] *= beta / (double)n;
-    }
+
+    /* the mean embedding, released once */
+    dm_embed(train, st, Om, F, alpha, beta, Xc, U, emb);
     double *emb0 = cfg->noise && st->sigma > 0 ? pa_malloc(K * E, sizeof *emb0) : NULL;
     if (emb0)
         memcpy(emb0, emb, K * E * sizeof *emb0);

@@ -12,6 +12,7 @@ extern const gen_vtable gen_aim;
 extern const gen_vtable gen_gsd;
 extern const gen_vtable gen_privbayes;
 extern const gen_vtable gen_dpmerf;
+extern const gen_vtable gen_psg;
 extern const gen_vtable gen_dpgan, gen_external;
 
 static const gen_vtable *const registry[] = {
@@ -22,6 +23,7 @@ static const gen_vtable *const registry[] = {
     &gen_gsd,
     &gen_privbayes,
     &gen_dpmerf,
+    &gen_psg,
     &gen_dpgan,
     &gen_external,
     NULL,

@@ -81,6 +81,11 @@ typedef struct gen_vtable {
     /* Privacy spent by the fit. */
     void (*privacy)(const void *state, gen_privacy *out);
     void (*free_state)(void *state);
+    /* 1: every private measurement is a Gaussian mechanism (adaptive composition, then post-processing
+     * only), so the fit's ρ-zCDP is exactly μ-GDP with μ = √(2ρ) for the relation its ε is stated for;
+     * the profile test then uses the Gaussian trade-off curve (audit/profile.h). 0 for anything that
+     * also spends budget on an exponential mechanism, Laplace noise or subsampling. */
+    int gaussian_only;
 } gen_vtable;
 
 typedef struct gen_model gen_model;

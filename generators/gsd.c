@@ -624,4 +624,5 @@ const gen_vtable gen_gsd = {
     .sample = gsd_sample,
     .privacy = gsd_privacy,
     .free_state = gsd_free,
+    .gaussian_only = 1,
 };

@@ -199,4 +199,5 @@ const gen_vtable gen_marginals = {
     .sample = marg_sample,
     .privacy = marg_privacy,
     .free_state = marg_free,
+    .gaussian_only = 1,
 };

@@ -58,6 +58,10 @@
  *   "bug_full_rho_per_phase" = 1: each of the three phases spends the whole ρ
  *     (σ1 = sqrt(d/(2ρ)), ε_r = sqrt(8ρ/(d−1)), σ2 = sqrt((d−1)/(2ρ))), so the
  *     fit is really 3ρ-zCDP;
+ *   "bug_noise_divisor" = k >= 1: every measurement's σ divided by k (a
+ *     noise scale off by a factor, e.g. a missing square root), so the
+ *     measurements are really k²·(2ρ/3)-zCDP; k = 10 is about an order of
+ *     magnitude in ε (ε = 1 at δ = 1e-5 claimed, ≈ 10 spent);
  *   "bug_replace_one_sensitivity" = 1: the ε is claimed for replace-one
  *     neighbours (privacy().replace_one = 1) but the noise is the add/remove
  *     calibration (sensitivity 1). Under replace-one a histogram has L2
@@ -103,13 +107,14 @@ typedef struct mst_state {
 } mst_state;
 
 static const char *const mst_keys[] = {"bins", "rounds", "compress", "max_codes", "bug_full_rho_per_phase",
-                                       "bug_replace_one_sensitivity", NULL};
+                                       "bug_replace_one_sensitivity", "bug_noise_divisor", NULL};
 
 typedef struct mst_params {
     size_t bins, rounds, max_codes;
     int compress;
     int bug_full_rho;     /* planted bug: every phase spends the whole ρ */
     int bug_replace_one;  /* planted bug: claims replace-one, calibrated for add/remove */
+    double bug_noise_div; /* planted bug: every σ divided by this (1 = none) */
 } mst_params;
 
 /* A 0/1 parameter `key` (default 0) into *out. */
@@ -149,7 +154,8 @@ static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p
         return pa_errf(err, PA_EINPUT, "generator \"mst\": parameter \"max_codes\": expected 0 (off) or >= 2 (got 1)");
     p->max_codes = (size_t)v;
     if ((rc = mst_flag(cfg->params, "bug_full_rho_per_phase", &p->bug_full_rho, err)) ||
-        (rc = mst_flag(cfg->params, "bug_replace_one_sensitivity", &p->bug_replace_one, err)))
+        (rc = mst_flag(cfg->params, "bug_replace_one_sensitivity", &p->bug_replace_one, err)) ||
+        (rc = gen_param_num(cfg->params, MST_NAME, "bug_noise_divisor", 1, 1, 1e6, &p->bug_noise_div, err)))
         return rc;
     if (!(cfg->epsilon > 0) || isnan(cfg->epsilon))
         return pa_errf(err, PA_EINPUT, "generator \"mst\": epsilon must be > 0 or infinite (got %.17g)", cfg->epsilon);
@@ -371,6 +377,8 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
             sigma2 = sqrt(share * (double)(d - 1) / (2.0 * rho));
             eps_round = sqrt(8.0 * (rho / share) / (double)(d - 1));
         }
+        sigma1 /= par.bug_noise_div; /* planted bug (1 when off): still noise, never none */
+        sigma2 /= par.bug_noise_div;
     }
 
     mst_state *st = calloc(1, sizeof *st);

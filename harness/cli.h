@@ -9,6 +9,8 @@ int cmd_run(int argc, char **argv);      /* harness/cmd_run.c */
 int cmd_report(int argc, char **argv);   /* reports/ via harness/cmd_report.c */
 int cmd_data(int argc, char **argv);     /* harness/cmd_data.c */
 int cmd_epsilon(int argc, char **argv);  /* harness/cmd_epsilon.c */
+int cmd_epsilon_scores(int argc, char **argv); /* harness/cmd_scores.c: epsilon --scores */
+int cmd_export_scores(int argc, char **argv);  /* harness/cmd_scores.c */
 int cmd_account(int argc, char **argv);  /* harness/cmd_account.c */
 int cmd_gen(int argc, char **argv);      /* harness/cmd_gen.c */
 int cmd_utility(int argc, char **argv);  /* harness/cmd_gen.c */

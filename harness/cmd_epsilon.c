@@ -17,7 +17,8 @@ static void epsilon_usage(FILE *f)
 {
     fprintf(f,
             "usage: privaudit epsilon --tp N --fn N --fp N --tn N [--delta D] [--alpha A]\n"
-            "                         [--claimed E] [--json]\n\n"
+            "                         [--claimed E] [--json]\n"
+            "       privaudit epsilon --scores FILE ...   (an attack's scores: privaudit epsilon --scores x --help)\n\n"
             "Empirical epsilon of a membership-inference audit from its counts (TP, FN on members;\n"
             "FP, TN on non-members), by every estimator: point formula, Bayesian joint-beta credible\n"
             "interval (Zanella-Beguelin et al. 2023), Clopper-Pearson and Jeffreys intervals, and the\n"
@@ -55,6 +56,9 @@ int cmd_epsilon(int argc, char **argv)
     static const double hi_lim[7] = { 1e18, 1e18, 1e18, 1e18, 0.5, 0.999999, 1e3 };
     int json = 0;
     const char *v;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--scores"))
+            return cmd_epsilon_scores(argc, argv); /* harness/cmd_scores.c */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             epsilon_usage(stdout);

@@ -310,13 +310,17 @@ static int parse_targets(const cJSON *t, const char *path, config *c, pa_err *er
     }
     if (sel) {
         if (!cJSON_IsString(sel))
-            return pa_errf(err, PA_EINPUT, "%s: field \"select\": expected \"isolated\" or \"random\"", where);
+            return pa_errf(err, PA_EINPUT, "%s: field \"select\": expected \"isolated\", \"random\" or \"crafted\"",
+                           where);
         if (strcmp(sel->valuestring, "isolated") == 0)
             c->select = SELECT_ISOLATED;
         else if (strcmp(sel->valuestring, "random") == 0)
             c->select = SELECT_RANDOM;
+        else if (strcmp(sel->valuestring, "crafted") == 0)
+            c->select = SELECT_CRAFTED;
         else
-            return pa_errf(err, PA_EINPUT, "%s: field \"select\": got \"%s\", expected \"isolated\" or \"random\"",
+            return pa_errf(err, PA_EINPUT,
+                           "%s: field \"select\": got \"%s\", expected \"isolated\", \"random\" or \"crafted\"",
                            where, sel->valuestring);
     }
     return get_count(t, where, "count", 0, 1, 1, 10000, &c->n_targets, err);
@@ -345,7 +349,7 @@ int config_parse(const char *path, const char *text, const uint64_t *seed_overri
     }
     static const char *const keys[] = {"format", "name", "seed", "data", "split", "train_size", "synth_size",
                                        "games", "calibration", "targets", "generators", "attacks", "audit",
-                                       "shadow_games", "utility", "neighbours", "comment", NULL};
+                                       "shadow_games", "utility", "neighbours", "game", "comment", NULL};
     if ((rc = known_keys(root, path, keys, err)))
         goto fail;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -428,6 +432,15 @@ int config_parse(const char *path, const char *text, const uint64_t *seed_overri
             c->replace_one = 1;
         } else if (!cJSON_IsString(nb) || strcmp(nb->valuestring, "add-remove")) {
             rc = pa_errf(err, PA_EINPUT, "%s: field \"neighbours\": expected \"add-remove\" or \"replace-one\"", path);
+            goto fail;
+        }
+    }
+    const cJSON *gm = cJSON_GetObjectItemCaseSensitive(root, "game");
+    if (gm) {
+        if (cJSON_IsString(gm) && !strcmp(gm->valuestring, "fixed")) {
+            c->fixed_game = 1;
+        } else if (!cJSON_IsString(gm) || strcmp(gm->valuestring, "average")) {
+            rc = pa_errf(err, PA_EINPUT, "%s: field \"game\": expected \"average\" or \"fixed\"", path);
             goto fail;
         }
     }

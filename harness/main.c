@@ -15,7 +15,8 @@ static const struct {
 } commands[] = {
     {"run", cmd_run, "play the membership game of a config and store it in SQLite"},
     {"report", cmd_report, "draw figures and report.md from a run's database"},
-    {"epsilon", cmd_epsilon, "empirical epsilon from attack counts (every estimator)"},
+    {"epsilon", cmd_epsilon, "empirical epsilon from attack counts or scores (every estimator)"},
+    {"export-scores", cmd_export_scores, "a run's stored scores of one cell and attack as CSV, for epsilon --scores"},
     {"account", cmd_account, "theoretical epsilon of DP-SGD (RDP, PRV, GDP), or sigma for a target"},
     {"gen", cmd_gen, "fit a generator on a CSV and write a synthetic CSV"},
     {"utility", cmd_utility, "utility of a synthetic CSV against the real one (TVD, correlations, TSTR)"},
@@ -36,7 +37,7 @@ static void usage(FILE *f)
             "commands:\n",
             pa_version());
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        fprintf(f, "  %-9s %s\n", commands[k].name, commands[k].summary);
+        fprintf(f, "  %-13s %s\n", commands[k].name, commands[k].summary);
     fprintf(f, "\nexit codes: 0 success, 1 failure, 2 bad usage or bad input\n");
 }
 

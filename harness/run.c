@@ -44,8 +44,10 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "attacks/craft.h"
 #include "attacks/isolation.h"
 #include "attacks/mia.h"
+#include "audit/cellest.h"
 #include "audit/utility.h"
 #include "audit/eps.h"
 #include "audit/roc.h"
@@ -67,7 +69,8 @@ typedef struct game_ctx {
     const table *data;      /* all N rows */
     const size_t *pop;      /* (n_pop) population rows */
     size_t n_pop;
-    const table *aux;       /* attacker's auxiliary table */
+    const table *aux;       /* attacker's auxiliary table (the fixed game: D itself) */
+    const table *fixed;     /* the fixed game's D (train_size rows), or NULL (average game) */
     const table *holdout;   /* holdout split (TSTR), may be empty */
     const table *targets;   /* (k) target records */
     int phase;              /* 0: shadow releases, 1: target games */
@@ -213,6 +216,7 @@ static table *draw_training_set(const config *c, gsl_rng *r, const table *src, c
                                 const table *targets, int *member)
 {
     const size_t n = c->train_size, k = targets->n;
+
     size_t *idx = pa_malloc(n, sizeof *idx), *tin = pa_malloc(k + 1, sizeof *tin), *all = NULL;
     if (!pool && idx && tin) {
         all = pa_malloc(n_pool, sizeof *all);
@@ -242,6 +246,55 @@ static table *draw_training_set(const config *c, gsl_rng *r, const table *src, c
     return train;
 }
 
+/* The fixed game's training set: D (all train_size rows) and a fair coin per
+ * target from r; the targets whose coin is 1 are added (add-remove) or put in
+ * place of D's last rows (replace-one: the member replaces one record of the
+ * attacker's known D). NULL when out of memory. */
+static table *fixed_training_set(const config *c, gsl_rng *r, const table *D, const table *targets, int *member)
+{
+    const size_t k = targets->n;
+    size_t *tin = pa_malloc(k + 1, sizeof *tin), *idx = pa_malloc(D->n + 1, sizeof *idx);
+    table *train = NULL;
+    if (tin && idx) {
+        size_t n_in = 0;
+        for (size_t t = 0; t < k; t++) {
+            member[t] = (int)rng_below(r, 2);
+            if (member[t])
+                tin[n_in++] = t;
+        }
+        for (size_t i = 0; i < D->n; i++)
+            idx[i] = i;
+        table *d_tab = tbl_rows(D, idx, c->replace_one ? D->n - n_in : D->n);
+        table *t_in = tbl_rows(targets, tin, n_in);
+        train = (d_tab && t_in) ? tbl_concat(d_tab, t_in) : NULL;
+        tbl_free(d_tab);
+        tbl_free(t_in);
+    }
+    free(tin);
+    free(idx);
+    return train;
+}
+
+/* Record t of a table as a JSON object {"column": label or number, ...}
+ * (malloc'd; NULL when out of memory): a crafted target's values for the store. */
+static char *tbl_row_json(const table *tb, size_t t)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t j = 0; o && j < tb->d; j++) {
+        const col_spec *cs = &tb->s->cols[j];
+        cJSON *v = cs->kind == COL_CAT && cs->labels ? cJSON_CreateString(cs->labels[tb->cat[j][t]])
+                                                     : cJSON_CreateNumber(tbl_get(tb, t, j));
+        if (!v || !cJSON_AddItemToObject(o, cs->name, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    char *txt = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return txt;
+}
+
 /* Plays trial `id`; returns PA_OK or a store error (generator failures are
  * recorded as failed trials). */
 static int play_trial(game_ctx *g, size_t id, pa_err *err)
@@ -263,8 +316,9 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
     }
-    /* D from the population split */
-    train = draw_training_set(c, r, g->data, g->pop, g->n_pop, g->targets, member);
+    /* D from the population split (average game), or the fixed D and only the coins */
+    train = g->fixed ? fixed_training_set(c, r, g->fixed, g->targets, member)
+                     : draw_training_set(c, r, g->data, g->pop, g->n_pop, g->targets, member);
     if (!train) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
@@ -299,7 +353,9 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         tr.accountant = pv.accountant;
         snprintf(hash, sizeof hash, "%016llx", (unsigned long long)tbl_hash(synth));
         tr.synth_hash = hash;
-        mia_input in = {.synth = synth, .aux = g->aux, .targets = g->targets};
+        mia_input in = {.synth = synth, .aux = g->aux, .targets = g->targets, .fixed = g->fixed != NULL,
+                        .n_train = c->train_size, .replace_one = c->replace_one, .generator = cell->generator,
+                        .epsilon = cell->epsilon, .delta = cell->delta, .gen_params = cell->params};
         /* direct attacks score now (compacted into labels/score); shadow
          * attacks store their features, scored after the games (finish.h) */
         size_t n_direct = 0;
@@ -494,62 +550,29 @@ static int cell_metrics(store *st, const config *c, size_t cell_ix, const cfg_at
         rc = store_put_metric(st, &m, err);
     }
     roc_free(roc);
-    /* threshold on the calibration split, counts on the test split */
-    size_t nc = 0, nt = 0;
-    for (size_t i = 0; i < n; i++)
-        is_cal[i] ? nc++ : nt++;
-    double *cs = pa_malloc(nc, sizeof *cs), *ts = pa_malloc(nt, sizeof *ts);
-    int *cl = pa_malloc(nc, sizeof *cl), *tl = pa_malloc(nt, sizeof *tl);
-    if (!cs || !ts || !cl || !tl) {
-        rc = pa_errf(err, PA_ENOMEM, "out of memory");
-        goto out;
-    }
-    nc = nt = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (is_cal[i]) {
-            cs[nc] = score[i];
-            cl[nc++] = member[i];
-        } else {
-            ts[nt] = score[i];
-            tl[nt++] = member[i];
-        }
-    }
+    /* every estimate (audit/cellest.h): thresholds on the calibration split, counts on the test split */
     double delta = isfinite(cell->epsilon) && cell->delta > c->audit_delta ? cell->delta : c->audit_delta;
-    double a2 = c->alpha / 2; /* one-sided level of each end (docs/metrics.md) */
-    double thr;
-    if (rc || (rc = roc_choose_threshold(cs, cl, nc, delta, a2, &thr, err)))
-        goto out;
-    eps_counts cnt;
-    roc_counts(ts, tl, nt, thr, &cnt);
-    if (cnt.tp + cnt.fn == 0 || cnt.fp + cnt.tn == 0)
-        goto out; /* a test split with one class only: no estimate */
-    store_estimate e = {
-        .cell_id = (int64_t)cell_ix, .attack = at->label, .target_id = target_id, .alpha = c->alpha,
-        .delta = delta, .threshold = thr, .tp = cnt.tp, .fn = cnt.fn, .fp = cnt.fp, .tn = cnt.tn,
-        .claimed = cell->epsilon, .p_exceeds = NAN,
-    };
-    e.method = "point";
-    e.lo = e.hi = eps_point(&cnt, delta);
-    if ((rc = store_put_estimate(st, &e, err)))
-        goto out;
-    e.method = "clopper_pearson";
-    if (eps_clopper_pearson(&cnt, delta, a2, &e.lo, &e.hi) == PA_OK) {
-        e.violation = isfinite(cell->epsilon) && e.lo > cell->epsilon;
-        if ((rc = store_put_estimate(st, &e, err)))
-            goto out;
+    double rho = NAN;
+    cellest_row rows[CELLEST_MAX_ROWS];
+    size_t nr = 0;
+    if (!rc)
+        rc = store_cell_rho(st, (int64_t)cell_ix, &rho, err);
+    if (!rc) {
+        cellest_in in = {.score = score, .member = member, .is_cal = is_cal, .n = n, .delta = delta,
+                         .alpha = c->alpha, .claimed = cell->epsilon, .rho = rho,
+                         .gaussian = gen_find(cell->generator) && gen_find(cell->generator)->gaussian_only};
+        rc = cellest_compute(&in, rows, &nr, err);
     }
-    e.method = "bayes";
-    pa_err berr;
-    if (eps_bayes_interval(&cnt, delta, a2, &e.lo, &e.hi, &berr) == PA_OK) {
-        e.violation = isfinite(cell->epsilon) && e.lo > cell->epsilon;
-        e.p_exceeds = isfinite(cell->epsilon) ? eps_bayes_p_exceeds(&cnt, delta, cell->epsilon) : NAN;
+    for (size_t q = 0; q < nr && !rc; q++) {
+        const cellest_row *w = &rows[q];
+        store_estimate e = {
+            .cell_id = (int64_t)cell_ix, .attack = at->label, .target_id = target_id, .method = w->method,
+            .lo = w->lo, .hi = w->hi, .point = w->point, .alpha = c->alpha, .delta = delta,
+            .threshold = w->threshold, .tp = w->tp, .fn = w->fn, .fp = w->fp, .tn = w->tn,
+            .claimed = w->claimed, .p_exceeds = w->p_exceeds, .violation = w->violation,
+        };
         rc = store_put_estimate(st, &e, err);
     }
-out:
-    free(cs);
-    free(ts);
-    free(cl);
-    free(tl);
     free(score);
     free(member);
     free(is_cal);
@@ -648,7 +671,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     memset(sum, 0, sizeof *sum);
     double t_start = util_now();
     schema *s = NULL;
-    table *data = NULL, *aux = NULL, *targets = NULL, *holdout = NULL;
+    table *data = NULL, *aux = NULL, *targets = NULL, *holdout = NULL, *fixed = NULL;
     size_t *perm = NULL, *trow = NULL;
     run_layout L = {0};
     double *tiso = NULL;
@@ -672,9 +695,17 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = choose_targets(c, data, o->jobs, trow, tiso, err)))
-        goto out;
-    targets = tbl_rows(data, trow, k);
+    const int crafted = c->select == SELECT_CRAFTED;
+    if (crafted) {
+        for (size_t t = 0; t < k; t++) {
+            trow[t] = SIZE_MAX; /* not a row of the data */
+            tiso[t] = NAN;
+        }
+    } else {
+        if ((rc = choose_targets(c, data, o->jobs, trow, tiso, err)))
+            goto out;
+        targets = tbl_rows(data, trow, k);
+    }
     /* split the other rows: aux | holdout | population (stream 0) */
     size_t m_rest = 0;
     for (size_t i = 0; i < N; i++) {
@@ -685,7 +716,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
             perm[m_rest++] = i;
     }
     gsl_rng *r0 = rng_stream(c->seed, 0);
-    if (!r0 || !targets) {
+    if (!r0 || (!targets && !crafted)) {
         if (r0)
             gsl_rng_free(r0);
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
@@ -709,10 +740,39 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
                      c->train_size);
         goto out;
     }
+    /* the fixed game: one D of train_size population rows for every trial (its own stream), and it is the
+     * attacker's knowledge in place of the aux split */
+    if (c->fixed_game) {
+        gsl_rng *rf = rng_stream(rng_derive(c->seed, RUN_FIXED_TAG), 0);
+        size_t *fidx = pa_malloc(c->train_size, sizeof *fidx);
+        if (rf && fidx) {
+            gsl_ran_choose(rf, fidx, c->train_size, (void *)pop, n_pop, sizeof(size_t));
+            fixed = tbl_rows(data, fidx, c->train_size);
+        }
+        if (rf)
+            gsl_rng_free(rf);
+        free(fidx);
+        if (!fixed) {
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    /* crafted targets stand out from D (fixed game) or from the population split (average game) */
+    if (crafted) {
+        table *ref = c->fixed_game ? NULL : tbl_rows(data, pop, n_pop);
+        if (!c->fixed_game && !ref) {
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            goto out;
+        }
+        rc = craft_targets(c->fixed_game ? fixed : ref, k, UTIL_DEFAULT_BINS, &targets, err);
+        tbl_free(ref);
+        if (rc)
+            goto out;
+    }
     /* shadow attacks: their feature layout */
     if ((rc = run_layout_make(c, s, &L, err)))
         goto out;
-    if (L.S) {
+    if (L.S && !fixed) {
         if (!aux || aux->n < c->train_size) {
             rc = pa_errf(err, PA_EINPUT,
                          "shadow-model attacks train shadow generators on %zu auxiliary records, but the aux split "
@@ -731,7 +791,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     store_experiment ex = {
         .name = c->name, .config_json = c->json, .config_hash = c->hash, .code_version = pa_version(),
         .data_path = c->data_csv, .data_hash = dhash, .schema_json = schema_json ? schema_json : "{}",
-        .seed = c->seed, .n_trials = n_trials,
+        .seed = c->seed, .n_trials = n_trials, .game = c->fixed_game ? "fixed" : "average",
     };
     int existing;
     if ((rc = store_put_experiment(st, &ex, &existing, err)))
@@ -761,11 +821,19 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     }
     for (size_t t = 0; t < k && !rc; t++) {
         tid[t] = (int64_t)t;
-        store_target stt = {.id = (int64_t)t, .row = (int64_t)trow[t],
-                            .how = c->select == SELECT_GIVEN ? "given"
-                                   : c->select == SELECT_ISOLATED ? "isolated" : "random",
-                            .isolation = tiso[t]};
+        char *rec = crafted ? tbl_row_json(targets, t) : NULL;
+        store_target stt = {.id = (int64_t)t, .row = crafted ? -1 : (int64_t)trow[t],
+                            .how = c->select == SELECT_GIVEN      ? "given"
+                                   : c->select == SELECT_ISOLATED ? "isolated"
+                                   : crafted                      ? "crafted"
+                                                                  : "random",
+                            .isolation = tiso[t], .record = rec};
+        if (crafted && !rec) {
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            break;
+        }
         rc = store_put_target(st, &stt, err);
+        free(rec);
     }
     if (rc)
         goto out;
@@ -782,7 +850,7 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     sum->planned = n_mine;
     sum->done_before = before;
     game_ctx g = {
-        .c = c, .data = data, .pop = pop, .n_pop = n_pop, .aux = aux, .holdout = holdout, .targets = targets,
+        .c = c, .data = data, .pop = pop, .n_pop = n_pop, .aux = fixed ? fixed : aux, .fixed = fixed, .holdout = holdout, .targets = targets,
         .target_id = tid, .st = st, .done = done, .n_trials = n_trials, .todo = n_mine - before,
         .progress = o->progress, .t0 = util_now(), .phase = 1, .S = L.S, .sa = L.sa, .sdim = L.sdim, .soff = L.soff,
         .twin = L.twin, .F = L.F, .shard = o->shard,
@@ -875,6 +943,7 @@ out:
     run_layout_free(&L);
     tbl_free(targets);
     tbl_free(aux);
+    tbl_free(fixed);
     tbl_free(holdout);
     tbl_free(data);
     schema_free(s);

@@ -10,6 +10,7 @@
 
 /* stream tag of the shadow phase ("shadow" in ASCII); + 1 seeds the shadow classifiers */
 #define RUN_SHADOW_TAG 0x736861646f77ULL
+#define RUN_FIXED_TAG 0x6669786564ULL /* the fixed game's D: rng_stream(rng_derive(seed, RUN_FIXED_TAG), 0) */
 
 typedef struct run_opts {
     const char *db_path;   /* SQLite file */

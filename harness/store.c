@@ -39,12 +39,13 @@ static const char *const schema_sql =
     " id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, config_json TEXT NOT NULL,"
     " config_hash TEXT NOT NULL, code_version TEXT NOT NULL, data_path TEXT NOT NULL,"
     " data_hash TEXT NOT NULL, schema_json TEXT NOT NULL, seed TEXT NOT NULL,"
-    " n_trials INTEGER NOT NULL, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    " n_trials INTEGER NOT NULL, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    " game TEXT NOT NULL DEFAULT 'average' CHECK (game IN ('average','fixed')));"
     "CREATE TABLE IF NOT EXISTS cell("
     " id INTEGER PRIMARY KEY, generator TEXT NOT NULL, params_json TEXT NOT NULL,"
     " epsilon REAL NOT NULL, delta REAL NOT NULL);"
     "CREATE TABLE IF NOT EXISTS target("
-    " id INTEGER PRIMARY KEY, row INTEGER NOT NULL, how TEXT NOT NULL, isolation REAL);"
+    " id INTEGER PRIMARY KEY, row INTEGER NOT NULL, how TEXT NOT NULL, isolation REAL, record TEXT);"
     "CREATE TABLE IF NOT EXISTS trial("
     " id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL REFERENCES cell(id), game INTEGER NOT NULL,"
     " split TEXT NOT NULL CHECK (split IN ('calibration','test')), stream_seed TEXT NOT NULL,"
@@ -64,7 +65,7 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS estimate("
     " cell_id INTEGER NOT NULL REFERENCES cell(id), attack TEXT NOT NULL, target_id INTEGER,"
     " method TEXT NOT NULL, lo REAL, hi REAL, alpha REAL NOT NULL, delta REAL NOT NULL, threshold REAL,"
-    " tp REAL, fn REAL, fp REAL, tn REAL, claimed REAL, p_exceeds REAL, violation INTEGER NOT NULL);"
+    " tp REAL, fn REAL, fp REAL, tn REAL, claimed REAL, p_exceeds REAL, violation INTEGER NOT NULL, point REAL);"
     "CREATE UNIQUE INDEX IF NOT EXISTS estimate_key ON estimate(cell_id, attack, ifnull(target_id,-1), method);"
     "CREATE INDEX IF NOT EXISTS trial_cell ON trial(cell_id, game);"
     "CREATE TABLE IF NOT EXISTS utility("
@@ -283,6 +284,14 @@ static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err
     if (!rc)
         rc = exec(st, schema_sql, err);
     if (!rc) {
+        /* a database written before estimate.point existed gets the column (NULL in its old rows) */
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(st->db, "SELECT point FROM estimate LIMIT 0", -1, &s, NULL) == SQLITE_OK)
+            sqlite3_finalize(s);
+        else
+            rc = exec(st, "ALTER TABLE estimate ADD COLUMN point REAL;", err);
+    }
+    if (!rc) {
         sqlite3_stmt *s;
         if ((rc = prep(st, "SELECT value FROM meta WHERE key = 'format'", &s, err)) == PA_OK) {
             if (sqlite3_step(s) == SQLITE_ROW) {
@@ -331,7 +340,7 @@ static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err
                    &st->put_metric, err)) ||
         (rc = prep(st,
                    "INSERT INTO estimate(cell_id, attack, target_id, method, lo, hi, alpha, delta, threshold,"
-                   " tp, fn, fp, tn, claimed, p_exceeds, violation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   " tp, fn, fp, tn, claimed, p_exceeds, violation, point) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    &st->put_estimate, err)) ||
         (rc = prep(st, "SELECT 1 FROM trial WHERE id = ?", &st->has_trial, err)) ||
         (rc = prep(st, "INSERT INTO utility(trial_id, name, value) VALUES (?, ?, ?)", &st->put_util, err)) ||
@@ -435,7 +444,7 @@ int store_put_experiment(store *st, const store_experiment *e, int *existing, pa
     s = NULL;
     if ((rc = prep(st,
                    "INSERT INTO experiment(id, name, config_json, config_hash, code_version, data_path, data_hash,"
-                   " schema_json, seed, n_trials) VALUES (1,?,?,?,?,?,?,?,?,?)",
+                    " schema_json, seed, n_trials, game) VALUES (1,?,?,?,?,?,?,?,?,?,?)",
                    &s, err)))
         goto out;
     bind_text(s, 1, e->name);
@@ -447,6 +456,7 @@ int store_put_experiment(store *st, const store_experiment *e, int *existing, pa
     bind_text(s, 7, e->schema_json);
     bind_text(s, 8, seed);
     sqlite3_bind_int64(s, 9, (sqlite3_int64)e->n_trials);
+    bind_text(s, 10, e->game ? e->game : "average");
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(st, err, "experiment");
 out:
@@ -479,12 +489,13 @@ int store_put_target(store *st, const store_target *t, pa_err *err)
 {
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s;
-    int rc = prep(st, "INSERT OR IGNORE INTO target(id, row, how, isolation) VALUES (?,?,?,?)", &s, err);
+    int rc = prep(st, "INSERT OR IGNORE INTO target(id, row, how, isolation, record) VALUES (?,?,?,?,?)", &s, err);
     if (!rc) {
         sqlite3_bind_int64(s, 1, t->id);
         sqlite3_bind_int64(s, 2, t->row);
         bind_text(s, 3, t->how);
         bind_real(s, 4, t->isolation);
+        bind_text(s, 5, t->record);
         if (sqlite3_step(s) != SQLITE_DONE)
             rc = db_fail(st, err, "target");
         sqlite3_finalize(s);
@@ -837,6 +848,77 @@ out:
     return rc;
 }
 
+int store_cell_rho(store *st, int64_t cell_id, double *rho, pa_err *err)
+{
+    *rho = NAN;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT count(*), sum(accountant = 'zcdp' AND rho_spent IS NOT NULL), max(rho_spent) FROM trial"
+                  " WHERE cell_id = ?1 AND status = 'ok'",
+                  &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, cell_id);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            sqlite3_int64 n = sqlite3_column_int64(s, 0), z = sqlite3_column_int64(s, 1);
+            if (n > 0 && z == n && sqlite3_column_type(s, 2) != SQLITE_NULL)
+                *rho = sqlite3_column_double(s, 2);
+        } else {
+            rc = db_fail(st, err, "trial rho");
+        }
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_cell_generator(store *st, int64_t cell_id, char *name, size_t cap, pa_err *err)
+{
+    name[0] = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st, "SELECT generator FROM cell WHERE id = ?1", &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, cell_id);
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW && sqlite3_column_text(s, 0))
+            snprintf(name, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+        else if (r != SQLITE_ROW && r != SQLITE_DONE)
+            rc = db_fail(st, err, "cell");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int store_estimate_params(store *st, int64_t cell_id, const char *attack, int64_t target_id, double *alpha,
+                          double *delta, double *claimed, pa_err *err)
+{
+    *alpha = *delta = *claimed = NAN;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT alpha, delta, claimed FROM estimate WHERE cell_id = ?1 AND attack = ?2"
+                  " AND ifnull(target_id, -1) = ?3 AND method != 'gdp_fit' ORDER BY rowid LIMIT 1",
+                  &s, err);
+    if (!rc) {
+        sqlite3_bind_int64(s, 1, cell_id);
+        bind_text(s, 2, attack);
+        sqlite3_bind_int64(s, 3, target_id < 0 ? -1 : target_id);
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW) {
+            *alpha = sqlite3_column_double(s, 0);
+            *delta = sqlite3_column_double(s, 1);
+            *claimed = sqlite3_column_type(s, 2) == SQLITE_NULL ? INFINITY : sqlite3_column_double(s, 2);
+        } else if (r != SQLITE_DONE) {
+            rc = db_fail(st, err, "estimate");
+        }
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
 int store_begin(store *st, pa_err *err)
 {
     pthread_mutex_lock(&st->mu);
@@ -992,6 +1074,7 @@ int store_put_estimate(store *st, const store_estimate *e, pa_err *err)
     bind_real(s, 14, e->claimed);
     bind_real(s, 15, e->p_exceeds);
     sqlite3_bind_int(s, 16, e->violation);
+    bind_real(s, 17, e->point);
     int rc = step_done(st, s, err, "estimate");
     pthread_mutex_unlock(&st->mu);
     return rc;

@@ -46,6 +46,7 @@ typedef struct store_experiment {
     const char *schema_json;
     uint64_t seed;
     size_t n_trials;             /* planned */
+    const char *game;            /* "average" (NULL) or "fixed" (config "game") */
 } store_experiment;
 
 /* Records the experiment. If one is already stored: PA_OK when its config
@@ -66,8 +67,9 @@ int store_put_cell(store *st, const store_cell *c, pa_err *err);
 typedef struct store_target {
     int64_t id;
     int64_t row;                 /* row of the data set (0-based, header excluded) */
-    const char *how;             /* "given", "isolated", "random" */
+    const char *how;             /* "given", "isolated", "random", "crafted" (row -1) */
     double isolation;            /* mean distance to its nearest neighbours */
+    const char *record;          /* a crafted target's values as JSON, or NULL */
 } store_target;
 
 int store_put_target(store *st, const store_target *t, pa_err *err);
@@ -149,6 +151,19 @@ int store_done_trials(store *st, unsigned char *done, size_t n, pa_err *err);
 int store_scores(store *st, int64_t cell_id, const char *attack, int64_t target_id, double **score,
                  int **member, int **is_cal, size_t *n, pa_err *err);
 
+/* The ρ-zCDP the generator accounted in the cell's ok trials: their largest
+ * rho_spent when every one is accounted "zcdp", NAN otherwise (or with no
+ * ok trial). */
+int store_cell_rho(store *st, int64_t cell_id, double *rho, pa_err *err);
+
+/* The generator of cell cell_id into name (cap bytes; "" when there is no such cell). */
+int store_cell_generator(store *st, int64_t cell_id, char *name, size_t cap, pa_err *err);
+
+/* alpha, delta and claimed ε of the stored estimates of (cell, attack,
+ * target; < 0 pooled): all NAN when there is none. */
+int store_estimate_params(store *st, int64_t cell_id, const char *attack, int64_t target_id, double *alpha,
+                          double *delta, double *claimed, pa_err *err);
+
 /* Metrics and estimates of a cell, replaced as a whole in one transaction:
  * call store_begin, then the puts, then store_commit. */
 int store_begin(store *st, pa_err *err);
@@ -169,14 +184,15 @@ typedef struct store_estimate {
     int64_t cell_id;
     const char *attack;
     int64_t target_id;           /* < 0: pooled */
-    const char *method;          /* "point", "bayes", "clopper_pearson" */
+    const char *method;          /* "point", "bayes", "clopper_pearson", "gdp_fit", "profile" */
     double lo, hi;               /* interval (point: lo = hi) */
+    double point;                /* the method's point estimate (point, gdp_fit), NAN otherwise */
     double alpha, delta;
     double threshold;
     double tp, fn, fp, tn;       /* test-split counts */
-    double claimed;              /* claimed ε (INFINITY if none) */
-    double p_exceeds;            /* P(ε > claimed) (bayes), NAN otherwise */
-    int violation;               /* lo > claimed */
+    double claimed;              /* claimed ε (INFINITY if none); gdp_fit: μ_theory = √(2ρ), NAN if none */
+    double p_exceeds;            /* P(ε > claimed) (bayes), P(outside the ρ-zCDP region) (profile), NAN otherwise */
+    int violation;               /* lo > claimed (clopper_pearson, bayes); p_exceeds > 1 − alpha/2 (profile) */
 } store_estimate;
 
 int store_put_estimate(store *st, const store_estimate *e, pa_err *err);

@@ -36,7 +36,7 @@ typedef struct cellinfo {
 typedef struct est {
     long long cell, target;
     size_t attack, method;
-    double lo, hi, delta, tp, fn, fp, tn, claimed, p_exc;
+    double lo, hi, delta, tp, fn, fp, tn, claimed, p_exc, point;
     int viol;
 } est;
 
@@ -225,11 +225,18 @@ static int load(run *R, pa_err *err)
         if (strcmp(R->methods[k], "point"))
             R->primary = (long)k;
     R->alpha = NAN;
-    if ((rc = rk_prepare(c,
-                         "SELECT cell_id, attack, ifnull(target_id, -1), method, lo, hi, delta, tp, fn, fp, tn,"
-                         " claimed, p_exceeds, violation, alpha FROM estimate"
-                         " ORDER BY cell_id, ifnull(target_id, -1), rowid",
-                         &s, err)))
+    /* estimate.point exists in databases written since the GDP fit (issue 11); NULL before */
+    const char *pcol = "point";
+    if (sqlite3_prepare_v2(c->db, "SELECT point FROM estimate LIMIT 0", -1, &s, NULL) == SQLITE_OK)
+        sqlite3_finalize(s);
+    else
+        pcol = "NULL";
+    char q[512];
+    snprintf(q, sizeof q,
+             "SELECT cell_id, attack, ifnull(target_id, -1), method, lo, hi, delta, tp, fn, fp, tn,"
+             " claimed, p_exceeds, violation, alpha, %s FROM estimate ORDER BY cell_id, ifnull(target_id, -1), rowid",
+             pcol);
+    if ((rc = rk_prepare(c, q, &s, err)))
         return rc;
     cap = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -257,6 +264,7 @@ static int load(run *R, pa_err *err)
         w->claimed = rk_real(s, 11);
         w->p_exc = rk_real(s, 12);
         w->viol = sqlite3_column_int(s, 13);
+        w->point = rk_real(s, 15);
         if (isnan(R->alpha))
             R->alpha = rk_real(s, 14);
     }
@@ -314,8 +322,10 @@ static int worse_than_chance(const est *e)
  * attack is flagged. */
 static int cell_violates(const run *R, long long cell)
 {
+    /* the primary method's flag, or the profile test's (docs/metrics.md) */
     for (size_t i = 0; i < R->ne; i++)
-        if (R->e[i].cell == cell && (long)R->e[i].method == R->primary && R->e[i].viol)
+        if (R->e[i].cell == cell && R->e[i].viol &&
+            ((long)R->e[i].method == R->primary || !strcmp(R->methods[R->e[i].method], "profile")))
             return 1;
     return 0;
 }
@@ -351,6 +361,10 @@ static const char *method_head(const char *m, char *buf, size_t cap)
         snprintf(buf, cap, "CP ε");
     else if (!strcmp(m, "point"))
         snprintf(buf, cap, "point ε");
+    else if (!strcmp(m, "gdp_fit"))
+        snprintf(buf, cap, "GDP-fit μ");
+    else if (!strcmp(m, "profile"))
+        snprintf(buf, cap, "profile");
     else
         snprintf(buf, cap, "%s ε", m);
     return buf;
@@ -1089,7 +1103,10 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, pa_err
     for (size_t k = 0; k < R->nm; k++)
         if ((long)k != R->primary && strcmp(R->methods[k], "point")) {
             char h[48];
-            snprintf(heads[k], sizeof heads[k], "%s lower", method_head(R->methods[k], h, sizeof h));
+            if (!strcmp(R->methods[k], "profile"))
+                snprintf(heads[k], sizeof heads[k], "P(outside ρ-zCDP region)");
+            else
+                snprintf(heads[k], sizeof heads[k], "%s lower", method_head(R->methods[k], h, sizeof h));
             cols[nc++] = (plot_col){R->methods[k], heads[k], PLOT_NUM, "%.3g"};
         }
     cols[nc++] = (plot_col){"auc", "AUC", PLOT_NUM, "%.3f"};
@@ -1115,7 +1132,7 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, pa_err
         for (size_t k = 0; k < R->nm; k++)
             if ((long)k != R->primary && strcmp(R->methods[k], "point")) {
                 const est *x = a != SIZE_MAX ? pooled(R, w->id, a, (long)k) : NULL;
-                plot_table_num(t, x ? x->lo : NAN);
+                plot_table_num(t, x ? (!strcmp(R->methods[k], "profile") ? x->p_exc : x->lo) : NAN);
             }
         plot_table_num(t, a != SIZE_MAX ? metric(R->c, w->id, R->attacks[a], "auc") : NAN);
         char vd[64];
@@ -1132,6 +1149,53 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, pa_err
                     "score) and give 0 there; the Bayesian interval is the posterior mass of the whole (ε, δ) region, "
                     "which also bounds the flipped test, so it can be above 0 (docs/metrics.md).\n\n",
                 nworse, nworse == 1 ? "" : "s", nworse == 1 ? "s" : "ve");
+    return rc;
+}
+
+/* The GDP fit of every (cell, attack) pooled, against μ_theory = √(2ρ) where the generator accounts in
+ * zCDP (the gdp_fit row's claimed column). */
+static int tab_gdp(run *R, FILE *md, pa_err *err)
+{
+    long m = -1;
+    for (size_t k = 0; k < R->nm; k++)
+        if (!strcmp(R->methods[k], "gdp_fit"))
+            m = (long)k;
+    if (m < 0)
+        return PA_OK;
+    static const plot_col cols[] = {
+        {"generator", "generator", PLOT_TEXT, NULL},    {"claimed_eps", "claimed ε", PLOT_NUM, "%.3g"},
+        {"attack", "attack", PLOT_TEXT, NULL},          {"mu", "μ̂ (fit)", PLOT_NUM, "%.3g"},
+        {"mu_interval", "μ interval", PLOT_INTERVAL, "%.3g"}, {"mu_theory", "μ_theory = √(2ρ)", PLOT_NUM, "%.3g"},
+        {"ratio", "μ̂ / μ_theory", PLOT_NUM, "%.3g"},    {"ratio_lo", "μ lower / μ_theory", PLOT_NUM, "%.3g"},
+    };
+    plot_table *t = plot_table_new("gdp_fit", "μ of the Gaussian trade-off curve fitted to each attack's scores",
+                                   cols, sizeof cols / sizeof cols[0]);
+    if (!t)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < R->nc; i++) {
+        const cellinfo *w = &R->cells[i];
+        for (size_t a = 0; a < R->na; a++) {
+            if (!R->attack_shown[a])
+                continue;
+            const est *e = pooled(R, w->id, a, m);
+            if (!e)
+                continue;
+            plot_table_text(t, w->label);
+            plot_table_num(t, w->eps);
+            plot_table_text(t, R->attacks[a]);
+            plot_table_num(t, e->point);
+            plot_table_interval(t, e->lo, e->hi);
+            plot_table_num(t, e->claimed);
+            plot_table_num(t, e->claimed > 0 ? e->point / e->claimed : NAN);
+            plot_table_num(t, e->claimed > 0 ? e->lo / e->claimed : NAN);
+            plot_table_end_row(t);
+        }
+    }
+    int rc = plot_table_write(R->c->po, t, md, err);
+    if (!rc && md)
+        fprintf(md, "μ̂ = √2·Φ⁻¹(AUC) over all games, with the DeLong interval at the audit's level "
+                    "(docs/estimators.md): a summary of the whole ROC that assumes its binormal shape, never a "
+                    "violation by itself; μ_theory is shown where the generator accounts in zCDP.\n\n");
     return rc;
 }
 
@@ -1507,6 +1571,12 @@ static int run_write(report_ctx *c, pa_err *err)
         fwrite(vbuf, 1, vlen, H);
         rk_tty_table(c, vbuf, vlen);
         free(vbuf);
+        if (nviol)
+            fprintf(H, "A setting is also flagged when the profile test finds the attack's operating point outside "
+                       "the region its ρ-zCDP accounting allows at every ε (column \"P(outside ρ-zCDP region)\", "
+                       "docs/metrics.md).\n\n");
+        if ((rc = tab_gdp(&R, H, err)))
+            goto out;
     }
     if (rk_figures_on(c) && R.primary >= 0 && R.ne)
         rc = rk_figure(c, fig_eps(&R, err), err);

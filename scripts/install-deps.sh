@@ -11,6 +11,7 @@ pkgs=(
   libopenblas-dev                 # BLAS for every matrix product
   libgsl-dev                      # special functions, distributions, quadrature, root finding
   libsqlite3-dev                  # the run database
+  sqlite3                         # its command line, for make check-violations and the docs' queries
   libcjson-dev                    # configs, schemas, JSON output
   libglpk-dev                     # linear programs (reconstruction attacks)
   coinor-libclp-dev               # COIN-OR Clp: the reconstruction LP solver (faster than GLPK on these LPs)

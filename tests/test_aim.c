@@ -218,6 +218,7 @@ static bad_case bad_cases[] = {
     {.json = "{\"bins\": 0}", .eps = 1, .delta = 1e-9, .needle = "bins"},
     {.json = "{\"bug_full_rho_per_phase\": 0.5}", .eps = 1, .delta = 1e-9, .needle = "bug_full_rho"},
     {.json = "{\"bug_replace_one_sensitivity\": 2}", .eps = 1, .delta = 1e-9, .needle = "bug_replace_one"},
+    {.json = "{\"bug_noise_divisor\": 0.5}", .eps = 1, .delta = 1e-9, .needle = "bug_noise_divisor"},
     {.json = "{}", .eps = -1, .delta = 1e-9, .needle = "epsilon"},
     {.json = "{}", .eps = 1, .delta = 0, .needle = "delta"},
 };
@@ -323,6 +324,37 @@ Test(aim, planted_full_rho_bug_really_spends_1_95_rho_and_claims_rho)
     cr_assert(fabs(priv.rho - rho) < 1e-15 && fabs(priv.epsilon - 1) < 1e-9);
     double spent = ledger_rho(st);
     cr_assert(fabs(spent - 1.95 * rho) < 1e-9 * rho, "ledger %.9g = %.6f rho", spent, spent / rho);
+    gen_aim.free_state(st);
+    cJSON_Delete(p);
+    tbl_free(s);
+    tbl_free(t);
+}
+
+/* "bug_noise_divisor" = k divides every measurement's σ by k: the ledger's
+ * steps, with σ multiplied back by k, spend exactly the claimed ρ (the
+ * accounting is for the nominal noise), while the noise really used spends
+ * k² times the measurement share: with k = 2 more than 3ρ (at least 0.9 of
+ * the budget is measurement) and at most 4ρ. */
+Test(aim, planted_noise_divisor_bug_divides_every_sigma_and_claims_rho)
+{
+    table *t = tree_table(2000, 1);
+    cJSON *p = cJSON_Parse("{\"bug_noise_divisor\": 2}");
+    gen_config cfg = {.epsilon = 1.0, .delta = 1e-9, .params = p};
+    gen_privacy priv;
+    void *st;
+    table *s = fit_sample(t, &cfg, 3, 10, &priv, &st);
+    double rho = acct_zcdp_rho(1.0, 1e-9);
+    cr_assert(fabs(priv.rho - rho) < 1e-15 && fabs(priv.epsilon - 1) < 1e-9);
+    size_t n;
+    const aim_step *l = aim_ledger(st, &n);
+    double nominal = 0, real = 0;
+    for (size_t i = 0; i < n; i++) {
+        double g = l[i].kind == 'g' ? 0.5 / (l[i].sigma * l[i].sigma) : 0, e = l[i].kind == 'g' ? 0 : l[i].eps * l[i].eps / 8;
+        nominal += g / 4 + e;
+        real += g + e;
+    }
+    cr_assert(fabs(nominal - rho) <= 1e-12 * rho, "nominal ledger %.17g, claimed %.17g", nominal, rho);
+    cr_assert(real > 3.0 * rho && real <= 4.0 * rho * (1 + 1e-12), "real ledger %.6f rho", real / rho);
     gen_aim.free_state(st);
     cJSON_Delete(p);
     tbl_free(s);

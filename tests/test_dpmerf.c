@@ -4,11 +4,13 @@
  * n = training records, m = synthetic records.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 #include <gsl/gsl_randist.h>
 
+#include "audit/acct.h"
 #include "audit/utility.h"
 #include "core/rng.h"
 #include "generators/gen.h"
@@ -109,6 +111,69 @@ Test(dpmerf, spends_the_configured_epsilon_by_the_analytic_gaussian)
     tbl_free(t);
 }
 
+/* "lengthscale": "select": the noise the fit adds (G candidate embeddings,
+ * G scores, the final embedding) composes, as Gaussian mechanisms in GDP
+ * (μ² add up), to exactly the μ_G of the target (10, 1e-5) computed with
+ * scipy above; every noisy value is N(0, sd²) around the exact one (the
+ * standardised sum of squares within 6 standard deviations of its χ² mean).
+ * The claimed ε is also below what `privaudit account --sigma 1/μ_G --q 1
+ * --steps 1 --delta 1e-5` (RDP, the same acct_epsilon call) gives for one
+ * Gaussian of that μ_G, as the exact GDP curve must be. */
+Test(dpmerf, select_spends_the_configured_epsilon_in_all_its_releases)
+{
+    table *t = planted(600, 4);
+    const double mu = 2.0004456204306336;
+    static const double shares[] = {0.1, 0.5};
+    for (size_t c = 0; c < 2; c++) {
+        char json[200];
+        snprintf(json, sizeof json, "{\"iters\": 0, \"features\": 30, \"label\": \"a\", "
+                 "\"lengthscale\": \"select\", \"candidates\": 4, \"select_share\": %g}", shares[c]);
+        cJSON *params = cJSON_Parse(json);
+        gen_noise nz = {0};
+        gen_config cfg = {.epsilon = 10, .delta = 1e-5, .params = params, .noise = &nz};
+        gsl_rng *r = rng_stream(3, 0);
+        gen_model *g = NULL;
+        pa_err e = {0};
+        cr_assert_eq(gen_fit("dpmerf", t, &cfg, r, &g, &e), PA_OK, "%s", e.msg);
+        gen_privacy pv;
+        gen_privacy_of(g, &pv);
+        cr_assert(fabs(pv.epsilon - 10) <= 1e-9 * 10, "eps %.17g", pv.epsilon);
+        cr_assert(fabs(pv.rho - mu * mu / 2) <= 1e-8 * mu * mu / 2, "rho %.17g", pv.rho);
+        cr_assert(fabs(nz.rho - mu * mu / 2) <= 1e-9 * mu * mu / 2, "noise rho %.17g, claimed %.17g", nz.rho,
+                  mu * mu / 2);
+        /* K = 3 classes, E = 31: 4 candidate embeddings + 4 scores + the final one */
+        cr_assert_eq(nz.n_gauss, (size_t)(4 * 3 * 31 + 4 + 3 * 31));
+        double k = (double)nz.n_gauss;
+        cr_assert(fabs(nz.ss_gauss - k) <= 6 * sqrt(2 * k), "chi2 %g of %g", nz.ss_gauss, k);
+        double eps_rdp;
+        cr_assert_eq(acct_epsilon(ACCT_RDP, 1 / mu, 1, 1, 1e-5, NULL, 0, &eps_rdp, &e), PA_OK, "%s", e.msg);
+        cr_assert(pv.epsilon <= eps_rdp, "gdp %g > rdp %g", pv.epsilon, eps_rdp);
+        gen_free(g);
+        gsl_rng_free(r);
+        cJSON_Delete(params);
+    }
+    tbl_free(t);
+}
+
+Test(dpmerf, select_is_deterministic_under_a_seed)
+{
+    table *t = planted(400, 5);
+    const char *p = "{\"iters\": 20, \"features\": 40, \"batch\": 50, \"label\": \"a\", "
+                    "\"lengthscale\": \"select\", \"candidates\": 3}";
+    gen_model *g1 = fit(t, 2, 1e-5, p, 9, PA_OK), *g2 = fit(t, 2, 1e-5, p, 9, PA_OK),
+              *g3 = fit(t, 2, 1e-5, p, 10, PA_OK);
+    table *s1 = sample(g1, 300, 4), *s2 = sample(g2, 300, 4), *s3 = sample(g3, 300, 4);
+    cr_assert_eq(tbl_hash(s1), tbl_hash(s2));
+    cr_assert_neq(tbl_hash(s1), tbl_hash(s3));
+    tbl_free(s1);
+    tbl_free(s2);
+    tbl_free(s3);
+    gen_free(g1);
+    gen_free(g2);
+    gen_free(g3);
+    tbl_free(t);
+}
+
 Test(dpmerf, is_deterministic_under_a_seed)
 {
     table *t = planted(400, 2);
@@ -144,6 +209,11 @@ Test(dpmerf, rejects_bad_parameters_naming_them)
         {"{\"lr\": -1}", 1, 1e-5, "lr"},
         {"{\"batch\": 0.5}", 1, 1e-5, "batch"},
         {NULL, 1, 0, "delta"},
+        {"{\"lengthscale\": \"pick\", \"label\": \"a\"}", 1, 1e-5, "select"},
+        {"{\"lengthscale\": \"select\"}", 1, 1e-5, "label"},
+        {"{\"candidates\": 3}", 1, 1e-5, "candidates"},
+        {"{\"lengthscale\": \"select\", \"label\": \"a\", \"candidates\": 1}", 1, 1e-5, "candidates"},
+        {"{\"lengthscale\": \"select\", \"label\": \"a\", \"select_share\": 1}", 1, 1e-5, "select_share"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         cJSON *params = cases[c].json ? cJSON_Parse(cases[c].json) : NULL;

@@ -37,6 +37,7 @@ TestSuite(gen);
  * generator added later) run with their defaults. */
 static const struct { const char *name, *params; } fast[] = {
     { "dpmerf", "{\"features\": 40, \"hidden\": 16, \"iters\": 20, \"batch\": 100}" },
+    { "psg", "{\"label\": \"a\", \"ipc\": 3, \"hidden\": 8, \"restarts\": 2, \"inner\": 3, \"q\": 0.1}" },
     { "dpgan", "{\"hidden\": 8, \"layers\": 1, \"nz\": 4, \"steps\": 25, \"batch\": 20}" },
 };
 

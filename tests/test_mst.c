@@ -154,6 +154,7 @@ static bad_case bad_cases[] = {
     {.json = "{\"max_codes\": 3.5}", .eps = 1, .delta = 1e-9, .needle = "max_codes"},
     {.json = "{\"bug_full_rho_per_phase\": 0.5}", .eps = 1, .delta = 1e-9, .needle = "bug_full_rho"},
     {.json = "{\"bug_replace_one_sensitivity\": 2}", .eps = 1, .delta = 1e-9, .needle = "bug_replace_one"},
+    {.json = "{\"bug_noise_divisor\": 0.5}", .eps = 1, .delta = 1e-9, .needle = "bug_noise_div"},
     {.json = "{}", .eps = -1, .delta = 1e-9, .needle = "epsilon"},
     {.json = "{}", .eps = 1, .delta = 0, .needle = "delta"},
 };
@@ -353,6 +354,14 @@ Test(mst, planted_full_rho_per_phase_bug_adds_a_third_of_the_noise_variance_and_
 {
     double r = noise_variance_ratio("{\"bug_full_rho_per_phase\": 1}", 0.5);
     cr_assert(r > 0.703 && r < 1.363, "variance ratio %.3f against v = 0.5/rho", r);
+}
+
+/* "bug_noise_divisor" = 2 divides σ1 and σ2 by 2: v = 1.5/(4ρ) = 0.375/ρ (the
+ * correct v = 1.5/ρ would put the ratio near 2.3, outside the bounds). */
+Test(mst, planted_noise_divisor_bug_adds_a_quarter_of_the_noise_variance_and_claims_the_same_rho)
+{
+    double r = noise_variance_ratio("{\"bug_noise_divisor\": 2}", 0.375);
+    cr_assert(r > 0.703 && r < 1.363, "variance ratio %.3f against v = 0.375/rho", r);
 }
 
 /* The replace-one bug changes the claim, not the noise: the same stream gives

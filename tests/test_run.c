@@ -220,6 +220,56 @@ Test(run, a_run_killed_at_any_point_resumes_to_the_same_results)
     free(db);
 }
 
+/* The fixed game: one D for every trial, only the coins change. With a
+ * crafted target (every column's rarest code in D: absent from it here) and
+ * the resample generator at m = n, a non-member's release can never hold the
+ * target, so dcr's score (minus the distance to the nearest synthetic record)
+ * is below 0 in every non-member trial and 0 whenever the target was copied
+ * (probability 1-(1-1/300)^300 ≈ 0.63 as a member, replace-one). The jobs
+ * and a kill + resume change nothing. */
+Test(run, the_fixed_game_with_a_crafted_target_is_reproducible_and_copies_are_found)
+{
+    free(tu_write(dir, "fx.json",
+                  "{\"format\": \"privaudit-config/1\", \"name\": \"fx\", \"seed\": 5,"
+                  " \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"}, \"game\": \"fixed\","
+                  " \"neighbours\": \"replace-one\", \"train_size\": 300, \"games\": 1500,"
+                  " \"targets\": {\"select\": \"crafted\", \"count\": 1},"
+                  " \"generators\": [{\"name\": \"resample\"}], \"attacks\": [{\"name\": \"dcr\"}]}"));
+    char *cfg = tu_path(dir, "fx.json"), *db1 = tu_path(dir, "f1.db"), *db2 = tu_path(dir, "f2.db");
+    const char *a1[] = {"run", cfg, "--db", db1, "--jobs", "1", "--quiet", NULL};
+    tu_result r = tu_run(dir, a1);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    cr_assert_eq(query_real(db1, "SELECT count(*) FROM experiment WHERE game = 'fixed'"), 1);
+    cr_assert_eq(query_real(db1, "SELECT count(*) FROM target WHERE row = -1 AND how = 'crafted' AND record LIKE"
+                                 " '{\"colour\":\"violet\",\"size\":\"XL\",\"region\":\"north\",%'"),
+                 1, "the crafted target holds every column's code absent from D");
+    cr_assert_eq(query_real(db1, "SELECT count(*) FROM score s JOIN membership m USING (trial_id, target_id)"
+                                 " WHERE m.member = 0 AND s.score >= 0"),
+                 0);
+    double share = query_real(db1, "SELECT avg(s.score = 0) FROM score s JOIN membership m USING (trial_id, target_id)"
+                                   " WHERE m.member = 1");
+    cr_assert(fabs(share - 0.632) < 0.06, "members copied in %g of their trials, expected 0.63", share);
+    const char *first[] = {"run", cfg, "--db", db2, "--jobs", "2", "--quiet", NULL};
+    const char *again[] = {"run", cfg, "--db", db2, "--jobs", "2", "--resume", "--quiet", NULL};
+    pid_t pid = tu_spawn(first);
+    cr_assert_gt(pid, 0);
+    tu_sleep_ms(40);
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    r = tu_run(dir, tu_exists(db2) ? again : first);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *d1 = dump(db1), *d2 = dump(db2);
+    cr_assert_str_eq(d1, d2);
+    free(d1);
+    free(d2);
+    free(cfg);
+    free(db1);
+    free(db2);
+}
+
 /* ---- bad input: exit code 2, a message naming what is wrong, no database ---- */
 
 typedef struct cli_case {
@@ -264,7 +314,14 @@ static cli_case cli_cases[] = {
      .args = {"run", "@c"}, .msg = "row 99999, but the data has 1500 rows"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"targets\": {\"select\": \"weird\"}, \"generators\": [{\"name\": "
                "\"resample\"}]}",
-     .args = {"run", "@c"}, .msg = "expected \"isolated\" or \"random\""},
+     .args = {"run", "@c"}, .msg = "expected \"isolated\", \"random\" or \"crafted\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"game\": \"worst\", \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "field \"game\": expected \"average\" or \"fixed\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"game\": 1, \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "field \"game\": expected \"average\" or \"fixed\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"targets\": {\"select\": \"crafted\", \"count\": 5},"
+               " \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "allow at most 4 distinct"},
     {.config = "{\"format\": \"privaudit-config/1\", \"data\": {\"csv\": \"nope.csv\", \"schema\": \"schema.json\"},"
                " \"train_size\": 100, \"generators\": [{\"name\": \"resample\"}]}",
      .args = {"run", "@c"}, .msg = "nope.csv: cannot open"},

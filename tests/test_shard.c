@@ -196,6 +196,30 @@ Test(shard, a_shadow_attack_config_in_three_shards_merges_to_its_single_run)
     free(cfg);
 }
 
+Test(shard, a_fixed_game_with_crafted_targets_in_three_shards_merges_to_its_single_run)
+{
+    char *cfg = tu_write(dir, "fx.json",
+                         "{\"format\": \"privaudit-config/1\", \"name\": \"fx\", \"seed\": 11,"
+                         " \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"},"
+                         " \"game\": \"fixed\", \"neighbours\": \"replace-one\", \"train_size\": 200,"
+                         " \"synth_size\": 200, \"games\": 40, \"shadow_games\": 12,"
+                         " \"targets\": {\"select\": \"crafted\", \"count\": 2},"
+                         " \"generators\": [{\"name\": \"marginals\", \"epsilon\": 5}],"
+                         " \"attacks\": [{\"name\": \"shadow\", \"label\": \"sh-lr\", \"params\": {\"classifier\":"
+                         " \"logreg\", \"queries\": 10}}, {\"name\": \"dcr\"}]}");
+    const char *jobs[3] = {"2", "1", "2"};
+    run_single_and_shards(cfg, jobs);
+    char *m = tu_path(dir, "single.db");
+    cr_assert_eq(query_real(m, "SELECT count(*) FROM experiment WHERE game = 'fixed'"), 1);
+    cr_assert_eq(query_real(m, "SELECT count(*) FROM target WHERE how = 'crafted' AND row = -1"), 2);
+    free(m);
+    assert_merge_equals_single();
+    m = tu_path(dir, "merged.db");
+    cr_assert_eq(query_real(m, "SELECT count(*) FROM experiment WHERE game = 'fixed'"), 1);
+    free(m);
+    free(cfg);
+}
+
 /* runs merge and expects exit 2, a message holding want1 and want2, and no output file */
 static void assert_refused(const char *const *args, const char *out, const char *want1, const char *want2)
 {

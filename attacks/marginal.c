@@ -1,0 +1,490 @@
+/* marginal.c — the marginal attack (marginal.h). */
+#include "attacks/marginal.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sf_erf.h>
+
+#include "audit/acct.h"
+#include "audit/utility.h"
+#include "core/util.h"
+
+enum { MODEL_GENERIC, MODEL_MARGINALS, MODEL_MST };
+
+typedef struct mg_opts {
+    int generic;      /* "model": "generic" */
+    int ways;         /* 1 or 2 (generic model) */
+    double noise_var; /* generic model's per-cell noise variance */
+    double bins;      /* numeric binning, <= 0: the generator's "bins" or UTIL_DEFAULT_BINS */
+    int tree_aux;     /* "tree": "aux": MST's tree as the aux data's Chow-Liu tree, not the release's */
+} mg_opts;
+
+static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
+{
+    *o = (mg_opts){.ways = 2, .bins = 0};
+    if (!params)
+        return PA_OK;
+    for (const cJSON *p = params->child; p; p = p->next) {
+        if (!strcmp(p->string, "model")) {
+            if (!cJSON_IsString(p) || (strcmp(p->valuestring, "auto") && strcmp(p->valuestring, "generic")))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"model\": expected \"auto\" or \"generic\"");
+            o->generic = !strcmp(p->valuestring, "generic");
+        } else if (!strcmp(p->string, "ways")) {
+            if (!cJSON_IsNumber(p) || (p->valuedouble != 1 && p->valuedouble != 2))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"ways\": expected 1 or 2");
+            o->ways = (int)p->valuedouble;
+        } else if (!strcmp(p->string, "noise_var")) {
+            if (!cJSON_IsNumber(p) || !(p->valuedouble >= 0) || !isfinite(p->valuedouble))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"noise_var\": expected a number >= 0");
+            o->noise_var = p->valuedouble;
+        } else if (!strcmp(p->string, "tree")) {
+            if (!cJSON_IsString(p) || (strcmp(p->valuestring, "release") && strcmp(p->valuestring, "aux")))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"tree\": expected \"release\" or \"aux\"");
+            o->tree_aux = !strcmp(p->valuestring, "aux");
+        } else if (!strcmp(p->string, "bins")) {
+            if (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 1e6 ||
+                p->valuedouble != floor(p->valuedouble))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"bins\": expected an integer in [1, 1e6]");
+            o->bins = p->valuedouble;
+        } else {
+            return pa_errf(err, PA_EINPUT,
+                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree)", p->string);
+        }
+    }
+    return PA_OK;
+}
+
+static int mg_check(const schema *s, const cJSON *params, pa_err *err)
+{
+    mg_opts o;
+    return mg_read(params, &o, err);
+}
+
+/* log Φ(z), also far in the lower tail */
+static double log_phi_cdf(double z)
+{
+    if (z > -5)
+        return log(gsl_cdf_ugaussian_P(z));
+    return gsl_sf_log_erfc(-z / M_SQRT2) - M_LN2;
+}
+
+/* E[max(0, mu + sd Z)] */
+static double pos_mean(double mu, double sd)
+{
+    if (sd <= 0)
+        return mu > 0 ? mu : 0;
+    double z = mu / sd;
+    return mu * gsl_cdf_ugaussian_P(z) + sd * exp(-0.5 * z * z) / sqrt(2 * M_PI);
+}
+
+/* The log likelihood ratio of one cell: the release shows s synthetic
+ * records there, x = its count estimate; under "out" the cell's (shifted)
+ * count is c, under "in" c + b; x ~ N(count, V), clipped at 0. */
+static double cell_llr(size_t s, double x, double c, double b, double V)
+{
+    if (b == 0)
+        return 0;
+    if (!(V > 1e-12))
+        V = 1e-12;
+    if (s == 0) {
+        double sd = sqrt(V);
+        return log_phi_cdf(-(c + b) / sd) - log_phi_cdf(-c / sd);
+    }
+    return b * (x - c - 0.5 * b) / V;
+}
+
+typedef struct mg_work {
+    size_t d, m, na, K_max;
+    size_t *K;            /* (d) cells per column */
+    int32_t **sc, **ac;   /* (d) cell of every synthetic / aux row */
+    double **hs, **ha;    /* (d) 1-way histograms of synth / aux */
+    size_t np;            /* pairs */
+    size_t (*pair)[2];
+    int32_t **map;        /* NULL, or (d) MST's compression predicted from D: original cell -> cell */
+    size_t *nr;           /* (d) cells merged into column j's last cell (0: none) */
+    size_t bins;
+} mg_work;
+
+/* Cell of target row t in column j (after the predicted compression). */
+static int32_t tcell(const mg_work *w, const table *T, size_t t, size_t j)
+{
+    int32_t a = (int32_t)util_col_bin(&T->s->cols[j], w->bins, tbl_get(T, t, j));
+    return w->map && w->map[j] ? w->map[j][a] : a;
+}
+
+/* MST's domain compression (generators/mst.c): the codes whose noisy
+ * one-way count falls below 3σ1 are merged into one. The attacker knows D's
+ * counts, so it predicts the merge as the cells with count < 3σ1 (expected
+ * noisy count below the threshold) and counts the release on merged cells:
+ * the release keeps the merged cell's total (a sampled merged code becomes
+ * one of its codes), not its split. */
+static int predict_compression(mg_work *w, double scale, double sigma1, pa_err *err)
+{
+    w->map = pa_calloc(w->d, sizeof *w->map);
+    w->nr = pa_calloc(w->d, sizeof *w->nr);
+    if (!w->map || !w->nr)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    for (size_t j = 0; j < w->d; j++) {
+        const size_t K = w->K[j];
+        int32_t *mp = w->map[j] = pa_malloc(K, sizeof *mp);
+        double *hs = pa_calloc(K + 1, sizeof *hs), *ha = pa_calloc(K + 1, sizeof *ha);
+        if (!mp || !hs || !ha) {
+            free(hs);
+            free(ha);
+            return pa_errf(err, PA_ENOMEM, "out of memory");
+        }
+        size_t ns = 0, nr = 0;
+        for (size_t u = 0; u < K; u++)
+            if (!(w->ha[j][u] * scale < 3 * sigma1))
+                mp[u] = (int32_t)ns++;
+        for (size_t u = 0; u < K; u++)
+            if (w->ha[j][u] * scale < 3 * sigma1) {
+                mp[u] = (int32_t)ns;
+                nr++;
+            }
+        for (size_t u = 0; u < K; u++) {
+            hs[mp[u]] += w->hs[j][u];
+            ha[mp[u]] += w->ha[j][u];
+        }
+        for (size_t i = 0; i < w->m; i++)
+            w->sc[j][i] = mp[w->sc[j][i]];
+        for (size_t i = 0; i < w->na; i++)
+            w->ac[j][i] = mp[w->ac[j][i]];
+        free(w->hs[j]);
+        free(w->ha[j]);
+        w->hs[j] = hs;
+        w->ha[j] = ha;
+        w->nr[j] = nr;
+        w->K[j] = ns + (nr ? 1 : 0);
+    }
+    return PA_OK;
+}
+
+static void work_free(mg_work *w)
+{
+    for (size_t j = 0; j < w->d; j++) {
+        if (w->sc)
+            free(w->sc[j]);
+        if (w->ac)
+            free(w->ac[j]);
+        if (w->hs)
+            free(w->hs[j]);
+        if (w->ha)
+            free(w->ha[j]);
+    }
+    free(w->sc);
+    free(w->ac);
+    free(w->hs);
+    free(w->ha);
+    free(w->K);
+    free(w->pair);
+    for (size_t j = 0; w->map && j < w->d; j++)
+        free(w->map[j]);
+    free(w->map);
+    free(w->nr);
+}
+
+static size_t uf_find(size_t *p, size_t x)
+{
+    while (p[x] != x)
+        x = p[x] = p[p[x]];
+    return x;
+}
+
+typedef struct mi_pair {
+    double mi;
+    size_t a, b;
+} mi_pair;
+
+static int by_mi_desc(const void *x, const void *y)
+{
+    const mi_pair *p = x, *q = y;
+    if (p->mi != q->mi)
+        return p->mi > q->mi ? -1 : 1;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return p->b < q->b ? -1 : p->b > q->b;
+}
+
+/* The maximum spanning tree of the pairs' mutual information in the release
+ * (Chow-Liu) into w->pair. */
+static int chow_liu(mg_work *w, int from_aux, pa_err *err)
+{
+    const size_t d = w->d, m = from_aux ? w->na : w->m, P = d * (d - 1) / 2;
+    int32_t **code = from_aux ? w->ac : w->sc;
+    double **h1 = from_aux ? w->ha : w->hs;
+    mi_pair *mp = pa_calloc(P + 1, sizeof *mp);
+    double *h = pa_calloc(w->K_max * w->K_max + 1, sizeof *h);
+    size_t *uf = pa_calloc(d + 1, sizeof *uf);
+    w->pair = pa_calloc(d + 1, sizeof *w->pair);
+    if (!mp || !h || !uf || !w->pair) {
+        free(mp);
+        free(h);
+        free(uf);
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    }
+    size_t q = 0;
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = a + 1; b < d; b++, q++) {
+            const size_t Ka = w->K[a], Kb = w->K[b];
+            memset(h, 0, Ka * Kb * sizeof *h);
+            for (size_t i = 0; i < m; i++)
+                h[(size_t)code[a][i] * Kb + (size_t)code[b][i]] += 1;
+            double mi = 0, ka = 0, kb = 0;
+            for (size_t u = 0; u < Ka; u++)
+                for (size_t v = 0; v < Kb; v++) {
+                    double p = h[u * Kb + v];
+                    if (p > 0)
+                        mi += p / (double)m * log(p * (double)m / (h1[a][u] * h1[b][v]));
+                }
+            for (size_t u = 0; u < Ka; u++)
+                ka += h1[a][u] > 0;
+            for (size_t v = 0; v < Kb; v++)
+                kb += h1[b][v] > 0;
+            /* Miller-Madow: the plug-in MI of independent columns is ≈ (ka−1)(kb−1)/(2m), which favours large
+             * domains in a small release */
+            mi -= (ka - 1) * (kb - 1) / (2.0 * (double)m);
+            mp[q] = (mi_pair){.mi = mi, .a = a, .b = b};
+        }
+    qsort(mp, P, sizeof *mp, by_mi_desc);
+    for (size_t j = 0; j < d; j++)
+        uf[j] = j;
+    w->np = 0;
+    for (size_t k = 0; k < P && w->np + 1 < d; k++) {
+        size_t ra = uf_find(uf, mp[k].a), rb = uf_find(uf, mp[k].b);
+        if (ra == rb)
+            continue;
+        uf[ra] = rb;
+        w->pair[w->np][0] = mp[k].a;
+        w->pair[w->np][1] = mp[k].b;
+        w->np++;
+    }
+    free(mp);
+    free(h);
+    free(uf);
+    return PA_OK;
+}
+
+/* λ with Σ_k E[max(0, c_k + sd Z − λ)] = total (MST's projection of a noisy
+ * one-way marginal onto {p ≥ 0, Σp = total}), by bisection. */
+static double projection_shift(const double *c, size_t K, double sd, size_t nr, double total)
+{
+    if (sd <= 0)
+        return 0;
+    double lo = -total - 10 * sd, hi = total + 10 * sd;
+    for (int it = 0; it < 80; it++) {
+        double mid = 0.5 * (lo + hi), s = 0;
+        for (size_t k = 0; k < K; k++) /* the last cell, merged from nr cells, has variance nr·sd² */
+            s += pos_mean(c[k] - mid, nr && k + 1 == K ? sd * sqrt((double)nr) : sd);
+        if (s > total)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa_err *err)
+{
+    mg_opts o;
+    int rc = mg_read(params, &o, err);
+    if (rc)
+        return rc;
+    const table *S = in->synth, *T = in->targets, *A = in->aux;
+    const schema *sch = S->s;
+    const size_t d = S->d, m = S->n, k = T->n;
+    if (m == 0)
+        return pa_errf(err, PA_EINPUT, "attack \"marginal\": the release is empty");
+    int model = MODEL_GENERIC;
+    if (!o.generic && in->generator)
+        model = !strcmp(in->generator, "marginals") ? MODEL_MARGINALS : !strcmp(in->generator, "mst") ? MODEL_MST
+                                                                                                      : MODEL_GENERIC;
+    double bins = o.bins;
+    const cJSON *gb = in->gen_params ? cJSON_GetObjectItemCaseSensitive(in->gen_params, "bins") : NULL;
+    if (!(bins > 0))
+        bins = cJSON_IsNumber(gb) ? gb->valuedouble : UTIL_DEFAULT_BINS;
+    const double n = in->n_train ? (double)in->n_train : A && A->n ? (double)A->n : (double)m;
+    const int fixed = in->fixed && A;
+    const size_t na = A ? A->n : 0;
+    /* the generator's noise per cell */
+    double v1 = o.noise_var, v2 = o.noise_var;
+    if (model != MODEL_GENERIC) {
+        double rho = isfinite(in->epsilon) ? acct_zcdp_rho(in->epsilon, in->delta) : INFINITY;
+        if (!(rho > 0))
+            return pa_errf(err, PA_EINPUT, "attack \"marginal\": no zCDP rho for epsilon=%g delta=%g", in->epsilon,
+                           in->delta);
+        double dd = (double)d;
+        if (isinf(rho))
+            v1 = v2 = 0;
+        else if (model == MODEL_MARGINALS)
+            v1 = dd / (2 * rho);
+        else if (d == 1)
+            v1 = 1 / (2 * rho);
+        else {
+            v1 = 3 * dd / (2 * rho);
+            v2 = 3 * (dd - 1) / (2 * rho);
+        }
+    }
+    mg_work w = {.d = d, .m = m, .na = na, .bins = (size_t)bins};
+    w.K = pa_calloc(d, sizeof *w.K);
+    w.sc = pa_calloc(d, sizeof *w.sc);
+    w.ac = pa_calloc(d, sizeof *w.ac);
+    w.hs = pa_calloc(d, sizeof *w.hs);
+    w.ha = pa_calloc(d, sizeof *w.ha);
+    double *cnt = NULL;
+    if (!w.K || !w.sc || !w.ac || !w.hs || !w.ha) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t j = 0; j < d; j++) {
+        const col_spec *c = &sch->cols[j];
+        size_t K = w.K[j] = util_col_bins(c, (size_t)bins);
+        if (K > w.K_max)
+            w.K_max = K;
+        w.sc[j] = pa_malloc(m, sizeof **w.sc);
+        w.ac[j] = pa_malloc(na + 1, sizeof **w.ac);
+        w.hs[j] = pa_calloc(K, sizeof **w.hs);
+        w.ha[j] = pa_calloc(K, sizeof **w.ha);
+        if (!w.sc[j] || !w.ac[j] || !w.hs[j] || !w.ha[j]) {
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < m; i++) {
+            w.sc[j][i] = (int32_t)util_col_bin(c, (size_t)bins, tbl_get(S, i, j));
+            w.hs[j][w.sc[j][i]] += 1;
+        }
+        for (size_t i = 0; i < na; i++) {
+            w.ac[j][i] = (int32_t)util_col_bin(c, (size_t)bins, tbl_get(A, i, j));
+            w.ha[j][w.ac[j][i]] += 1;
+        }
+    }
+    const double scale = na ? n / (double)na : 0;
+    const cJSON *gc = in->gen_params ? cJSON_GetObjectItemCaseSensitive(in->gen_params, "compress") : NULL;
+    if (model == MODEL_MST && v1 > 0 && na && !(cJSON_IsNumber(gc) && gc->valuedouble == 0) && !cJSON_IsFalse(gc))
+        rc = predict_compression(&w, scale, sqrt(v1), err);
+    if (rc)
+        goto out;
+    if (model == MODEL_MST && o.ways == 2 && d > 1)
+        rc = chow_liu(&w, o.tree_aux && na > 1, err);
+    else if (model == MODEL_GENERIC && o.ways == 2 && d > 1) {
+        w.pair = pa_calloc(d * (d - 1) / 2 + 1, sizeof *w.pair);
+        if (!w.pair)
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        for (size_t a = 0; !rc && a < d; a++)
+            for (size_t b = a + 1; b < d; b++, w.np++) {
+                w.pair[w.np][0] = a;
+                w.pair[w.np][1] = b;
+            }
+    }
+    if (rc)
+        goto out;
+    /* per column: the known (fixed) or estimated (average) counts of D, and the release's total and shift */
+    cnt = pa_calloc(w.K_max + 1, sizeof *cnt);
+    double *tot = pa_calloc(d + 1, sizeof *tot), *shift = pa_calloc(d + 1, sizeof *shift);
+    if (!cnt || !tot || !shift) {
+        free(tot);
+        free(shift);
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t j = 0; j < d; j++) {
+        for (size_t u = 0; u < w.K[j]; u++)
+            cnt[u] = w.ha[j][u] * scale;
+        tot[j] = n;
+        if (model == MODEL_MARGINALS && v1 > 0 && na) { /* counts clipped at 0, then normalised */
+            tot[j] = 0;
+            for (size_t u = 0; u < w.K[j]; u++)
+                tot[j] += pos_mean(cnt[u], sqrt(v1));
+        } else if (model == MODEL_MST && v1 > 0 && na) { /* projected onto the simplex of total n */
+            shift[j] = projection_shift(cnt, w.K[j], sqrt(v1), w.nr ? w.nr[j] : 0, n);
+        }
+    }
+    /* every pair's 2-way histograms of synth and aux, once */
+    double **h2s = pa_calloc(w.np + 1, sizeof *h2s), **h2a = pa_calloc(w.np + 1, sizeof *h2a);
+    for (size_t p = 0; h2s && h2a && p < w.np; p++) {
+        size_t ja = w.pair[p][0], jb = w.pair[p][1], Kb = w.K[jb];
+        h2s[p] = pa_calloc(w.K[ja] * Kb, sizeof **h2s);
+        h2a[p] = pa_calloc(w.K[ja] * Kb, sizeof **h2a);
+        if (!h2s[p] || !h2a[p])
+            break;
+        for (size_t i = 0; i < m; i++)
+            h2s[p][(size_t)w.sc[ja][i] * Kb + (size_t)w.sc[jb][i]] += 1;
+        for (size_t i = 0; i < na; i++)
+            h2a[p][(size_t)w.ac[ja][i] * Kb + (size_t)w.ac[jb][i]] += 1;
+    }
+    int h2_ok = h2s && h2a;
+    for (size_t p = 0; h2_ok && p < w.np; p++)
+        h2_ok = h2s[p] && h2a[p];
+    if (!h2_ok) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto pairs_out;
+    }
+    /* in the fixed game under replace-one, a member with k = 1 takes the place of D's last record */
+    const int drop_last = fixed && in->replace_one && k == 1 && na > 0;
+    for (size_t t = 0; t < k; t++) {
+        double sum = 0;
+        for (size_t j = 0; j < d; j++) {
+            int32_t a = tcell(&w, T, t, j);
+            size_t s = (size_t)w.hs[j][a];
+            double c = w.ha[j][a] * scale, oth = 0;
+            for (size_t u = 0; u < k; u++) /* the other targets in this cell: each a member with probability ½ */
+                oth += u != t && tcell(&w, T, u, j) == a;
+            c += oth / 2;
+            double b = drop_last ? 1.0 - (double)(w.ac[j][na - 1] == (int32_t)a) : 1.0;
+            double q = fmin(fmax((c + 0.5) / n, 0), 1);
+            double vj = w.nr && w.nr[j] && a + 1 == (int32_t)w.K[j] ? v1 * (double)w.nr[j] : v1;
+            double V = vj + n * n * q * (1 - q) / (double)m + oth / 4;
+            if (!fixed)
+                V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
+            double x = (double)s * tot[j] / (double)m + shift[j];
+            sum += cell_llr(s, x, c - shift[j], b, V);
+        }
+        for (size_t p = 0; p < w.np; p++) {
+            size_t ja = w.pair[p][0], jb = w.pair[p][1];
+            int32_t a = tcell(&w, T, t, ja), bb = tcell(&w, T, t, jb);
+            size_t s = (size_t)h2s[p][(size_t)a * w.K[jb] + (size_t)bb];
+            double ca = h2a[p][(size_t)a * w.K[jb] + (size_t)bb];
+            double c = ca * scale, oth = 0;
+            for (size_t u = 0; u < k; u++)
+                oth += u != t && tcell(&w, T, u, ja) == a && tcell(&w, T, u, jb) == bb;
+            c += oth / 2;
+            double b = drop_last ? 1.0 - (double)(w.ac[ja][na - 1] == a && w.ac[jb][na - 1] == bb) : 1.0;
+            double q = fmin(fmax((c + 0.5) / n, 0), 1);
+            double V = v2 + n * n * q * (1 - q) / (double)m + oth / 4;
+            if (!fixed)
+                V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
+            double x = (double)s * n / (double)m;
+            sum += cell_llr(s, x, c, b, V);
+        }
+        scores[t] = sum;
+    }
+pairs_out:
+    for (size_t p = 0; p < w.np; p++) {
+        if (h2s)
+            free(h2s[p]);
+        if (h2a)
+            free(h2a[p]);
+    }
+    free(h2s);
+    free(h2a);
+    free(tot);
+    free(shift);
+out:
+    free(cnt);
+    work_free(&w);
+    return rc;
+}
+
+const mia_vtable mia_marginal = {
+    .name = "marginal",
+    .summary = "likelihood ratio of the target's cells in the 1- and 2-way marginals of the release (c+1 vs c, c "
+               "from D or the aux data), generator-aware for marginals and mst",
+    .needs_aux = 0,
+    .kind = MIA_DIRECT,
+    .check = mg_check,
+    .score = mg_score,
+};

@@ -1,0 +1,221 @@
+/* test_marginal.c — the marginal attack (attacks/marginal.h) where the
+ * answer is known, in the fixed game with a crafted target: a generator
+ * that copies its input (near-perfect separation), one that ignores it (AUC
+ * within a Mann-Whitney bound of 1/2), and an exact-count release (every
+ * member found: TPR 1 at FPR 0). Also crafted targets (attacks/craft.h).
+ *
+ * n = records of D, m = synthetic records, G = games. Fixed seeds. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "attacks/craft.h"
+#include "attacks/mia.h"
+#include "audit/roc.h"
+#include "core/rng.h"
+#include "core/table.h"
+#include "generators/gen.h"
+
+TestSuite(marginal, .timeout = 120);
+
+/* 4 categorical columns (4, 5, 3, 6 codes) and 1 numeric in [0, 100]. */
+#define SCHEMA                                                                                                    \
+    "{\"format\": \"privaudit-schema/1\", \"columns\": ["                                                       \
+    "{\"name\": \"a\", \"type\": \"categorical\", \"labels\": [\"a0\",\"a1\",\"a2\",\"a3\"]},"                  \
+    "{\"name\": \"b\", \"type\": \"categorical\", \"labels\": [\"b0\",\"b1\",\"b2\",\"b3\",\"b4\"]},"           \
+    "{\"name\": \"c\", \"type\": \"categorical\", \"labels\": [\"c0\",\"c1\",\"c2\"]},"                         \
+    "{\"name\": \"e\", \"type\": \"categorical\", \"labels\": [\"e0\",\"e1\",\"e2\",\"e3\",\"e4\",\"e5\"]},"   \
+    "{\"name\": \"x\", \"type\": \"numeric\", \"min\": 0, \"max\": 100}]}"
+
+/* n records whose categorical codes avoid each column's last code and whose
+ * numeric values lie in [20, 80] (a crafted target is absent from them), or
+ * with every code and value (full). */
+static table *population(const schema *s, size_t n, uint64_t seed, int full)
+{
+    table *t = tbl_new(s, n);
+    cr_assert_not_null(t);
+    gsl_rng *r = rng_stream(seed, 0);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < 4; j++)
+            t->cat[j][i] = (int32_t)rng_below(r, s->cols[j].size - (full ? 0 : 1));
+        t->num[4][i] = full ? 100 * gsl_rng_uniform(r) : 20 + 60 * gsl_rng_uniform(r);
+    }
+    gsl_rng_free(r);
+    return t;
+}
+
+static schema *test_schema(void)
+{
+    schema *s;
+    pa_err e = {0};
+    cr_assert_eq(schema_parse(SCHEMA, "test", &s, &e), PA_OK, "%s", e.msg);
+    return s;
+}
+
+/* How a game's release is made from its training set. */
+typedef enum release_kind { COPY, IGNORE, EXACT } release_kind;
+
+/* G fixed games on D (n rows) with one crafted target; scores and coins out. */
+static void play(release_kind kind, size_t n, size_t m, size_t G, double *score, int *member)
+{
+    schema *s = test_schema();
+    table *D = population(s, n, 11, 0), *other = population(s, n, 12, 1), *tg = NULL;
+    pa_err e = {0};
+    cr_assert_eq(craft_targets(D, 1, 32, &tg, &e), PA_OK, "%s", e.msg);
+    gsl_rng *r = rng_stream(2026, 1);
+    size_t *all = malloc(n * sizeof *all);
+    for (size_t i = 0; i < n; i++)
+        all[i] = i;
+    const char *gname = kind == EXACT ? "marginals" : "resample";
+    for (size_t g = 0; g < G; g++) {
+        member[g] = (int)rng_below(r, 2);
+        table *train = member[g] ? tbl_concat(D, tg) : tbl_rows(D, all, n); /* D ∪ {target} or D */
+        cr_assert_not_null(train);
+        /* the input-ignoring generator fits on an independent table */
+        const table *fit_on = kind == IGNORE ? other : train;
+        gen_config gc = {.epsilon = INFINITY, .delta = 0};
+        gen_model *mod = NULL;
+        table *syn = NULL;
+        cr_assert_eq(gen_fit(gname, fit_on, &gc, r, &mod, &e), PA_OK, "%s", e.msg);
+        cr_assert_eq(gen_sample(mod, m, r, &syn, &e), PA_OK, "%s", e.msg);
+        mia_input in = {.synth = syn, .aux = D, .targets = tg, .fixed = 1, .n_train = n,
+                        .generator = gname, .epsilon = INFINITY};
+        cr_assert_eq(mia_score("marginal", &in, NULL, score + g, &e), PA_OK, "%s", e.msg);
+        cr_assert(isfinite(score[g]), "game %zu: score %g", g, score[g]);
+        gen_free(mod);
+        tbl_free(syn);
+        tbl_free(train);
+    }
+    gsl_rng_free(r);
+    free(all);
+    tbl_free(D);
+    tbl_free(other);
+    tbl_free(tg);
+    schema_free(s);
+}
+
+static double auc_of(const double *score, const int *member, size_t G)
+{
+    roc_curve *c = NULL;
+    pa_err e = {0};
+    cr_assert_eq(roc_build(score, member, G, &c, &e), PA_OK, "%s", e.msg);
+    double a = roc_auc(c);
+    roc_free(c);
+    return a;
+}
+
+/* resample, m = 3000 draws from n + 1 = 301 rows: a member is copied with
+ * probability 1 − (300/301)^3000 > 0.9999, and its cells (every column's
+ * code absent from D) then hold ≈ 10 synthetic records, a non-member's none,
+ * so the generic model (resample is not a marginal generator: all 1- and
+ * 2-way marginals) separates them: expected misses < 0.01 of ~200 members. */
+Test(marginal, a_copying_generator_is_separated)
+{
+    enum { G = 400 };
+    double score[G];
+    int member[G];
+    play(COPY, 300, 3000, G, score, member);
+    double a = auc_of(score, member, G);
+    cr_log_info("copying generator: AUC %.4f", a);
+    cr_assert_geq(a, 0.995, "AUC %g", a);
+}
+
+/* A release from an independent table (holding the target's codes too) does
+ * not depend on the coin, so the
+ * scores of members and non-members are i.i.d.: the Mann-Whitney AUC has
+ * mean 1/2 and, without ties, sd √((n0 + n1 + 1)/(12 n0 n1)) (ties only
+ * lower it); 4 sd is a two-sided 6e-5 test. */
+Test(marginal, an_input_ignoring_generator_stays_at_chance)
+{
+    enum { G = 600 };
+    double score[G];
+    int member[G];
+    play(IGNORE, 300, 3000, G, score, member);
+    double n1 = 0;
+    for (size_t g = 0; g < G; g++)
+        n1 += member[g];
+    double n0 = G - n1, sd = sqrt((n0 + n1 + 1) / (12 * n0 * n1));
+    double a = auc_of(score, member, G);
+    cr_log_info("input-ignoring generator: AUC %.4f (bound 0.5 ± %.4f)", a, 4 * sd);
+    cr_assert_lt(fabs(a - 0.5), 4 * sd, "AUC %g, bound 0.5 ± %g", a, 4 * sd);
+}
+
+/* marginals at ε = inf releases the exact 1-way histograms of its input: a
+ * non-member's cells (absent from D) get no synthetic record at all, a
+ * member's get Binomial(20000, 1/301) ≈ 66 in every column (P(0) < 1e-28),
+ * so every member scores above every non-member: TPR 1 at FPR 0. */
+Test(marginal, an_exact_count_release_gives_away_every_member)
+{
+    enum { G = 300 };
+    double score[G];
+    int member[G];
+    play(EXACT, 300, 20000, G, score, member);
+    double lo_in = INFINITY, hi_out = -INFINITY;
+    size_t n1 = 0;
+    for (size_t g = 0; g < G; g++) {
+        if (member[g]) {
+            n1++;
+            lo_in = fmin(lo_in, score[g]);
+        } else {
+            hi_out = fmax(hi_out, score[g]);
+        }
+    }
+    cr_assert(n1 > 100 && n1 < G - 100, "%zu members", n1);
+    cr_log_info("exact counts: lowest member score %g > highest non-member %g (%zu members)", lo_in, hi_out, n1);
+    cr_assert_gt(lo_in, hi_out, "lowest member score %g, highest non-member %g", lo_in, hi_out);
+}
+
+/* crafted targets: each column's rarest cell in D, then the next-rarest;
+ * numeric columns at the bound whose bin is emptier, then the other. */
+Test(marginal, crafted_targets_take_the_rarest_cells_and_refuse_too_many)
+{
+    schema *s = test_schema();
+    table *D = population(s, 300, 11, 0), *t = NULL;
+    pa_err e = {0};
+    cr_assert_eq(craft_targets(D, 2, 32, &t, &e), PA_OK, "%s", e.msg);
+    /* target 0: the absent last code of every column (count 0; ties go to the lower code, and every other code
+     * is present) */
+    for (size_t j = 0; j < 4; j++)
+        cr_assert_eq(t->cat[j][0], (int32_t)s->cols[j].size - 1, "column %zu", j);
+    cr_assert_eq(t->num[4][0], 0); /* both bounds' bins empty: lo first */
+    cr_assert_eq(t->num[4][1], 100);
+    /* target 1: the least frequent of the present codes */
+    for (size_t j = 0; j < 4; j++) {
+        size_t cnt[8] = {0};
+        for (size_t i = 0; i < D->n; i++)
+            cnt[D->cat[j][i]]++;
+        size_t best = 0;
+        for (size_t c = 1; c + 1 < s->cols[j].size; c++)
+            if (cnt[c] < cnt[best])
+                best = c;
+        cr_assert_eq(t->cat[j][1], (int32_t)best, "column %zu", j);
+    }
+    tbl_free(t);
+    /* lcm(4, 5, 3, 6, 2) = 60 distinct records at most */
+    cr_assert_eq(craft_targets(D, 60, 32, &t, &e), PA_OK, "%s", e.msg);
+    tbl_free(t);
+    cr_assert_eq(craft_targets(D, 61, 32, &t, &e), PA_EINPUT);
+    cr_assert(strstr(e.msg, "at most 60 distinct"), "%s", e.msg);
+    tbl_free(D);
+    schema_free(s);
+}
+
+Test(marginal, bad_parameters_are_refused)
+{
+    schema *s = test_schema();
+    pa_err e = {0};
+    const char *bad[] = {"{\"model\": \"mst\"}", "{\"ways\": 3}", "{\"noise_var\": -1}", "{\"bins\": 0}",
+                         "{\"wayz\": 1}", "{\"tree\": \"forest\"}"};
+    const char *msg[] = {"\"model\": expected", "\"ways\": expected 1 or 2", "\"noise_var\": expected",
+                         "\"bins\": expected", "unknown parameter \"wayz\"", "\"tree\": expected"};
+    for (size_t q = 0; q < 6; q++) {
+        cJSON *p = cJSON_Parse(bad[q]);
+        cr_assert_eq(mia_check("marginal", s, p, &e), PA_EINPUT, "%s", bad[q]);
+        cr_assert(strstr(e.msg, msg[q]), "%s: %s", bad[q], e.msg);
+        cJSON_Delete(p);
+    }
+    schema_free(s);
+}
