@@ -336,15 +336,27 @@ int cmd_epsilon_scores(int argc, char **argv)
            "threshold", "TP", "FN", "FP", "TN", "P(exceeds)", "flag");
     for (size_t k = 0; k < nr; k++) {
         const cellest_row *w = &rows[k];
-        printf("%-16s %11.5g %11.5g %11.5g %12.6g %8.0f %8.0f %8.0f %8.0f %10.4g %s\n", w->method, w->lo, w->point,
-               w->hi, w->threshold, w->tp, w->fn, w->fp, w->tn, w->p_exceeds, w->violation ? "VIOLATION" : "");
+        /* a field an estimator does not have is "-", never "nan" */
+        const double col[9] = {w->lo, w->point, w->hi, w->threshold, w->tp, w->fn, w->fp, w->tn, w->p_exceeds};
+        static const int width[9] = {11, 11, 11, 12, 8, 8, 8, 8, 10}, prec[9] = {5, 5, 5, 6, 0, 0, 0, 0, 4};
+        printf("%-16s", w->method);
+        for (int j = 0; j < 9; j++) {
+            if (!isfinite(col[j]))
+                printf(" %*s", width[j], "-");
+            else if (j >= 4 && j < 8) /* counts */
+                printf(" %*.0f", width[j], col[j]);
+            else
+                printf(" %*.*g", width[j], prec[j], col[j]);
+        }
+        printf(" %s\n", w->violation ? "VIOLATION" : "");
     }
     for (size_t k = 0; k < nr; k++)
         if (!strcmp(rows[k].method, "gdp_fit") && isfinite(rows[k].claimed))
             printf("\nGDP fit: mu in [%.4g, %.4g], point %.4g; mu_theory = sqrt(2 rho) = %.4g; point/theory = %.3g\n",
                    rows[k].lo, rows[k].hi, rows[k].point, rows[k].claimed, rows[k].point / rows[k].claimed);
     printf("\ngdp_fit: mu of the Gaussian trade-off curve (units of mu, not epsilon); profile: P(the operating\n"
-           "point lies outside the rho-zCDP region) at its own calibration threshold (docs/metrics.md).\n");
+           "point lies outside the %s region) at its own calibration threshold (docs/metrics.md).\n",
+           gaussian ? "mu-GDP" : "rho-zCDP");
 out:
     free(score);
     free(member);
