@@ -1104,7 +1104,7 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, pa_err
         if ((long)k != R->primary && strcmp(R->methods[k], "point")) {
             char h[48];
             if (!strcmp(R->methods[k], "profile"))
-                snprintf(heads[k], sizeof heads[k], "P(outside ρ-zCDP region)");
+                snprintf(heads[k], sizeof heads[k], "P(outside claimed region)");
             else
                 snprintf(heads[k], sizeof heads[k], "%s lower", method_head(R->methods[k], h, sizeof h));
             cols[nc++] = (plot_col){R->methods[k], heads[k], PLOT_NUM, "%.3g"};
@@ -1573,7 +1573,8 @@ static int run_write(report_ctx *c, pa_err *err)
         free(vbuf);
         if (nviol)
             fprintf(H, "A setting is also flagged when the profile test finds the attack's operating point outside "
-                       "the region its ρ-zCDP accounting allows at every ε (column \"P(outside ρ-zCDP region)\", "
+                       "the region its accounting allows at every ε (ρ-zCDP, or μ-GDP for Gaussian-only generators; column "
+                       "\"P(outside claimed region)\", "
                        "docs/metrics.md).\n\n");
         if ((rc = tab_gdp(&R, H, err)))
             goto out;
