@@ -71,6 +71,10 @@ $(LIB): $(LIB_OBJ)
 $(BUILD)/%.o: %.c | $(BUILD)/dirs
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# the conv engine's elementwise loops (group norm, pooling, im2col, narrow GEMMs) need the
+# vectoriser's dynamic cost model: -O2's "very cheap" one leaves loops with a remainder scalar
+$(BUILD)/core/net.o $(BUILD)/core/netd.o: ALL_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
+
 # the version string is rebuilt whenever `git describe` changes
 .PHONY: FORCE
 $(BUILD)/version.txt: FORCE | $(BUILD)/dirs

@@ -1,6 +1,10 @@
 /* blas.c — see blas.h. */
 #include "core/blas.h"
 
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
 /* OpenBLAS's own API (declared in its cblas.h; repeated here so that files
  * including GSL's cblas need not see OpenBLAS's). */
 void openblas_set_num_threads(int num_threads);
@@ -8,9 +12,9 @@ int openblas_get_num_threads(void);
 
 #define DEFAULT_THRESHOLD 3.2e7
 
-static int start = -1;      /* OpenBLAS's count at the first call */
-static int cap = -1;        /* -1: not yet read */
-static int cur = -1;        /* what we last set */
+static _Atomic int start = -1;  /* OpenBLAS's count at the first call */
+static _Atomic int cap = -1;        /* -1: not yet read */
+static _Atomic int cur = -1;        /* what we last set */
 static double threshold = DEFAULT_THRESHOLD;
 
 static void first(void)
@@ -68,4 +72,22 @@ int pa_blas_max(void)
 int pa_blas_current(void)
 {
     return cur >= 0 ? cur : openblas_get_num_threads();
+}
+
+int pa_idle_core(void)
+{
+    static double last = -10, load = 0;
+    static long ncpu = 0;
+    if (pa_blas_max() < 2)
+        return 0;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double now = (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    if (now - last > 1.0) {
+        double la[1];
+        load = getloadavg(la, 1) == 1 ? la[0] : 1e9;
+        ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        last = now;
+    }
+    return load < (double)ncpu - 0.5;
 }

@@ -7,8 +7,9 @@
  * with its multiply-add count M·N·K: below a threshold it runs single-
  * threaded, above it with the cap (the count OpenBLAS started with, or what
  * pa_blas_cap set). openblas_set_num_threads is called only when the count
- * changes. Not thread-safe across concurrent callers unless the cap is 1
- * (which harness/pool.c sets when it runs jobs in parallel).
+ * changes. The state is atomic; concurrent callers with a cap above 1 would
+ * still fight over OpenBLAS's global count, so harness/pool.c sets the cap
+ * to 1 when it runs jobs in parallel (then nothing is ever set).
  */
 #ifndef PA_BLAS_H
 #define PA_BLAS_H
@@ -28,6 +29,12 @@ double pa_blas_threshold(void);
  * parallel). Other helpers (dpsgd_noise_prepare) use a second thread only if
  * this is > 1. */
 int pa_blas_max(void);
+
+/* 1 if a helper thread may be worth starting: pa_blas_max() > 1 and the
+ * 1-minute load average is below (online cores − 0.5), re-read at most once
+ * a second. On a machine shared with other jobs a helper thread waits for a
+ * busy core and its join costs more than the work it takes over. */
+int pa_idle_core(void);
 
 /* The thread count of the last pa_blas_threads_for. */
 int pa_blas_current(void);

@@ -30,6 +30,7 @@ struct dpsgd {
     double *z;              /* (P) normals drawn ahead by dpsgd_noise_prepare, or NULL */
     int prepared;           /* 1: a helper thread is filling z (join before use) */
     int threaded;           /* the helper thread was started (else z is already full) */
+    int thread_mode;        /* 0: when a core is idle, 1: always, -1: never */
     pthread_t th;
     struct zjob {
         uint64_t s[4];      /* the seeded stream */
@@ -389,11 +390,17 @@ int dpsgd_noise_prepare(dpsgd *s, gsl_rng *r)
     s->job.n = P;
     s->prepared = 1;
     /* a helper thread only where BLAS may use more than one core (not when
-     * jobs run in parallel, harness/pool.c) */
-    s->threaded = pa_blas_max() > 1 && pthread_create(&s->th, NULL, zjob_run, &s->job) == 0;
+     * jobs run in parallel, harness/pool.c) and a core is idle */
+    int want = s->thread_mode > 0 || (s->thread_mode == 0 && pa_idle_core());
+    s->threaded = want && pthread_create(&s->th, NULL, zjob_run, &s->job) == 0;
     if (!s->threaded)
         zjob_run(&s->job);
     return PA_OK;
+}
+
+void dpsgd_set_noise_thread(dpsgd *s, int mode)
+{
+    s->thread_mode = mode > 0 ? 1 : mode < 0 ? -1 : 0;
 }
 
 /* Waits for a prepared draw and forgets it. */

@@ -29,6 +29,7 @@
 #include "core/blas.h"
 
 #define GN_EPS 1e-5
+#define SMALLK 16           /* conv layers with K <= SMALLK use the direct kernels below */
 
 typedef struct layer {
     net_kind kind;
@@ -64,6 +65,7 @@ struct NET {
     double *sqb;            /* (cap) squared norms for clip_sum */
     R *cb;                  /* (cap) clip factors for clip_sum */
     R *tdth;                /* (P) parameter direction of the last tangent_forward */
+    R *kscr;                /* (2·SMALLK·max C_out) scratch of the narrow-GEMM kernels */
     int has_tdth;
     void *blocks[2];        /* owned allocations: activation/delta block, tangent block */
 };
@@ -162,7 +164,12 @@ int NS(new)(const net_spec *spec, NET **out, pa_err *err)
     m->pex = pa_malloc(m->maxpex, sizeof(R));
     m->dpex = pa_malloc(m->maxpex, sizeof(double));
     m->tdth = pa_calloc(m->P ? m->P : 1, sizeof(R));
-    if (!m->params || !m->grads || !m->pex || !m->dpex || !m->tdth)
+    size_t maxco = 1;
+    for (size_t l = 0; l < m->L; l++)
+        if (m->ly[l].Co > maxco)
+            maxco = m->ly[l].Co;
+    m->kscr = pa_malloc(2 * SMALLK * maxco, sizeof(R));
+    if (!m->params || !m->grads || !m->pex || !m->dpex || !m->tdth || !m->kscr)
         goto nomem;
     /* scratch per batch row: conv dU (T·K), convT columns (T·Ko), scaled copies */
     size_t mw = 1;
@@ -201,6 +208,7 @@ void NS(free)(NET *m)
     free(m->sqb);
     free(m->cb);
     free(m->tdth);
+    free(m->kscr);
     free(m->work);
     free(m);
 }
@@ -264,8 +272,8 @@ void NS(shape)(const NET *m, size_t l, size_t *H, size_t *W, size_t *C)
         *H = y->Ho, *W = y->Wo, *C = y->Co;
 }
 
-/* Lays out A, D (and with tangents TA, TD) for cap rows in one block each;
- * flatten outputs alias their inputs. */
+/* Lays out one set of layer tensors A (or D, TA, TD) for cap rows from p;
+ * flatten outputs alias their inputs. Returns the end. */
 static R *carve(NET *m, R *p, R **A, size_t cap)
 {
     A[0] = p;
@@ -281,7 +289,7 @@ static R *carve(NET *m, R *p, R **A, size_t cap)
     return p;
 }
 
-static size_t block_size(const NET *m, size_t cap, int tangent)
+static size_t block_size(const NET *m, size_t cap)
 {
     size_t t = 0;
     t += 2 * cap * m->n[0];
@@ -296,7 +304,6 @@ static size_t block_size(const NET *m, size_t cap, int tangent)
         if (y->kind == NET_GROUPNORM)
             t += cap * (y->ni + y->groups);
     }
-    (void)tangent;
     return t;
 }
 
@@ -329,7 +336,7 @@ static int reserve(NET *m, size_t B)
     if (B <= m->cap)
         return PA_OK;
     size_t cap = B > 2 * m->cap ? B : 2 * m->cap;
-    R *blk = pa_calloc(block_size(m, cap, 0), sizeof(R));
+    R *blk = pa_calloc(block_size(m, cap), sizeof(R));
     R *work = pa_malloc(cap, m->maxwork * sizeof(R));
     double *sqb = pa_malloc(cap, sizeof(double));
     R *cb = pa_malloc(cap, sizeof(R));
@@ -363,7 +370,7 @@ static int reserve_tangent(NET *m)
 {
     if (m->tcap >= m->cap && m->blocks[1])
         return PA_OK;
-    R *blk = pa_calloc(block_size(m, m->cap, 1), sizeof(R));
+    R *blk = pa_calloc(block_size(m, m->cap), sizeof(R));
     if (!blk)
         return PA_ENOMEM;
     free(m->blocks[1]);
@@ -385,6 +392,69 @@ static void gemm(int ta, int tb, size_t M, size_t N, size_t Kd, R alpha, const R
     pa_blas_threads_for((double)M * (double)N * (double)Kd);
     GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
          (int)N, (int)Kd, alpha, A, (int)lda, Bm, (int)ldb, beta, C, (int)ldc);
+}
+
+/* Narrow GEMMs (K <= SMALLK unfolded columns: a first conv layer on grey
+ * images has K = 9) run far below peak in OpenBLAS; these two direct kernels
+ * take them, vectorised over the C_out outputs. Compiled for baseline
+ * x86-64 and for x86-64-v3 (AVX2+FMA), chosen at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NET_CLONES
+#endif
+
+/* Y (rows, Co) = U (rows, K) Wᵀ + 1 bᵀ, W (Co, K); Wt (K·Co) scratch */
+NET_CLONES static void smallk_fwd(R *restrict Y, const R *restrict U, const R *restrict W,
+                                  const R *restrict b, size_t rows, size_t K, size_t Co,
+                                  R *restrict Wt)
+{
+    for (size_t k = 0; k < K; k++)
+        for (size_t o = 0; o < Co; o++)
+            Wt[k * Co + o] = W[o * K + k];
+    for (size_t r = 0; r < rows; r++) {
+        R *restrict y = Y + r * Co;
+        const R *u = U + r * K;
+        for (size_t o = 0; o < Co; o++)
+            y[o] = b ? b[o] : 0;
+        for (size_t k = 0; k < K; k++) {
+            R uk = u[k];
+            const R *restrict w = Wt + k * Co;
+            for (size_t o = 0; o < Co; o++)
+                y[o] += uk * w[o];
+        }
+    }
+}
+
+/* dW (Co, K) = beta·dW + scale·Gᵀ A over rows, G (rows, Co), A (rows, K);
+ * partial sums over blocks of 256 rows (acc, 2·K·Co scratch) keep the float
+ * rounding of long sums near a GEMM's */
+NET_CLONES static void smallk_wgrad(R *restrict dW, const R *restrict A, const R *restrict G,
+                                    size_t rows, size_t K, size_t Co, R scale, R beta,
+                                    R *restrict acc)
+{
+    R *restrict tot = acc, *restrict part = acc + K * Co;
+    for (size_t q = 0; q < K * Co; q++)
+        tot[q] = 0;
+    for (size_t r0 = 0; r0 < rows; r0 += 256) {
+        size_t r1 = r0 + 256 < rows ? r0 + 256 : rows;
+        for (size_t q = 0; q < K * Co; q++)
+            part[q] = 0;
+        for (size_t r = r0; r < r1; r++) {
+            const R *restrict g = G + r * Co;
+            for (size_t k = 0; k < K; k++) {
+                R ak = A[r * K + k];
+                R *restrict pk = part + k * Co;
+                for (size_t o = 0; o < Co; o++)
+                    pk[o] += ak * g[o];
+            }
+        }
+        for (size_t q = 0; q < K * Co; q++)
+            tot[q] += part[q];
+    }
+    for (size_t o = 0; o < Co; o++)
+        for (size_t k = 0; k < K; k++)
+            dW[o * K + k] = (beta != 0 ? beta * dW[o * K + k] : 0) + scale * tot[k * Co + o];
 }
 
 /* im2col: U (B·Ts, k·k·C) from img (B, Hb, Wb, C) with output grid
@@ -580,13 +650,17 @@ static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, s
                     R slope)
 {
     switch (f) {
-    case NET_RELU:
-        for (size_t k = 0; k < n; k++)
-            DX[k] = a[k] > 0 ? DY[k] : 0;
+    case NET_RELU:   /* both operands loaded unconditionally, so the loop vectorises */
+        for (size_t k = 0; k < n; k++) {
+            R d = DY[k];
+            DX[k] = a[k] > 0 ? d : 0;
+        }
         break;
     case NET_LRELU:
-        for (size_t k = 0; k < n; k++)
-            DX[k] = a[k] > 0 ? DY[k] : slope * DY[k];
+        for (size_t k = 0; k < n; k++) {
+            R d = DY[k];
+            DX[k] = a[k] > 0 ? d : slope * d;
+        }
         break;
     case NET_TANH:
         for (size_t k = 0; k < n; k++)
@@ -731,6 +805,10 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
             break;
         case NET_CONV:
             im2col(y->U, in, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+            if (y->K <= SMALLK) {
+                smallk_fwd(out, y->U, W, W + y->Co * y->K, B * y->T, y->K, y->Co, m->kscr);
+                break;
+            }
             gemm(0, 1, B * y->T, y->Co, y->K, 1, y->U, y->K, W, y->K, 0, out, y->Co);
             add_bias(out, W + y->Co * y->K, B * y->T, y->Co);
             break;
@@ -936,6 +1014,10 @@ static void weight_grad(NET *m, const layer *y, R *dW, const R *Am, const R *Gm,
         else
             Gm = scaled_rows(m, Gm, c, B, y->T, y->Ko);
     }
+    if (y->kind == NET_CONV && y->K <= SMALLK) {
+        smallk_wgrad(dW, Am, Gm, rows, y->K, y->Ko, scale, beta, m->kscr);
+        return;
+    }
     if (y->kind == NET_CONVT)   /* W (K, Ko) = Amᵀ Gm */
         gemm(1, 0, y->K, y->Ko, rows, scale, Am, y->K, Gm, y->Ko, beta, dW, y->Ko);
     else                        /* W (Ko, K) = Gmᵀ Am */
@@ -1046,7 +1128,10 @@ void NS(example_sqnorms)(NET *m, double *sq)
                 }
             } else {
                 R *M = m->pex;
-                gemm(1, 0, Ko, K, T, 1, g, Ko, a, K, 0, M, K);
+                if (y->kind == NET_CONV && K <= SMALLK)
+                    smallk_wgrad(M, a, g, T, K, Ko, 1, 0, m->kscr);
+                else
+                    gemm(1, 0, Ko, K, T, 1, g, Ko, a, K, 0, M, K);
                 for (size_t k = 0; k < Ko * K; k++)
                     s += (double)M[k] * M[k];
             }
@@ -1380,9 +1465,8 @@ void NS(tangent_backprop)(NET *m, int need_dx)
             break;
         case NET_ACT:
             if (want) {
-                const R *a = m->A[l + 1], *ta = m->TA[l + 1], *tx = m->TA[l];
+                const R *a = m->A[l + 1], *tx = m->TA[l];
                 size_t n = B * y->ni;
-                (void)ta;
                 for (size_t k = 0; k < n; k++) {
                     R d1 = act_d1(y->act, a[k], y->slope);
                     tdin[k] = tdout[k] * d1 + dout[k] * act_d2(y->act, a[k]) * tx[k];

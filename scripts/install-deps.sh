@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh --bench   also what `make bench` compares against (Debian's numpy, scipy, PyTorch)
 #                                     and mpmath (the 50-digit references behind tests/test_eps.c, test_acct.c)
 #   scripts/install-deps.sh --cluster also SLURM and munge, for `make test-slurm` (docs/cluster.md)
+#   (the two options combine: --bench --cluster)
 set -euo pipefail
 
 pkgs=(
@@ -21,14 +22,13 @@ pkgs=(
   libxml2-utils poppler-utils     # tests: SVG parsed by xmllint, PDF by pdfinfo/pdffonts
   ca-certificates                 # apt-get download in make data
 )
-if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(python3 python3-numpy python3-scipy python3-torch python3-mpmath)
-elif [ "${1:-}" = "--cluster" ]; then
-  pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge)  # make test-slurm starts its own daemons
-elif [ -n "${1:-}" ]; then
-  echo "usage: $0 [--bench | --cluster]" >&2
-  exit 2
-fi
+for opt in "$@"; do
+  case $opt in
+    --bench) pkgs+=(python3 python3-numpy python3-scipy python3-torch python3-mpmath) ;;
+    --cluster) pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge) ;;  # make test-slurm starts its own daemons
+    *) echo "usage: $0 [--bench] [--cluster]" >&2; exit 2 ;;
+  esac
+done
 
 # What is missing comes first: with everything installed, no root is needed.
 missing=()

@@ -419,6 +419,7 @@ Test(dpsgd, noise_drawn_ahead_on_a_helper_thread_equals_noise_drawn_in_place)
     float *a = malloc(P * sizeof *a);
     unsigned long next[2];
     for (int ahead = 0; ahead <= 1; ahead++) {
+        dpsgd_set_noise_thread(s, ahead);   /* the helper thread whatever the machine's load */
         gsl_rng *r = new_rng(77);
         for (size_t k = 0; k < P; k++)
             mlp_grads(m)[k] = (float)k * 0.01f;
@@ -433,6 +434,26 @@ Test(dpsgd, noise_drawn_ahead_on_a_helper_thread_equals_noise_drawn_in_place)
         gsl_rng_free(r);
     }
     cr_expect_eq(next[0], next[1]);
+    /* a whole private gradient: helper thread always vs never, bit-for-bit */
+    float X[10 * 5];
+    int32_t y[10];
+    for (size_t k = 0; k < 50; k++)
+        X[k] = (float)sin((double)k);
+    for (size_t i = 0; i < 10; i++)
+        y[i] = (int32_t)(i % 3);
+    dpsgd_data D = {.n = 10, .X = X, .y = y};
+    dpsgd *s2 = new_engine(m, 10, 0.5, 1.1, 0.8, 0);
+    for (int mode = -1; mode <= 1; mode += 2) {
+        dpsgd_set_noise_thread(s2, mode);
+        gsl_rng *r = new_rng(9);
+        cr_assert_eq(dpsgd_private_grad(s2, &D, NULL, r, NULL, NULL), PA_OK);
+        if (mode < 0)
+            memcpy(a, mlp_grads(m), P * sizeof *a);
+        else
+            cr_expect_arr_eq(a, mlp_grads(m), P * sizeof *a);
+        gsl_rng_free(r);
+    }
+    dpsgd_free(s2);
     /* a prepared draw that is never used is joined by dpsgd_free */
     gsl_rng *r = new_rng(5);
     cr_assert_eq(dpsgd_noise_prepare(s, r), PA_OK);

@@ -115,6 +115,7 @@ typedef struct conv_case {
 
 static conv_case conv_cases[] = {
     {.H = 7, .W = 6, .Cin = 3, .Cout = 5, .k = 3, .s = 1, .pad = 1},
+    {.H = 7, .W = 7, .Cin = 1, .Cout = 6, .k = 3, .s = 1, .pad = 1},   /* K = 9: direct kernel */
     {.H = 8, .W = 8, .Cin = 2, .Cout = 4, .k = 4, .s = 2, .pad = 1},
     {.H = 9, .W = 7, .Cin = 4, .Cout = 3, .k = 3, .s = 2, .pad = 0},
     {.H = 5, .W = 5, .Cin = 1, .Cout = 6, .k = 5, .s = 1, .pad = 2},
@@ -213,7 +214,7 @@ Test(net, pool_and_groupnorm_forward_equal_direct_loops)
 
 /* ---- a small net of every layer kind ---- */
 
-/* 6×6×2 -> conv 3×3 (4) -> groupnorm(2) -> tanh -> avgpool 2 -> convT 4/2/1 (3)
+/* 6×6×1 -> conv 3×3 (4) -> groupnorm(2) -> tanh -> avgpool 2 -> convT 4/2/1 (3)
  * -> sigmoid -> conv 3×3 s2 (5) -> lrelu -> flatten -> dense 3 */
 static const net_layer_spec every_kind[] = {
     {.kind = NET_CONV, .out = 4, .k = 3, .stride = 1, .pad = 1},
@@ -227,7 +228,7 @@ static const net_layer_spec every_kind[] = {
     {.kind = NET_FLATTEN},
     {.kind = NET_DENSE, .out = 3},
 };
-static const net_spec every_spec = {.H = 6, .W = 6, .C = 2, .L = 10, .layer = every_kind};
+static const net_spec every_spec = {.H = 6, .W = 6, .C = 1, .L = 10, .layer = every_kind};   /* K = 9 */
 
 /* Σ_i ℓ_i for the double engine (cross-entropy) */
 static double loss_d(netd *d, const double *X, size_t B, const int32_t *y)
@@ -301,7 +302,7 @@ Test(net, double_engine_gradients_equal_central_differences)
 
 /* ---- per-example norms and the clipped sum ---- */
 
-/* 8×8×2 -> conv 3×3 p1 (8): T = 64, K = 18, Ko = 8: 2T² > K·Ko, materialised
+/* 8×8×1 -> conv 3×3 p1 (8): T = 64, K = 9, Ko = 8: 2T² > K·Ko, materialised
  * -> relu -> avgpool 4 -> conv 2×2 (16): T = 1 ... use a 4×4 after pool 2:
  * conv 3×3 p1 (12) on 4×4: T = 16, K = 72, Ko = 12: 2T² = 512 < 864, ghost
  * -> groupnorm(3) -> tanh -> convT 3/1/1 (4): T = 16, K = 12, Ko = 36: 512 > 432 materialised
@@ -317,7 +318,7 @@ static const net_layer_spec clip_kind[] = {
     {.kind = NET_FLATTEN},
     {.kind = NET_DENSE, .out = 5},
 };
-static const net_spec clip_spec = {.H = 8, .W = 8, .C = 2, .L = 9, .layer = clip_kind};
+static const net_spec clip_spec = {.H = 8, .W = 8, .C = 1, .L = 9, .layer = clip_kind};   /* first conv K = 9 */
 
 Test(net, naive_example_gradient_equals_a_batch_of_one)
 {
