@@ -46,7 +46,7 @@
 
 typedef struct clf clf;
 
-/* Validates a classifier kind ("logreg" or "forest") and its params without
+/* Validates a classifier kind ("logreg", "forest" or "nb") and its params without
  * fitting. Returns PA_OK or PA_EINPUT naming the kind/key and what was
  * expected. A "max_features" larger than p is caught by clf_fit. */
 int clf_check(const char *kind, const cJSON *params, pa_err *err);
