@@ -21,7 +21,7 @@
 
 #include "core/rng.h"
 
-typedef enum clf_kind { CLF_LOGREG = 0, CLF_FOREST = 1 } clf_kind;
+typedef enum clf_kind { CLF_LOGREG = 0, CLF_FOREST = 1, CLF_NB = 2 } clf_kind;
 
 typedef struct tnode {
     int feat;        /* split feature, -1 for a leaf */
@@ -45,6 +45,7 @@ struct clf {
     double *sd;      /* (q) */
     double *w;       /* (q) coefficients on standardised features */
     double b;        /* intercept */
+    /* nb: eta = b + Σ_a w[a]·x[keep[a]] (mean, sd unused) */
     /* forest */
     size_t T;
     tree *trees;     /* (T) */
@@ -78,10 +79,11 @@ static int clf_opts_read(const char *kind, const cJSON *params, clf_opts *o, pa_
     *o = (clf_opts){.l2 = 1, .max_iter = 100, .tol = 1e-10, .n_trees = 100, .max_depth = 16, .min_leaf = 1,
                     .max_features = 0};
     if (!kind)
-        return pa_errf(err, PA_EINPUT, "classifier: no kind given (expected \"logreg\" or \"forest\")");
-    int lr = strcmp(kind, "logreg") == 0, rf = strcmp(kind, "forest") == 0;
-    if (!lr && !rf)
-        return pa_errf(err, PA_EINPUT, "unknown classifier \"%s\": expected \"logreg\" or \"forest\"", kind);
+        return pa_errf(err, PA_EINPUT, "classifier: no kind given (expected \"logreg\", \"forest\" or \"nb\")");
+    int lr = strcmp(kind, "logreg") == 0, rf = strcmp(kind, "forest") == 0, nb = strcmp(kind, "nb") == 0;
+    if (!lr && !rf && !nb)
+        return pa_errf(err, PA_EINPUT, "unknown classifier \"%s\": expected \"logreg\", \"forest\" or \"nb\"",
+                       kind);
     if (!params)
         return PA_OK;
     if (!cJSON_IsObject(params))
@@ -281,6 +283,63 @@ static double lr_predict(const clf *c, const double *x)
     double eta = c->b;
     for (size_t a = 0; a < c->q; a++)
         eta += c->w[a] * (x[c->keep[a]] - c->mean[a]) / c->sd[a];
+    return sigmoid(eta);
+}
+
+/* ---- Gaussian naive Bayes, pooled variance ---- */
+
+/* Per feature: the class means μ0, μ1 and the pooled within-class variance
+ * σ² (divisor n − 2); a feature with σ² ≤ 1e-12·(1 + μ0² + μ1²) is dropped.
+ * log P(1|x)/P(0|x) = log(n1/n0) + Σ_a (μ1 − μ0)/σ² · (x_a − (μ0 + μ1)/2). */
+static int nb_fit(clf *c, const double *X, const int *y, size_t n, size_t p, pa_err *err)
+{
+    double *m0 = pa_calloc(p, sizeof *m0), *m1 = pa_calloc(p, sizeof *m1), *v = pa_calloc(p, sizeof *v);
+    c->keep = pa_malloc(p, sizeof *c->keep);
+    c->w = pa_malloc(p, sizeof *c->w);
+    if (!m0 || !m1 || !v || !c->keep || !c->w) {
+        free(m0);
+        free(m1);
+        free(v);
+        return pa_errf(err, PA_ENOMEM, "classifier \"nb\": out of memory");
+    }
+    size_t n1 = 0;
+    for (size_t i = 0; i < n; i++)
+        n1 += (size_t)y[i];
+    const size_t n0 = n - n1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < p; a++)
+            (y[i] ? m1 : m0)[a] += X[i * p + a];
+    for (size_t a = 0; a < p; a++) {
+        m0[a] /= (double)n0;
+        m1[a] /= (double)n1;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < p; a++) {
+            double e = X[i * p + a] - (y[i] ? m1 : m0)[a];
+            v[a] += e * e;
+        }
+    c->b = log((double)n1 / (double)n0);
+    c->q = 0;
+    for (size_t a = 0; a < p; a++) {
+        double s2 = n > 2 ? v[a] / (double)(n - 2) : v[a];
+        if (!(s2 > 1e-12 * (1 + m0[a] * m0[a] + m1[a] * m1[a])))
+            continue;
+        double w = (m1[a] - m0[a]) / s2;
+        c->keep[c->q] = a;
+        c->w[c->q++] = w;
+        c->b -= w * 0.5 * (m0[a] + m1[a]);
+    }
+    free(m0);
+    free(m1);
+    free(v);
+    return PA_OK;
+}
+
+static double nb_predict(const clf *c, const double *x)
+{
+    double eta = c->b;
+    for (size_t a = 0; a < c->q; a++)
+        eta += c->w[a] * x[c->keep[a]];
     return sigmoid(eta);
 }
 
@@ -530,8 +589,10 @@ int clf_fit_jobs(const char *kind, const double *X, const int *y, size_t n, size
     if (!c)
         return pa_errf(err, PA_ENOMEM, "classifier \"%s\": out of memory", kind);
     c->p = p;
-    c->kind = strcmp(kind, "logreg") == 0 ? CLF_LOGREG : CLF_FOREST;
-    rc = c->kind == CLF_LOGREG ? lr_fit(c, X, y, n, p, &o, err) : rf_fit(c, X, y, n, p, &o, seed, jobs, err);
+    c->kind = strcmp(kind, "logreg") == 0 ? CLF_LOGREG : strcmp(kind, "nb") == 0 ? CLF_NB : CLF_FOREST;
+    rc = c->kind == CLF_LOGREG ? lr_fit(c, X, y, n, p, &o, err)
+         : c->kind == CLF_NB   ? nb_fit(c, X, y, n, p, err)
+                               : rf_fit(c, X, y, n, p, &o, seed, jobs, err);
     if (rc) {
         clf_free(c);
         return rc;
@@ -542,7 +603,7 @@ int clf_fit_jobs(const char *kind, const double *X, const int *y, size_t n, size
 
 double clf_predict(const clf *c, const double *x)
 {
-    return c->kind == CLF_LOGREG ? lr_predict(c, x) : rf_predict(c, x);
+    return c->kind == CLF_LOGREG ? lr_predict(c, x) : c->kind == CLF_NB ? nb_predict(c, x) : rf_predict(c, x);
 }
 
 size_t clf_dim(const clf *c)

@@ -15,6 +15,13 @@
  *   data. Solved by Newton's method (IRLS) with step halving.
  *   "l2" (> 0, default 1), "max_iter" (default 100), "tol" (gradient
  *   max-norm, default 1e-10).
+ * - "nb": Gaussian naive Bayes with a pooled within-class variance per
+ *   feature (a linear discriminant with a diagonal covariance): log-odds
+ *   log(n1/n0) + Σ_a (μ1 − μ0)/σ² · (x_a − (μ0 + μ1)/2); a feature with no
+ *   within-class variance is dropped. No params. With the shadow attack's
+ *   "marginal" features it is the marginal attack's sum of per-cell
+ *   likelihood ratios with each cell's signal and noise learned from the
+ *   shadow releases.
  * - "forest": random forest (Breiman 2001): each tree grown on a bootstrap
  *   sample of the n records, "max_features" candidate features per split
  *   (default floor(sqrt(p)), at least 1), Gini impurity, thresholds halfway
@@ -39,7 +46,7 @@
 
 typedef struct clf clf;
 
-/* Validates a classifier kind ("logreg" or "forest") and its params without
+/* Validates a classifier kind ("logreg", "forest" or "nb") and its params without
  * fitting. Returns PA_OK or PA_EINPUT naming the kind/key and what was
  * expected. A "max_features" larger than p is caught by clf_fit. */
 int clf_check(const char *kind, const cJSON *params, pa_err *err);

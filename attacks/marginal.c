@@ -21,6 +21,7 @@ typedef struct mg_opts {
     double noise_var; /* generic model's per-cell noise variance */
     double bins;      /* numeric binning, <= 0: the generator's "bins" or UTIL_DEFAULT_BINS */
     int tree_aux;     /* "tree": "aux": MST's tree as the aux data's Chow-Liu tree, not the release's */
+    int fuse;         /* "fuse": true: MST's 1-way cells pool the 1-way and the tree edges' measurements */
 } mg_opts;
 
 static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
@@ -45,6 +46,10 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             if (!cJSON_IsString(p) || (strcmp(p->valuestring, "release") && strcmp(p->valuestring, "aux")))
                 return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"tree\": expected \"release\" or \"aux\"");
             o->tree_aux = !strcmp(p->valuestring, "aux");
+        } else if (!strcmp(p->string, "fuse")) {
+            if (!cJSON_IsBool(p))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"fuse\": expected true or false");
+            o->fuse = cJSON_IsTrue(p);
         } else if (!strcmp(p->string, "bins")) {
             if (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 1e6 ||
                 p->valuedouble != floor(p->valuedouble))
@@ -52,7 +57,7 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             o->bins = p->valuedouble;
         } else {
             return pa_errf(err, PA_EINPUT,
-                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree)", p->string);
+                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree, fuse)", p->string);
         }
     }
     return PA_OK;
@@ -437,6 +442,17 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             double b = drop_last ? 1.0 - (double)(w.ac[j][na - 1] == (int32_t)a) : 1.0;
             double q = fmin(fmax((c + 0.5) / n, 0), 1);
             double vj = w.nr && w.nr[j] && a + 1 == (int32_t)w.K[j] ? v1 * (double)w.nr[j] : v1;
+            if (model == MODEL_MST && o.fuse && vj > 0 && v2 > 0) {
+                /* MST's model estimate pools the 1-way measurement of column j with those of the tree edges at j:
+                 * edge (j, o) gives the cell's count as a sum of K_o measured cells, variance K_o·v2 */
+                double prec = 1 / vj;
+                for (size_t p = 0; p < w.np; p++) {
+                    size_t o2 = w.pair[p][0] == j ? w.pair[p][1] : w.pair[p][1] == j ? w.pair[p][0] : d;
+                    if (o2 < d)
+                        prec += 1 / ((double)w.K[o2] * v2);
+                }
+                vj = 1 / prec;
+            }
             double V = vj + n * n * q * (1 - q) / (double)m + oth / 4;
             if (!fixed)
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);

@@ -29,11 +29,19 @@
  *   rng_stream("seed", SHADOW_QUERY_STREAM): the subsets depend only on the
  *   params, so every shadow and target release (and every target row index)
  *   is described with the same queries.
+ * - "marginal" (d + d(d-1)/2; not in the default set): the target's cells in
+ *   every 1- and 2-way marginal of the release: for each column j, the share
+ *   of synthetic records matching the target on j, then for every pair
+ *   (0,1), (0,2), ..., (d-2,d-1) the share matching it on both (matching as
+ *   in "query"). With "logreg" the classifier learns, from the shadow
+ *   releases, a weight per marginal: the marginal attack's sum of per-cell
+ *   likelihood ratios (linear in the counts) with weights fitted to the
+ *   generator's actual signal-to-noise per marginal instead of a model of it.
  * An empty release gives zeros.
  *
  * Params: "features" (list of the names above; default all), "queries"
  * (Q, default 100), "bins" (default 10), "seed" (default 0), "classifier"
- * ("logreg" | "forest", default "forest") and "classifier_params" (validated
+ * ("logreg" | "forest" | "nb", default "forest") and "classifier_params" (validated
  * by clf_check; read by the harness).
  */
 #include <math.h>
@@ -48,7 +56,7 @@
 
 #define SHADOW_QUERY_STREAM 0x71756572790aULL   /* "query\n" */
 
-enum { F_NAIVE = 1, F_HIST = 2, F_CORR = 4, F_QUERY = 8, F_ALL = 15 };
+enum { F_NAIVE = 1, F_HIST = 2, F_CORR = 4, F_QUERY = 8, F_ALL = 15, F_MARG = 16 };
 
 typedef struct shadow_opts {
     unsigned feats;   /* OR of F_* */
@@ -83,7 +91,7 @@ static int shadow_opts_read(const cJSON *params, shadow_opts *o, pa_err *err)
         if (strcmp(k, "features") == 0) {
             if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0)
                 return pa_errf(err, PA_EINPUT, "attack \"shadow\": parameter \"features\": expected a non-empty "
-                               "list of \"naive\", \"histogram\", \"correlation\", \"query\"");
+                               "list of \"naive\", \"histogram\", \"correlation\", \"query\", \"marginal\"");
             o->feats = 0;
             for (const cJSON *f = it->child; f; f = f->next) {
                 const char *s = cJSON_GetStringValue(f);
@@ -92,10 +100,11 @@ static int shadow_opts_read(const cJSON *params, shadow_opts *o, pa_err *err)
                                : strcmp(s, "histogram") == 0   ? F_HIST
                                : strcmp(s, "correlation") == 0 ? F_CORR
                                : strcmp(s, "query") == 0       ? F_QUERY
+                               : strcmp(s, "marginal") == 0    ? F_MARG
                                                                : 0;
                 if (!bit)
                     return pa_errf(err, PA_EINPUT, "attack \"shadow\": parameter \"features\": unknown feature "
-                                   "set %s%s%s (expected naive, histogram, correlation or query)",
+                                   "set %s%s%s (expected naive, histogram, correlation, query or marginal)",
                                    s ? "\"" : "", s ? s : "(not a string)", s ? "\"" : "");
                 o->feats |= bit;
             }
@@ -143,6 +152,8 @@ static size_t shadow_dim_of(const schema *s, const shadow_opts *o)
         dim += d * (d - 1) / 2;
     if (o->feats & F_QUERY)
         dim += o->queries + 1;
+    if (o->feats & F_MARG)
+        dim += d + d * (d - 1) / 2;
     return dim;
 }
 
@@ -332,6 +343,27 @@ static int shadow_features(const table *syn, const table *targets, size_t t, con
             exact += j == d;
         }
         *f++ = (double)exact;
+    }
+    if (o.feats & F_MARG) {
+        unsigned char *hit = pa_malloc(d * m + 1, 1); /* hit[j·m + i]: record i matches the target on column j */
+        if (!hit) {
+            rc = pa_errf(err, PA_ENOMEM, "attack \"shadow\": out of memory");
+            goto done;
+        }
+        for (size_t j = 0; j < d; j++) {
+            size_t c1 = 0;
+            for (size_t i = 0; i < m; i++)
+                c1 += hit[j * m + i] = (unsigned char)match_col(targets, t, syn, i, j);
+            *f++ = (double)c1 / (double)m;
+        }
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = a + 1; b < d; b++) {
+                size_t c2 = 0;
+                for (size_t i = 0; i < m; i++)
+                    c2 += hit[a * m + i] & hit[b * m + i];
+                *f++ = (double)c2 / (double)m;
+            }
+        free(hit);
     }
     rc = PA_OK;
 done:

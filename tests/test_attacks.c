@@ -441,6 +441,29 @@ Test(attacks, shadow_naive_histogram_and_correlation_features_match_hand_values)
     schema_free(s);
 }
 
+Test(attacks, shadow_marginal_features_are_the_target_cells_of_the_1_and_2_way_marginals)
+{
+    schema *s = schema_of(TWO);
+    table *syn = rows2(s, 4, (int[]){2, 2, 5, 7}, (double[]){0, 0.2, 0.4, 1});
+    table *tg = rows2(s, 1, (int[]){2}, (double[]){0.2});
+    const mia_vtable *vt = mia_find("shadow");
+    cJSON *p = params_of("{\"features\": [\"marginal\"]}");
+    size_t dim;
+    pa_err e = {0};
+    cr_assert_eq(vt->feature_dim(s, p, &dim, &e), PA_OK);
+    cr_assert_eq(dim, 2 + 1);
+    double f[3];
+    cr_assert_eq(vt->features(syn, tg, 0, p, f, &e), PA_OK, "%s", e.msg);
+    /* c = 2 in rows 0, 1; v within 0.01 of 0.2 in row 1 only; both in row 1 */
+    double want[3] = {0.5, 0.25, 0.25};
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_float_eq(f[i], want[i], 1e-12, "feature %zu: %.17g, expected %.17g", i, f[i], want[i]);
+    cJSON_Delete(p);
+    tbl_free(syn);
+    tbl_free(tg);
+    schema_free(s);
+}
+
 Test(attacks, shadow_queries_are_the_same_for_every_release_and_target_index)
 {
     schema *s = schema_of(MIXED);

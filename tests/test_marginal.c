@@ -208,14 +208,52 @@ Test(marginal, bad_parameters_are_refused)
     schema *s = test_schema();
     pa_err e = {0};
     const char *bad[] = {"{\"model\": \"mst\"}", "{\"ways\": 3}", "{\"noise_var\": -1}", "{\"bins\": 0}",
-                         "{\"wayz\": 1}", "{\"tree\": \"forest\"}"};
+                         "{\"wayz\": 1}", "{\"tree\": \"forest\"}", "{\"fuse\": 1}"};
     const char *msg[] = {"\"model\": expected", "\"ways\": expected 1 or 2", "\"noise_var\": expected",
-                         "\"bins\": expected", "unknown parameter \"wayz\"", "\"tree\": expected"};
-    for (size_t q = 0; q < 6; q++) {
+                         "\"bins\": expected", "unknown parameter \"wayz\"", "\"tree\": expected",
+                         "\"fuse\": expected true or false"};
+    for (size_t q = 0; q < 7; q++) {
         cJSON *p = cJSON_Parse(bad[q]);
         cr_assert_eq(mia_check("marginal", s, p, &e), PA_EINPUT, "%s", bad[q]);
         cr_assert(strstr(e.msg, msg[q]), "%s: %s", bad[q], e.msg);
         cJSON_Delete(p);
     }
+    schema_free(s);
+}
+
+/* "fuse": true lowers only the variance of MST's 1-way cells by the tree
+ * edges at each column: without pairs ("ways": 1) the scores are the
+ * unfused ones exactly; with the tree, a target whose 1-way cells carry a
+ * non-zero likelihood ratio scores differently. */
+Test(marginal, fuse_changes_only_the_one_way_cells_of_mst_through_its_tree)
+{
+    schema *s = test_schema();
+    table *D = population(s, 400, 21, 1), *tg = NULL, *syn = NULL;
+    pa_err e = {0};
+    cr_assert_eq(craft_targets(D, 1, 32, &tg, &e), PA_OK, "%s", e.msg);
+    gsl_rng *r = rng_stream(2026, 3);
+    table *train = tbl_concat(D, tg);
+    gen_config gc = {.epsilon = 4, .delta = 1e-5};
+    gen_model *mod = NULL;
+    cr_assert_eq(gen_fit("mst", train, &gc, r, &mod, &e), PA_OK, "%s", e.msg);
+    cr_assert_eq(gen_sample(mod, 5000, r, &syn, &e), PA_OK, "%s", e.msg);
+    mia_input in = {.synth = syn, .aux = D, .targets = tg, .fixed = 1, .n_train = 400, .generator = "mst",
+                    .epsilon = 4, .delta = 1e-5};
+    const char *ps[4] = {"{\"ways\": 1}", "{\"ways\": 1, \"fuse\": true}", "{}", "{\"fuse\": true}"};
+    double sc[4];
+    for (size_t q = 0; q < 4; q++) {
+        cJSON *p = cJSON_Parse(ps[q]);
+        cr_assert_eq(mia_score("marginal", &in, p, sc + q, &e), PA_OK, "%s: %s", ps[q], e.msg);
+        cr_assert(isfinite(sc[q]), "%s: %g", ps[q], sc[q]);
+        cJSON_Delete(p);
+    }
+    cr_assert_eq(sc[0], sc[1], "ways 1: %.17g vs fused %.17g", sc[0], sc[1]);
+    cr_assert(sc[2] != sc[3], "tree: fused and unfused both %.17g", sc[2]);
+    gen_free(mod);
+    tbl_free(syn);
+    tbl_free(train);
+    tbl_free(tg);
+    tbl_free(D);
+    gsl_rng_free(r);
     schema_free(s);
 }
