@@ -229,7 +229,7 @@ bench-dpsgd: $(BUILD)/bench/bench_dpsgd $(BUILD)/bench/bench_net
 	$(BUILD)/bench/bench_net
 	$(BUILD)/bench/bench_net --model dcgan
 
-## check-violations: planted accounting bugs of marginals, mst and aim flagged in the fixed game, correct generators never (issue 11; ~40 min on 2 cores; does not pass yet: docs/BENCHMARKS.md)
+## check-violations: planted accounting bugs of marginals, mst and aim flagged in the fixed game, correct generators never (issue 11; ~30 min on 2 cores)
 check-violations: privaudit
 	bash scripts/check-violations.sh
 
