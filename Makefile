@@ -160,10 +160,12 @@ repro-tapas: privaudit
 	./privaudit run configs/tapas-adult.json --db $(BUILD)/tapas.db --jobs 2
 	./privaudit report --db $(BUILD)/tapas.db --out $(BUILD)/tapas-report
 
-## repro-tight: tight black-box audits (fixed game, crafted target, marginal attack) of marginals and mst on HealthInsurance
+## repro-tight: tight black-box audits (fixed game, crafted target, marginal attack) of marginals and mst on HealthInsurance,
+##   marginals at eps 1 with 400,000 games, and an external generator with an accounting bug (~2 h on 2 cores)
 repro-tight: privaudit
-	@for g in marginals marginals-m20k mst; do rm -f $(BUILD)/tight-$$g.db; \
-	  nice -n 10 ./privaudit run configs/tight/$$g-healthinsurance.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
+	@for g in marginals-healthinsurance marginals-m20k-healthinsurance mst-healthinsurance \
+	  marginals-eps1-400k-healthinsurance external-mst-eps10-declared-eps1; do rm -f $(BUILD)/tight-$$g.db; \
+	  nice -n 10 ./privaudit run configs/tight/$$g.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
 	  ./privaudit report --db $(BUILD)/tight-$$g.db --out $(BUILD)/tight-$$g-report || exit 1; done
 
 ## repro-mia: membership inference table on the coded Adult (every attack x generator x eps, isolated and random targets)

@@ -12,6 +12,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "audit/acct.h"
+#include "audit/gdp_fit.h"
 #include "audit/roc.h"
 #include "core/dpsgd.h"
 #include "core/mlp.h"
@@ -541,6 +542,20 @@ static int estimate(const wb_cfg *c, wb_result *res, wb_stage_fn stage, void *ct
     if ((rc = eps_gdp_mu_lower(k, 1, a, &res->gdp_mu, NULL, err))
         || (rc = eps_gdp_epsilon(res->gdp_mu, c->delta, &res->gdp_eps, err)))
         goto done;
+    gdp_fit gf;
+    if ((rc = gdp_fit_scores(st, lt, ntest, a, &gf, err))) {
+        pa_err_prefix(err, "whitebox: GDP fit of the test split");
+        goto done;
+    }
+    res->fit_mu = gf.mu;
+    res->fit_lo = gf.lo;
+    res->fit_hi = gf.hi;
+    if (c->q >= 1) {
+        res->mu_theory = sqrt((double)c->steps) / res->sigma;
+    } else { /* the CLT μ of privaudit account --accountant gdp (an approximation for q < 1) */
+        acct_phase ph = {.sigma = res->sigma, .q = c->q, .steps = (double)c->steps};
+        res->mu_theory = acct_gdp_mu(&ph, 1);
+    }
     res->p_exceeds = eps_bayes_p_exceeds(k, c->delta, c->epsilon);
     if (isnan(res->p_exceeds)) {
         rc = pa_errf(err, PA_EINTERNAL, "whitebox: P(eps > %g) could not be computed (quadrature failed)",

@@ -141,6 +141,11 @@ typedef struct wb_result {
     double point;           /* point ε of the counts */
     double bayes_lo, bayes_hi, cp_lo, cp_hi, jeff_lo, jeff_hi;
     double gdp_mu, gdp_eps; /* μ-GDP lower bound and its (ε, δ) */
+    double fit_mu, fit_lo, fit_hi; /* GDP fit of the test split's scores (audit/gdp_fit.h): μ̂ = √2 Φ⁻¹(AUC)
+                               and its DeLong interval, each end one-sided 1 − A/2 (a summary, never a flag) */
+    double mu_theory;       /* μ of the claimed training: √T/σ for q = 1 (T Gaussian mechanisms, exactly
+                               μ-GDP); for q < 1 the CLT μ = q√(T(e^{1/σ²} − 1)) (Bu et al. 2020, `privaudit
+                               account --accountant gdp`), an approximation: the subsampled mixture is not μ-GDP */
     double p_exceeds;       /* posterior P(ε > claimed) */
     int violation;          /* bayes_lo > claimed ε */
     double one_run_m, one_run_r, one_run_v, one_run_eps; /* pooled one-run audit: canaries

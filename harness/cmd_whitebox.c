@@ -233,6 +233,9 @@ int cmd_whitebox(int argc, char **argv)
            res->one_run_eps, "", res->one_run_m, res->one_run_r, res->one_run_v);
     printf("\neps_lo / eps_theory = %.6g (Bayesian lower bound / RDP epsilon)\n",
            res->bayes_lo / res->eps_theory);
+    printf("GDP fit (units of mu): mu = %.6g [%.6g, %.6g] against mu_theory %.6g%s: ratio %.4g\n", res->fit_mu,
+           res->fit_lo, res->fit_hi, res->mu_theory, c.q >= 1 ? " (sqrt(T)/sigma, exact)" : " (CLT, approximate)",
+           res->fit_mu / res->mu_theory);
     printf("P(epsilon > %g | counts) = %.6g\n", c.epsilon, res->p_exceeds);
     printf("%s\n", res->violation ? "VIOLATION: the Bayesian lower bound exceeds the claimed epsilon"
                                   : "no violation");

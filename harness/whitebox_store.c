@@ -105,10 +105,15 @@ static int put_estimates(sqlite3 *db, const wb_cfg *c, const wb_result *r, int64
     if (sqlite3_prepare_v2(db, "INSERT INTO whitebox_estimate(audit_id, method, lo, hi, alpha, delta,"
                                " claimed, violation) VALUES (?,?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
         return fail(db, err, "preparing whitebox_estimate insert");
-    const struct { const char *m; double lo, hi; } e[] = {
-        {"point", r->point, r->point},        {"bayes", r->bayes_lo, r->bayes_hi},
-        {"clopper_pearson", r->cp_lo, r->cp_hi}, {"jeffreys", r->jeff_lo, r->jeff_hi},
-        {"gdp", r->gdp_eps, INFINITY},        {"one_run", r->one_run_eps, INFINITY},
+    /* gdp_fit is in units of μ, not ε: its claimed is μ_theory (NULL for q < 1), never a violation */
+    const struct { const char *m; double lo, hi, claimed; int flag; } e[] = {
+        {"point", r->point, r->point, c->epsilon, 1},
+        {"bayes", r->bayes_lo, r->bayes_hi, c->epsilon, 1},
+        {"clopper_pearson", r->cp_lo, r->cp_hi, c->epsilon, 1},
+        {"jeffreys", r->jeff_lo, r->jeff_hi, c->epsilon, 1},
+        {"gdp", r->gdp_eps, INFINITY, c->epsilon, 1},
+        {"one_run", r->one_run_eps, INFINITY, c->epsilon, 1},
+        {"gdp_fit", r->fit_lo, r->fit_hi, r->mu_theory, 0},
     };
     int rc = PA_OK;
     for (size_t k = 0; !rc && k < sizeof e / sizeof e[0]; k++) {
@@ -119,8 +124,8 @@ static int put_estimates(sqlite3 *db, const wb_cfg *c, const wb_result *r, int64
         bind_num(s, 4, e[k].hi);
         sqlite3_bind_double(s, 5, c->alpha);
         sqlite3_bind_double(s, 6, c->delta);
-        sqlite3_bind_double(s, 7, c->epsilon);
-        sqlite3_bind_int(s, 8, e[k].lo > c->epsilon);
+        bind_num(s, 7, e[k].claimed);
+        sqlite3_bind_int(s, 8, e[k].flag && e[k].lo > c->epsilon);
         if (sqlite3_step(s) != SQLITE_DONE)
             rc = fail(db, err, "whitebox_estimate insert");
     }

@@ -136,7 +136,7 @@ cat <<EOF
 
 EOF
 verdict whitebox
-show whitebox whitebox_tightness "Tightness: each estimator's lower bound over the accountant's ε, against the claimed ε, one panel per estimator. Above 1: a violation (the planted bug)."
+show whitebox whitebox_tightness "Tightness: each estimator's lower bound over the accountant's ε, against the claimed ε, one panel per estimator (the GDP fit's in units of μ: μ_lo / μ_theory). Above 1: a violation (the planted bug)."
 show whitebox whitebox_scores "Scores of the canaries, members and non-members, with the threshold chosen on the calibration runs."
 cat <<EOF
 ## Linear reconstruction on the coded Adult

@@ -187,6 +187,41 @@ Test(whitebox, correct_engine_is_never_flagged_in_20_seeds)
     }
 }
 
+/* The gradient canary with q = 1 is the Gaussian mechanism itself: the canary's
+ * coordinate of the noisy sum is N(0, σ²C²) without it and N(C, σ²C²) with it
+ * (a Dirac gradient of norm 10C clipped to C, on a coordinate no data
+ * touches), T times, so the scores are binormal with μ = √T/σ exactly and the
+ * GDP fit's interval (one-sided 0.999 each end, α = 0.002) must hold
+ * μ_theory (it fails with probability 0.002 for a fixed seed, and the seed is
+ * fixed). Power: with 1,000 runs × 16 canaries (8,000 test scores) the
+ * interval is narrower than ±0.1, and the noise_div10 bug (σ/10: μ = 10·√T/σ)
+ * is far above it. */
+Test(whitebox, gdp_fit_holds_the_gaussian_mechanism_mu_and_sees_the_noise_bug)
+{
+    const double eps[] = {1, 4};
+    for (size_t i = 0; i < 2; i++) {
+        wb_cfg c = small_cfg(eps[i], 1000, 16, 2, 1);
+        c.alpha = 0.002;
+        c.jobs = 2;
+        wb_result *r;
+        pa_err e;
+        cr_assert_eq(wb_audit(&c, NULL, NULL, &r, &e), PA_OK, "%s", e.msg);
+        cr_assert_float_eq(r->mu_theory, sqrt(2.0) / r->sigma, 1e-12);
+        cr_log_info("eps %g: GDP fit mu %.4f [%.4f, %.4f], mu_theory %.4f", eps[i], r->fit_mu, r->fit_lo, r->fit_hi,
+                    r->mu_theory);
+        cr_expect(r->fit_lo <= r->mu_theory && r->mu_theory <= r->fit_hi, "eps %g: mu_theory %g outside [%g, %g]",
+                  eps[i], r->mu_theory, r->fit_lo, r->fit_hi);
+        cr_expect_lt(r->fit_hi - r->fit_lo, 0.2, "eps %g: interval [%g, %g] too wide to test", eps[i], r->fit_lo,
+                     r->fit_hi);
+        wb_result_free(r);
+        c.bug = WB_BUG_NOISE_DIV10;
+        cr_assert_eq(wb_audit(&c, NULL, NULL, &r, &e), PA_OK, "%s", e.msg);
+        cr_expect_gt(r->fit_lo, 3 * r->mu_theory, "eps %g, noise_div10: fit [%g, %g], mu_theory %g", eps[i],
+                     r->fit_lo, r->fit_hi, r->mu_theory);
+        wb_result_free(r);
+    }
+}
+
 /* One bad field per case: the field's name (which the message must name) and
  * its bad value, set on the default configuration. */
 typedef struct bad_case { char field[16]; double value; } bad_case;
