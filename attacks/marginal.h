@@ -42,4 +42,11 @@
 
 extern const mia_vtable mia_marginal;
 
+/* The Gaussian log likelihood ratio of a mean shift b against none, for x ~ N(μ, Σ) (L cells):
+ * *llr = wᵀr with w = Σ⁻¹b (the generalised-least-squares weights, into wt (L)) and r = x − μ − b/2 (L).
+ * Sigma (L, L) row-major, symmetric; work holds L·L doubles. Returns PA_OK, or PA_EINPUT (*llr and wt
+ * undefined) when Sigma is not positive definite (a Cholesky pivot ≤ 1e-12 of its diagonal). */
+int marginal_gls_llr(double *llr, double *wt, double *work, const double *Sigma, const double *b, const double *r,
+                     size_t L);
+
 #endif
