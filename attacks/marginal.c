@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ typedef struct mg_opts {
     int tree_aux;     /* "tree": "aux": MST's tree as the aux data's Chow-Liu tree, not the release's */
     int fuse;         /* "fuse": true: MST's 1-way cells pool the 1-way and the tree edges' measurements */
     int gls;          /* "gls": 1 on, 0 off, -1 (default) on in the average game only */
+    int mst_cov;      /* "mst_cov": MST's noise covariance of the released cells (its pooling and raking) in GLS */
 } mg_opts;
 
 static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
@@ -55,6 +57,10 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             if (!cJSON_IsBool(p))
                 return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"gls\": expected true or false");
             o->gls = cJSON_IsTrue(p);
+        } else if (!strcmp(p->string, "mst_cov")) {
+            if (!cJSON_IsBool(p))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"mst_cov\": expected true or false");
+            o->mst_cov = cJSON_IsTrue(p);
         } else if (!strcmp(p->string, "bins")) {
             if (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 1e6 ||
                 p->valuedouble != floor(p->valuedouble))
@@ -62,7 +68,7 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             o->bins = p->valuedouble;
         } else {
             return pa_errf(err, PA_EINPUT,
-                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree, fuse, gls)", p->string);
+                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree, fuse, gls, mst_cov)", p->string);
         }
     }
     return PA_OK;
@@ -245,6 +251,59 @@ static double union_count(const uint32_t *sup, const mg_work *w, const int32_t *
         c += (size_t)ok;
     }
     return (double)c;
+}
+
+/* MST's noise in the target's released cells, linearised: Am (L, Ns) maps Ns independent measurement noises
+ * of variances sv (Ns) to the L = d + np cells. Sources: s_j (j < d), column j's 1-way measurement of the
+ * target's cell (variance v1, × merged cells); per tree pair p = (a, b), at d + 3p the pair's measurement of the
+ * target's cell (v2), then the sums of its row a over b's other cells ((K_b − 1)·v2) and of its column b over
+ * a's other cells ((K_a − 1)·v2). MST's 1-way estimate of column j pools s_j (weight (1/v_j)/P) with each pair
+ * at j's margin of the target's cell (weight (1/(K_o·v2))/P), P = 1/v_j + Σ 1/(K_o·v2) (generators/mst.c,
+ * mst_reconcile); the pair's cell after raking to those margins is, to first order,
+ * y_ab + r_a(x̂_a − y_a·) + r_b(x̂_b − y_·b), r_a = P(b | a), r_b = P(a | b) estimated from the aux counts. */
+static void mst_noise_map(double *Am, double *sv, const mg_work *w, const int32_t *tc, const uint32_t *sup,
+                          double v1, double v2)
+{
+    const size_t d = w->d, np = w->np, Ns = d + 3 * np;
+    memset(Am, 0, (d + np) * Ns * sizeof *Am);
+    for (size_t j = 0; j < d; j++)
+        sv[j] = w->nr && w->nr[j] && tc[j] + 1 == (int32_t)w->K[j] ? v1 * (double)w->nr[j] : v1;
+    for (size_t p = 0; p < np; p++) {
+        size_t a = w->pair[p][0], b = w->pair[p][1];
+        sv[d + 3 * p] = v2;
+        sv[d + 3 * p + 1] = ((double)w->K[b] - 1) * v2;
+        sv[d + 3 * p + 2] = ((double)w->K[a] - 1) * v2;
+    }
+    for (size_t j = 0; j < d; j++) { /* row j: x̂_j = (s_j/v_j + Σ_p (margin of p at j)/(K_o v2)) / P */
+        double P = 1 / sv[j];
+        for (size_t p = 0; p < np; p++) {
+            size_t a = w->pair[p][0], b = w->pair[p][1];
+            if (a == j || b == j)
+                P += 1 / ((double)w->K[a == j ? b : a] * v2);
+        }
+        double *row = Am + j * Ns;
+        row[j] = 1 / sv[j] / P;
+        for (size_t p = 0; p < np; p++) {
+            size_t a = w->pair[p][0], b = w->pair[p][1];
+            if (a != j && b != j)
+                continue;
+            double al = 1 / ((double)w->K[a == j ? b : a] * v2) / P;
+            row[d + 3 * p] += al;                          /* the target's pair cell is in both margins */
+            row[d + 3 * p + (a == j ? 1 : 2)] += al;       /* the rest of the margin at j */
+        }
+    }
+    for (size_t p = 0; p < np; p++) {
+        size_t a = w->pair[p][0], b = w->pair[p][1];
+        double na_ = union_count(sup, w, tc, (uint64_t)1 << a), nb_ = union_count(sup, w, tc, (uint64_t)1 << b);
+        double nab = union_count(sup, w, tc, ((uint64_t)1 << a) | ((uint64_t)1 << b));
+        double ra = (nab + 0.5) / (na_ + 1), rb = (nab + 0.5) / (nb_ + 1);
+        double *row = Am + (d + p) * Ns;
+        row[d + 3 * p] = 1 - ra - rb; /* y_ab, minus its share in y_a· and y_·b */
+        row[d + 3 * p + 1] = -ra;
+        row[d + 3 * p + 2] = -rb;
+        for (size_t q = 0; q < Ns; q++)
+            row[q] += ra * Am[a * Ns + q] + rb * Am[b * Ns + q];
+    }
 }
 
 static void work_free(mg_work *w)
@@ -525,8 +584,12 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
     double *Sig = cr + 5 * L, *work = Sig + L * L;                                            /* (L, L) each */
     uint64_t *cols = pa_calloc(L, sizeof *cols);
     size_t *ss = pa_calloc(L, sizeof *ss), *ix = pa_calloc(L, sizeof *ix);
-    double *xs = pa_calloc(L, sizeof *xs), *cs = pa_calloc(L, sizeof *cs);
-    if (!cols || !ss || !ix || !xs || !cs) {
+    double *xs = pa_calloc(L, sizeof *xs), *cs = pa_calloc(L, sizeof *cs), *dpv = pa_calloc(L, sizeof *dpv);
+    /* MST's noise as linear combinations of its independent measurement noises: Ns = d + 3·np sources */
+    const size_t Ns = d + 3 * w.np;
+    const int mcov = gls && o.mst_cov && model == MODEL_MST && v1 > 0 && v2 > 0 && w.np > 0;
+    double *Am = mcov ? pa_calloc(L * Ns, sizeof *Am) : NULL, *sv = mcov ? pa_calloc(Ns, sizeof *sv) : NULL;
+    if (!cols || !ss || !ix || !xs || !cs || !dpv || (mcov && (!Am || !sv))) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto targets_out;
     }
@@ -558,6 +621,7 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             if (!fixed)
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
             ss[j] = s;
+            dpv[j] = vj;
             xs[j] = (double)s * tot[j] / (double)m + shift[j];
             cs[j] = c - shift[j];
             bv[j] = b;
@@ -579,6 +643,7 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             if (!fixed)
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
             ss[l] = s;
+            dpv[l] = v2;
             xs[l] = (double)s * n / (double)m;
             cs[l] = c;
             bv[l] = b;
@@ -596,6 +661,8 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
         if (gls && Lu > 0) {
             if (sup)
                 superset_counts(sup, &w, tc);
+            if (mcov)
+                mst_noise_map(Am, sv, &w, tc, sup, v1, v2);
             /* Σ = diag(V) + κ·(p_{S∪S'} − p_S p_S') off the diagonal: the multinomial covariance of the target's
              * cells in a draw of records, κ = n²/m (the release's m records) + in the average game n (D's
              * own draw) + n²/n_aux (the aux estimate); p from the aux rows matching the target */
@@ -605,12 +672,19 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
                 double pi = union_count(sup, &w, tc, cols[li]) / (double)na;
                 res[i] = xs[li] - cs[li] - 0.5 * bv[li];
                 bu[i] = bv[li];
-                Sig[i * Lu + i] = Vv[li] > 1e-12 ? Vv[li] : 1e-12;
+                double vd = 0;
+                for (size_t q = 0; mcov && q < Ns; q++)
+                    vd += Am[li * Ns + q] * Am[li * Ns + q] * sv[q];
+                double vi = mcov ? Vv[li] - dpv[li] + vd : Vv[li];
+                Sig[i * Lu + i] = vi > 1e-12 ? vi : 1e-12;
                 for (size_t j = 0; j < i; j++) {
                     size_t lj = ix[j];
                     double pj = union_count(sup, &w, tc, cols[lj]) / (double)na;
                     double pu = union_count(sup, &w, tc, cols[li] | cols[lj]) / (double)na;
-                    Sig[i * Lu + j] = Sig[j * Lu + i] = kap * (pu - pi * pj);
+                    double cd = 0;
+                    for (size_t q = 0; mcov && q < Ns; q++)
+                        cd += Am[li * Ns + q] * Am[lj * Ns + q] * sv[q];
+                    Sig[i * Lu + j] = Sig[j * Lu + i] = kap * (pu - pi * pj) + cd;
                 }
             }
             double g = 0;
@@ -631,6 +705,11 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             sum += g;
         }
         scores[t] = sum;
+        if (getenv("MG_DEBUG")) {
+            for (size_t l = 0; l < L; l++)
+                fprintf(stderr, "C %llu %zu %.6g %.6g %.6g %.6g %.6g\n", (unsigned long long)cols[l], ss[l], xs[l], cs[l], Vv[l], dpv[l], bv[l]);
+            fprintf(stderr, "S %.17g\n", sum);
+        }
     }
 targets_out:
     free(cr);
@@ -641,6 +720,9 @@ targets_out:
     free(ix);
     free(xs);
     free(cs);
+    free(dpv);
+    free(Am);
+    free(sv);
 pairs_out:
     for (size_t p = 0; p < w.np; p++) {
         if (h2s)
