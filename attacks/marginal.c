@@ -3,7 +3,6 @@
 
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +23,12 @@ typedef struct mg_opts {
     int tree_aux;     /* "tree": "aux": MST's tree as the aux data's Chow-Liu tree, not the release's */
     int fuse;         /* "fuse": true: MST's 1-way cells pool the 1-way and the tree edges' measurements */
     int gls;          /* "gls": 1 on, 0 off, -1 (default) on in the average game only */
-    int mst_cov;      /* "mst_cov": MST's noise covariance of the released cells (its pooling and raking) in GLS */
+    int mst_cov;      /* "mst_cov": GLS with MST's noise covariance of its released cells (pooling, raking); default on */
 } mg_opts;
 
 static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
 {
-    *o = (mg_opts){.ways = 2, .bins = 0, .gls = -1};
+    *o = (mg_opts){.ways = 2, .bins = 0, .gls = -1, .mst_cov = 1};
     if (!params)
         return PA_OK;
     for (const cJSON *p = params->child; p; p = p->next) {
@@ -622,7 +621,7 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
             ss[j] = s;
             dpv[j] = vj;
-            xs[j] = (double)s * tot[j] / (double)m + shift[j];
+            xs[j] = (double)s * tot[j] / (double)m; /* E[x] = c − λ (the projection subtracts λ) */
             cs[j] = c - shift[j];
             bv[j] = b;
             Vv[j] = V;
@@ -705,11 +704,6 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             sum += g;
         }
         scores[t] = sum;
-        if (getenv("MG_DEBUG")) {
-            for (size_t l = 0; l < L; l++)
-                fprintf(stderr, "C %llu %zu %.6g %.6g %.6g %.6g %.6g\n", (unsigned long long)cols[l], ss[l], xs[l], cs[l], Vv[l], dpv[l], bv[l]);
-            fprintf(stderr, "S %.17g\n", sum);
-        }
     }
 targets_out:
     free(cr);

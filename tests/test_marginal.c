@@ -337,3 +337,41 @@ Test(marginal, gls_scores_a_hand_solved_two_cell_release)
     tbl_free(tg);
     schema_free(s);
 }
+
+/* "mst_cov": true adds MST's noise covariance between the target's released cells, which comes from its
+ * pooling of the 1-way measurement with the tree pairs' margins and its raking of the pairs: without pairs
+ * ("ways": 1) there is none and the GLS score is unchanged to the last bit; with the tree it changes. The
+ * average game (aux independent of D), MST at ε = 4, one release. */
+Test(marginal, mst_cov_changes_the_gls_score_only_through_the_tree)
+{
+    schema *s = test_schema();
+    table *D = population(s, 400, 31, 1), *A = population(s, 2000, 32, 1), *tg = NULL, *syn = NULL;
+    pa_err e = {0};
+    cr_assert_eq(craft_targets(D, 1, 32, &tg, &e), PA_OK, "%s", e.msg);
+    gsl_rng *r = rng_stream(2026, 4);
+    table *train = tbl_concat(D, tg);
+    gen_config gc = {.epsilon = 4, .delta = 1e-5};
+    gen_model *mod = NULL;
+    cr_assert_eq(gen_fit("mst", train, &gc, r, &mod, &e), PA_OK, "%s", e.msg);
+    cr_assert_eq(gen_sample(mod, 2000, r, &syn, &e), PA_OK, "%s", e.msg);
+    mia_input in = {.synth = syn, .aux = A, .targets = tg, .n_train = 400, .generator = "mst", .epsilon = 4,
+                    .delta = 1e-5};
+    const char *ps[4] = {"{\"ways\": 1, \"mst_cov\": false}", "{\"ways\": 1}", "{\"mst_cov\": false}", "{}"};
+    double sc[4];
+    for (size_t q = 0; q < 4; q++) {
+        cJSON *p = cJSON_Parse(ps[q]);
+        cr_assert_eq(mia_score("marginal", &in, p, sc + q, &e), PA_OK, "%s: %s", ps[q], e.msg);
+        cr_assert(isfinite(sc[q]), "%s: %g", ps[q], sc[q]);
+        cJSON_Delete(p);
+    }
+    cr_assert_eq(sc[0], sc[1], "ways 1: %.17g without vs %.17g with MST's covariance", sc[0], sc[1]);
+    cr_assert(sc[2] != sc[3], "tree: with and without MST's covariance both %.17g", sc[2]);
+    gen_free(mod);
+    tbl_free(syn);
+    tbl_free(train);
+    tbl_free(tg);
+    tbl_free(D);
+    tbl_free(A);
+    gsl_rng_free(r);
+    schema_free(s);
+}
