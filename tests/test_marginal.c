@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 
 #include "attacks/craft.h"
@@ -373,5 +374,54 @@ Test(marginal, mst_cov_changes_the_gls_score_only_through_the_tree)
     tbl_free(D);
     tbl_free(A);
     gsl_rng_free(r);
+    schema_free(s);
+}
+
+/* The same two-cell release with 20 more binary columns in which no aux or synthetic row has the target's
+ * code (d = 22 > 20: the matching counts are taken row by row, not from superset sums). Those 20 cells hold no
+ * synthetic record, so they keep their censored ratio, log Φ(−1/√V0) − log Φ(0) with c = 0,
+ * q = ½/100, V0 = 300·q(1−q) = 1.4925 (average game), and the joint part is the two-cell one:
+ * 9/119.9925 + 20·that. Tolerance 1e-12 relative. */
+Test(marginal, gls_counts_matches_row_by_row_beyond_twenty_columns)
+{
+    char js[4096];
+    size_t off = (size_t)snprintf(js, sizeof js, "{\"format\": \"privaudit-schema/1\", \"columns\": [");
+    for (size_t j = 0; j < 22; j++)
+        off += (size_t)snprintf(js + off, sizeof js - off,
+                                "%s{\"name\": \"c%zu\", \"type\": \"categorical\", \"labels\": [\"x\",\"y\"]}",
+                                j ? "," : "", j);
+    snprintf(js + off, sizeof js - off, "]}");
+    schema *s;
+    pa_err e = {0};
+    cr_assert_eq(schema_parse(js, "test", &s, &e), PA_OK, "%s", e.msg);
+    table *A = tbl_new(s, 100), *S = tbl_new(s, 100), *tg = tbl_new(s, 1);
+    cr_assert(A && S && tg);
+    const size_t na[4] = {40, 10, 10, 40}, ns[4] = {45, 10, 10, 35};
+    for (size_t c = 0, i = 0, i2 = 0; c < 4; c++) {
+        for (size_t q = 0; q < na[c]; q++, i++) {
+            A->cat[0][i] = (int32_t)(c / 2);
+            A->cat[1][i] = (int32_t)(c % 2);
+        }
+        for (size_t q = 0; q < ns[c]; q++, i2++) {
+            S->cat[0][i2] = (int32_t)(c / 2);
+            S->cat[1][i2] = (int32_t)(c % 2);
+        }
+    }
+    for (size_t j = 2; j < 22; j++)
+        for (size_t i = 0; i < 100; i++)
+            A->cat[j][i] = S->cat[j][i] = 1;
+    for (size_t j = 0; j < 22; j++)
+        tg->cat[j][0] = 0;
+    const double V0 = 300 * 0.005 * 0.995;
+    const double want = 9 / (300 * 0.505 * 0.495 + 45) + 20 * (log(gsl_cdf_ugaussian_P(-1 / sqrt(V0))) - log(0.5));
+    mia_input in = {.synth = S, .aux = A, .targets = tg, .n_train = 100};
+    cJSON *p = cJSON_Parse("{\"model\": \"generic\", \"ways\": 1}");
+    double sc = NAN;
+    cr_assert_eq(mia_score("marginal", &in, p, &sc, &e), PA_OK, "%s", e.msg);
+    cr_assert(fabs(sc - want) <= 1e-12 * fabs(want), "%.17g, want %.17g", sc, want);
+    cJSON_Delete(p);
+    tbl_free(A);
+    tbl_free(S);
+    tbl_free(tg);
     schema_free(s);
 }
