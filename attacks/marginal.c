@@ -112,6 +112,8 @@ static double cell_llr(size_t s, double x, double c, double b, double V)
     return b * (x - c - 0.5 * b) / V;
 }
 
+/* marginal.h. A plain Cholesky (L ≤ 2d − 1 cells, a few dozen): gsl_linalg_cholesky_decomp1 reports an
+ * indefinite matrix through GSL's global error handler, which worker threads must not switch off and on. */
 int marginal_gls_llr(double *llr, double *wt, double *work, const double *Sigma, const double *b, const double *r,
                      size_t L)
 {
