@@ -22,11 +22,13 @@ typedef struct mg_opts {
     double bins;      /* numeric binning, <= 0: the generator's "bins" or UTIL_DEFAULT_BINS */
     int tree_aux;     /* "tree": "aux": MST's tree as the aux data's Chow-Liu tree, not the release's */
     int fuse;         /* "fuse": true: MST's 1-way cells pool the 1-way and the tree edges' measurements */
+    int gls;          /* "gls": 1 on, 0 off, -1 (default) on in the average game only */
+    int mst_cov;      /* "mst_cov": GLS with MST's noise covariance of its released cells (pooling, raking); default on */
 } mg_opts;
 
 static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
 {
-    *o = (mg_opts){.ways = 2, .bins = 0};
+    *o = (mg_opts){.ways = 2, .bins = 0, .gls = -1, .mst_cov = 1};
     if (!params)
         return PA_OK;
     for (const cJSON *p = params->child; p; p = p->next) {
@@ -50,6 +52,14 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             if (!cJSON_IsBool(p))
                 return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"fuse\": expected true or false");
             o->fuse = cJSON_IsTrue(p);
+        } else if (!strcmp(p->string, "gls")) {
+            if (!cJSON_IsBool(p))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"gls\": expected true or false");
+            o->gls = cJSON_IsTrue(p);
+        } else if (!strcmp(p->string, "mst_cov")) {
+            if (!cJSON_IsBool(p))
+                return pa_errf(err, PA_EINPUT, "attack \"marginal\": parameter \"mst_cov\": expected true or false");
+            o->mst_cov = cJSON_IsTrue(p);
         } else if (!strcmp(p->string, "bins")) {
             if (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > 1e6 ||
                 p->valuedouble != floor(p->valuedouble))
@@ -57,7 +67,7 @@ static int mg_read(const cJSON *params, mg_opts *o, pa_err *err)
             o->bins = p->valuedouble;
         } else {
             return pa_errf(err, PA_EINPUT,
-                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree, fuse)", p->string);
+                           "attack \"marginal\": unknown parameter \"%s\" (known: model, ways, noise_var, bins, tree, fuse, gls, mst_cov)", p->string);
         }
     }
     return PA_OK;
@@ -100,6 +110,44 @@ static double cell_llr(size_t s, double x, double c, double b, double V)
         return log_phi_cdf(-(c + b) / sd) - log_phi_cdf(-c / sd);
     }
     return b * (x - c - 0.5 * b) / V;
+}
+
+/* marginal.h. A plain Cholesky (L ≤ 2d − 1 cells, a few dozen): gsl_linalg_cholesky_decomp1 reports an
+ * indefinite matrix through GSL's global error handler, which worker threads must not switch off and on. */
+int marginal_gls_llr(double *llr, double *wt, double *work, const double *Sigma, const double *b, const double *r,
+                     size_t L)
+{
+    double *R = work; /* (L, L) lower Cholesky factor, row-major */
+    for (size_t i = 0; i < L; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double a = Sigma[i * L + j];
+            for (size_t q = 0; q < j; q++)
+                a -= R[i * L + q] * R[j * L + q];
+            if (i == j) {
+                if (!(a > 1e-12 * Sigma[i * L + i]) || !(Sigma[i * L + i] > 0))
+                    return PA_EINPUT;
+                R[i * L + i] = sqrt(a);
+            } else {
+                R[i * L + j] = a / R[j * L + j];
+            }
+        }
+    for (size_t i = 0; i < L; i++) { /* R y = b */
+        double a = b[i];
+        for (size_t q = 0; q < i; q++)
+            a -= R[i * L + q] * wt[q];
+        wt[i] = a / R[i * L + i];
+    }
+    for (size_t i = L; i-- > 0;) { /* Rᵀ w = y */
+        double a = wt[i];
+        for (size_t q = i + 1; q < L; q++)
+            a -= R[q * L + i] * wt[q];
+        wt[i] = a / R[i * L + i];
+    }
+    double sum = 0;
+    for (size_t i = 0; i < L; i++)
+        sum += wt[i] * r[i];
+    *llr = sum;
+    return PA_OK;
 }
 
 typedef struct mg_work {
@@ -167,6 +215,96 @@ static int predict_compression(mg_work *w, double scale, double sigma1, pa_err *
         w->K[j] = ns + (nr ? 1 : 0);
     }
     return PA_OK;
+}
+
+/* Superset sums of the aux rows' match masks up to this many columns (2^d counts); beyond, counted directly. */
+#define MG_SUPERSET_MAX_D 20
+
+/* sup[U] = the aux rows that match the target's cells tc (d) on every column of U (a bitmask of columns),
+ * for every U: the histogram of the rows' match masks, then its superset-sum (zeta) transform,
+ * O(n_aux·d + d·2^d). sup holds 2^d counts. */
+static void superset_counts(uint32_t *sup, const mg_work *w, const int32_t *tc)
+{
+    const size_t N = (size_t)1 << w->d;
+    memset(sup, 0, N * sizeof *sup);
+    for (size_t i = 0; i < w->na; i++) {
+        size_t mask = 0;
+        for (size_t j = 0; j < w->d; j++)
+            mask |= (size_t)(w->ac[j][i] == tc[j]) << j;
+        sup[mask]++;
+    }
+    for (size_t j = 0; j < w->d; j++)
+        for (size_t U = 0; U < N; U++)
+            if (!(U >> j & 1))
+                sup[U] += sup[U | (size_t)1 << j];
+}
+
+/* The aux rows matching the target on every column of U: from sup, or (sup NULL) counted directly. */
+static double union_count(const uint32_t *sup, const mg_work *w, const int32_t *tc, uint64_t U)
+{
+    if (sup)
+        return (double)sup[U];
+    size_t c = 0;
+    for (size_t i = 0; i < w->na; i++) {
+        int ok = 1;
+        for (size_t j = 0; ok && j < w->d; j++)
+            ok = !(U >> j & 1) || w->ac[j][i] == tc[j];
+        c += (size_t)ok;
+    }
+    return (double)c;
+}
+
+/* MST's noise in the target's released cells, linearised: Am (L, Ns) maps Ns independent measurement noises
+ * of variances sv (Ns) to the L = d + np cells. Sources: s_j (j < d), column j's 1-way measurement of the
+ * target's cell (variance v1, × merged cells); per tree pair p = (a, b), at d + 3p the pair's measurement of the
+ * target's cell (v2), then the sums of its row a over b's other cells ((K_b − 1)·v2) and of its column b over
+ * a's other cells ((K_a − 1)·v2). MST's 1-way estimate of column j pools s_j (weight (1/v_j)/P) with each pair
+ * at j's margin of the target's cell (weight (1/(K_o·v2))/P), P = 1/v_j + Σ 1/(K_o·v2) (generators/mst.c,
+ * mst_reconcile); the pair's cell after raking to those margins is, to first order,
+ * y_ab + r_a(x̂_a − y_a·) + r_b(x̂_b − y_·b), r_a = P(b | a), r_b = P(a | b) estimated from the aux counts. */
+static void mst_noise_map(double *Am, double *sv, const mg_work *w, const int32_t *tc, const uint32_t *sup,
+                          double v1, double v2)
+{
+    const size_t d = w->d, np = w->np, Ns = d + 3 * np;
+    memset(Am, 0, (d + np) * Ns * sizeof *Am);
+    for (size_t j = 0; j < d; j++)
+        sv[j] = w->nr && w->nr[j] && tc[j] + 1 == (int32_t)w->K[j] ? v1 * (double)w->nr[j] : v1;
+    for (size_t p = 0; p < np; p++) {
+        size_t a = w->pair[p][0], b = w->pair[p][1];
+        sv[d + 3 * p] = v2;
+        sv[d + 3 * p + 1] = ((double)w->K[b] - 1) * v2;
+        sv[d + 3 * p + 2] = ((double)w->K[a] - 1) * v2;
+    }
+    for (size_t j = 0; j < d; j++) { /* row j: x̂_j = (s_j/v_j + Σ_p (margin of p at j)/(K_o v2)) / P */
+        double P = 1 / sv[j];
+        for (size_t p = 0; p < np; p++) {
+            size_t a = w->pair[p][0], b = w->pair[p][1];
+            if (a == j || b == j)
+                P += 1 / ((double)w->K[a == j ? b : a] * v2);
+        }
+        double *row = Am + j * Ns;
+        row[j] = 1 / sv[j] / P;
+        for (size_t p = 0; p < np; p++) {
+            size_t a = w->pair[p][0], b = w->pair[p][1];
+            if (a != j && b != j)
+                continue;
+            double al = 1 / ((double)w->K[a == j ? b : a] * v2) / P;
+            row[d + 3 * p] += al;                          /* the target's pair cell is in both margins */
+            row[d + 3 * p + (a == j ? 1 : 2)] += al;       /* the rest of the margin at j */
+        }
+    }
+    for (size_t p = 0; p < np; p++) {
+        size_t a = w->pair[p][0], b = w->pair[p][1];
+        double na_ = union_count(sup, w, tc, (uint64_t)1 << a), nb_ = union_count(sup, w, tc, (uint64_t)1 << b);
+        double nab = union_count(sup, w, tc, ((uint64_t)1 << a) | ((uint64_t)1 << b));
+        double ra = (nab + 0.5) / (na_ + 1), rb = (nab + 0.5) / (nb_ + 1);
+        double *row = Am + (d + p) * Ns;
+        row[d + 3 * p] = 1 - ra - rb; /* y_ab, minus its share in y_a· and y_·b */
+        row[d + 3 * p + 1] = -ra;
+        row[d + 3 * p + 2] = -rb;
+        for (size_t q = 0; q < Ns; q++)
+            row[q] += ra * Am[a * Ns + q] + rb * Am[b * Ns + q];
+    }
 }
 
 static void work_free(mg_work *w)
@@ -430,10 +568,37 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
     }
     /* in the fixed game under replace-one, a member with k = 1 takes the place of D's last record */
     const int drop_last = fixed && in->replace_one && k == 1 && na > 0;
+    /* the target's L = d + np cells: residual x − c − b/2, shift b, variance V, censored (no synthetic record) */
+    const size_t L = d + w.np;
+    const int gls = (o.gls < 0 ? !fixed : o.gls) && na > 1 && L > 1 && d <= 64;
+    double *cr = pa_calloc(5 * L + 2 * L * L, sizeof *cr);
+    int32_t *tc = pa_calloc(d + 1, sizeof *tc);
+    uint32_t *sup = gls && d <= MG_SUPERSET_MAX_D ? pa_calloc((size_t)1 << d, sizeof *sup) : NULL;
+    if (!cr || !tc || (gls && d <= MG_SUPERSET_MAX_D && !sup)) {
+        free(cr);
+        free(tc);
+        free(sup);
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto pairs_out;
+    }
+    double *res = cr, *bv = cr + L, *Vv = cr + 2 * L, *wt = cr + 3 * L, *bu = cr + 4 * L; /* (L) each */
+    double *Sig = cr + 5 * L, *work = Sig + L * L;                                            /* (L, L) each */
+    uint64_t *cols = pa_calloc(L, sizeof *cols);
+    size_t *ss = pa_calloc(L, sizeof *ss), *ix = pa_calloc(L, sizeof *ix);
+    double *xs = pa_calloc(L, sizeof *xs), *cs = pa_calloc(L, sizeof *cs), *dpv = pa_calloc(L, sizeof *dpv);
+    /* MST's noise as linear combinations of its independent measurement noises: Ns = d + 3·np sources */
+    const size_t Ns = d + 3 * w.np;
+    const int mcov = gls && o.mst_cov && model == MODEL_MST && v1 > 0 && v2 > 0 && w.np > 0;
+    double *Am = mcov ? pa_calloc(L * Ns, sizeof *Am) : NULL, *sv = mcov ? pa_calloc(Ns, sizeof *sv) : NULL;
+    if (!cols || !ss || !ix || !xs || !cs || !dpv || (mcov && (!Am || !sv))) {
+        rc = pa_errf(err, PA_ENOMEM, "out of memory");
+        goto targets_out;
+    }
     for (size_t t = 0; t < k; t++) {
-        double sum = 0;
+        for (size_t j = 0; j < d; j++)
+            tc[j] = tcell(&w, T, t, j);
         for (size_t j = 0; j < d; j++) {
-            int32_t a = tcell(&w, T, t, j);
+            int32_t a = tc[j];
             size_t s = (size_t)w.hs[j][a];
             double c = w.ha[j][a] * scale, oth = 0;
             for (size_t u = 0; u < k; u++) /* the other targets in this cell: each a member with probability ½ */
@@ -456,12 +621,17 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             double V = vj + n * n * q * (1 - q) / (double)m + oth / 4;
             if (!fixed)
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
-            double x = (double)s * tot[j] / (double)m + shift[j];
-            sum += cell_llr(s, x, c - shift[j], b, V);
+            ss[j] = s;
+            dpv[j] = vj;
+            xs[j] = (double)s * tot[j] / (double)m; /* E[x] = c − λ (the projection subtracts λ) */
+            cs[j] = c - shift[j];
+            bv[j] = b;
+            Vv[j] = V;
+            cols[j] = (uint64_t)1 << (j % 64);
         }
         for (size_t p = 0; p < w.np; p++) {
-            size_t ja = w.pair[p][0], jb = w.pair[p][1];
-            int32_t a = tcell(&w, T, t, ja), bb = tcell(&w, T, t, jb);
+            size_t ja = w.pair[p][0], jb = w.pair[p][1], l = d + p;
+            int32_t a = tc[ja], bb = tc[jb];
             size_t s = (size_t)h2s[p][(size_t)a * w.K[jb] + (size_t)bb];
             double ca = h2a[p][(size_t)a * w.K[jb] + (size_t)bb];
             double c = ca * scale, oth = 0;
@@ -473,11 +643,82 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             double V = v2 + n * n * q * (1 - q) / (double)m + oth / 4;
             if (!fixed)
                 V += n * q * (1 - q) + (na ? n * n * q * (1 - q) / (double)na : 0);
-            double x = (double)s * n / (double)m;
-            sum += cell_llr(s, x, c, b, V);
+            ss[l] = s;
+            dpv[l] = v2;
+            xs[l] = (double)s * n / (double)m;
+            cs[l] = c;
+            bv[l] = b;
+            Vv[l] = V;
+            cols[l] = ((uint64_t)1 << (ja % 64)) | ((uint64_t)1 << (jb % 64));
+        }
+        double sum = 0;
+        size_t Lu = 0; /* cells with a synthetic record, for the joint (GLS) part */
+        for (size_t l = 0; l < L; l++) {
+            if (!gls || ss[l] == 0)
+                sum += cell_llr(ss[l], xs[l], cs[l], bv[l], Vv[l]);
+            else
+                ix[Lu++] = l;
+        }
+        if (gls && Lu > 0) {
+            if (sup)
+                superset_counts(sup, &w, tc);
+            if (mcov)
+                mst_noise_map(Am, sv, &w, tc, sup, v1, v2);
+            /* Σ = diag(V) + κ·(p_{S∪S'} − p_S p_S') off the diagonal: the multinomial covariance of the target's
+             * cells in a draw of records, κ = n²/m (the release's m records) + in the average game n (D's
+             * own draw) + n²/n_aux (the aux estimate); p from the aux rows matching the target */
+            const double kap = n * n / (double)m + (fixed ? 0 : n + n * n / (double)na);
+            for (size_t i = 0; i < Lu; i++) {
+                size_t li = ix[i];
+                double pi = union_count(sup, &w, tc, cols[li]) / (double)na;
+                res[i] = xs[li] - cs[li] - 0.5 * bv[li];
+                bu[i] = bv[li];
+                double vd = 0;
+                for (size_t q = 0; mcov && q < Ns; q++)
+                    vd += Am[li * Ns + q] * Am[li * Ns + q] * sv[q];
+                double vi = mcov ? Vv[li] - dpv[li] + vd : Vv[li];
+                Sig[i * Lu + i] = vi > 1e-12 ? vi : 1e-12;
+                for (size_t j = 0; j < i; j++) {
+                    size_t lj = ix[j];
+                    double pj = union_count(sup, &w, tc, cols[lj]) / (double)na;
+                    double pu = union_count(sup, &w, tc, cols[li] | cols[lj]) / (double)na;
+                    double cd = 0;
+                    for (size_t q = 0; mcov && q < Ns; q++)
+                        cd += Am[li * Ns + q] * Am[lj * Ns + q] * sv[q];
+                    Sig[i * Lu + j] = Sig[j * Lu + i] = kap * (pu - pi * pj) + cd;
+                }
+            }
+            double g = 0;
+            int st = PA_EINPUT;
+            for (int h = 0; h < 8 && st; h++) { /* not positive definite (aux estimates): halve the covariances */
+                st = marginal_gls_llr(&g, wt, work, Sig, bu, res, Lu);
+                if (st)
+                    for (size_t i = 0; i < Lu; i++)
+                        for (size_t j = 0; j < Lu; j++)
+                            if (i != j)
+                                Sig[i * Lu + j] *= 0.5;
+            }
+            if (st) { /* independent cells */
+                g = 0;
+                for (size_t i = 0; i < Lu; i++)
+                    g += bu[i] * res[i] / Sig[i * Lu + i];
+            }
+            sum += g;
         }
         scores[t] = sum;
     }
+targets_out:
+    free(cr);
+    free(tc);
+    free(sup);
+    free(cols);
+    free(ss);
+    free(ix);
+    free(xs);
+    free(cs);
+    free(dpv);
+    free(Am);
+    free(sv);
 pairs_out:
     for (size_t p = 0; p < w.np; p++) {
         if (h2s)

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 
 #include "attacks/craft.h"
+#include "attacks/marginal.h"
 #include "attacks/mia.h"
 #include "audit/roc.h"
 #include "core/rng.h"
@@ -208,11 +210,11 @@ Test(marginal, bad_parameters_are_refused)
     schema *s = test_schema();
     pa_err e = {0};
     const char *bad[] = {"{\"model\": \"mst\"}", "{\"ways\": 3}", "{\"noise_var\": -1}", "{\"bins\": 0}",
-                         "{\"wayz\": 1}", "{\"tree\": \"forest\"}", "{\"fuse\": 1}"};
+                         "{\"wayz\": 1}", "{\"tree\": \"forest\"}", "{\"fuse\": 1}", "{\"gls\": \"yes\"}"};
     const char *msg[] = {"\"model\": expected", "\"ways\": expected 1 or 2", "\"noise_var\": expected",
                          "\"bins\": expected", "unknown parameter \"wayz\"", "\"tree\": expected",
-                         "\"fuse\": expected true or false"};
-    for (size_t q = 0; q < 7; q++) {
+                         "\"fuse\": expected true or false", "\"gls\": expected true or false"};
+    for (size_t q = 0; q < 8; q++) {
         cJSON *p = cJSON_Parse(bad[q]);
         cr_assert_eq(mia_check("marginal", s, p, &e), PA_EINPUT, "%s", bad[q]);
         cr_assert(strstr(e.msg, msg[q]), "%s: %s", bad[q], e.msg);
@@ -255,5 +257,171 @@ Test(marginal, fuse_changes_only_the_one_way_cells_of_mst_through_its_tree)
     tbl_free(tg);
     tbl_free(D);
     gsl_rng_free(r);
+    schema_free(s);
+}
+
+/* The GLS kernel against exact solutions: a 2×2 solved by hand (Σ = [[4, 1], [1, 2]], Σ⁻¹ = [[2, −1], [−1, 4]]/7,
+ * b = (1, 1): w = (1, 3)/7, r = (2, −1): wᵀr = −1/7) and a 3×3 solved in exact rationals by Gaussian elimination
+ * (python3 fractions: Σ = [[5, 2, 1], [2, 4, −1], [1, −1, 3]], b = 1, r = (3, −2, ½): w = (−2/35, 2/5, 17/35),
+ * wᵀr = −51/70); a diagonal Σ gives Σ b r / V; a matrix with eigenvalue −1 is refused. Tolerance 1e-14
+ * (relative; Cholesky on a well-conditioned 3×3 is accurate to a few ulps). */
+Test(marginal, gls_weights_solve_the_covariance_exactly)
+{
+    double llr = 0, w[3], work[9];
+    const double S2[4] = {4, 1, 1, 2}, b[3] = {1, 1, 1}, r2[2] = {2, -1};
+    cr_assert_eq(marginal_gls_llr(&llr, w, work, S2, b, r2, 2), PA_OK);
+    cr_assert_float_eq(w[0], 1.0 / 7, 1e-15, "w0 %.17g", w[0]);
+    cr_assert_float_eq(w[1], 3.0 / 7, 1e-15, "w1 %.17g", w[1]);
+    cr_assert_float_eq(llr, -1.0 / 7, 1e-15, "llr %.17g", llr);
+    const double S3[9] = {5, 2, 1, 2, 4, -1, 1, -1, 3}, r3[3] = {3, -2, 0.5};
+    cr_assert_eq(marginal_gls_llr(&llr, w, work, S3, b, r3, 3), PA_OK);
+    const double w3[3] = {-2.0 / 35, 2.0 / 5, 17.0 / 35};
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_float_eq(w[i], w3[i], 1e-14, "w%zu %.17g", i, w[i]);
+    cr_assert_float_eq(llr, -51.0 / 70, 1e-14, "llr %.17g", llr);
+    const double D3[9] = {2, 0, 0, 0, 4, 0, 0, 0, 8};
+    cr_assert_eq(marginal_gls_llr(&llr, w, work, D3, b, r3, 3), PA_OK);
+    cr_assert_float_eq(llr, 3.0 / 2 - 2.0 / 4 + 0.5 / 8, 1e-15, "diagonal: llr %.17g", llr);
+    const double N2[4] = {1, 2, 2, 1}; /* eigenvalues 3 and −1 */
+    cr_assert_eq(marginal_gls_llr(&llr, w, work, N2, b, r2, 2), PA_EINPUT);
+}
+
+/* Two binary columns, aux = 100 rows (0,0)×40, (0,1)×10, (1,0)×10, (1,1)×40, n = 100, target (0, 0), a release of
+ * m = 100 rows with 55 in each of the target's 1-way cells ("model": "generic", "ways": 1, no DP noise: L = 2
+ * cells). By hand: c = 50, q = 50.5/100, r = 55 − 50 − ½ = 4.5 in both cells. Average game:
+ * V = (n²/m + n + n²/n_aux)·q(1−q) = 300·0.505·0.495 = 74.9925, the cells' covariance κ(p_ab − p_a p_b) =
+ * 300·(0.4 − 0.25) = 45, so w = 1/(V + 45) each and the GLS score is 9/119.9925 (the default there), the
+ * independent-cells sum 9/74.9925 ("gls": false). Fixed game: V = 24.9975, covariance 100·0.15 = 15; the
+ * default there is the sum 9/24.9975, "gls": true gives 9/39.9975. Tolerance 1e-12 relative. */
+Test(marginal, gls_scores_a_hand_solved_two_cell_release)
+{
+    schema *s;
+    pa_err e = {0};
+    const char *js = "{\"format\": \"privaudit-schema/1\", \"columns\": ["
+                     "{\"name\": \"u\", \"type\": \"categorical\", \"labels\": [\"u0\",\"u1\"]},"
+                     "{\"name\": \"v\", \"type\": \"categorical\", \"labels\": [\"v0\",\"v1\"]}]}";
+    cr_assert_eq(schema_parse(js, "test", &s, &e), PA_OK, "%s", e.msg);
+    table *A = tbl_new(s, 100), *S = tbl_new(s, 100), *tg = tbl_new(s, 1);
+    cr_assert(A && S && tg);
+    const size_t na[4] = {40, 10, 10, 40}, ns[4] = {45, 10, 10, 35}; /* cells (0,0), (0,1), (1,0), (1,1) */
+    for (size_t c = 0, i = 0, i2 = 0; c < 4; c++) {
+        for (size_t q = 0; q < na[c]; q++, i++) {
+            A->cat[0][i] = (int32_t)(c / 2);
+            A->cat[1][i] = (int32_t)(c % 2);
+        }
+        for (size_t q = 0; q < ns[c]; q++, i2++) {
+            S->cat[0][i2] = (int32_t)(c / 2);
+            S->cat[1][i2] = (int32_t)(c % 2);
+        }
+    }
+    tg->cat[0][0] = tg->cat[1][0] = 0;
+    const double Vavg = 300 * 0.505 * 0.495, Vfix = 100 * 0.505 * 0.495;
+    const struct {
+        int fixed;
+        const char *params;
+        double want;
+    } cs[4] = {{0, "{\"model\": \"generic\", \"ways\": 1}", 9 / (Vavg + 45)},
+               {0, "{\"model\": \"generic\", \"ways\": 1, \"gls\": false}", 9 / Vavg},
+               {1, "{\"model\": \"generic\", \"ways\": 1}", 9 / Vfix},
+               {1, "{\"model\": \"generic\", \"ways\": 1, \"gls\": true}", 9 / (Vfix + 15)}};
+    for (size_t q = 0; q < 4; q++) {
+        mia_input in = {.synth = S, .aux = A, .targets = tg, .fixed = cs[q].fixed, .n_train = 100};
+        cJSON *p = cJSON_Parse(cs[q].params);
+        double sc = NAN;
+        cr_assert_eq(mia_score("marginal", &in, p, &sc, &e), PA_OK, "%s", e.msg);
+        cr_assert(fabs(sc - cs[q].want) <= 1e-12 * fabs(cs[q].want), "%s fixed %d: %.17g, want %.17g", cs[q].params,
+                  cs[q].fixed, sc, cs[q].want);
+        cJSON_Delete(p);
+    }
+    tbl_free(A);
+    tbl_free(S);
+    tbl_free(tg);
+    schema_free(s);
+}
+
+/* "mst_cov": true adds MST's noise covariance between the target's released cells, which comes from its
+ * pooling of the 1-way measurement with the tree pairs' margins and its raking of the pairs: without pairs
+ * ("ways": 1) there is none and the GLS score is unchanged to the last bit; with the tree it changes. The
+ * average game (aux independent of D), MST at ε = 4, one release. */
+Test(marginal, mst_cov_changes_the_gls_score_only_through_the_tree)
+{
+    schema *s = test_schema();
+    table *D = population(s, 400, 31, 1), *A = population(s, 2000, 32, 1), *tg = NULL, *syn = NULL;
+    pa_err e = {0};
+    cr_assert_eq(craft_targets(D, 1, 32, &tg, &e), PA_OK, "%s", e.msg);
+    gsl_rng *r = rng_stream(2026, 4);
+    table *train = tbl_concat(D, tg);
+    gen_config gc = {.epsilon = 4, .delta = 1e-5};
+    gen_model *mod = NULL;
+    cr_assert_eq(gen_fit("mst", train, &gc, r, &mod, &e), PA_OK, "%s", e.msg);
+    cr_assert_eq(gen_sample(mod, 2000, r, &syn, &e), PA_OK, "%s", e.msg);
+    mia_input in = {.synth = syn, .aux = A, .targets = tg, .n_train = 400, .generator = "mst", .epsilon = 4,
+                    .delta = 1e-5};
+    const char *ps[4] = {"{\"ways\": 1, \"mst_cov\": false}", "{\"ways\": 1}", "{\"mst_cov\": false}", "{}"};
+    double sc[4];
+    for (size_t q = 0; q < 4; q++) {
+        cJSON *p = cJSON_Parse(ps[q]);
+        cr_assert_eq(mia_score("marginal", &in, p, sc + q, &e), PA_OK, "%s: %s", ps[q], e.msg);
+        cr_assert(isfinite(sc[q]), "%s: %g", ps[q], sc[q]);
+        cJSON_Delete(p);
+    }
+    cr_assert_eq(sc[0], sc[1], "ways 1: %.17g without vs %.17g with MST's covariance", sc[0], sc[1]);
+    cr_assert(sc[2] != sc[3], "tree: with and without MST's covariance both %.17g", sc[2]);
+    gen_free(mod);
+    tbl_free(syn);
+    tbl_free(train);
+    tbl_free(tg);
+    tbl_free(D);
+    tbl_free(A);
+    gsl_rng_free(r);
+    schema_free(s);
+}
+
+/* The same two-cell release with 20 more binary columns in which no aux or synthetic row has the target's
+ * code (d = 22 > 20: the matching counts are taken row by row, not from superset sums). Those 20 cells hold no
+ * synthetic record, so they keep their censored ratio, log Φ(−1/√V0) − log Φ(0) with c = 0,
+ * q = ½/100, V0 = 300·q(1−q) = 1.4925 (average game), and the joint part is the two-cell one:
+ * 9/119.9925 + 20·that. Tolerance 1e-12 relative. */
+Test(marginal, gls_counts_matches_row_by_row_beyond_twenty_columns)
+{
+    char js[4096];
+    size_t off = (size_t)snprintf(js, sizeof js, "{\"format\": \"privaudit-schema/1\", \"columns\": [");
+    for (size_t j = 0; j < 22; j++)
+        off += (size_t)snprintf(js + off, sizeof js - off,
+                                "%s{\"name\": \"c%zu\", \"type\": \"categorical\", \"labels\": [\"x\",\"y\"]}",
+                                j ? "," : "", j);
+    snprintf(js + off, sizeof js - off, "]}");
+    schema *s;
+    pa_err e = {0};
+    cr_assert_eq(schema_parse(js, "test", &s, &e), PA_OK, "%s", e.msg);
+    table *A = tbl_new(s, 100), *S = tbl_new(s, 100), *tg = tbl_new(s, 1);
+    cr_assert(A && S && tg);
+    const size_t na[4] = {40, 10, 10, 40}, ns[4] = {45, 10, 10, 35};
+    for (size_t c = 0, i = 0, i2 = 0; c < 4; c++) {
+        for (size_t q = 0; q < na[c]; q++, i++) {
+            A->cat[0][i] = (int32_t)(c / 2);
+            A->cat[1][i] = (int32_t)(c % 2);
+        }
+        for (size_t q = 0; q < ns[c]; q++, i2++) {
+            S->cat[0][i2] = (int32_t)(c / 2);
+            S->cat[1][i2] = (int32_t)(c % 2);
+        }
+    }
+    for (size_t j = 2; j < 22; j++)
+        for (size_t i = 0; i < 100; i++)
+            A->cat[j][i] = S->cat[j][i] = 1;
+    for (size_t j = 0; j < 22; j++)
+        tg->cat[j][0] = 0;
+    const double V0 = 300 * 0.005 * 0.995;
+    const double want = 9 / (300 * 0.505 * 0.495 + 45) + 20 * (log(gsl_cdf_ugaussian_P(-1 / sqrt(V0))) - log(0.5));
+    mia_input in = {.synth = S, .aux = A, .targets = tg, .n_train = 100};
+    cJSON *p = cJSON_Parse("{\"model\": \"generic\", \"ways\": 1}");
+    double sc = NAN;
+    cr_assert_eq(mia_score("marginal", &in, p, &sc, &e), PA_OK, "%s", e.msg);
+    cr_assert(fabs(sc - want) <= 1e-12 * fabs(want), "%.17g, want %.17g", sc, want);
+    cJSON_Delete(p);
+    tbl_free(A);
+    tbl_free(S);
+    tbl_free(tg);
     schema_free(s);
 }
