@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "harness/config.h"
+#include "core/blas.h"
 #include "harness/run.h"
 
 static double wall(void)
@@ -47,6 +48,7 @@ static double cpu_children(void)
 
 int main(int argc, char **argv)
 {
+    pa_blas_select_kernels(argv); /* as privaudit: the fast kernels where a hypervisor hides the CPU (core/blas.h) */
     const char *cfg_path = argc > 1 ? argv[1] : "bench/dcr-game.json";
     const char *csv = argc > 3 ? argv[2] : "build/data/healthinsurance.csv";
     const char *sch = argc > 3 ? argv[3] : "build/data/healthinsurance.schema.json";

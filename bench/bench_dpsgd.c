@@ -136,6 +136,7 @@ static int run_ref(const char *python, const char *script, int reps, double *tor
 
 int main(int argc, char **argv)
 {
+    pa_blas_select_kernels(argv); /* as privaudit: the fast kernels where a hypervisor hides the CPU (core/blas.h) */
     int reps = 200, ref = 1;
     const char *python = "/usr/bin/python3", *script = "bench/dpsgd_ref.py";
     for (int k = 1; k < argc; k++) {

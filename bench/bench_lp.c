@@ -39,6 +39,7 @@
 #include <glpk.h>
 
 #include "attacks/recon.h"
+#include "core/blas.h"
 #include "core/rng.h"
 #include "generators/gen.h"
 
@@ -228,6 +229,7 @@ static int load(const char *csv, const char *schema_path, schema **s, table **t)
 
 int main(int argc, char **argv)
 {
+    pa_blas_select_kernels(argv); /* as privaudit: the fast kernels where a hypervisor hides the CPU (core/blas.h) */
     const char *csv = argc > 2 ? argv[1] : "../shared/data/adult/adult.csv";
     const char *dom = argc > 2 ? argv[2] : "../shared/data/adult/adult-domain.json";
     const char *dd = argc > 3 ? argv[3] : "build/data";

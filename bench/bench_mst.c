@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "audit/utility.h"
+#include "core/blas.h"
 #include "core/rng.h"
 #include "generators/gen.h"
 
@@ -62,6 +63,7 @@ static table *run_p(const gen_vtable *g, const cJSON *params, const table *train
 
 int main(int argc, char **argv)
 {
+    pa_blas_select_kernels(argv); /* as privaudit: the fast kernels where a hypervisor hides the CPU (core/blas.h) */
     const char *csv = argc > 1 ? argv[1] : "../shared/data/adult/adult.csv";
     const char *dom = argc > 2 ? argv[2] : "../shared/data/adult/adult-domain.json";
     int seeds = argc > 3 ? atoi(argv[3]) : 5;

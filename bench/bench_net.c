@@ -106,6 +106,7 @@ static int run_ref(const char *python, const char *script, const char *model, in
 
 int main(int argc, char **argv)
 {
+    pa_blas_select_kernels(argv); /* as privaudit: the fast kernels where a hypervisor hides the CPU (core/blas.h) */
     int reps = 20, ref = 1, dcgan = 0;
     const char *python = "/usr/bin/python3", *script = "bench/net_ref.py";
     for (int k = 1; k < argc; k++) {

@@ -37,6 +37,7 @@
 #include <glpk.h>
 
 #include "attacks/recon.h"
+#include "core/blas.h"
 #include "core/rng.h"
 #include "generators/gen.h"
 
@@ -258,6 +259,7 @@ static void accuracy(const table *pop, size_t games)
 
 int main(int argc, char **argv)
 {
+    pa_blas_select_kernels(argv); /* as privaudit: the fast kernels where a hypervisor hides the CPU (core/blas.h) */
     const char *csv = argc > 2 ? argv[1] : "../shared/data/adult/adult.csv";
     const char *dom = argc > 2 ? argv[2] : "../shared/data/adult/adult-domain.json";
     size_t games = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : 10;

@@ -2,6 +2,8 @@
 #include "core/blas.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
  * including GSL's cblas need not see OpenBLAS's). */
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+char *openblas_get_corename(void);
 
 #define DEFAULT_THRESHOLD 3.2e7
 
@@ -90,4 +93,37 @@ int pa_idle_core(void)
         last = now;
     }
     return load < (double)ncpu - 0.5;
+}
+
+const char *pa_blas_corename(void)
+{
+    const char *c = openblas_get_corename();
+    return c ? c : "unknown";
+}
+
+void pa_blas_select_kernels(char **argv)
+{
+    if (getenv("OPENBLAS_CORETYPE") || getenv("PRIVAUDIT_BLAS_KEEP"))
+        return;
+    /* the cores OpenBLAS falls back to when it does not know the model */
+    static const char *const generic[] = {"prescott", "core2", "penryn", "dunnington", "nehalem", "atom",
+                                          "barcelona", "opteron", "opteron_sse3", "katmai", "coppermine",
+                                          "northwood", "banias", NULL};
+    const char *core = pa_blas_corename();
+    int gen = 0;
+    for (size_t k = 0; generic[k] && !gen; k++)
+        gen = !strcasecmp(core, generic[k]);
+    if (!gen)
+        return;
+    __builtin_cpu_init();
+    const char *want = NULL;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        want = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        want = "Haswell";
+    if (!want || setenv("OPENBLAS_CORETYPE", want, 1))
+        return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE"); /* the exec failed: go on with the generic kernels */
 }

@@ -39,4 +39,22 @@ int pa_idle_core(void);
 /* The thread count of the last pa_blas_threads_for. */
 int pa_blas_current(void);
 
+/* OpenBLAS (Debian's DYNAMIC_ARCH build) picks its kernels from the CPU's
+ * model number. A hypervisor that hides it (lscpu: "Intel(R) Xeon(R)
+ * Processor") gets the generic Prescott (SSE3) kernels: 1-thread sgemm 10
+ * GFLOP/s against 44 with the SkylakeX kernels on the same AVX-512 machine
+ * (1024³, measured 2026-12-02). OPENBLAS_CORETYPE picks them instead, but
+ * only before the library initialises (at load time), so: when OpenBLAS
+ * reports a generic core, OPENBLAS_CORETYPE is unset and the CPU (cpuid,
+ * with the OS's AVX state) has AVX-512 F/BW/DQ/VL (-> SkylakeX) or AVX2 + FMA
+ * (-> Haswell), the process sets it and re-executes itself (execv of
+ * /proc/self/exe with the same argv; same PID). Call first in main, before
+ * any thread or file. Returns only when nothing was to be done or the
+ * re-exec failed (then with the generic kernels, OPENBLAS_CORETYPE unset).
+ * PRIVAUDIT_BLAS_KEEP=1 turns it off. */
+void pa_blas_select_kernels(char **argv);
+
+/* OpenBLAS's name of the kernels in use (e.g. "SkylakeX", "Prescott"). */
+const char *pa_blas_corename(void);
+
 #endif

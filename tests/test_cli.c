@@ -692,6 +692,31 @@ Test(cli, the_default_database_is_NAME_db_beside_the_config)
     free(cdir);
 }
 
+/* core/blas.h, pa_blas_select_kernels: on a CPU with AVX2 + FMA, privaudit
+ * never runs OpenBLAS's generic fallback kernels (Prescott & co., what
+ * OpenBLAS picks when a hypervisor hides the CPU model: 4x slower sgemm).
+ * On this kind of machine the check fails without the re-exec. */
+Test(cli, blas_kernels_are_not_the_generic_fallback_on_an_avx2_cpu)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        cr_skip_test("no AVX2 + FMA: the generic kernels may be the right ones");
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv("PRIVAUDIT_BLAS_KEEP");
+    const char *args[] = {"--version", NULL};
+    tu_result r = run_in(dir, args);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    const char *k = strstr(r.out, "BLAS kernels: OpenBLAS ");
+    cr_assert(k, "no BLAS line in: %s", r.out);
+    char core[64] = "";
+    cr_assert_eq(sscanf(k, "BLAS kernels: OpenBLAS %63s", core), 1);
+    static const char *const generic[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom",
+                                          "Barcelona", "Opteron", "Opteron_SSE3", NULL};
+    for (size_t g = 0; generic[g]; g++)
+        cr_expect(strcasecmp(core, generic[g]), "OpenBLAS runs its generic %s kernels on an AVX2 CPU", core);
+    tu_result_free(&r);
+}
+
 /* ---- item 9: one writer per database ------------------------------------- */
 
 /* A config whose external generator sleeps `secs` per trial. */
