@@ -37,7 +37,7 @@ digits)
     DM="--param features=2000 --param iters=2000 --param batch=200 --param lr=0.003"
     PS="--param q=0.05 --param restarts=50 --param inner=20 --param lr=0.03"
     DG="--param mode=gswgan --param steps=2000 --param batch=32"
-    GW=${GSW_PARAMS:-"--param discriminators=50 --param warmup=20 --param steps=2000 --param dim=16 --param critic_steps=2 --param lr=0.001"}
+    GW=${GSW_PARAMS:-"--param discriminators=200 --param warmup=10 --param steps=2000 --param dim=16 --param lr=0.005"}
     ;;
 fmnist)
     SCHEMA=build/data/fashion-mnist-train.schema.json
@@ -48,7 +48,7 @@ fmnist)
     DM="--param features=4000 --param iters=2500 --param batch=200 --param lr=0.003 --param select_tolerance=0.05"
     PS=${PSG_PARAMS:-"--param q=0.01 --param restarts=100 --param inner=20 --param lr=0.03"}
     DG="--param mode=gswgan --param discriminators=1000 --param steps=1000 --param batch=32"
-    GW=${GSW_PARAMS:-"--param discriminators=100 --param warmup=10 --param steps=1500 --param dim=16 --param critic_steps=2 --param lr=0.001"}
+    GW=${GSW_PARAMS:-"--param discriminators=200 --param warmup=5 --param steps=2000 --param dim=16 --param lr=0.005"}
     ;;
 *) echo "repro-images.sh: unknown data set '$DATA' (expected digits or fmnist)" >&2; exit 2 ;;
 esac
