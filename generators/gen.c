@@ -13,6 +13,7 @@ extern const gen_vtable gen_gsd;
 extern const gen_vtable gen_privbayes;
 extern const gen_vtable gen_dpmerf;
 extern const gen_vtable gen_psg;
+extern const gen_vtable gen_gswgan;
 extern const gen_vtable gen_dpgan, gen_external;
 
 static const gen_vtable *const registry[] = {
@@ -24,6 +25,7 @@ static const gen_vtable *const registry[] = {
     &gen_privbayes,
     &gen_dpmerf,
     &gen_psg,
+    &gen_gswgan,
     &gen_dpgan,
     &gen_external,
     NULL,

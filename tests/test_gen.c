@@ -11,6 +11,8 @@
  *    and never above the target.
  *
  * n = training records, m = synthetic records, N = noisy values measured.
+ * Image generators (gswgan: the columns besides the label are one grey
+ * image) run on a 4 × 4 image fixture instead of the tabular one.
  * A generator that refuses (ε = 1, δ = 1e-5) with its test parameters (the
  * non-private resample, the external command without a program) is skipped
  * with a note; one that accepts a finite ε must report noise.
@@ -22,6 +24,7 @@
  * A check fails beyond 6 sd (probability < 2e-9 each).
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -35,11 +38,22 @@ TestSuite(gen);
 
 /* Parameters that keep each known generator's fit short; others (any
  * generator added later) run with their defaults. */
-static const struct { const char *name, *params; } fast[] = {
-    { "dpmerf", "{\"features\": 40, \"hidden\": 16, \"iters\": 20, \"batch\": 100}" },
-    { "psg", "{\"label\": \"a\", \"ipc\": 3, \"hidden\": 8, \"restarts\": 2, \"inner\": 3, \"q\": 0.1}" },
-    { "dpgan", "{\"hidden\": 8, \"layers\": 1, \"nz\": 4, \"steps\": 25, \"batch\": 20}" },
+static const struct { const char *name, *params; int image; } fast[] = {
+    { "dpmerf", "{\"features\": 40, \"hidden\": 16, \"iters\": 20, \"batch\": 100}", 0 },
+    { "psg", "{\"label\": \"a\", \"ipc\": 3, \"hidden\": 8, \"restarts\": 2, \"inner\": 3, \"q\": 0.1}", 0 },
+    { "dpgan", "{\"hidden\": 8, \"layers\": 1, \"nz\": 4, \"steps\": 25, \"batch\": 20}", 0 },
+    /* image generators run on image_fixture() */
+    { "gswgan", "{\"label\": \"y\", \"dim\": 2, \"nz\": 2, \"discriminators\": 2, \"warmup\": 1, "
+                "\"steps\": 4, \"batch\": 4, \"critic_steps\": 1}", 1 },
 };
+
+static int is_image(const char *name)
+{
+    for (size_t k = 0; k < sizeof fast / sizeof fast[0]; k++)
+        if (!strcmp(fast[k].name, name))
+            return fast[k].image;
+    return 0;
+}
 
 static cJSON *params_for(const char *name)
 {
@@ -75,6 +89,40 @@ static table *fixture(size_t n)
     }
     gsl_rng_free(r);
     return t;
+}
+
+/* y ∈ 3 codes, 4 × 4 numeric pixels p0..p15 ∈ [0, 10]: class y brightens
+ * row y (for the generators that read the columns as one grey image) */
+static table *image_fixture(size_t n)
+{
+    schema *s = schema_new(17);
+    for (size_t j = 0; j < 17; j++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, j ? "p%zu" : "y", j - (j > 0));
+        free(s->cols[j].name);
+        s->cols[j].name = pa_strdup(nm);
+        s->cols[j].kind = j ? COL_NUM : COL_CAT;
+        s->cols[j].size = j ? 0 : 3;
+        s->cols[j].lo = 0;
+        s->cols[j].hi = 10;
+    }
+    table *t = tbl_new(s, n);
+    schema_free(s);
+    gsl_rng *r = rng_stream(20261202, 1);
+    for (size_t i = 0; i < n; i++) {
+        int32_t y = (int32_t)rng_below(r, 3);
+        t->cat[0][i] = y;
+        for (size_t j = 0; j < 16; j++)
+            t->num[1 + j][i] = (j / 4 == (size_t)y ? 7 : 0) + 3 * gsl_rng_uniform(r);
+    }
+    gsl_rng_free(r);
+    return t;
+}
+
+/* the fixture generator `name` runs on: n records of fixture() or image_fixture() */
+static table *fixture_for(const char *name, size_t n)
+{
+    return is_image(name) ? image_fixture(n) : fixture(n);
 }
 
 /* Fits `vt` on t at (eps, delta); the model, or NULL with *rc and err set. */
@@ -126,11 +174,11 @@ static int accepts(const gen_vtable *vt, const table *t, double eps, double delt
 
 Test(gen, every_generator_randomises_its_release_at_every_finite_epsilon_it_accepts)
 {
-    table *t = fixture(400);
     size_t tested = 0;
     const double eps[] = { 0.5, 2, 8 }, delta[] = { 1e-5, 0 };
     for (const gen_vtable *const *v = gen_all(); *v; v++) {
         cJSON *params = params_for((*v)->name);
+        table *t = fixture_for((*v)->name, 400);
         int any = 0;
         for (size_t e = 0; e < 3; e++)
             for (size_t k = 0; k < 2; k++) {
@@ -160,9 +208,9 @@ Test(gen, every_generator_randomises_its_release_at_every_finite_epsilon_it_acce
             cr_log_info("%s: accepts no finite epsilon with the test parameters (skipped)", (*v)->name);
         tested += any;
         cJSON_Delete(params);
+        tbl_free(t);
     }
     cr_assert_geq(tested, 5, "only %zu generators were tested", tested);
-    tbl_free(t);
 }
 
 /* z-score of a sum whose mean per item is mu and sd per item sd */
@@ -173,11 +221,11 @@ static double zsum(double sum, size_t n, double mu, double sd)
 
 Test(gen, the_noise_each_generator_adds_is_the_noise_its_accountant_assumes)
 {
-    table *t = fixture(400);
     size_t tested = 0;
     const double delta = 1e-5;
     for (const gen_vtable *const *v = gen_all(); *v; v++) {
         cJSON *params = params_for((*v)->name);
+        table *t = fixture_for((*v)->name, 400);
         for (double eps = 1; eps <= 4; eps *= 4) {
             double d = accepts(*v, t, eps, delta, params) ? delta : accepts(*v, t, eps, 0, params) ? 0 : -1;
             if (d < 0)
@@ -259,17 +307,17 @@ Test(gen, the_noise_each_generator_adds_is_the_noise_its_accountant_assumes)
             tested += eps == 1;
         }
         cJSON_Delete(params);
+        tbl_free(t);
     }
     cr_assert_geq(tested, 5, "only %zu generators were tested", tested);
-    tbl_free(t);
 }
 
 Test(gen, the_privacy_report_is_finite_positive_and_monotone_in_epsilon)
 {
-    table *t = fixture(300);
     const double eps[] = { 0.25, 0.5, 1, 2, 4, 8, 16 };
     for (const gen_vtable *const *v = gen_all(); *v; v++) {
         cJSON *params = params_for((*v)->name);
+        table *t = fixture_for((*v)->name, 300);
         double prev = 0;
         size_t n = 0;
         for (size_t e = 0; e < sizeof eps / sizeof eps[0]; e++) {
@@ -294,8 +342,8 @@ Test(gen, the_privacy_report_is_finite_positive_and_monotone_in_epsilon)
             gen_free(g);
         }
         cJSON_Delete(params);
+        tbl_free(t);
         if (!n)
             cr_log_info("%s: accepts no finite epsilon (skipped)", (*v)->name);
     }
-    tbl_free(t);
 }
