@@ -14,6 +14,7 @@
 #include "audit/utility.h"
 #include "core/rng.h"
 #include "generators/gen.h"
+#include "tests/genutil.h"
 
 TestSuite(dpmerf);
 
@@ -57,26 +58,12 @@ static table *planted(size_t n, uint64_t seed)
 /* Fits dpmerf with params (JSON text) and returns the model. */
 static gen_model *fit(const table *t, double eps, double delta, const char *json, uint64_t seed, int want)
 {
-    cJSON *params = json ? cJSON_Parse(json) : NULL;
-    gen_config cfg = {.epsilon = eps, .delta = delta, .params = params};
-    gsl_rng *r = rng_stream(seed, 0);
-    gen_model *g = NULL;
-    pa_err e = {0};
-    int rc = gen_fit("dpmerf", t, &cfg, r, &g, &e);
-    cr_assert_eq(rc, want, "rc %d: %s", rc, e.msg);
-    gsl_rng_free(r);
-    cJSON_Delete(params);
-    return g;
+    return tu_gen_fit("dpmerf", t, eps, delta, json, seed, NULL, want);
 }
 
 static table *sample(const gen_model *g, size_t m, uint64_t seed)
 {
-    gsl_rng *r = rng_stream(seed, 1);
-    table *s = NULL;
-    pa_err e = {0};
-    cr_assert_eq(gen_sample(g, m, r, &s, &e), PA_OK, "%s", e.msg);
-    gsl_rng_free(r);
-    return s;
+    return tu_gen_sample(g, m, seed);
 }
 
 /* μ_G of the analytic Gaussian mechanism, computed with Debian's scipy:
@@ -215,19 +202,8 @@ Test(dpmerf, rejects_bad_parameters_naming_them)
         {"{\"lengthscale\": \"select\", \"label\": \"a\", \"candidates\": 1}", 1, 1e-5, "candidates"},
         {"{\"lengthscale\": \"select\", \"label\": \"a\", \"select_share\": 1}", 1, 1e-5, "select_share"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        cJSON *params = cases[c].json ? cJSON_Parse(cases[c].json) : NULL;
-        gen_config cfg = {.epsilon = cases[c].eps, .delta = cases[c].delta, .params = params};
-        gsl_rng *r = rng_stream(1, 0);
-        gen_model *g = (gen_model *)1;
-        pa_err e = {0};
-        cr_assert_eq(gen_fit("dpmerf", t, &cfg, r, &g, &e), PA_EINPUT, "case %zu", c);
-        cr_assert_null(g);
-        cr_assert(strstr(e.msg, cases[c].needle), "case %zu: %s", c, e.msg);
-        cr_assert_eq(gen_check("dpmerf", t->s, &cfg, &e), PA_EINPUT, "case %zu", c);
-        gsl_rng_free(r);
-        cJSON_Delete(params);
-    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        tu_gen_refused("dpmerf", t, cases[c].json, cases[c].eps, cases[c].delta, cases[c].needle, 1, c);
     tbl_free(t);
 }
 

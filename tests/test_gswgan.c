@@ -18,6 +18,7 @@
 #include "core/rng.h"
 #include "generators/gen.h"
 #include "generators/gswgan.h"
+#include "tests/genutil.h"
 #include "tests/testutil.h"
 
 /* y ∈ {0, 1} uniform; 8 × 8 pixels in [0, 1]: the left half bright (0.8 +
@@ -50,27 +51,12 @@ static table *images(size_t n, uint64_t seed)
 
 static gen_model *fit(const table *t, double eps, const char *json, uint64_t seed, gen_noise *nz)
 {
-    cJSON *params = cJSON_Parse(json);
-    cr_assert_not_null(params, "bad JSON %s", json);
-    gen_config cfg = {.epsilon = eps, .delta = 1e-5, .params = params, .noise = nz};
-    gsl_rng *r = rng_stream(seed, 0);
-    gen_model *g = NULL;
-    pa_err e = {0};
-    int rc = gen_fit("gswgan", t, &cfg, r, &g, &e);
-    cr_assert_eq(rc, PA_OK, "rc %d: %s", rc, e.msg);
-    gsl_rng_free(r);
-    cJSON_Delete(params);
-    return g;
+    return tu_gen_fit("gswgan", t, eps, 1e-5, json, seed, nz, PA_OK);
 }
 
 static table *sample(const gen_model *g, size_t m)
 {
-    gsl_rng *r = rng_stream(8, 1);
-    table *s = NULL;
-    pa_err e = {0};
-    cr_assert_eq(gen_sample(g, m, r, &s, &e), PA_OK, "%s", e.msg);
-    gsl_rng_free(r);
-    return s;
+    return tu_gen_sample(g, m, 8);
 }
 
 TestSuite(gswgan, .timeout = 120);
@@ -277,21 +263,10 @@ Test(gswgan, rejects_bad_parameters_naming_them)
         /* no sigma in the accountant's range reaches eps = 1e-6 in 20,000 x 32 compositions */
         {"{\"label\": \"y\", \"discriminators\": 2, \"dim\": 1}", 1e-6, 1e-5, "sigma"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        cJSON *params = cJSON_Parse(cases[c].json);
-        gen_config cfg = {.epsilon = cases[c].eps, .delta = cases[c].delta, .params = params};
-        gsl_rng *r = rng_stream(1, 0);
-        gen_model *g = (gen_model *)1;
-        pa_err e = {0};
-        cr_assert_eq(gen_fit("gswgan", t, &cfg, r, &g, &e), PA_EINPUT, "case %zu", c);
-        cr_assert_null(g, "case %zu", c);
-        cr_assert(strstr(e.msg, cases[c].needle), "case %zu: %s", c, e.msg);
-        /* the checks that need no data run before the fit */
-        if (!strstr(cases[c].json, "21") && cases[c].eps >= 1)
-            cr_assert_eq(gen_check("gswgan", t->s, &cfg, &e), PA_EINPUT, "case %zu", c);
-        gsl_rng_free(r);
-        cJSON_Delete(params);
-    }
+    /* the checks that need no data run before the fit (gen_check refuses them too) */
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        tu_gen_refused("gswgan", t, cases[c].json, cases[c].eps, cases[c].delta, cases[c].needle,
+                       !strstr(cases[c].json, "21") && cases[c].eps >= 1, c);
     tbl_free(t);
 }
 

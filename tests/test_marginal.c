@@ -114,6 +114,20 @@ static double auc_of(const double *score, const int *member, size_t G)
  * code absent from D) then hold ≈ 10 synthetic records, a non-member's none,
  * so the generic model (resample is not a marginal generator: all 1- and
  * 2-way marginals) separates them: expected misses < 0.01 of ~200 members. */
+/* The marginal attack's score of the one target of `in` with params `json`;
+ * asserts success and a finite score. */
+static double score_with(const mia_input *in, const char *json)
+{
+    cJSON *p = cJSON_Parse(json);
+    cr_assert_not_null(p, "bad JSON %s", json);
+    double sc = NAN;
+    pa_err e = {0};
+    cr_assert_eq(mia_score("marginal", in, p, &sc, &e), PA_OK, "%s: %s", json, e.msg);
+    cr_assert(isfinite(sc), "%s: %g", json, sc);
+    cJSON_Delete(p);
+    return sc;
+}
+
 Test(marginal, a_copying_generator_is_separated)
 {
     enum { G = 400 };
@@ -243,12 +257,8 @@ Test(marginal, fuse_changes_only_the_one_way_cells_of_mst_through_its_tree)
                     .epsilon = 4, .delta = 1e-5};
     const char *ps[4] = {"{\"ways\": 1}", "{\"ways\": 1, \"fuse\": true}", "{}", "{\"fuse\": true}"};
     double sc[4];
-    for (size_t q = 0; q < 4; q++) {
-        cJSON *p = cJSON_Parse(ps[q]);
-        cr_assert_eq(mia_score("marginal", &in, p, sc + q, &e), PA_OK, "%s: %s", ps[q], e.msg);
-        cr_assert(isfinite(sc[q]), "%s: %g", ps[q], sc[q]);
-        cJSON_Delete(p);
-    }
+    for (size_t q = 0; q < 4; q++)
+        sc[q] = score_with(&in, ps[q]);
     cr_assert_eq(sc[0], sc[1], "ways 1: %.17g vs fused %.17g", sc[0], sc[1]);
     cr_assert(sc[2] != sc[3], "tree: fused and unfused both %.17g", sc[2]);
     gen_free(mod);
@@ -326,12 +336,9 @@ Test(marginal, gls_scores_a_hand_solved_two_cell_release)
                {1, "{\"model\": \"generic\", \"ways\": 1, \"gls\": true}", 9 / (Vfix + 15)}};
     for (size_t q = 0; q < 4; q++) {
         mia_input in = {.synth = S, .aux = A, .targets = tg, .fixed = cs[q].fixed, .n_train = 100};
-        cJSON *p = cJSON_Parse(cs[q].params);
-        double sc = NAN;
-        cr_assert_eq(mia_score("marginal", &in, p, &sc, &e), PA_OK, "%s", e.msg);
+        double sc = score_with(&in, cs[q].params);
         cr_assert(fabs(sc - cs[q].want) <= 1e-12 * fabs(cs[q].want), "%s fixed %d: %.17g, want %.17g", cs[q].params,
                   cs[q].fixed, sc, cs[q].want);
-        cJSON_Delete(p);
     }
     tbl_free(A);
     tbl_free(S);
@@ -359,12 +366,8 @@ Test(marginal, mst_cov_changes_the_gls_score_only_through_the_tree)
                     .delta = 1e-5};
     const char *ps[4] = {"{\"ways\": 1, \"mst_cov\": false}", "{\"ways\": 1}", "{\"mst_cov\": false}", "{}"};
     double sc[4];
-    for (size_t q = 0; q < 4; q++) {
-        cJSON *p = cJSON_Parse(ps[q]);
-        cr_assert_eq(mia_score("marginal", &in, p, sc + q, &e), PA_OK, "%s: %s", ps[q], e.msg);
-        cr_assert(isfinite(sc[q]), "%s: %g", ps[q], sc[q]);
-        cJSON_Delete(p);
-    }
+    for (size_t q = 0; q < 4; q++)
+        sc[q] = score_with(&in, ps[q]);
     cr_assert_eq(sc[0], sc[1], "ways 1: %.17g without vs %.17g with MST's covariance", sc[0], sc[1]);
     cr_assert(sc[2] != sc[3], "tree: with and without MST's covariance both %.17g", sc[2]);
     gen_free(mod);
@@ -415,11 +418,8 @@ Test(marginal, gls_counts_matches_row_by_row_beyond_twenty_columns)
     const double V0 = 300 * 0.005 * 0.995;
     const double want = 9 / (300 * 0.505 * 0.495 + 45) + 20 * (log(gsl_cdf_ugaussian_P(-1 / sqrt(V0))) - log(0.5));
     mia_input in = {.synth = S, .aux = A, .targets = tg, .n_train = 100};
-    cJSON *p = cJSON_Parse("{\"model\": \"generic\", \"ways\": 1}");
-    double sc = NAN;
-    cr_assert_eq(mia_score("marginal", &in, p, &sc, &e), PA_OK, "%s", e.msg);
+    double sc = score_with(&in, "{\"model\": \"generic\", \"ways\": 1}");
     cr_assert(fabs(sc - want) <= 1e-12 * fabs(want), "%.17g, want %.17g", sc, want);
-    cJSON_Delete(p);
     tbl_free(A);
     tbl_free(S);
     tbl_free(tg);

@@ -15,6 +15,7 @@
 #include "audit/acct.h"
 #include "core/rng.h"
 #include "generators/gen.h"
+#include "tests/genutil.h"
 #include "tests/testutil.h"
 
 /* Label y ∈ {0, 1, 2} (K = 3) uniform; numeric u, w ∈ [0, 10]: u ~ U(3y,
@@ -53,27 +54,12 @@ static table *planted(size_t n, uint64_t seed)
 
 static gen_model *fit(const table *t, double eps, const char *json, uint64_t seed, gen_noise *nz)
 {
-    cJSON *params = cJSON_Parse(json);
-    cr_assert_not_null(params, "bad JSON %s", json);
-    gen_config cfg = {.epsilon = eps, .delta = 1e-5, .params = params, .noise = nz};
-    gsl_rng *r = rng_stream(seed, 0);
-    gen_model *g = NULL;
-    pa_err e = {0};
-    int rc = gen_fit("psg", t, &cfg, r, &g, &e);
-    cr_assert_eq(rc, PA_OK, "rc %d: %s", rc, e.msg);
-    gsl_rng_free(r);
-    cJSON_Delete(params);
-    return g;
+    return tu_gen_fit("psg", t, eps, 1e-5, json, seed, nz, PA_OK);
 }
 
 static table *sample(const gen_model *g, size_t m)
 {
-    gsl_rng *r = rng_stream(8, 1);
-    table *s = NULL;
-    pa_err e = {0};
-    cr_assert_eq(gen_sample(g, m, r, &s, &e), PA_OK, "%s", e.msg);
-    gsl_rng_free(r);
-    return s;
+    return tu_gen_sample(g, m, 8);
 }
 
 TestSuite(psg, .timeout = 300);
@@ -168,19 +154,8 @@ Test(psg, rejects_bad_parameters_naming_them)
         {"{\"label\": \"y\", \"restarts\": 0}", 1e-5, "restarts"},
         {"{\"label\": \"y\"}", 0, "delta"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        cJSON *params = cJSON_Parse(cases[c].json);
-        gen_config cfg = {.epsilon = 1, .delta = cases[c].delta, .params = params};
-        gsl_rng *r = rng_stream(1, 0);
-        gen_model *g = (gen_model *)1;
-        pa_err e = {0};
-        cr_assert_eq(gen_fit("psg", t, &cfg, r, &g, &e), PA_EINPUT, "case %zu", c);
-        cr_assert_null(g);
-        cr_assert(strstr(e.msg, cases[c].needle), "case %zu: %s", c, e.msg);
-        cr_assert_eq(gen_check("psg", t->s, &cfg, &e), PA_EINPUT, "case %zu", c);
-        gsl_rng_free(r);
-        cJSON_Delete(params);
-    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        tu_gen_refused("psg", t, cases[c].json, 1, cases[c].delta, cases[c].needle, 1, c);
     tbl_free(t);
 }
 
