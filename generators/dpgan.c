@@ -56,8 +56,12 @@
  * with replacement, B fakes), then generates B examples and sanitises the
  * only quantity that reaches the generator: per generated example the
  * gradient g_i = ∂ℓ_G/∂x̃_i (over the x generated coordinates) is clipped to C
- * and N(0, σ²C²) is added to every coordinate, ĝ_i = g_i min(1, C/‖g_i‖) +
- * σC ξ_i; ĝ is then backpropagated through the generator (mean over B).
+ * and N(0, (2σC)²) is added to every coordinate, ĝ_i = g_i min(1, C/‖g_i‖) +
+ * 2σC ξ_i; ĝ is then backpropagated through the generator (mean over B).
+ * The sensitivity is 2C, not C: a neighbouring data set changes the
+ * discriminator of its shard, so the clipped gradient can move anywhere in
+ * the C ball (the paper's reference code, dp_conv_hook, adds 2σC; before
+ * 2026-12-02 this mode added σC, half the noise its accounting assumed).
  * Accounting, as the paper's code (privacy_analysis.py: autodp's
  * compose_subsampled_mechanism(RDP_gaussian(σ), prob = 1/K, coeff = T·B)):
  * T·B compositions of the subsampled Gaussian with rate 1/K, one per
@@ -605,7 +609,9 @@ static int train_gswgan(dg_state *st, const dg_opts *o, const float *X, size_t N
         memcpy(theta + k * P, mlp_params(D), P * sizeof(float));
         if ((rc = dg_generate(st, G, &w, B, r, err)) || (rc = dg_grad_fake(st, D, &w, B, err)))
             goto done;
-        /* The sanitisation: clip each example's ∂ℓ/∂x̃ to C, add N(0, σ²C²). */
+        /* The sanitisation: clip each example's ∂ℓ/∂x̃ to C, add N(0, (2σC)²):
+         * sensitivity 2C (the neighbour changes the critic, so the clipped
+         * gradient can move anywhere in the C ball). */
         if (!isinf(clip))
             for (size_t i = 0; i < B; i++) {
                 float *g = w.gx + i * st->x;
@@ -621,10 +627,10 @@ static int train_gswgan(dg_state *st, const dg_opts *o, const float *X, size_t N
                 memcpy(g0, w.gx, B * st->x * sizeof *g0);
             dpsgd_gaussian(r, noise, B * st->x);
             for (size_t j = 0; j < B * st->x; j++)
-                w.gx[j] += (float)(sigma * clip * noise[j]);
+                w.gx[j] += (float)(2 * sigma * clip * noise[j]);
             /* each generated example is one composition (rate 1/K) */
             for (size_t i = 0; g0 && i < B; i++)
-                gen_noise_sgd(rec, g0 + i * st->x, w.gx + i * st->x, st->x, sigma * clip, clip,
+                gen_noise_sgd(rec, g0 + i * st->x, w.gx + i * st->x, st->x, 2 * sigma * clip, 2 * clip,
                               1.0 / (double)K);
         }
         dg_step_g(st, G, ag, &w, B);

@@ -207,8 +207,9 @@ void gen_noise_sgd(gen_noise *g, const float *exact, const float *noisy, size_t 
     if (g->sgd_comps == 0) {
         g->sgd_sigma = sigma;
         g->sgd_q = q;
-    } else if (g->sgd_sigma != sigma || g->sgd_q != q) {
-        g->sgd_sigma = g->sgd_q = -1;
+        g->sgd_sens = clip;
+    } else if (g->sgd_sigma != sigma || g->sgd_q != q || g->sgd_sens != clip) {
+        g->sgd_sigma = g->sgd_q = g->sgd_sens = -1;
     }
     g->sgd_comps += 1;
 }

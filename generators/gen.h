@@ -31,9 +31,10 @@ typedef struct gen_noise {
     double ss_lap;           /* Σ ((noisy − exact)/b)², mean 2 */
     double eps_lap;          /* Σ over measurements of Δ₁/b: their pure-ε cost */
     size_t n_sgd;            /* noisy coordinates of subsampled-Gaussian steps */
-    double ss_sgd;           /* Σ ((noisy − exact)/(σC))² over them */
+    double ss_sgd;           /* Σ ((noisy − exact)/sd)² over them, sd = σ·sensitivity */
     double sgd_comps;        /* compositions of the subsampled Gaussian (rate sgd_q, multiplier sgd_sigma) */
     double sgd_sigma, sgd_q; /* the last composition's σ and q (-1 if they ever differed) */
+    double sgd_sens;         /* the sensitivity the code assumed (clip C, 2C, ...; -1 if it ever differed) */
 } gen_noise;
 
 typedef struct gen_config {

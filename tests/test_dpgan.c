@@ -115,6 +115,42 @@ Test(dpgan, gswgan_mode_accounts_T_times_B_compositions_at_rate_one_over_K)
     tbl_free(t);
 }
 
+Test(dpgan, the_noise_is_sigma_times_the_sensitivity_of_what_it_noises)
+{
+    /* dpsgd: the sum of per-example gradients clipped to C changes by at
+     * most C when one record is added or removed, so the noise is σC.
+     * gswgan: the gradient reaching the generator is clipped to C, but a
+     * neighbouring data set changes the discriminator that produced it, so
+     * it can move anywhere in the C ball: sensitivity 2C, noise 2σC (GS-WGAN,
+     * Chen et al. 2020, and its reference code). The recorder returns the
+     * sensitivity the code assumes and the noise it really added (ss over
+     * (noisy − exact)/sd ~ χ²). σ = 1.5, C = 0.5. */
+    table *t = planted(50, 2);
+    const char *modes[] = {"dpsgd", "gswgan"};
+    const double sens[] = {0.5, 1.0};
+    for (size_t m = 0; m < 2; m++) {
+        char params[256];
+        snprintf(params, sizeof params, "{%s, \"mode\": \"%s\", \"batch\": 9, \"steps\": 40, \"sigma\": 1.5, "
+                 "\"clip\": 0.5%s}", tiny, modes[m], m ? ", \"discriminators\": 5" : "");
+        cJSON *p = cJSON_Parse(params);
+        cr_assert(p, "bad test JSON %s", params);
+        gen_noise nz = {0};
+        gen_config cfg = {.epsilon = 8, .delta = 1e-5, .params = p, .noise = &nz};
+        gsl_rng *r = rng_stream(4, 3);
+        void *st = NULL;
+        pa_err err = {0};
+        cr_assert_eq(gen_dpgan.fit(t, &cfg, r, &st, &err), PA_OK, "%s: %s", modes[m], err.msg);
+        cr_assert_eq(nz.sgd_sens, sens[m], "%s: sensitivity %g, expected %g", modes[m], nz.sgd_sens, sens[m]);
+        cr_assert_eq(nz.sgd_sigma, 1.5, "%s: noise multiplier %g", modes[m], nz.sgd_sigma);
+        double k = (double)nz.n_sgd, z = (nz.ss_sgd - k) / sqrt(2 * k);
+        cr_assert(k > 100 && fabs(z) <= 6, "%s: sum z^2 %g over %g values (%.1f sd)", modes[m], nz.ss_sgd, k, z);
+        gen_dpgan.free_state(st);
+        gsl_rng_free(r);
+        cJSON_Delete(p);
+    }
+    tbl_free(t);
+}
+
 /* Strings live inside the structs: Criterion re-executes the binary for
  * each test, so pointers in a parameter array would not survive. */
 typedef struct calib_case {
