@@ -111,6 +111,13 @@ int eps_cp_max_thresholds(const eps_counts *c, size_t k, double delta, double al
 
 /* P(eps) as above; NAN on invalid input. */
 double eps_bayes_prob_le(const eps_counts *c, double delta, double eps);  /* P(ε_true-region mass) = P(eps) */
+/* The region is the intersection of four half-planes (y >= 1-δ-e^ε x,
+ * y >= e^-ε (1-δ-x), y <= 1-e^-ε (x-δ), y <= δ+e^ε (1-x)); the smallest of
+ * their posterior masses, each a posterior probability of one linear
+ * constraint on (FNR, FPR). Unlike P(eps), whose region has corners, each
+ * behaves like a p-value when the truth is on its edge (audit/verdict.h).
+ * NAN on invalid input or a failed quadrature. */
+double eps_bayes_min_edge(const eps_counts *c, double delta, double eps);
 /* Posterior probability that the true ε exceeds eps_claimed: 1 - P(eps_claimed). */
 double eps_bayes_p_exceeds(const eps_counts *c, double delta, double eps_claimed); /* 1 - P(claimed) */
 

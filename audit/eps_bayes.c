@@ -43,6 +43,7 @@ typedef struct post {
     gsl_integration_workspace *ws;
     int rc;                 /* first failure inside post_prob (PA_OK if none) */
     pa_err err;             /* its message */
+    int side;               /* 0: the region; 1-4: only lo's first/second edge, hi's first/second edge */
     int nc, next;           /* memo of the last P(ε): root finders and bracket */
     double cx[8], cp[8];    /* searches evaluate the same ε more than once */
 } post;
@@ -129,13 +130,24 @@ static double inner_mass(const post *p, double x, double *lpdf)
      * boundary near 1 keeps the precision of its distance to 1 */
     double c1 = 1 - d - ee * x, k1 = d + ee * x;
     double c2 = eme * (1 - d - x), k2 = -expm1(-p->eps) + eme * (d + x);
+    double h1 = 1 - eme * (x - d), m1 = eme * (x - d);
+    double h2 = d + ee * (1 - x), m2 = 1 - d - ee * (1 - x);
+    /* one edge alone (side 1-4): the others moved out of the way */
+    if (p->side) {
+        if (p->side != 1)
+            c1 = -1;
+        if (p->side != 2)
+            c2 = -1;
+        if (p->side != 3)
+            h1 = 2;
+        if (p->side != 4)
+            h2 = 2;
+    }
     double lo = 0, klo = 1;
     if (c1 > 0 || c2 > 0) {
         lo = c1 >= c2 ? c1 : c2;
         klo = c1 >= c2 ? k1 : k2;
     }
-    double h1 = 1 - eme * (x - d), m1 = eme * (x - d);
-    double h2 = d + ee * (1 - x), m2 = 1 - d - ee * (1 - x);
     double hi = 1, khi = 0;
     if (h1 < 1 || h2 < 1) {
         hi = h1 <= h2 ? h1 : h2;
@@ -276,6 +288,23 @@ double eps_bayes_prob_le(const eps_counts *c, double delta, double eps)
     double r = post_prob(&p, eps);
     post_free(&p);
     return r;
+}
+
+double eps_bayes_min_edge(const eps_counts *c, double delta, double eps)
+{
+    post p = { .ws = NULL };
+    if (!(eps >= 0) || post_init(&p, c, delta, NULL)) {
+        post_free(&p);
+        return NAN;
+    }
+    double m = 1;
+    for (int side = 1; side <= 4 && !isnan(m); side++) {
+        p.side = side;
+        double r = post_prob_raw(&p, eps);
+        m = isnan(r) ? NAN : fmin(m, r);
+    }
+    post_free(&p);
+    return m;
 }
 
 double eps_bayes_p_exceeds(const eps_counts *c, double delta, double eps_claimed)

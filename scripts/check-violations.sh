@@ -6,8 +6,10 @@
 # SEEDS_OK (default 20), at the audit level CHECK_ALPHA (default 0.002, below). CHECK_INFO=1 adds the bugs
 # that are printed but not required. `marginals`' bug is put on a column where the crafted target's value is
 # absent from D (age at its schema bound), where one noiseless count shows the target; a noiseless
-# column where the target is an ordinary value would be hidden by the sampling noise of m records. A cell counts as flagged when any of its estimates says VIOLATION (the
-# Bayesian interval at the chosen threshold, or the profile test: docs/metrics.md). The script fails
+# column where the target is an ordinary value would be hidden by the sampling noise of m records. A cell counts as flagged when
+# its verdict in the report (verdicts.csv) is VIOLATION: all of its tests — the Bayesian test at the chosen
+# threshold and the profile test, pooled and per target — weighed together with a Bonferroni correction
+# (audit/verdict.h, docs/metrics.md), exactly what a user reads. The script fails
 # unless every bug that must be caught is flagged in >= 90% of its seeds and no correct generator in
 # any. Bugs whose size the black-box attack cannot see (MST's and AIM's 2-3x rho bugs) are printed,
 # not required: docs/audit-games.md says why. Needs build/data/healthinsurance.csv (make data).
@@ -74,9 +76,14 @@ for name in $groups; do
         db="$W/$name-$s.db"
         rm -f "$db" "$db"-*
         "$P" run "$cfg" --db "$db" --jobs 2 --quiet >"$W/$name-$s.log" 2>&1 || { echo "FAILED: $P run $cfg (see $W/$name-$s.log)"; tail -3 "$W/$name-$s.log"; exit 1; }
+        # the setting's verdict as the report draws it: all of its tests, Bonferroni (audit/verdict.h)
+        rm -rf "$W/$name-$s.report"
+        "$P" report --db "$db" --out "$W/$name-$s.report" --no-figures --quiet >/dev/null 2>&1 ||
+            { echo "FAILED: $P report --db $db"; exit 1; }
         for i in "${!labels[@]}"; do
             l=${labels[$i]}
-            v=$(sqlite3 "$db" "SELECT ifnull(max(violation), 0) FROM estimate WHERE cell_id = $i AND method IN ('bayes', 'profile')")
+            # row i + 2 of verdicts.csv is cell i (one line per setting, the header first)
+            v=$(sed -n "$((i + 2))p" "$W/$name-$s.report/verdicts.csv" | grep -c VIOLATION)
             flagged[$l]=$(( ${flagged[$l]:-0} + v ))
             seeds[$l]=$(( ${seeds[$l]:-0} + 1 ))
         done

@@ -673,6 +673,71 @@ Test(report, an_interrupted_run_is_reported_incomplete_with_how_to_resume)
     free(out);
 }
 
+Test(report, the_verdict_of_a_setting_corrects_for_its_number_of_tests)
+{
+    /* Two settings at ε = 1, one attack, 20 targets each and the pooled
+     * row (21 tests), α = 0.1. In both, the pooled row and 19 targets are
+     * at chance. Target 7 of setting 0 has counts (75, 25,
+     * 18, 82): its Bayesian lower bound is above 1 (P(ε ≤ 1) = 0.014 <
+     * α/2) but no edge of the region is below α/(8·21) (0.019): "ok", with
+     * the lone flag named. Target 7 of setting 1 has (90, 10, 6, 94): an
+     * edge at 9e-11, a violation after any correction. */
+    char *db = tu_path(dir, "multi.db"), *out = tu_path(dir, "multi");
+    store *st;
+    pa_err e;
+    cr_assert_eq(store_open(db, &st, &e), PA_OK, "%s", e.msg);
+    store_experiment ex = {.name = "multi", .config_json = "{}", .config_hash = "c0ffee", .code_version = "test",
+                           .data_path = "data.csv", .data_hash = "da7a", .schema_json = "{}", .seed = 3,
+                           .n_trials = 0};
+    int existing;
+    cr_assert_eq(store_put_experiment(st, &ex, &existing, &e), PA_OK, "%s", e.msg);
+    for (int c = 0; c < 2; c++) {
+        store_cell cl = {.id = c, .generator = c ? "mst" : "marginals", .params_json = "{}", .epsilon = 1,
+                         .delta = 1e-5};
+        cr_assert_eq(store_put_cell(st, &cl, &e), PA_OK, "%s", e.msg);
+    }
+    for (int t = 0; t < 20; t++) {
+        store_target tg = {.id = t, .row = t, .how = "crafted", .isolation = 1};
+        cr_assert_eq(store_put_target(st, &tg, &e), PA_OK, "%s", e.msg);
+    }
+    cr_assert_eq(store_begin(st, &e), PA_OK);
+    static const double hit[2][4] = {{75, 25, 18, 82}, {90, 10, 6, 94}};
+    for (int c = 0; c < 2; c++)
+        for (int t = -1; t < 20; t++) {
+            eps_counts k = {10, 10, 10, 10};
+            if (t < 0) /* the pooled row */
+                k = (eps_counts){210, 190, 200, 200};
+            if (t == 7)
+                k = (eps_counts){hit[c][0], hit[c][1], hit[c][2], hit[c][3]};
+            double lo, hi;
+            cr_assert_eq(eps_bayes_interval(&k, 1e-5, 0.05, &lo, &hi, &e), PA_OK);
+            store_estimate es = {.cell_id = c, .attack = "marginal", .target_id = t, .method = "bayes", .lo = lo,
+                                 .hi = hi, .alpha = 0.1, .delta = 1e-5, .threshold = 1, .tp = k.tp, .fn = k.fn,
+                                 .fp = k.fp, .tn = k.tn, .claimed = 1,
+                                 .p_exceeds = eps_bayes_p_exceeds(&k, 1e-5, 1), .violation = lo > 1};
+            cr_assert_eq(es.violation, t == 7, "fixture: target %d flags alone: %d", t, es.violation);
+            cr_assert_eq(store_put_estimate(st, &es, &e), PA_OK, "%s", e.msg);
+        }
+    cr_assert_eq(store_commit(st, &e), PA_OK);
+    store_close(st);
+    tu_result r = report(db, out, NULL);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *md_path = tu_path(out, "report.md"), *md = tu_slurp(md_path);
+    cr_expect(strstr(md, "**1 of 2 settings with a claimed ε violate it**"), "%s", md);
+    cr_expect(strstr(md, "ok (1 of 21 tests flag alone)"), "%s", md);
+    cr_expect(strstr(md, "| VIOLATION |") || strstr(md, "| VIOLATION"), "%s", md);
+    cr_expect(strstr(md, "Bonferroni"), "the verdict says how it weighs its tests");
+    char *csv_path = tu_path(out, "verdicts.csv"), *csv = tu_slurp(csv_path);
+    cr_expect(csv && strstr(csv, "tests") && strstr(csv, ",21,"), "%s", csv ? csv : "(no verdicts.csv)");
+    free(csv);
+    free(csv_path);
+    free(md);
+    free(md_path);
+    free(db);
+    free(out);
+}
+
 /* Runs privaudit with a file size limit of `limit` bytes and SIGXFSZ
  * ignored, so writes past it fail with EFBIG as on a full disk. */
 static tu_result run_limited(const char *const *args, rlim_t limit)
