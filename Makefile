@@ -54,7 +54,7 @@ CRIT_FLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale repro-tight check-violations \
+.PHONY: all help test asan data demo bench clean install check-deps repro-audit figures test-slurm bench-scale repro-tight repro-tight-adult check-violations \
         repro-fmnist repro-digits-images repro-images-digits-mia
 .DEFAULT_GOAL := all
 
@@ -167,6 +167,12 @@ repro-tight: privaudit
 	  marginals-eps1-400k-healthinsurance external-mst-eps10-declared-eps1; do rm -f $(BUILD)/tight-$$g.db; \
 	  nice -n 10 ./privaudit run configs/tight/$$g.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
 	  ./privaudit report --db $(BUILD)/tight-$$g.db --out $(BUILD)/tight-$$g-report || exit 1; done
+
+## repro-tight-adult: the same audit on the coded Adult at ../shared/data/adult: marginals, mst, privbayes at eps 1 (~30 min on 2 cores)
+repro-tight-adult: privaudit
+	@for g in marginals mst privbayes; do rm -f $(BUILD)/tight-adult-$$g.db; \
+	  nice -n 10 ./privaudit run configs/tight/adult-$$g-eps1.json --db $(BUILD)/tight-adult-$$g.db --jobs 2 && \
+	  ./privaudit report --db $(BUILD)/tight-adult-$$g.db --out $(BUILD)/tight-adult-$$g-report || exit 1; done
 
 ## repro-mia: membership inference table on the coded Adult (every attack x generator x eps, isolated and random targets)
 repro-mia: privaudit
