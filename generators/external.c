@@ -49,8 +49,9 @@
  * group, then repeatedly kills every child it has (found in /proc) and
  * reaps them until it has none left; only then does it report the
  * program's status to privaudit through a pipe. The reaper dies with
- * privaudit (PR_SET_PDEATHSIG): it then kills the tree the same way and
- * execs rm -rf on the folder. The program gets its own process group,
+ * privaudit (PR_SET_PDEATHSIG, SIGUSR2): it then kills the tree the same
+ * way and, once the report pipe shows that the whole of privaudit is gone
+ * (parent_gone), execs rm -rf on the folder. The program gets its own process group,
  * default signal dispositions, an empty signal mask, stdin and stdout on
  * /dev/null and stderr in a file of the folder whose last lines enter the
  * error message.
@@ -442,7 +443,8 @@ static volatile sig_atomic_t reaper_stop;
 
 static void reaper_on_signal(int sig)
 {
-    reaper_stop = sig;
+    if (reaper_stop != SIGUSR2) /* the parent-death signal is never overwritten */
+        reaper_stop = sig;
 }
 
 static size_t put_str(char *b, size_t at, const char *s)
@@ -582,6 +584,30 @@ static void send_msg(int fd, int kind, int value, pid_t prog)
     while (w < 0 && errno == EINTR);
 }
 
+/* Is privaudit gone? PR_SET_PDEATHSIG fires when the *thread* that forked
+ * the reaper ends, not the process: when a SIGKILL takes privaudit's threads
+ * down one by one, the reaper can be handed to a sibling thread of the same
+ * process first, and getppid() still names privaudit (then the folder was
+ * left behind). The report pipe tells instead: its read end lives in
+ * privaudit alone (close-on-exec, and every reaper closes what it
+ * inherited), so the write end polls POLLERR once the whole process has
+ * gone. wait: poll for up to 10 s (the threads of a killed process end
+ * within milliseconds; a parent that is merely missing one thread stays). */
+static int parent_gone(const reaper_args *a, int wait)
+{
+    for (int k = 0;; k++) {
+        if (getppid() != a->parent)
+            return 1;
+        struct pollfd p = {.fd = a->report_fd, .events = POLLOUT};
+        if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+            return 1;
+        if (!wait || k >= 1000)
+            return 0;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static pid_t raw_fork(void)
 {
     /* clone(SIGCHLD) is fork without glibc's atfork handlers */
@@ -631,7 +657,7 @@ static void reaper_main(const reaper_args *a)
     if (a->report_fd > 3)
         syscall(SYS_close_range, 3, a->report_fd - 1, 0);
     syscall(SYS_close_range, a->report_fd + 1, ~0U, 0);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    prctl(PR_SET_PDEATHSIG, SIGUSR2); /* its own signal: see parent_gone */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -639,6 +665,7 @@ static void reaper_main(const reaper_args *a)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
     struct sigaction ign;
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN; /* a report to a privaudit that is gone must not kill us before rm */
@@ -648,9 +675,10 @@ static void reaper_main(const reaper_args *a)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR2);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     if (getppid() != a->parent) /* privaudit died before PDEATHSIG was set */
-        reaper_stop = SIGTERM;
+        reaper_stop = SIGUSR2;
     int ep[2];
     if (syscall(SYS_pipe2, ep, O_CLOEXEC) != 0) {
         send_msg(a->report_fd, RP_START_FAILED, errno, 0);
@@ -700,7 +728,7 @@ stopped:
     if (prog > 0)
         reap_all(prog);
     send_msg(a->report_fd, RP_STOPPED, reaper_stop, prog);
-    if (getppid() != a->parent) { /* privaudit is gone: nobody else will remove the records */
+    if (parent_gone(a, reaper_stop == SIGUSR2)) { /* privaudit is gone: nobody else will remove the records */
         char *const rm[] = {"rm", "-rf", "--", (char *)a->dir, NULL};
         execve("/bin/rm", rm, environ);
     }
