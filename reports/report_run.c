@@ -322,9 +322,27 @@ static int worse_than_chance(const est *e)
 
 /* A cell's verdict (audit/verdict.h): every violation test of the cell —
  * the primary method's rows and the profile test's, of every attack, pooled
- * and per target, with a claim — redone at α/(2k) for its k tests
+ * and per target (a lone target's row repeats the pooled one: counted
+ * once), with a claim — redone at α/(2k) for its k tests
  * (Bonferroni), so a correct generator is flagged with probability at most
  * α/2 however many attacks and targets the run has. */
+/* Is e a per-target row that only repeats its pooled row (one target, so
+ * the same scores)? Such a row is not a test of its own. */
+static int repeats_pooled(const run *R, const est *e)
+{
+    if (e->target < 0)
+        return 0;
+    size_t nt = 0, np = 0;
+    for (size_t i = 0; i < R->ne; i++) {
+        const est *w = &R->e[i];
+        if (w->cell == e->cell && w->attack == e->attack && w->method == e->method) {
+            nt += w->target >= 0;
+            np += w->target < 0;
+        }
+    }
+    return nt == 1 && np > 0;
+}
+
 static int cell_violates(const run *R, long long cell, verdict *v, pa_err *err)
 {
     size_t k = 0;
@@ -338,7 +356,8 @@ static int cell_violates(const run *R, long long cell, verdict *v, pa_err *err)
             const char *m = R->methods[e->method];
             if (e->cell != cell || !isfinite(e->claimed) ||
                 !((long)e->method == R->primary || !strcmp(m, "profile")) ||
-                !(!strcmp(m, "bayes") || !strcmp(m, "clopper_pearson") || !strcmp(m, "profile")))
+                !(!strcmp(m, "bayes") || !strcmp(m, "clopper_pearson") || !strcmp(m, "profile")) ||
+                repeats_pooled(R, e))
                 continue;
             if (pass)
                 t[j] = (verdict_test){.method = m, .claimed = e->claimed, .delta = e->delta, .alpha = e->alpha,
@@ -1180,7 +1199,7 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, size_t
             snprintf(raw, sizeof raw, " (%zu of %zu tests flag alone)", fv.nraw, fv.k);
         snprintf(vd, sizeof vd, "%s%s%s", v ? "VIOLATION" : !e ? "no estimate" : isfinite(w->eps) ? "ok" : "no claim",
                  raw, e && worse_than_chance(e) ? ", worse than chance" : "");
-        plot_table_num(t, (double)fv.k);
+        plot_table_num(t, fv.k ? (double)fv.k : NAN);
         nworse += e && worse_than_chance(e);
         plot_table_text(t, vd);
         plot_table_end_row(t);
