@@ -625,17 +625,32 @@ static int fig_eps(run *R, pa_err *err)
             ymax = fmax(ymax, ce);
     }
     ymax *= 1.08;
+    /* the key names only what is drawn: the claim's segment where a claim is
+     * inside the range, the off-the-top marker where an interval leaves it */
+    int claim_drawn = 0, off_top = 0;
+    for (size_t i = 0; i < n; i++) {
+        double ce = R->cells[idx[i]].eps;
+        claim_drawn |= isfinite(ce) && ce <= ymax;
+        for (size_t a = 0; a < R->na; a++) {
+            const est *e = R->attack_shown[a] ? pooled(R, R->cells[idx[i]].id, a, R->primary) : NULL;
+            off_top |= e && !isnan(e->hi) && e->hi > ymax;
+        }
+    }
     plot_key key[MAXA + 2];
     char st[MAXA + 2][160];
     size_t nk = 0;
     attack_key(R, key, st, &nk, "points");
-    snprintf(st[nk], sizeof st[0], "lines lw 1.5 lc rgb '#000000'");
-    key[nk] = (plot_key){"claimed ε", st[nk]};
-    nk++;
-    snprintf(st[nk], sizeof st[0], "points pt 8 lc rgb '#555555' ps %.2f",
-             plot_out_style(c->po) == PLOT_PAPER ? 0.4 : 0.55);
-    key[nk] = (plot_key){"interval runs off the top", st[nk]};
-    nk++;
+    if (claim_drawn) {
+        snprintf(st[nk], sizeof st[0], "lines lw 1.5 lc rgb '#000000'");
+        key[nk] = (plot_key){"claimed ε", st[nk]};
+        nk++;
+    }
+    if (off_top) {
+        snprintf(st[nk], sizeof st[0], "points pt 8 lc rgb '#555555' ps %.2f",
+                 plot_out_style(c->po) == PLOT_PAPER ? 0.4 : 0.55);
+        key[nk] = (plot_key){"interval runs off the top", st[nk]};
+        nk++;
+    }
     plot_layout L = {.panels = panels, .cols = panels < 3 ? panels : (panels == 4 ? 2 : 3), .aspect = 0.78,
                      .wide = panels > 2, .key = key, .nkey = nk};
     plot_fig *f;
@@ -1639,7 +1654,7 @@ static int run_write(report_ctx *c, pa_err *err)
                     isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);
         fprintf(H, "A setting's verdict weighs all of its tests together — every attack, pooled and per target, "
                    "by the %s bound%s (column \"tests\": k): it is VIOLATION when one of them rejects at level "
-                   "α/(2k) (Bonferroni), so a correct generator is flagged with probability at most α/2 = %g however "
+                   "α/(2k) (Bonferroni; the Bayesian test by the edges of the claim's region), so a correct generator is flagged with probability at most α/2 = %g however "
                    "many attacks and targets the run has (docs/metrics.md). The per-test flags in the tables below "
                    "are at level α/2 each.%s\n\n",
                 method_word(R.methods[R.primary]), has_profile ? " and the profile test" : "",
