@@ -150,9 +150,13 @@ int net_spec_check(const net_spec *spec, pa_err *err);
  *                          c (B) or NULL (all 1). One GEMM per weight layer.
  * X_backward(n, scale)     backprop(0) + accumulate(NULL, scale, 0).
  * X_example_sqnorms(n, sq) sq (B) = ‖∇θ ℓ_i‖², accumulated in double: per conv
- *                          layer the ghost norm Σ_{t,t'}(a_t·a_t')(g_t·g_t') when
- *                          2T² < K·C_out, else the per-example gradient
- *                          materialised (Bu et al. 2022 mixed ghost clipping).
+ *                          layer the per-example gradient materialised and kept
+ *                          (for the next X_grad_accumulate: one GEMV instead of a
+ *                          GEMM, until the next forward/loss/seed/backprop) where
+ *                          32·K·C_out < T²(K + C_out)/2 and B·ΣK·C_out reals fit
+ *                          in 256 MiB; else the ghost norm Σ_{t,t'}(a_t·a_t')(g_t·g_t')
+ *                          when 2T² < K·C_out, else materialised and dropped (Bu et
+ *                          al. 2022 mixed ghost clipping; keeping is their BK).
  * X_example_grad_naive(n, i, g)  reference: example i's gradient (P, double)
  *                          by direct loops, no BLAS, no unfolding.
  * X_clip_sum(n, C, sq, c)  grads = Σ_i min(1, C/‖∇θℓ_i‖) ∇θℓ_i (C > 0, INFINITY:

@@ -5,6 +5,7 @@
  *   NS(name)     the public prefix (net_##name / netd_##name)
  *   GEMM         cblas_sgemm / cblas_dgemm
  *   SYRK         cblas_ssyrk / cblas_dsyrk
+ *   GEMV         cblas_sgemv / cblas_dgemv
  *
  * Dimensions as in net.h: L layers, B batch rows, n_l values per example of
  * tensor l, T rows per example of a weight layer's unfolded matrices, K and
@@ -30,6 +31,11 @@
 
 #define GN_EPS 1e-5
 #define SMALLK 16           /* conv layers with K <= SMALLK use the direct kernels below */
+/* Per-example gradients kept for the clipped sum: at most this many bytes
+ * for all layers together (cap · Σ K·Ko reals), and only where keeping them
+ * is cheaper than the ghost norm (see build_layers). */
+#define STORE_BYTES ((size_t)256 << 20)
+#define STORE_ALPHA 32      /* multiply-adds one stored value costs (write, norm, read back) */
 
 typedef struct layer {
     net_kind kind;
@@ -39,7 +45,10 @@ typedef struct layer {
     R slope;
     size_t poff, pcount;    /* parameters in θ */
     size_t T, K, Ko;        /* weight layers: unfolded matrices (see top) */
-    int ghost;              /* per-example norms by the ghost identity */
+    int ghost;              /* per-example norms by the ghost identity (if not store) */
+    int store_ok;           /* materialising and keeping ∇W ℓ_i is the cheapest clipped sum */
+    int store;              /* ... and the buffer holds them for the current capacity */
+    R *S;                   /* store: (cap, K·Ko) per-example ∇W ℓ_i in W's layout */
     R *U;                   /* conv: (cap·T, K) unfolded input; convT: (cap·T, Ko) unfolded output grad */
     R *TU;                  /* tangent of U */
     R *xhat, *rstd;         /* groupnorm: (cap, n) normalised input, (cap, groups) 1/σ */
@@ -67,7 +76,9 @@ struct NET {
     R *tdth;                /* (P) parameter direction of the last tangent_forward */
     R *kscr;                /* (2·SMALLK·max C_out) scratch of the narrow-GEMM kernels */
     int has_tdth;
-    void *blocks[2];        /* owned allocations: activation/delta block, tangent block */
+    int stored;             /* S of the store layers holds the current batch (example_sqnorms) */
+    R *ones;                /* (cap) all 1 (grad_accumulate with c = NULL from the store) */
+    void *blocks[3];        /* owned allocations: activation/delta block, tangent block, store */
 };
 
 /* ---- spec ---- */
@@ -125,7 +136,14 @@ static int build_layers(NET *m, const net_spec *spec, pa_err *err)
         P += y->pcount;
         m->n[l + 1] = y->no;
         if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
-            y->ghost = 2 * y->T * y->T < y->K * y->Ko;
+            /* per example: ghost norm T²(K + Ko)/2 multiply-adds (two SYRKs), then
+             * the clipped sum's GEMM T·K·Ko again; materialised, T·K·Ko once,
+             * and if kept, the sum reads K·Ko values (STORE_ALPHA each) instead
+             * of a second GEMM (Bu et al. 2022's layerwise choice, with the
+             * book-keeping of their BK algorithm where it pays) */
+            double T2 = (double)y->T * (double)y->T, KKo = (double)y->K * (double)y->Ko;
+            y->store_ok = y->T > 1 && STORE_ALPHA * KKo < 0.5 * T2 * (double)(y->K + y->Ko);
+            y->ghost = 2 * y->T * y->T < y->K * y->Ko;   /* when not kept (or no room) */
             size_t need = y->ghost ? 2 * y->T * y->T : y->K * y->Ko;
             need += y->Co;
             if (need > maxpex)
@@ -195,6 +213,8 @@ void NS(free)(NET *m)
         return;
     free(m->blocks[0]);
     free(m->blocks[1]);
+    free(m->blocks[2]);
+    free(m->ones);
     free(m->ly);
     free(m->n);
     free(m->A);
@@ -340,19 +360,45 @@ static int reserve(NET *m, size_t B)
     R *work = pa_malloc(cap, m->maxwork * sizeof(R));
     double *sqb = pa_malloc(cap, sizeof(double));
     R *cb = pa_malloc(cap, sizeof(R));
-    if (!blk || !work || !sqb || !cb) {
+    R *ones = pa_malloc(cap, sizeof(R));
+    /* the kept per-example gradients, layer by layer while they fit */
+    size_t ns = 0;
+    for (size_t l = 0; l < m->L; l++) {
+        layer *y = &m->ly[l];
+        size_t w = cap * y->K * y->Ko;
+        y->store = y->store_ok && (ns + w) * sizeof(R) <= STORE_BYTES;
+        ns += y->store ? w : 0;
+    }
+    R *st = ns ? pa_malloc(ns, sizeof(R)) : NULL;
+    if (!blk || !work || !sqb || !cb || !ones || (ns && !st)) {
         free(blk);
         free(work);
         free(sqb);
         free(cb);
+        free(ones);
+        free(st);
+        for (size_t l = 0; l < m->L; l++)
+            m->ly[l].store = m->ly[l].S != NULL;
         return PA_ENOMEM;
     }
+    for (size_t k = 0; k < cap; k++)
+        ones[k] = 1;
     free(m->blocks[0]);
+    free(m->blocks[2]);
     free(m->work);
     free(m->sqb);
     free(m->cb);
+    free(m->ones);
+    m->blocks[2] = st;
+    for (size_t l = 0; l < m->L; l++) {
+        layer *y = &m->ly[l];
+        y->S = y->store ? st : NULL;
+        st += y->store ? cap * y->K * y->Ko : 0;
+    }
+    m->stored = 0;
     m->sqb = sqb;
     m->cb = cb;
+    m->ones = ones;
     m->blocks[0] = blk;
     m->work = work;
     m->cap = cap;
@@ -791,6 +837,7 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
     if (reserve(m, B) != PA_OK)
         return pa_errf(err, PA_ENOMEM, "net_forward: out of memory for a batch of %zu rows", B);
     m->B = B;
+    m->stored = 0;
     memcpy(m->A[0], X, B * m->n[0] * sizeof(R));
     for (size_t l = 0; l < m->L; l++) {
         layer *y = &m->ly[l];
@@ -848,6 +895,7 @@ int NS(loss_xent)(NET *m, const int32_t *y, R *loss, double *sum, pa_err *err)
             return pa_errf(err, PA_EINPUT, "net_loss_xent: label y[%zu] = %d, expected 0..%zu", i,
                            (int)y[i], p - 1);
     double total = 0;
+    m->stored = 0;
     for (size_t i = 0; i < B; i++) {
         const R *z = m->A[m->L] + i * p;
         R *g = m->D[m->L] + i * p;
@@ -877,6 +925,7 @@ int NS(loss_mse)(NET *m, const R *Tg, R *loss, double *sum, pa_err *err)
     size_t p = m->n[m->L], B = m->B;
     double total = 0;
     (void)err;
+    m->stored = 0;
     for (size_t i = 0; i < B; i++) {
         const R *yh = m->A[m->L] + i * p, *t = Tg + i * p;
         R *g = m->D[m->L] + i * p;
@@ -896,6 +945,7 @@ int NS(loss_mse)(NET *m, const R *Tg, R *loss, double *sum, pa_err *err)
 
 void NS(seed)(NET *m, const R *dY)
 {
+    m->stored = 0;
     memcpy(m->D[m->L], dY, m->B * m->n[m->L] * sizeof(R));
 }
 
@@ -918,6 +968,7 @@ double NS(accuracy)(const NET *m, const int32_t *y)
 void NS(backprop)(NET *m, int need_dx)
 {
     size_t B = m->B;
+    m->stored = 0;
     for (size_t l = m->L; l-- > 0;) {
         layer *y = &m->ly[l];
         const R *dout = m->D[l + 1];
@@ -1048,9 +1099,17 @@ void NS(grad_accumulate)(NET *m, const R *c, R scale, R beta)
         const layer *y = &m->ly[l];
         R *dW = m->grads + y->poff;
         if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
-            const R *Am, *Gm;
-            layer_mats(m, l, &Am, &Gm);
-            weight_grad(m, y, dW, Am, Gm, c, scale, beta);
+            if (y->store && m->stored) {
+                /* Σ_i c_i ∇W ℓ_i from the kept per-example gradients: one GEMV */
+                size_t w = y->K * y->Ko;
+                pa_blas_threads_for((double)m->B * (double)w);
+                GEMV(CblasRowMajor, CblasTrans, (int)m->B, (int)w, scale, y->S, (int)w,
+                     c ? c : m->ones, 1, beta, dW, 1);
+            } else {
+                const R *Am, *Gm;
+                layer_mats(m, l, &Am, &Gm);
+                weight_grad(m, y, dW, Am, Gm, c, scale, beta);
+            }
             size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
             bias_grad(dW + y->pcount - y->Co, m->D[l + 1], c, m->B, Tb, y->Co, scale, beta);
         } else if (y->kind == NET_GROUPNORM) {
@@ -1063,6 +1122,19 @@ void NS(backward)(NET *m, R scale)
 {
     NS(backprop)(m, 0);
     NS(grad_accumulate)(m, NULL, scale, 0);
+}
+
+/* Σ_k x_k² in double, eight partial sums (vectorisable, unlike one running sum) */
+static double sumsq(const R *restrict x, size_t n)
+{
+    double acc[8] = {0};
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (size_t j = 0; j < 8; j++)
+            acc[j] += (double)x[k + j] * x[k + j];
+    for (; k < n; k++)
+        acc[0] += (double)x[k] * x[k];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
 /* ‖Σ_t g_t‖² over example i's T_b output pixels (bias gradient) */
@@ -1112,7 +1184,7 @@ void NS(example_sqnorms)(NET *m, double *sq)
                 for (size_t k = 0; k < Ko; k++)
                     g2 += (double)g[k] * g[k];
                 s = a2 * g2;
-            } else if (y->ghost) {
+            } else if (y->ghost && !y->store) {
                 /* Σ_{t,t'} (a_t·a_t')(g_t·g_t'): two Gram matrices (lower halves) */
                 R *Ga = m->pex, *Gg = m->pex + T * T;
                 pa_blas_threads_for((double)T * T * (K + Ko));
@@ -1127,17 +1199,20 @@ void NS(example_sqnorms)(NET *m, double *sq)
                     s += 2 * row + (double)Ga[t * T + t] * Gg[t * T + t];
                 }
             } else {
-                R *M = m->pex;
+                /* materialised (in W's layout), into the store if it is kept */
+                R *M = y->store ? y->S + i * K * Ko : m->pex;
                 if (y->kind == NET_CONV && K <= SMALLK)
                     smallk_wgrad(M, a, g, T, K, Ko, 1, 0, m->kscr);
+                else if (y->kind == NET_CONVT)
+                    gemm(1, 0, K, Ko, T, 1, a, K, g, Ko, 0, M, Ko);
                 else
                     gemm(1, 0, Ko, K, T, 1, g, Ko, a, K, 0, M, K);
-                for (size_t k = 0; k < Ko * K; k++)
-                    s += (double)M[k] * M[k];
+                s = sumsq(M, Ko * K);
             }
             sq[i] += s + bias_sq(m->D[l + 1], i, Tb, y->Co, m->pex + (m->maxpex - y->Co));
         }
     }
+    m->stored = 1;
 }
 
 void NS(example_grad_naive)(const NET *m, size_t i, double *g)

@@ -389,6 +389,51 @@ Test(net, ghost_clipped_norms_and_sum_equal_naive_per_example_gradients)
     netd_free(d);
 }
 
+/* example_sqnorms keeps some layers' per-example gradients for the clipped
+ * sum (core/net_impl.h, STORE_*); a new batch must not reuse them */
+Test(net, weighted_sum_after_a_new_batch_ignores_the_kept_gradients_of_the_last)
+{
+    net *f;
+    netd *d;
+    new_pair(&clip_spec, 6, &f, &d);
+    size_t B = 16, n0 = net_size(f, 0), P = net_nparams(f);
+    gsl_rng *r = new_rng(14);
+    double *X1 = random_d(r, B * n0, 1.5), *X2 = random_d(r, B * n0, 1.5);
+    float *X1f = to_f(X1, B * n0), *X2f = to_f(X2, B * n0);
+    int32_t y[16];
+    float c[16];
+    double sq[16], sqn[16];
+    for (size_t i = 0; i < B; i++)
+        y[i] = (int32_t)(i % 5), c[i] = (float)(0.25 + 0.05 * (double)i);
+    cr_assert_eq(net_forward(f, X1f, B, NULL, NULL), PA_OK);
+    cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+    net_backprop(f, 0);
+    net_example_sqnorms(f, sq);
+    cr_assert_eq(net_forward(f, X2f, B, NULL, NULL), PA_OK);
+    cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+    net_backprop(f, 0);
+    net_grad_accumulate(f, c, 1, 0);
+    double *ref = to_d(net_grads(f), P);   /* the GEMM path: nothing kept for this batch */
+    net_example_sqnorms(f, sq);
+    net_grad_accumulate(f, c, 1, 0);       /* now from the kept gradients */
+    double e = rel_err_fd(net_grads(f), ref, P);
+    cr_expect_lt(e, 1e-5, "weighted sum from kept gradients vs GEMM: %.3g", e);
+    /* and c = NULL: the plain sum, against the naive per-example gradients */
+    cr_assert_eq(net_clip_sum_naive(f, INFINITY, sqn, NULL, NULL), PA_OK);
+    free(ref);
+    ref = to_d(net_grads(f), P);
+    net_grad_accumulate(f, NULL, 1, 0);
+    e = rel_err_fd(net_grads(f), ref, P);
+    cr_expect_lt(e, 1e-5, "sum from kept gradients vs naive: %.3g", e);
+    for (size_t i = 0; i < B; i++)
+        cr_expect_lt(fabs(sq[i] - sqn[i]) / sqn[i], 1e-5, "example %zu: %.9g vs naive %.9g", i, sq[i],
+                     sqn[i]);
+    free(X1), free(X2), free(X1f), free(X2f), free(ref);
+    gsl_rng_free(r);
+    net_free(f);
+    netd_free(d);
+}
+
 /* ---- double backpropagation ---- */
 
 /* the net for double backprop: smooth activations only (central differences
