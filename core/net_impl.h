@@ -49,6 +49,8 @@ typedef struct layer {
     int store_ok;           /* materialising and keeping ∇W ℓ_i is the cheapest clipped sum */
     int store;              /* ... and the buffer holds them for the current capacity */
     R *S;                   /* store: (cap, K·Ko) per-example ∇W ℓ_i in W's layout */
+    size_t nb;              /* conv, convT: C_out bias entries; groupnorm: 2C (γ, β); else 0 */
+    R *Sb;                  /* (cap, nb) per-example gradients of those, kept by example_sqnorms */
     R *U;                   /* conv: (cap·T, K) unfolded input; convT: (cap·T, Ko) unfolded output grad */
     R *TU;                  /* tangent of U */
     R *xhat, *rstd;         /* groupnorm: (cap, n) normalised input, (cap, groups) 1/σ */
@@ -149,6 +151,10 @@ static int build_layers(NET *m, const net_spec *spec, pa_err *err)
             if (need > maxpex)
                 maxpex = need;
         }
+        if (y->kind == NET_CONV || y->kind == NET_CONVT)
+            y->nb = y->Co;
+        if (y->kind == NET_GROUPNORM)
+            y->nb = 2 * y->Ci;
         if (y->kind == NET_GROUPNORM && 4 * y->Ci > maxpex)
             maxpex = 4 * y->Ci;   /* 2C doubles + 3C reals */
     }
@@ -367,7 +373,7 @@ static int reserve(NET *m, size_t B)
         layer *y = &m->ly[l];
         size_t w = cap * y->K * y->Ko;
         y->store = y->store_ok && (ns + w) * sizeof(R) <= STORE_BYTES;
-        ns += y->store ? w : 0;
+        ns += (y->store ? w : 0) + cap * y->nb;
     }
     R *st = ns ? pa_malloc(ns, sizeof(R)) : NULL;
     if (!blk || !work || !sqb || !cb || !ones || (ns && !st)) {
@@ -394,6 +400,8 @@ static int reserve(NET *m, size_t B)
         layer *y = &m->ly[l];
         y->S = y->store ? st : NULL;
         st += y->store ? cap * y->K * y->Ko : 0;
+        y->Sb = y->nb ? st : NULL;
+        st += cap * y->nb;
     }
     m->stored = 0;
     m->sqb = sqb;
@@ -1093,6 +1101,15 @@ static void gn_accumulate(NET *m, size_t l, const R *c, R scale, R beta, const R
     }
 }
 
+/* out (nb) = beta·out + scale·Σ_i c_i Sb_i: the bias / γβ part from what
+ * example_sqnorms kept */
+static void kept_sum(NET *m, const layer *y, R *out, const R *c, R scale, R beta)
+{
+    pa_blas_threads_for((double)m->B * (double)y->nb);
+    GEMV(CblasRowMajor, CblasTrans, (int)m->B, (int)y->nb, scale, y->Sb, (int)y->nb, c ? c : m->ones, 1,
+         beta, out, 1);
+}
+
 void NS(grad_accumulate)(NET *m, const R *c, R scale, R beta)
 {
     for (size_t l = 0; l < m->L; l++) {
@@ -1111,9 +1128,15 @@ void NS(grad_accumulate)(NET *m, const R *c, R scale, R beta)
                 weight_grad(m, y, dW, Am, Gm, c, scale, beta);
             }
             size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
-            bias_grad(dW + y->pcount - y->Co, m->D[l + 1], c, m->B, Tb, y->Co, scale, beta);
+            if (y->Sb && m->stored)
+                kept_sum(m, y, dW + y->pcount - y->Co, c, scale, beta);
+            else
+                bias_grad(dW + y->pcount - y->Co, m->D[l + 1], c, m->B, Tb, y->Co, scale, beta);
         } else if (y->kind == NET_GROUPNORM) {
-            gn_accumulate(m, l, c, scale, beta, m->D[l + 1], dW);
+            if (m->stored)
+                kept_sum(m, y, dW, c, scale, beta);
+            else
+                gn_accumulate(m, l, c, scale, beta, m->D[l + 1], dW);
         }
     }
 }
@@ -1163,8 +1186,11 @@ void NS(example_sqnorms)(NET *m, double *sq)
             double *g = m->dpex;
             for (size_t i = 0; i < B; i++) {
                 gn_example_grad(g, m->D[l + 1], y, i);
-                for (size_t j = 0; j < 2 * y->Ci; j++)
+                R *kept = y->Sb + i * y->nb;
+                for (size_t j = 0; j < 2 * y->Ci; j++) {
                     sq[i] += g[j] * g[j];
+                    kept[j] = (R)g[j];
+                }
             }
             continue;
         }
@@ -1209,7 +1235,8 @@ void NS(example_sqnorms)(NET *m, double *sq)
                     gemm(1, 0, Ko, K, T, 1, g, Ko, a, K, 0, M, K);
                 s = sumsq(M, Ko * K);
             }
-            sq[i] += s + bias_sq(m->D[l + 1], i, Tb, y->Co, m->pex + (m->maxpex - y->Co));
+            R *bacc = y->Sb ? y->Sb + i * y->nb : m->pex + (m->maxpex - y->Co);
+            sq[i] += s + bias_sq(m->D[l + 1], i, Tb, y->Co, bacc);
         }
     }
     m->stored = 1;
