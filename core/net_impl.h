@@ -514,7 +514,7 @@ NET_CLONES static void smallk_wgrad(R *restrict dW, const R *restrict A, const R
 /* im2col: U (B·Ts, k·k·C) from img (B, Hb, Wb, C) with output grid
  * (Hs, Ws) = ((Hb + 2pad − k)/s + 1, ...): row (i, oy, ox), column
  * (ky, kx, c) = img[i, oy·s − pad + ky, ox·s − pad + kx, c] or 0. */
-static void im2col(R *restrict U, const R *restrict img, size_t B, size_t Hb, size_t Wb, size_t C,
+NET_CLONES static void im2col(R *restrict U, const R *restrict img, size_t B, size_t Hb, size_t Wb, size_t C,
                    size_t k, size_t s, size_t pad, size_t Hs, size_t Ws)
 {
     size_t kc = k * C;
@@ -550,7 +550,7 @@ static void im2col(R *restrict U, const R *restrict img, size_t B, size_t Hb, si
 
 /* col2im, the adjoint of im2col: img (B, Hb, Wb, C) = Σ of U's entries into
  * the pixels they were read from (img is overwritten). */
-static void col2im(R *restrict img, const R *restrict U, size_t B, size_t Hb, size_t Wb, size_t C,
+NET_CLONES static void col2im(R *restrict img, const R *restrict U, size_t B, size_t Hb, size_t Wb, size_t C,
                    size_t k, size_t s, size_t pad, size_t Hs, size_t Ws)
 {
     memset(img, 0, B * Hb * Wb * C * sizeof(R));
@@ -579,7 +579,7 @@ static void col2im(R *restrict img, const R *restrict U, size_t B, size_t Hb, si
 }
 
 /* Y (rows, C) += 1 bᵀ */
-static void add_bias(R *restrict Y, const R *restrict b, size_t rows, size_t C)
+NET_CLONES static void add_bias(R *restrict Y, const R *restrict b, size_t rows, size_t C)
 {
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < C; c++)
@@ -587,7 +587,7 @@ static void add_bias(R *restrict Y, const R *restrict b, size_t rows, size_t C)
 }
 
 /* db = beta·db + scale·Σ_rows c_row G (rows grouped by example: T rows each) */
-static void bias_grad(R *restrict db, const R *restrict G, const R *c, size_t B, size_t T,
+NET_CLONES static void bias_grad(R *restrict db, const R *restrict G, const R *c, size_t B, size_t T,
                       size_t C, R scale, R beta)
 {
     for (size_t j = 0; j < C; j++)
@@ -601,7 +601,7 @@ static void bias_grad(R *restrict db, const R *restrict G, const R *c, size_t B,
     }
 }
 
-static void avgpool_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y)
+NET_CLONES static void avgpool_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y)
 {
     R inv = (R)1 / (R)(y->k * y->k);
     size_t C = y->Ci;
@@ -625,7 +625,7 @@ static void avgpool_fwd(R *restrict Y, const R *restrict X, size_t B, const laye
     }
 }
 
-static void avgpool_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y)
+NET_CLONES static void avgpool_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y)
 {
     R inv = (R)1 / (R)(y->k * y->k);
     size_t C = y->Ci;
@@ -675,7 +675,7 @@ static inline R act_d2(net_act f, R a)
     }
 }
 
-static void act_fwd(R *restrict Y, const R *restrict X, size_t n, net_act f, R slope)
+NET_CLONES static void act_fwd(R *restrict Y, const R *restrict X, size_t n, net_act f, R slope)
 {
     switch (f) {
     case NET_RELU:
@@ -700,7 +700,7 @@ static void act_fwd(R *restrict Y, const R *restrict X, size_t n, net_act f, R s
 }
 
 /* DX = DY ⊙ f'(x), from the output a; one loop per activation (vectorised) */
-static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, size_t n, net_act f,
+NET_CLONES static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, size_t n, net_act f,
                     R slope)
 {
     switch (f) {
@@ -733,7 +733,7 @@ static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, s
  * of every pixel. The sums run over pixels with the channels innermost
  * (contiguous), into per-channel double accumulators acc (2C), then are
  * combined per group. */
-static void gn_group_sums(const R *restrict a, const R *restrict b, size_t T, size_t C,
+NET_CLONES static void gn_group_sums(const R *restrict a, const R *restrict b, size_t T, size_t C,
                           double *restrict sa, double *restrict sb)
 {
     for (size_t c = 0; c < C; c++)
@@ -748,7 +748,7 @@ static void gn_group_sums(const R *restrict a, const R *restrict b, size_t T, si
     }
 }
 
-static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y, const R *gamma,
+NET_CLONES static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y, const R *gamma,
                    const R *beta, double *acc)
 {
     size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
@@ -791,7 +791,7 @@ static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y,
 }
 
 /* DX = rstd (gx̂ − mean gx̂ − x̂ mean(gx̂ x̂)), gx̂ = γ DY */
-static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y, const R *gamma,
+NET_CLONES static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y, const R *gamma,
                    double *acc)
 {
     size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
@@ -821,7 +821,7 @@ static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *
 }
 
 /* per-example γ, β gradient of example i into g (2C, double) */
-static void gn_example_grad(double *g, const R *DY, const layer *y, size_t i)
+NET_CLONES static void gn_example_grad(double *g, const R *DY, const layer *y, size_t i)
 {
     size_t C = y->Ci, T = y->Hi * y->Wi;
     const R *dy = DY + i * y->ni, *xh = y->xhat + i * y->ni;
@@ -1049,7 +1049,7 @@ static void layer_tmats(const NET *m, size_t l, const R **Am, const R **Gm)
 }
 
 /* S = rows of M (B·T, w) scaled by c_i per example block (into m->work) */
-static const R *scaled_rows(NET *m, const R *M, const R *c, size_t B, size_t T, size_t w)
+NET_CLONES static const R *scaled_rows(NET *m, const R *M, const R *c, size_t B, size_t T, size_t w)
 {
     R *S = m->work;
     for (size_t i = 0; i < B; i++) {
@@ -1083,7 +1083,7 @@ static void weight_grad(NET *m, const layer *y, R *dW, const R *Am, const R *Gm,
         gemm(1, 0, y->Ko, y->K, rows, scale, Gm, y->Ko, Am, y->K, beta, dW, y->K);
 }
 
-static void gn_accumulate(NET *m, size_t l, const R *c, R scale, R beta, const R *DY, R *dg)
+NET_CLONES static void gn_accumulate(NET *m, size_t l, const R *c, R scale, R beta, const R *DY, R *dg)
 {
     const layer *y = &m->ly[l];
     size_t C = y->Ci;
@@ -1148,7 +1148,7 @@ void NS(backward)(NET *m, R scale)
 }
 
 /* Σ_k x_k² in double, eight partial sums (vectorisable, unlike one running sum) */
-static double sumsq(const R *restrict x, size_t n)
+NET_CLONES static double sumsq(const R *restrict x, size_t n)
 {
     double acc[8] = {0};
     size_t k = 0;
@@ -1161,7 +1161,7 @@ static double sumsq(const R *restrict x, size_t n)
 }
 
 /* ‖Σ_t g_t‖² over example i's T_b output pixels (bias gradient) */
-static double bias_sq(const R *D, size_t i, size_t Tb, size_t C, R *acc)
+NET_CLONES static double bias_sq(const R *D, size_t i, size_t Tb, size_t C, R *acc)
 {
     const R *g = D + i * Tb * C;
     for (size_t j = 0; j < C; j++)
