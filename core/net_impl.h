@@ -440,10 +440,60 @@ static int reserve_tangent(NET *m)
 
 /* GEMM wrapper: row-major C (M,N) = alpha op(A) op(B) + beta C, with BLAS
  * threads chosen by the problem size. */
+typedef struct gemm_job {
+    int ta, tb;
+    size_t M, N, Kd, lda, ldb, ldc, step;
+    int split_m;            /* chunks of step rows of C, else of step columns */
+    R alpha, beta;
+    const R *A, *Bm;
+    R *C;
+} gemm_job;
+
+/* chunk k of a split GEMM: rows (or columns) k·step .. of C, each element
+ * computed as by the whole call (the K loop is not split) */
+static void gemm_chunk(void *ctx, size_t k)
+{
+    const gemm_job *g = ctx;
+    size_t a = k * g->step, M = g->M, N = g->N;
+    const R *A = g->A, *Bm = g->Bm;
+    R *C = g->C;
+    if (g->split_m) {
+        M = a + g->step < M ? g->step : M - a;
+        A += g->ta ? a : a * g->lda;
+        C += a * g->ldc;
+    } else {
+        N = a + g->step < N ? g->step : N - a;
+        Bm += g->tb ? a * g->ldb : a;
+        C += a;
+    }
+    GEMM(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, (int)M,
+         (int)N, (int)g->Kd, g->alpha, A, (int)g->lda, Bm, (int)g->ldb, g->beta, C, (int)g->ldc);
+}
+
+/* GEMM wrapper: row-major C (M,N) = alpha op(A) op(B) + beta C. Below the
+ * BLAS threshold single-threaded; above it, with a cap above 1, cut along
+ * the longer of M and N into 2–8 chunks that this thread and pa_par_for's
+ * helper take as they finish (a half-busy second core still helps, where
+ * OpenBLAS's even split waits for it). */
 static void gemm(int ta, int tb, size_t M, size_t N, size_t Kd, R alpha, const R *A, size_t lda,
                  const R *Bm, size_t ldb, R beta, R *C, size_t ldc)
 {
-    pa_blas_threads_for((double)M * (double)N * (double)Kd);
+    double work = (double)M * (double)N * (double)Kd;
+    size_t len = M >= N ? M : N;
+    if (work >= pa_blas_threshold() && pa_blas_max() > 1 && len >= 64) {
+        size_t nc = (size_t)(work / 2e7);
+        nc = nc < 2 ? 2 : nc > 8 ? 8 : nc;
+        if (nc > len / 32)
+            nc = len / 32;
+        size_t step = (len + nc - 1) / nc;
+        step = (step + 15) / 16 * 16;
+        gemm_job g = {.ta = ta, .tb = tb, .M = M, .N = N, .Kd = Kd, .lda = lda, .ldb = ldb,
+                      .ldc = ldc, .step = step, .split_m = M >= N, .alpha = alpha, .beta = beta,
+                      .A = A, .Bm = Bm, .C = C};
+        pa_par_for((len + step - 1) / step, gemm_chunk, &g);
+        return;
+    }
+    pa_blas_threads_for(work);
     GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
          (int)N, (int)Kd, alpha, A, (int)lda, Bm, (int)ldb, beta, C, (int)ldc);
 }

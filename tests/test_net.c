@@ -18,6 +18,7 @@
 #include <criterion/parameterized.h>
 #include <gsl/gsl_rng.h>
 
+#include "core/blas.h"
 #include "core/net.h"
 
 TestSuite(net);
@@ -429,6 +430,72 @@ Test(net, weighted_sum_after_a_new_batch_ignores_the_kept_gradients_of_the_last)
         cr_expect_lt(fabs(sq[i] - sqn[i]) / sqn[i], 1e-5, "example %zu: %.9g vs naive %.9g", i, sq[i],
                      sqn[i]);
     free(X1), free(X2), free(X1f), free(X2f), free(ref);
+    gsl_rng_free(r);
+    net_free(f);
+    netd_free(d);
+}
+
+/* pa_par_for (core/blas.h): every chunk exactly once, with a helper or without */
+static void count_chunk(void *ctx, size_t k)
+{
+    __atomic_fetch_add((int *)ctx + k, 1, __ATOMIC_RELAXED);
+}
+
+Test(net, par_for_runs_every_chunk_once_with_and_without_the_helper)
+{
+    static int hits[1000];
+    for (int cap = 1; cap <= 2; cap++) {
+        pa_blas_cap(cap);
+        for (int rep = 0; rep < 50; rep++) {
+            memset(hits, 0, sizeof hits);
+            size_t n = (size_t)(rep * 20 % 1000) + 1;
+            pa_par_for(n, count_chunk, hits);
+            for (size_t k = 0; k < 1000; k++)
+                cr_assert_eq(hits[k], k < n ? 1 : 0, "cap %d, n %zu: chunk %zu ran %d times", cap, n, k,
+                             hits[k]);
+        }
+    }
+    pa_blas_cap(0);
+}
+
+/* With the threshold at 1 every GEMM of the engine is cut into chunks shared
+ * with the helper thread: the forward, backprop and clipped sum must equal
+ * the single-threaded ones to float rounding */
+Test(net, gemms_cut_into_chunks_for_two_threads_equal_the_single_threaded_ones)
+{
+    net *f;
+    netd *d;
+    new_pair(&clip_spec, 6, &f, &d);
+    size_t B = 16, n0 = net_size(f, 0), P = net_nparams(f), p = net_size(f, net_nlayers(f));
+    gsl_rng *r = new_rng(15);
+    double *X = random_d(r, B * n0, 1.5);
+    float *Xf = to_f(X, B * n0);
+    int32_t y[16];
+    for (size_t i = 0; i < B; i++)
+        y[i] = (int32_t)(i % 5);
+    double *out[2][3];
+    for (int cap = 1; cap <= 2; cap++) {
+        pa_blas_cap(cap);
+        pa_blas_set_threshold(cap == 2 ? 1 : 0);
+        const float *Y;
+        cr_assert_eq(net_forward(f, Xf, B, &Y, NULL), PA_OK);
+        out[cap - 1][0] = to_d(Y, B * p);
+        cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+        net_backprop(f, 1);
+        out[cap - 1][1] = to_d(net_dx(f), B * n0);
+        net_clip_sum(f, 0.5, NULL, NULL);
+        out[cap - 1][2] = to_d(net_grads(f), P);
+    }
+    pa_blas_set_threshold(0);
+    pa_blas_cap(0);
+    size_t len[3] = {B * p, B * n0, P};
+    const char *what[3] = {"output", "input gradient", "clipped sum"};
+    for (int k = 0; k < 3; k++) {
+        double e = rel_err_dd(out[1][k], out[0][k], len[k]);
+        cr_expect_lt(e, 1e-5, "%s: chunked vs one thread %.3g", what[k], e);
+        free(out[0][k]), free(out[1][k]);
+    }
+    free(X), free(Xf);
     gsl_rng_free(r);
     net_free(f);
     netd_free(d);
