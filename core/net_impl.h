@@ -36,6 +36,7 @@
  * is cheaper than the ghost norm (see build_layers). */
 #define STORE_BYTES ((size_t)256 << 20)
 #define STORE_ALPHA 32      /* multiply-adds one stored value costs (write, norm, read back) */
+#define SQ_CHUNKS 8         /* example_sqnorms shares a kept layer's examples out in this many chunks */
 
 typedef struct layer {
     net_kind kind;
@@ -76,7 +77,8 @@ struct NET {
     double *sqb;            /* (cap) squared norms for clip_sum */
     R *cb;                  /* (cap) clip factors for clip_sum */
     R *tdth;                /* (P) parameter direction of the last tangent_forward */
-    R *kscr;                /* (2·SMALLK·max C_out) scratch of the narrow-GEMM kernels */
+    R *kscr;                /* (SQ_CHUNKS, 2·SMALLK·max C_out) scratch of the narrow-GEMM kernels */
+    size_t kstride;         /* 2·SMALLK·max C_out */
     int has_tdth;
     int stored;             /* S of the store layers holds the current batch (example_sqnorms) */
     R *ones;                /* (cap) all 1 (grad_accumulate with c = NULL from the store) */
@@ -192,7 +194,8 @@ int NS(new)(const net_spec *spec, NET **out, pa_err *err)
     for (size_t l = 0; l < m->L; l++)
         if (m->ly[l].Co > maxco)
             maxco = m->ly[l].Co;
-    m->kscr = pa_malloc(2 * SMALLK * maxco, sizeof(R));
+    m->kstride = 2 * SMALLK * maxco;
+    m->kscr = pa_malloc(SQ_CHUNKS * m->kstride, sizeof(R));
     if (!m->params || !m->grads || !m->pex || !m->dpex || !m->tdth || !m->kscr)
         goto nomem;
     /* scratch per batch row: conv dU (T·K), convT columns (T·Ko), scaled copies */
@@ -1225,6 +1228,38 @@ NET_CLONES static double bias_sq(const R *D, size_t i, size_t Tb, size_t C, R *a
     return s;
 }
 
+typedef struct sq_job {
+    NET *m;
+    const layer *y;
+    size_t l, per;          /* layer; examples per chunk */
+    double *sq;             /* (B) accumulated into */
+    const R *Am, *Gm;
+} sq_job;
+
+/* examples k·per .. of a kept layer: ∇W ℓ_i into S, its bias part into Sb,
+ * both squared norms added to sq[i] (chunk k's own narrow-GEMM scratch) */
+static void sq_chunk(void *ctx, size_t k)
+{
+    const sq_job *j = ctx;
+    const NET *m = j->m;
+    const layer *y = j->y;
+    size_t T = y->T, K = y->K, Ko = y->Ko, i1 = (k + 1) * j->per;
+    R *kscr = m->kscr + k * m->kstride;
+    for (size_t i = k * j->per; i < i1 && i < m->B; i++) {
+        const R *a = j->Am + i * T * K, *g = j->Gm + i * T * Ko;
+        R *M = y->S + i * K * Ko;
+        if (y->kind == NET_CONV && K <= SMALLK)
+            smallk_wgrad(M, a, g, T, K, Ko, 1, 0, kscr);
+        else if (y->kind == NET_CONVT)
+            GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)Ko, (int)T, 1, a, (int)K, g,
+                 (int)Ko, 0, M, (int)Ko);
+        else
+            GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Ko, (int)K, (int)T, 1, g, (int)Ko, a,
+                 (int)K, 0, M, (int)K);
+        j->sq[i] += sumsq(M, Ko * K) + bias_sq(m->D[j->l + 1], i, y->Ho * y->Wo, y->Co, y->Sb + i * y->nb);
+    }
+}
+
 void NS(example_sqnorms)(NET *m, double *sq)
 {
     size_t B = m->B;
@@ -1250,6 +1285,15 @@ void NS(example_sqnorms)(NET *m, double *sq)
         layer_mats(m, l, &Am, &Gm);
         size_t T = y->T, K = y->K, Ko = y->Ko;
         size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
+        if (y->store && T > 1) {
+            /* materialised into the store: examples are independent, so they
+             * are shared with pa_par_for's helper (one-thread GEMMs each) */
+            sq_job job = {.m = m, .y = y, .l = l, .sq = sq, .Am = Am, .Gm = Gm,
+                          .per = (B + SQ_CHUNKS - 1) / SQ_CHUNKS};
+            pa_blas_threads_for((double)T * (double)K * (double)Ko);
+            pa_par_for((B + job.per - 1) / job.per, sq_chunk, &job);
+            continue;
+        }
         for (size_t i = 0; i < B; i++) {
             const R *a = Am + i * T * K, *g = Gm + i * T * Ko;
             double s = 0;
