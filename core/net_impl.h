@@ -72,7 +72,7 @@ struct NET {
     R *work;                /* (cap · maxwork) scratch */
     size_t maxwork;         /* per row of the batch */
     R *pex;                 /* per-example scratch (maxpex) */
-    double *dpex;           /* (maxpex) the same in double */
+    double *dpex;           /* (SQ_CHUNKS, maxpex) the same in double, one per chunk of examples */
     size_t maxpex;
     double *sqb;            /* (cap) squared norms for clip_sum */
     R *cb;                  /* (cap) clip factors for clip_sum */
@@ -188,7 +188,7 @@ int NS(new)(const net_spec *spec, NET **out, pa_err *err)
     m->params = pa_calloc(m->P ? m->P : 1, sizeof(R));
     m->grads = pa_calloc(m->P ? m->P : 1, sizeof(R));
     m->pex = pa_malloc(m->maxpex, sizeof(R));
-    m->dpex = pa_malloc(m->maxpex, sizeof(double));
+    m->dpex = pa_malloc(SQ_CHUNKS * m->maxpex, sizeof(double));
     m->tdth = pa_calloc(m->P ? m->P : 1, sizeof(R));
     size_t maxco = 1;
     for (size_t l = 0; l < m->L; l++)
@@ -801,13 +801,13 @@ NET_CLONES static void gn_group_sums(const R *restrict a, const R *restrict b, s
     }
 }
 
-NET_CLONES static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y, const R *gamma,
-                   const R *beta, double *acc)
+NET_CLONES static void gn_fwd(R *restrict Y, const R *restrict X, size_t i0, size_t i1, const layer *y,
+                              const R *gamma, const R *beta, double *acc)
 {
     size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
     double cnt = (double)(T * Cg), *s1 = acc, *s2 = acc + C;
     R *mu = (R *)(acc + 2 * C), *rs = mu + C;   /* per channel: its group's mean, 1/σ */
-    for (size_t i = 0; i < B; i++) {
+    for (size_t i = i0; i < i1; i++) {
         const R *x = X + i * y->ni;
         R *xh = y->xhat + i * y->ni, *o = Y + i * y->ni;
         gn_group_sums(x, NULL, T, C, s1, s2);
@@ -844,13 +844,13 @@ NET_CLONES static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, cons
 }
 
 /* DX = rstd (gx̂ − mean gx̂ − x̂ mean(gx̂ x̂)), gx̂ = γ DY */
-NET_CLONES static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y, const R *gamma,
-                   double *acc)
+NET_CLONES static void gn_bwd(R *restrict DX, const R *restrict DY, size_t i0, size_t i1, const layer *y,
+                              const R *gamma, double *acc)
 {
     size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
     double cnt = (double)(T * Cg), *s1 = acc, *s2 = acc + C;
     R *ga = (R *)(acc + 2 * C), *gb = ga + C, *rs = gb + C;   /* per channel */
-    for (size_t i = 0; i < B; i++) {
+    for (size_t i = i0; i < i1; i++) {
         const R *dy = DY + i * y->ni, *xh = y->xhat + i * y->ni;
         R *dx = DX + i * y->ni;
         gn_group_sums(dy, xh, T, C, s1, s2);
@@ -887,6 +887,76 @@ NET_CLONES static void gn_example_grad(double *g, const R *DY, const layer *y, s
         }
 }
 
+/* ---- per-example kernels shared with pa_par_for's helper ---- */
+
+enum { OP_IM2COL, OP_SMALLK, OP_AVGF, OP_GNF, OP_ACTF, OP_COL2IM, OP_AVGB, OP_GNB, OP_ACTB };
+
+typedef struct ex_job {
+    NET *m;
+    const layer *y;
+    int op;
+    size_t per;             /* examples per chunk */
+    const R *in, *aux, *W;  /* aux: act_bwd's outputs; W: the layer's parameters */
+    R *out;
+} ex_job;
+
+/* examples k·per .. of one kernel: the same arithmetic as one call over the
+ * batch (nothing is summed across examples), with chunk k's own scratch */
+static void ex_chunk(void *ctx, size_t k)
+{
+    const ex_job *j = ctx;
+    NET *m = j->m;
+    const layer *y = j->y;
+    size_t i0 = k * j->per, i1 = i0 + j->per < m->B ? i0 + j->per : m->B, n = i1 - i0;
+    double *acc = m->dpex + k * m->maxpex;
+    switch (j->op) {
+    case OP_IM2COL:
+        im2col(y->U + i0 * y->T * y->K, j->in + i0 * y->ni, n, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad,
+               y->Ho, y->Wo);
+        break;
+    case OP_SMALLK:
+        smallk_fwd(j->out + i0 * y->no, y->U + i0 * y->T * y->K, j->W, j->W + y->Co * y->K, n * y->T,
+                   y->K, y->Co, m->kscr + k * m->kstride);
+        break;
+    case OP_AVGF:
+        avgpool_fwd(j->out + i0 * y->no, j->in + i0 * y->ni, n, y);
+        break;
+    case OP_GNF:
+        gn_fwd(j->out, j->in, i0, i1, y, j->W, j->W + y->Ci, acc);
+        break;
+    case OP_ACTF:
+        act_fwd(j->out + i0 * y->ni, j->in + i0 * y->ni, n * y->ni, y->act, y->slope);
+        break;
+    case OP_COL2IM:   /* conv backprop: (T, K) rows per example onto the input grid */
+        col2im(j->out + i0 * y->ni, j->in + i0 * y->T * y->K, n, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad,
+               y->Ho, y->Wo);
+        break;
+    case OP_AVGB:
+        avgpool_bwd(j->out + i0 * y->ni, j->in + i0 * y->no, n, y);
+        break;
+    case OP_GNB:
+        gn_bwd(j->out, j->in, i0, i1, y, j->W, acc);
+        break;
+    case OP_ACTB:
+        act_bwd(j->out + i0 * y->ni, j->in + i0 * y->ni, j->aux + i0 * y->ni, n * y->ni, y->act, y->slope);
+        break;
+    }
+}
+
+/* runs op over the batch: in SQ_CHUNKS chunks through pa_par_for when the
+ * layer's tensors are large (2^16 values or more), else in one call */
+static void by_example(NET *m, const layer *y, int op, const R *in, const R *aux, const R *W, R *out)
+{
+    size_t B = m->B, big = y->ni > y->no ? y->ni : y->no;
+    ex_job j = {.m = m, .y = y, .op = op, .per = B, .in = in, .aux = aux, .W = W, .out = out};
+    if (B < 2 || B * big < ((size_t)1 << 16)) {
+        ex_chunk(&j, 0);
+        return;
+    }
+    j.per = (B + SQ_CHUNKS - 1) / SQ_CHUNKS;
+    pa_par_for((B + j.per - 1) / j.per, ex_chunk, &j);
+}
+
 /* ---- forward ---- */
 
 int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
@@ -912,9 +982,9 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
             gemm(0, 1, B, y->no, y->ni, 1, in, y->ni, W, y->ni, 1, out, y->no);
             break;
         case NET_CONV:
-            im2col(y->U, in, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+            by_example(m, y, OP_IM2COL, in, NULL, W, out);
             if (y->K <= SMALLK) {
-                smallk_fwd(out, y->U, W, W + y->Co * y->K, B * y->T, y->K, y->Co, m->kscr);
+                by_example(m, y, OP_SMALLK, in, NULL, W, out);
                 break;
             }
             gemm(0, 1, B * y->T, y->Co, y->K, 1, y->U, y->K, W, y->K, 0, out, y->Co);
@@ -927,13 +997,13 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
             add_bias(out, W + y->K * y->Ko, B * y->Ho * y->Wo, y->Co);
             break;
         case NET_AVGPOOL:
-            avgpool_fwd(out, in, B, y);
+            by_example(m, y, OP_AVGF, in, NULL, W, out);
             break;
         case NET_GROUPNORM:
-            gn_fwd(out, in, B, y, W, W + y->Ci, m->dpex);
+            by_example(m, y, OP_GNF, in, NULL, W, out);
             break;
         case NET_ACT:
-            act_fwd(out, in, B * y->ni, y->act, y->slope);
+            by_example(m, y, OP_ACTF, in, NULL, W, out);
             break;
         case NET_FLATTEN:
             break;
@@ -1044,7 +1114,7 @@ void NS(backprop)(NET *m, int need_dx)
         case NET_CONV:
             if (want) {
                 gemm(0, 0, B * y->T, y->K, y->Co, 1, dout, y->Co, W, y->K, 0, m->work, y->K);
-                col2im(din, m->work, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+                by_example(m, y, OP_COL2IM, m->work, NULL, W, din);
             }
             break;
         case NET_CONVT:
@@ -1054,15 +1124,15 @@ void NS(backprop)(NET *m, int need_dx)
             break;
         case NET_AVGPOOL:
             if (want)
-                avgpool_bwd(din, dout, B, y);
+                by_example(m, y, OP_AVGB, dout, NULL, W, din);
             break;
         case NET_GROUPNORM:
             if (want)
-                gn_bwd(din, dout, B, y, W, m->dpex);
+                by_example(m, y, OP_GNB, dout, NULL, W, din);
             break;
         case NET_ACT:
             if (want)
-                act_bwd(din, dout, m->A[l + 1], B * y->ni, y->act, y->slope);
+                by_example(m, y, OP_ACTB, dout, m->A[l + 1], W, din);
             break;
         case NET_FLATTEN:
             break;
