@@ -187,7 +187,7 @@ int NS(new)(const net_spec *spec, NET **out, pa_err *err)
     build_layers(m, spec, err);
     m->params = pa_calloc(m->P ? m->P : 1, sizeof(R));
     m->grads = pa_calloc(m->P ? m->P : 1, sizeof(R));
-    m->pex = pa_malloc(m->maxpex, sizeof(R));
+    m->pex = pa_malloc(SQ_CHUNKS * m->maxpex, sizeof(R));
     m->dpex = pa_malloc(SQ_CHUNKS * m->maxpex, sizeof(double));
     m->tdth = pa_calloc(m->P ? m->P : 1, sizeof(R));
     size_t maxco = 1;
@@ -1303,30 +1303,70 @@ typedef struct sq_job {
     const layer *y;
     size_t l, per;          /* layer; examples per chunk */
     double *sq;             /* (B) accumulated into */
-    const R *Am, *Gm;
+    const R *Am, *Gm;       /* weight layers: the unfolded matrices */
 } sq_job;
 
-/* examples k·per .. of a kept layer: ∇W ℓ_i into S, its bias part into Sb,
- * both squared norms added to sq[i] (chunk k's own narrow-GEMM scratch) */
+/* examples k·per .. of layer l: ‖∇θ_l ℓ_i‖² added to sq[i] (and the kept
+ * per-example gradients written), with chunk k's own scratch */
 static void sq_chunk(void *ctx, size_t k)
 {
     const sq_job *j = ctx;
     const NET *m = j->m;
     const layer *y = j->y;
     size_t T = y->T, K = y->K, Ko = y->Ko, i1 = (k + 1) * j->per;
-    R *kscr = m->kscr + k * m->kstride;
-    for (size_t i = k * j->per; i < i1 && i < m->B; i++) {
+    size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
+    R *pex = m->pex + k * m->maxpex, *kscr = m->kscr + k * m->kstride;
+    double *sq = j->sq;
+    if (i1 > m->B)
+        i1 = m->B;
+    if (y->kind == NET_GROUPNORM) {
+        double *g = m->dpex + k * m->maxpex;
+        for (size_t i = k * j->per; i < i1; i++) {
+            gn_example_grad(g, m->D[j->l + 1], y, i);
+            R *kept = y->Sb + i * y->nb;
+            for (size_t q = 0; q < 2 * y->Ci; q++) {
+                sq[i] += g[q] * g[q];
+                kept[q] = (R)g[q];
+            }
+        }
+        return;
+    }
+    for (size_t i = k * j->per; i < i1; i++) {
         const R *a = j->Am + i * T * K, *g = j->Gm + i * T * Ko;
-        R *M = y->S + i * K * Ko;
-        if (y->kind == NET_CONV && K <= SMALLK)
-            smallk_wgrad(M, a, g, T, K, Ko, 1, 0, kscr);
-        else if (y->kind == NET_CONVT)
-            GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)Ko, (int)T, 1, a, (int)K, g,
-                 (int)Ko, 0, M, (int)Ko);
-        else
-            GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Ko, (int)K, (int)T, 1, g, (int)Ko, a,
-                 (int)K, 0, M, (int)K);
-        j->sq[i] += sumsq(M, Ko * K) + bias_sq(m->D[j->l + 1], i, y->Ho * y->Wo, y->Co, y->Sb + i * y->nb);
+        double s = 0;
+        if (T == 1) {
+            double a2 = 0, g2 = 0;
+            for (size_t q = 0; q < K; q++)
+                a2 += (double)a[q] * a[q];
+            for (size_t q = 0; q < Ko; q++)
+                g2 += (double)g[q] * g[q];
+            s = a2 * g2;
+        } else if (y->ghost && !y->store) {
+            /* Σ_{t,t'} (a_t·a_t')(g_t·g_t'): two Gram matrices (lower halves) */
+            R *Ga = pex, *Gg = pex + T * T;
+            SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)K, 1, a, (int)K, 0, Ga, (int)T);
+            SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)Ko, 1, g, (int)Ko, 0, Gg, (int)T);
+            for (size_t t = 0; t < T; t++) {
+                double row = 0;
+                for (size_t u = 0; u < t; u++)
+                    row += (double)Ga[t * T + u] * Gg[t * T + u];
+                s += 2 * row + (double)Ga[t * T + t] * Gg[t * T + t];
+            }
+        } else {
+            /* materialised (in W's layout), into the store if it is kept */
+            R *M = y->store ? y->S + i * K * Ko : pex;
+            if (y->kind == NET_CONV && K <= SMALLK)
+                smallk_wgrad(M, a, g, T, K, Ko, 1, 0, kscr);
+            else if (y->kind == NET_CONVT)
+                GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)Ko, (int)T, 1, a, (int)K, g,
+                     (int)Ko, 0, M, (int)Ko);
+            else
+                GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Ko, (int)K, (int)T, 1, g, (int)Ko, a,
+                     (int)K, 0, M, (int)K);
+            s = sumsq(M, Ko * K);
+        }
+        R *bacc = y->Sb ? y->Sb + i * y->nb : pex + (m->maxpex - y->Co);
+        sq[i] += s + bias_sq(m->D[j->l + 1], i, Tb, y->Co, bacc);
     }
 }
 
@@ -1337,71 +1377,25 @@ void NS(example_sqnorms)(NET *m, double *sq)
         sq[i] = 0;
     for (size_t l = 0; l < m->L; l++) {
         const layer *y = &m->ly[l];
-        if (y->kind == NET_GROUPNORM) {
-            double *g = m->dpex;
-            for (size_t i = 0; i < B; i++) {
-                gn_example_grad(g, m->D[l + 1], y, i);
-                R *kept = y->Sb + i * y->nb;
-                for (size_t j = 0; j < 2 * y->Ci; j++) {
-                    sq[i] += g[j] * g[j];
-                    kept[j] = (R)g[j];
-                }
-            }
+        sq_job job = {.m = m, .y = y, .l = l, .sq = sq, .per = B};
+        double work = 0;    /* per example: the BLAS call's multiply-adds */
+        if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
+            layer_mats(m, l, &job.Am, &job.Gm);
+            double T = (double)y->T, K = (double)y->K, Ko = (double)y->Ko;
+            work = y->T == 1 ? 0 : y->ghost && !y->store ? T * T * (K + Ko) : T * K * Ko;
+            work += (double)(y->T * y->Ko);   /* the bias sum */
+        } else if (y->kind == NET_GROUPNORM) {
+            work = (double)y->ni;
+        } else {
             continue;
         }
-        if (y->kind != NET_DENSE && y->kind != NET_CONV && y->kind != NET_CONVT)
-            continue;
-        const R *Am, *Gm;
-        layer_mats(m, l, &Am, &Gm);
-        size_t T = y->T, K = y->K, Ko = y->Ko;
-        size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
-        if (y->store && T > 1) {
-            /* materialised into the store: examples are independent, so they
-             * are shared with pa_par_for's helper (one-thread GEMMs each) */
-            sq_job job = {.m = m, .y = y, .l = l, .sq = sq, .Am = Am, .Gm = Gm,
-                          .per = (B + SQ_CHUNKS - 1) / SQ_CHUNKS};
-            pa_blas_threads_for((double)T * (double)K * (double)Ko);
-            pa_par_for((B + job.per - 1) / job.per, sq_chunk, &job);
-            continue;
-        }
-        for (size_t i = 0; i < B; i++) {
-            const R *a = Am + i * T * K, *g = Gm + i * T * Ko;
-            double s = 0;
-            if (T == 1) {
-                double a2 = 0, g2 = 0;
-                for (size_t k = 0; k < K; k++)
-                    a2 += (double)a[k] * a[k];
-                for (size_t k = 0; k < Ko; k++)
-                    g2 += (double)g[k] * g[k];
-                s = a2 * g2;
-            } else if (y->ghost && !y->store) {
-                /* Σ_{t,t'} (a_t·a_t')(g_t·g_t'): two Gram matrices (lower halves) */
-                R *Ga = m->pex, *Gg = m->pex + T * T;
-                pa_blas_threads_for((double)T * T * (K + Ko));
-                SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)K, 1, a, (int)K, 0, Ga,
-                     (int)T);
-                SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)Ko, 1, g, (int)Ko, 0, Gg,
-                     (int)T);
-                for (size_t t = 0; t < T; t++) {
-                    double row = 0;
-                    for (size_t u = 0; u < t; u++)
-                        row += (double)Ga[t * T + u] * Gg[t * T + u];
-                    s += 2 * row + (double)Ga[t * T + t] * Gg[t * T + t];
-                }
-            } else {
-                /* materialised (in W's layout), into the store if it is kept */
-                R *M = y->store ? y->S + i * K * Ko : m->pex;
-                if (y->kind == NET_CONV && K <= SMALLK)
-                    smallk_wgrad(M, a, g, T, K, Ko, 1, 0, m->kscr);
-                else if (y->kind == NET_CONVT)
-                    gemm(1, 0, K, Ko, T, 1, a, K, g, Ko, 0, M, Ko);
-                else
-                    gemm(1, 0, Ko, K, T, 1, g, Ko, a, K, 0, M, K);
-                s = sumsq(M, Ko * K);
-            }
-            R *bacc = y->Sb ? y->Sb + i * y->nb : m->pex + (m->maxpex - y->Co);
-            sq[i] += s + bias_sq(m->D[l + 1], i, Tb, y->Co, bacc);
-        }
+        /* examples are independent: shared with pa_par_for's helper in
+         * chunks when the batch's work is large and each example's BLAS call
+         * runs single-threaded anyway */
+        pa_blas_threads_for(work);
+        if (B >= 2 && work < pa_blas_threshold() && work * (double)B >= (double)(1 << 18))
+            job.per = (B + SQ_CHUNKS - 1) / SQ_CHUNKS;
+        pa_par_for((B + job.per - 1) / job.per, sq_chunk, &job);
     }
     m->stored = 1;
 }
