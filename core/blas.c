@@ -199,7 +199,11 @@ void pa_par_for(size_t n, void (*fn)(void *ctx, size_t k), void *ctx)
             fn(ctx, k);
         return;
     }
-    int was = openblas_get_num_threads();
+    /* one BLAS thread per chunk; `cur` follows, so that a pa_blas_max() or
+     * pa_blas_threads_for() on another thread meanwhile does not take the
+     * temporary 1 for a new cap set outside this module */
+    int was = openblas_get_num_threads(), was_cur = cur;
+    cur = 1;
     if (was != 1)
         openblas_set_num_threads(1);
     pthread_mutex_lock(&job_mu);
@@ -219,5 +223,6 @@ void pa_par_for(size_t n, void (*fn)(void *ctx, size_t k), void *ctx)
     pthread_mutex_unlock(&job_mu);
     if (was != 1)
         openblas_set_num_threads(was);
+    cur = was_cur;
     pthread_mutex_unlock(&par_mu);
 }
