@@ -22,6 +22,13 @@ PSG / dataset condensation (Chen, Kerkouche, Fritz 2022; Zhao et al. 2021) on
 --model dcgan: GS-WGAN's discriminator (conv 5x5 stride 2: 1->64->128->256,
 LeakyReLU 0.2, 28->14->7->4) with a 10-way linear head.
 
+Kernels (a note on fairness, 2026-12-02): torch's convolutions run oneDNN's own
+JIT kernels, AVX-512 where the CPU has it (DNNL_VERBOSE=1 shows jit:avx512_core
+on the AMD EPYC bench machine), whatever OPENBLAS_CORETYPE says; its einsums and
+privaudit's GEMMs run the OpenBLAS kernels OPENBLAS_CORETYPE names. With
+OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU the non-private convolutions thus
+favour torch (sgemm 120 against 237 GFLOP/s with SkylakeX, 2048^3, 1 thread).
+
 Prints "key: value" lines (medians over --reps runs, milliseconds).
 Run with Debian's /usr/bin/python3 (python3-torch).
 """

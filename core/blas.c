@@ -1,6 +1,8 @@
 /* blas.c — see blas.h. */
 #include "core/blas.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -126,4 +128,101 @@ void pa_blas_select_kernels(char **argv)
         return;
     execv("/proc/self/exe", argv);
     unsetenv("OPENBLAS_CORETYPE"); /* the exec failed: go on with the generic kernels */
+}
+
+/* ---- pa_par_for: one persistent helper thread, chunks taken dynamically ---- */
+
+static pthread_mutex_t par_mu = PTHREAD_MUTEX_INITIALIZER;   /* one pa_par_for at a time */
+static pthread_mutex_t job_mu = PTHREAD_MUTEX_INITIALIZER;   /* guards the job_* fields */
+static pthread_cond_t job_go = PTHREAD_COND_INITIALIZER, job_done = PTHREAD_COND_INITIALIZER;
+static int helper_state;            /* 0 not started, 1 running, −1 could not start */
+static unsigned long job_gen;       /* bumped for each job */
+static int job_open;                /* a job is running: the helper may join it */
+static int helper_busy;             /* the helper is inside the current job */
+static void (*job_fn)(void *, size_t);
+static void *job_ctx;
+static size_t job_n;
+static atomic_size_t job_next;
+
+/* takes chunks until none is left; fn, ctx, n are fixed while the job is open */
+static void run_chunks(void (*fn)(void *, size_t), void *ctx, size_t n)
+{
+    for (;;) {
+        size_t k = atomic_fetch_add(&job_next, 1);
+        if (k >= n)
+            return;
+        fn(ctx, k);
+    }
+}
+
+static void *helper_main(void *arg)
+{
+    (void)arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&job_mu);
+    for (;;) {
+        while (job_gen == seen)
+            pthread_cond_wait(&job_go, &job_mu);
+        seen = job_gen;
+        if (!job_open)   /* woke after the caller had finished alone */
+            continue;
+        void (*fn)(void *, size_t) = job_fn;
+        void *ctx = job_ctx;
+        size_t n = job_n;
+        helper_busy = 1;
+        pthread_mutex_unlock(&job_mu);
+        run_chunks(fn, ctx, n);
+        pthread_mutex_lock(&job_mu);
+        helper_busy = 0;
+        pthread_cond_signal(&job_done);
+    }
+    return NULL;
+}
+
+void pa_par_for(size_t n, void (*fn)(void *ctx, size_t k), void *ctx)
+{
+    int par = n >= 2 && pa_blas_max() > 1 && pthread_mutex_trylock(&par_mu) == 0;
+    if (par && helper_state == 0) {
+        pthread_t th;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        helper_state = pthread_create(&th, &at, helper_main, NULL) == 0 ? 1 : -1;
+        pthread_attr_destroy(&at);
+    }
+    if (par && helper_state != 1) {
+        pthread_mutex_unlock(&par_mu);
+        par = 0;
+    }
+    if (!par) {
+        for (size_t k = 0; k < n; k++)
+            fn(ctx, k);
+        return;
+    }
+    /* one BLAS thread per chunk; `cur` follows, so that a pa_blas_max() or
+     * pa_blas_threads_for() on another thread meanwhile does not take the
+     * temporary 1 for a new cap set outside this module */
+    int was = openblas_get_num_threads(), was_cur = cur;
+    cur = 1;
+    if (was != 1)
+        openblas_set_num_threads(1);
+    pthread_mutex_lock(&job_mu);
+    job_fn = fn, job_ctx = ctx, job_n = n;
+    atomic_store(&job_next, 0);
+    job_open = 1;
+    job_gen++;
+    pthread_cond_signal(&job_go);
+    pthread_mutex_unlock(&job_mu);
+    run_chunks(fn, ctx, n);
+    /* every chunk is taken; wait only if the helper is still in one (a helper
+     * that has not woken yet finds the job closed) */
+    pthread_mutex_lock(&job_mu);
+    job_open = 0;
+    while (helper_busy)
+        pthread_cond_wait(&job_done, &job_mu);
+    pthread_mutex_unlock(&job_mu);
+    if (was != 1)
+        openblas_set_num_threads(was);
+    cur = was_cur;
+    pthread_mutex_unlock(&par_mu);
 }

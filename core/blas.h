@@ -14,6 +14,8 @@
 #ifndef PA_BLAS_H
 #define PA_BLAS_H
 
+#include <stddef.h>
+
 /* Sets the BLAS thread count for a GEMM of `work` multiply-adds. */
 void pa_blas_threads_for(double work);
 
@@ -53,6 +55,17 @@ int pa_blas_current(void);
  * re-exec failed (then with the generic kernels, OPENBLAS_CORETYPE unset).
  * PRIVAUDIT_BLAS_KEEP=1 turns it off. */
 void pa_blas_select_kernels(char **argv);
+
+/* Runs fn(ctx, k) for k = 0..n−1 on the calling thread and, if the cap
+ * (pa_blas_max) is above 1, one helper thread: each takes the next k as it
+ * finishes the last (on a shared machine the helper's core may be half
+ * busy, and a static split, as OpenBLAS's own threading does, would wait for
+ * it). fn must be safe to run concurrently for different k. BLAS calls in fn
+ * run single-threaded (the count is set to 1 for the duration and then
+ * restored). Serially, in order, when the cap is 1, n < 2, the helper
+ * cannot be started, or another pa_par_for is running. Returns when all n
+ * are done. */
+void pa_par_for(size_t n, void (*fn)(void *ctx, size_t k), void *ctx);
 
 /* OpenBLAS's name of the kernels in use (e.g. "SkylakeX", "Prescott"). */
 const char *pa_blas_corename(void);

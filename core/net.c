@@ -8,6 +8,7 @@
 #define NS(name) net_##name
 #define GEMM cblas_sgemm
 #define SYRK cblas_ssyrk
+#define GEMV cblas_sgemv
 #include "core/net_impl.h"
 
 int net_spec_check(const net_spec *spec, pa_err *err)

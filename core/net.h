@@ -62,6 +62,15 @@
  *   Gradient matching (PSG): g = ∇θ Σ_j ℓ(S_j), loss φ(g), v = ∇φ(g);
  *     ∂φ/∂S_j = net_tangent_dx after net_tangent_forward(v, NULL) and
  *     net_tangent_seed_xent(y).
+ *
+ * Threads: with a BLAS cap above 1 (core/blas.h), GEMMs above the BLAS
+ * threshold are cut into chunks of rows or columns, and the per-example
+ * kernels of large layers (and the kept per-example gradients) into chunks
+ * of examples, which the calling thread and pa_par_for's helper take as they
+ * finish. The per-example kernels compute every value as one call would; a
+ * GEMM cut into chunks agrees with the whole one to float rounding (relative
+ * 4e-7 on bench_net's gradients), as OpenBLAS's own threads do. One network
+ * is used by one thread at a time.
  */
 #ifndef PA_NET_H
 #define PA_NET_H
@@ -150,9 +159,14 @@ int net_spec_check(const net_spec *spec, pa_err *err);
  *                          c (B) or NULL (all 1). One GEMM per weight layer.
  * X_backward(n, scale)     backprop(0) + accumulate(NULL, scale, 0).
  * X_example_sqnorms(n, sq) sq (B) = ‖∇θ ℓ_i‖², accumulated in double: per conv
- *                          layer the ghost norm Σ_{t,t'}(a_t·a_t')(g_t·g_t') when
- *                          2T² < K·C_out, else the per-example gradient
- *                          materialised (Bu et al. 2022 mixed ghost clipping).
+ *                          layer the per-example gradient materialised and kept
+ *                          (for the next X_grad_accumulate: one GEMV instead of a
+ *                          GEMM, until the next forward/loss/seed/backprop) where
+ *                          32·K·C_out < T²(K + C_out)/2 and B·ΣK·C_out reals fit
+ *                          in 256 MiB; else the ghost norm Σ_{t,t'}(a_t·a_t')(g_t·g_t')
+ *                          when 2T² < K·C_out, else materialised and dropped (Bu et
+ *                          al. 2022 mixed ghost clipping; keeping is their BK).
+ *                          The bias and group-norm parts are kept too.
  * X_example_grad_naive(n, i, g)  reference: example i's gradient (P, double)
  *                          by direct loops, no BLAS, no unfolding.
  * X_clip_sum(n, C, sq, c)  grads = Σ_i min(1, C/‖∇θℓ_i‖) ∇θℓ_i (C > 0, INFINITY:

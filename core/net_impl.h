@@ -5,6 +5,7 @@
  *   NS(name)     the public prefix (net_##name / netd_##name)
  *   GEMM         cblas_sgemm / cblas_dgemm
  *   SYRK         cblas_ssyrk / cblas_dsyrk
+ *   GEMV         cblas_sgemv / cblas_dgemv
  *
  * Dimensions as in net.h: L layers, B batch rows, n_l values per example of
  * tensor l, T rows per example of a weight layer's unfolded matrices, K and
@@ -30,6 +31,12 @@
 
 #define GN_EPS 1e-5
 #define SMALLK 16           /* conv layers with K <= SMALLK use the direct kernels below */
+/* Per-example gradients kept for the clipped sum: at most this many bytes
+ * for all layers together (cap · Σ K·Ko reals), and only where keeping them
+ * is cheaper than the ghost norm (see build_layers). */
+#define STORE_BYTES ((size_t)256 << 20)
+#define STORE_ALPHA 32      /* multiply-adds one stored value costs (write, norm, read back) */
+#define SQ_CHUNKS 8         /* example_sqnorms shares a kept layer's examples out in this many chunks */
 
 typedef struct layer {
     net_kind kind;
@@ -39,7 +46,12 @@ typedef struct layer {
     R slope;
     size_t poff, pcount;    /* parameters in θ */
     size_t T, K, Ko;        /* weight layers: unfolded matrices (see top) */
-    int ghost;              /* per-example norms by the ghost identity */
+    int ghost;              /* per-example norms by the ghost identity (if not store) */
+    int store_ok;           /* materialising and keeping ∇W ℓ_i is the cheapest clipped sum */
+    int store;              /* ... and the buffer holds them for the current capacity */
+    R *S;                   /* store: (cap, K·Ko) per-example ∇W ℓ_i in W's layout */
+    size_t nb;              /* conv, convT: C_out bias entries; groupnorm: 2C (γ, β); else 0 */
+    R *Sb;                  /* (cap, nb) per-example gradients of those, kept by example_sqnorms */
     R *U;                   /* conv: (cap·T, K) unfolded input; convT: (cap·T, Ko) unfolded output grad */
     R *TU;                  /* tangent of U */
     R *xhat, *rstd;         /* groupnorm: (cap, n) normalised input, (cap, groups) 1/σ */
@@ -60,14 +72,17 @@ struct NET {
     R *work;                /* (cap · maxwork) scratch */
     size_t maxwork;         /* per row of the batch */
     R *pex;                 /* per-example scratch (maxpex) */
-    double *dpex;           /* (maxpex) the same in double */
+    double *dpex;           /* (SQ_CHUNKS, maxpex) the same in double, one per chunk of examples */
     size_t maxpex;
     double *sqb;            /* (cap) squared norms for clip_sum */
     R *cb;                  /* (cap) clip factors for clip_sum */
     R *tdth;                /* (P) parameter direction of the last tangent_forward */
-    R *kscr;                /* (2·SMALLK·max C_out) scratch of the narrow-GEMM kernels */
+    R *kscr;                /* (SQ_CHUNKS, 2·SMALLK·max C_out) scratch of the narrow-GEMM kernels */
+    size_t kstride;         /* 2·SMALLK·max C_out */
     int has_tdth;
-    void *blocks[2];        /* owned allocations: activation/delta block, tangent block */
+    int stored;             /* S of the store layers holds the current batch (example_sqnorms) */
+    R *ones;                /* (cap) all 1 (grad_accumulate with c = NULL from the store) */
+    void *blocks[3];        /* owned allocations: activation/delta block, tangent block, store */
 };
 
 /* ---- spec ---- */
@@ -125,12 +140,23 @@ static int build_layers(NET *m, const net_spec *spec, pa_err *err)
         P += y->pcount;
         m->n[l + 1] = y->no;
         if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
-            y->ghost = 2 * y->T * y->T < y->K * y->Ko;
+            /* per example: ghost norm T²(K + Ko)/2 multiply-adds (two SYRKs), then
+             * the clipped sum's GEMM T·K·Ko again; materialised, T·K·Ko once,
+             * and if kept, the sum reads K·Ko values (STORE_ALPHA each) instead
+             * of a second GEMM (Bu et al. 2022's layerwise choice, with the
+             * book-keeping of their BK algorithm where it pays) */
+            double T2 = (double)y->T * (double)y->T, KKo = (double)y->K * (double)y->Ko;
+            y->store_ok = y->T > 1 && STORE_ALPHA * KKo < 0.5 * T2 * (double)(y->K + y->Ko);
+            y->ghost = 2 * y->T * y->T < y->K * y->Ko;   /* when not kept (or no room) */
             size_t need = y->ghost ? 2 * y->T * y->T : y->K * y->Ko;
             need += y->Co;
             if (need > maxpex)
                 maxpex = need;
         }
+        if (y->kind == NET_CONV || y->kind == NET_CONVT)
+            y->nb = y->Co;
+        if (y->kind == NET_GROUPNORM)
+            y->nb = 2 * y->Ci;
         if (y->kind == NET_GROUPNORM && 4 * y->Ci > maxpex)
             maxpex = 4 * y->Ci;   /* 2C doubles + 3C reals */
     }
@@ -161,14 +187,15 @@ int NS(new)(const net_spec *spec, NET **out, pa_err *err)
     build_layers(m, spec, err);
     m->params = pa_calloc(m->P ? m->P : 1, sizeof(R));
     m->grads = pa_calloc(m->P ? m->P : 1, sizeof(R));
-    m->pex = pa_malloc(m->maxpex, sizeof(R));
-    m->dpex = pa_malloc(m->maxpex, sizeof(double));
+    m->pex = pa_malloc(SQ_CHUNKS * m->maxpex, sizeof(R));
+    m->dpex = pa_malloc(SQ_CHUNKS * m->maxpex, sizeof(double));
     m->tdth = pa_calloc(m->P ? m->P : 1, sizeof(R));
     size_t maxco = 1;
     for (size_t l = 0; l < m->L; l++)
         if (m->ly[l].Co > maxco)
             maxco = m->ly[l].Co;
-    m->kscr = pa_malloc(2 * SMALLK * maxco, sizeof(R));
+    m->kstride = 2 * SMALLK * maxco;
+    m->kscr = pa_malloc(SQ_CHUNKS * m->kstride, sizeof(R));
     if (!m->params || !m->grads || !m->pex || !m->dpex || !m->tdth || !m->kscr)
         goto nomem;
     /* scratch per batch row: conv dU (T·K), convT columns (T·Ko), scaled copies */
@@ -195,6 +222,8 @@ void NS(free)(NET *m)
         return;
     free(m->blocks[0]);
     free(m->blocks[1]);
+    free(m->blocks[2]);
+    free(m->ones);
     free(m->ly);
     free(m->n);
     free(m->A);
@@ -340,19 +369,47 @@ static int reserve(NET *m, size_t B)
     R *work = pa_malloc(cap, m->maxwork * sizeof(R));
     double *sqb = pa_malloc(cap, sizeof(double));
     R *cb = pa_malloc(cap, sizeof(R));
-    if (!blk || !work || !sqb || !cb) {
+    R *ones = pa_malloc(cap, sizeof(R));
+    /* the kept per-example gradients, layer by layer while they fit */
+    size_t ns = 0;
+    for (size_t l = 0; l < m->L; l++) {
+        layer *y = &m->ly[l];
+        size_t w = cap * y->K * y->Ko;
+        y->store = y->store_ok && (ns + w) * sizeof(R) <= STORE_BYTES;
+        ns += (y->store ? w : 0) + cap * y->nb;
+    }
+    R *st = ns ? pa_malloc(ns, sizeof(R)) : NULL;
+    if (!blk || !work || !sqb || !cb || !ones || (ns && !st)) {
         free(blk);
         free(work);
         free(sqb);
         free(cb);
+        free(ones);
+        free(st);
+        for (size_t l = 0; l < m->L; l++)
+            m->ly[l].store = m->ly[l].S != NULL;
         return PA_ENOMEM;
     }
+    for (size_t k = 0; k < cap; k++)
+        ones[k] = 1;
     free(m->blocks[0]);
+    free(m->blocks[2]);
     free(m->work);
     free(m->sqb);
     free(m->cb);
+    free(m->ones);
+    m->blocks[2] = st;
+    for (size_t l = 0; l < m->L; l++) {
+        layer *y = &m->ly[l];
+        y->S = y->store ? st : NULL;
+        st += y->store ? cap * y->K * y->Ko : 0;
+        y->Sb = y->nb ? st : NULL;
+        st += cap * y->nb;
+    }
+    m->stored = 0;
     m->sqb = sqb;
     m->cb = cb;
+    m->ones = ones;
     m->blocks[0] = blk;
     m->work = work;
     m->cap = cap;
@@ -386,10 +443,60 @@ static int reserve_tangent(NET *m)
 
 /* GEMM wrapper: row-major C (M,N) = alpha op(A) op(B) + beta C, with BLAS
  * threads chosen by the problem size. */
+typedef struct gemm_job {
+    int ta, tb;
+    size_t M, N, Kd, lda, ldb, ldc, step;
+    int split_m;            /* chunks of step rows of C, else of step columns */
+    R alpha, beta;
+    const R *A, *Bm;
+    R *C;
+} gemm_job;
+
+/* chunk k of a split GEMM: rows (or columns) k·step .. of C, each element
+ * computed as by the whole call (the K loop is not split) */
+static void gemm_chunk(void *ctx, size_t k)
+{
+    const gemm_job *g = ctx;
+    size_t a = k * g->step, M = g->M, N = g->N;
+    const R *A = g->A, *Bm = g->Bm;
+    R *C = g->C;
+    if (g->split_m) {
+        M = a + g->step < M ? g->step : M - a;
+        A += g->ta ? a : a * g->lda;
+        C += a * g->ldc;
+    } else {
+        N = a + g->step < N ? g->step : N - a;
+        Bm += g->tb ? a * g->ldb : a;
+        C += a;
+    }
+    GEMM(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, (int)M,
+         (int)N, (int)g->Kd, g->alpha, A, (int)g->lda, Bm, (int)g->ldb, g->beta, C, (int)g->ldc);
+}
+
+/* GEMM wrapper: row-major C (M,N) = alpha op(A) op(B) + beta C. Below the
+ * BLAS threshold single-threaded; above it, with a cap above 1, cut along
+ * the longer of M and N into 2–8 chunks that this thread and pa_par_for's
+ * helper take as they finish (a half-busy second core still helps, where
+ * OpenBLAS's even split waits for it). */
 static void gemm(int ta, int tb, size_t M, size_t N, size_t Kd, R alpha, const R *A, size_t lda,
                  const R *Bm, size_t ldb, R beta, R *C, size_t ldc)
 {
-    pa_blas_threads_for((double)M * (double)N * (double)Kd);
+    double work = (double)M * (double)N * (double)Kd;
+    size_t len = M >= N ? M : N;
+    if (work >= pa_blas_threshold() && pa_blas_max() > 1 && len >= 64) {
+        size_t nc = (size_t)(work / 2e7);
+        nc = nc < 2 ? 2 : nc > 8 ? 8 : nc;
+        if (nc > len / 32)
+            nc = len / 32;
+        size_t step = (len + nc - 1) / nc;
+        step = (step + 15) / 16 * 16;
+        gemm_job g = {.ta = ta, .tb = tb, .M = M, .N = N, .Kd = Kd, .lda = lda, .ldb = ldb,
+                      .ldc = ldc, .step = step, .split_m = M >= N, .alpha = alpha, .beta = beta,
+                      .A = A, .Bm = Bm, .C = C};
+        pa_par_for((len + step - 1) / step, gemm_chunk, &g);
+        return;
+    }
+    pa_blas_threads_for(work);
     GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
          (int)N, (int)Kd, alpha, A, (int)lda, Bm, (int)ldb, beta, C, (int)ldc);
 }
@@ -460,7 +567,7 @@ NET_CLONES static void smallk_wgrad(R *restrict dW, const R *restrict A, const R
 /* im2col: U (B·Ts, k·k·C) from img (B, Hb, Wb, C) with output grid
  * (Hs, Ws) = ((Hb + 2pad − k)/s + 1, ...): row (i, oy, ox), column
  * (ky, kx, c) = img[i, oy·s − pad + ky, ox·s − pad + kx, c] or 0. */
-static void im2col(R *restrict U, const R *restrict img, size_t B, size_t Hb, size_t Wb, size_t C,
+NET_CLONES static void im2col(R *restrict U, const R *restrict img, size_t B, size_t Hb, size_t Wb, size_t C,
                    size_t k, size_t s, size_t pad, size_t Hs, size_t Ws)
 {
     size_t kc = k * C;
@@ -496,7 +603,7 @@ static void im2col(R *restrict U, const R *restrict img, size_t B, size_t Hb, si
 
 /* col2im, the adjoint of im2col: img (B, Hb, Wb, C) = Σ of U's entries into
  * the pixels they were read from (img is overwritten). */
-static void col2im(R *restrict img, const R *restrict U, size_t B, size_t Hb, size_t Wb, size_t C,
+NET_CLONES static void col2im(R *restrict img, const R *restrict U, size_t B, size_t Hb, size_t Wb, size_t C,
                    size_t k, size_t s, size_t pad, size_t Hs, size_t Ws)
 {
     memset(img, 0, B * Hb * Wb * C * sizeof(R));
@@ -525,7 +632,7 @@ static void col2im(R *restrict img, const R *restrict U, size_t B, size_t Hb, si
 }
 
 /* Y (rows, C) += 1 bᵀ */
-static void add_bias(R *restrict Y, const R *restrict b, size_t rows, size_t C)
+NET_CLONES static void add_bias(R *restrict Y, const R *restrict b, size_t rows, size_t C)
 {
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < C; c++)
@@ -533,7 +640,7 @@ static void add_bias(R *restrict Y, const R *restrict b, size_t rows, size_t C)
 }
 
 /* db = beta·db + scale·Σ_rows c_row G (rows grouped by example: T rows each) */
-static void bias_grad(R *restrict db, const R *restrict G, const R *c, size_t B, size_t T,
+NET_CLONES static void bias_grad(R *restrict db, const R *restrict G, const R *c, size_t B, size_t T,
                       size_t C, R scale, R beta)
 {
     for (size_t j = 0; j < C; j++)
@@ -547,7 +654,7 @@ static void bias_grad(R *restrict db, const R *restrict G, const R *c, size_t B,
     }
 }
 
-static void avgpool_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y)
+NET_CLONES static void avgpool_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y)
 {
     R inv = (R)1 / (R)(y->k * y->k);
     size_t C = y->Ci;
@@ -571,7 +678,7 @@ static void avgpool_fwd(R *restrict Y, const R *restrict X, size_t B, const laye
     }
 }
 
-static void avgpool_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y)
+NET_CLONES static void avgpool_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y)
 {
     R inv = (R)1 / (R)(y->k * y->k);
     size_t C = y->Ci;
@@ -621,7 +728,7 @@ static inline R act_d2(net_act f, R a)
     }
 }
 
-static void act_fwd(R *restrict Y, const R *restrict X, size_t n, net_act f, R slope)
+NET_CLONES static void act_fwd(R *restrict Y, const R *restrict X, size_t n, net_act f, R slope)
 {
     switch (f) {
     case NET_RELU:
@@ -646,7 +753,7 @@ static void act_fwd(R *restrict Y, const R *restrict X, size_t n, net_act f, R s
 }
 
 /* DX = DY ⊙ f'(x), from the output a; one loop per activation (vectorised) */
-static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, size_t n, net_act f,
+NET_CLONES static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, size_t n, net_act f,
                     R slope)
 {
     switch (f) {
@@ -679,7 +786,7 @@ static void act_bwd(R *restrict DX, const R *restrict DY, const R *restrict a, s
  * of every pixel. The sums run over pixels with the channels innermost
  * (contiguous), into per-channel double accumulators acc (2C), then are
  * combined per group. */
-static void gn_group_sums(const R *restrict a, const R *restrict b, size_t T, size_t C,
+NET_CLONES static void gn_group_sums(const R *restrict a, const R *restrict b, size_t T, size_t C,
                           double *restrict sa, double *restrict sb)
 {
     for (size_t c = 0; c < C; c++)
@@ -694,13 +801,13 @@ static void gn_group_sums(const R *restrict a, const R *restrict b, size_t T, si
     }
 }
 
-static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y, const R *gamma,
-                   const R *beta, double *acc)
+NET_CLONES static void gn_fwd(R *restrict Y, const R *restrict X, size_t i0, size_t i1, const layer *y,
+                              const R *gamma, const R *beta, double *acc)
 {
     size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
     double cnt = (double)(T * Cg), *s1 = acc, *s2 = acc + C;
     R *mu = (R *)(acc + 2 * C), *rs = mu + C;   /* per channel: its group's mean, 1/σ */
-    for (size_t i = 0; i < B; i++) {
+    for (size_t i = i0; i < i1; i++) {
         const R *x = X + i * y->ni;
         R *xh = y->xhat + i * y->ni, *o = Y + i * y->ni;
         gn_group_sums(x, NULL, T, C, s1, s2);
@@ -737,13 +844,13 @@ static void gn_fwd(R *restrict Y, const R *restrict X, size_t B, const layer *y,
 }
 
 /* DX = rstd (gx̂ − mean gx̂ − x̂ mean(gx̂ x̂)), gx̂ = γ DY */
-static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *y, const R *gamma,
-                   double *acc)
+NET_CLONES static void gn_bwd(R *restrict DX, const R *restrict DY, size_t i0, size_t i1, const layer *y,
+                              const R *gamma, double *acc)
 {
     size_t C = y->Ci, G = y->groups, Cg = C / G, T = y->Hi * y->Wi;
     double cnt = (double)(T * Cg), *s1 = acc, *s2 = acc + C;
     R *ga = (R *)(acc + 2 * C), *gb = ga + C, *rs = gb + C;   /* per channel */
-    for (size_t i = 0; i < B; i++) {
+    for (size_t i = i0; i < i1; i++) {
         const R *dy = DY + i * y->ni, *xh = y->xhat + i * y->ni;
         R *dx = DX + i * y->ni;
         gn_group_sums(dy, xh, T, C, s1, s2);
@@ -767,7 +874,7 @@ static void gn_bwd(R *restrict DX, const R *restrict DY, size_t B, const layer *
 }
 
 /* per-example γ, β gradient of example i into g (2C, double) */
-static void gn_example_grad(double *g, const R *DY, const layer *y, size_t i)
+NET_CLONES static void gn_example_grad(double *g, const R *DY, const layer *y, size_t i)
 {
     size_t C = y->Ci, T = y->Hi * y->Wi;
     const R *dy = DY + i * y->ni, *xh = y->xhat + i * y->ni;
@@ -778,6 +885,76 @@ static void gn_example_grad(double *g, const R *DY, const layer *y, size_t i)
             g[c] += (double)dy[t * C + c] * xh[t * C + c];
             g[C + c] += dy[t * C + c];
         }
+}
+
+/* ---- per-example kernels shared with pa_par_for's helper ---- */
+
+enum { OP_IM2COL, OP_SMALLK, OP_AVGF, OP_GNF, OP_ACTF, OP_COL2IM, OP_AVGB, OP_GNB, OP_ACTB };
+
+typedef struct ex_job {
+    NET *m;
+    const layer *y;
+    int op;
+    size_t per;             /* examples per chunk */
+    const R *in, *aux, *W;  /* aux: act_bwd's outputs; W: the layer's parameters */
+    R *out;
+} ex_job;
+
+/* examples k·per .. of one kernel: the same arithmetic as one call over the
+ * batch (nothing is summed across examples), with chunk k's own scratch */
+static void ex_chunk(void *ctx, size_t k)
+{
+    const ex_job *j = ctx;
+    NET *m = j->m;
+    const layer *y = j->y;
+    size_t i0 = k * j->per, i1 = i0 + j->per < m->B ? i0 + j->per : m->B, n = i1 - i0;
+    double *acc = m->dpex + k * m->maxpex;
+    switch (j->op) {
+    case OP_IM2COL:
+        im2col(y->U + i0 * y->T * y->K, j->in + i0 * y->ni, n, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad,
+               y->Ho, y->Wo);
+        break;
+    case OP_SMALLK:
+        smallk_fwd(j->out + i0 * y->no, y->U + i0 * y->T * y->K, j->W, j->W + y->Co * y->K, n * y->T,
+                   y->K, y->Co, m->kscr + k * m->kstride);
+        break;
+    case OP_AVGF:
+        avgpool_fwd(j->out + i0 * y->no, j->in + i0 * y->ni, n, y);
+        break;
+    case OP_GNF:
+        gn_fwd(j->out, j->in, i0, i1, y, j->W, j->W + y->Ci, acc);
+        break;
+    case OP_ACTF:
+        act_fwd(j->out + i0 * y->ni, j->in + i0 * y->ni, n * y->ni, y->act, y->slope);
+        break;
+    case OP_COL2IM:   /* conv backprop: (T, K) rows per example onto the input grid */
+        col2im(j->out + i0 * y->ni, j->in + i0 * y->T * y->K, n, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad,
+               y->Ho, y->Wo);
+        break;
+    case OP_AVGB:
+        avgpool_bwd(j->out + i0 * y->ni, j->in + i0 * y->no, n, y);
+        break;
+    case OP_GNB:
+        gn_bwd(j->out, j->in, i0, i1, y, j->W, acc);
+        break;
+    case OP_ACTB:
+        act_bwd(j->out + i0 * y->ni, j->in + i0 * y->ni, j->aux + i0 * y->ni, n * y->ni, y->act, y->slope);
+        break;
+    }
+}
+
+/* runs op over the batch: in SQ_CHUNKS chunks through pa_par_for when the
+ * layer's tensors are large (2^16 values or more), else in one call */
+static void by_example(NET *m, const layer *y, int op, const R *in, const R *aux, const R *W, R *out)
+{
+    size_t B = m->B, big = y->ni > y->no ? y->ni : y->no;
+    ex_job j = {.m = m, .y = y, .op = op, .per = B, .in = in, .aux = aux, .W = W, .out = out};
+    if (B < 2 || B * big < ((size_t)1 << 16)) {
+        ex_chunk(&j, 0);
+        return;
+    }
+    j.per = (B + SQ_CHUNKS - 1) / SQ_CHUNKS;
+    pa_par_for((B + j.per - 1) / j.per, ex_chunk, &j);
 }
 
 /* ---- forward ---- */
@@ -791,6 +968,7 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
     if (reserve(m, B) != PA_OK)
         return pa_errf(err, PA_ENOMEM, "net_forward: out of memory for a batch of %zu rows", B);
     m->B = B;
+    m->stored = 0;
     memcpy(m->A[0], X, B * m->n[0] * sizeof(R));
     for (size_t l = 0; l < m->L; l++) {
         layer *y = &m->ly[l];
@@ -804,9 +982,9 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
             gemm(0, 1, B, y->no, y->ni, 1, in, y->ni, W, y->ni, 1, out, y->no);
             break;
         case NET_CONV:
-            im2col(y->U, in, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+            by_example(m, y, OP_IM2COL, in, NULL, W, out);
             if (y->K <= SMALLK) {
-                smallk_fwd(out, y->U, W, W + y->Co * y->K, B * y->T, y->K, y->Co, m->kscr);
+                by_example(m, y, OP_SMALLK, in, NULL, W, out);
                 break;
             }
             gemm(0, 1, B * y->T, y->Co, y->K, 1, y->U, y->K, W, y->K, 0, out, y->Co);
@@ -819,13 +997,13 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
             add_bias(out, W + y->K * y->Ko, B * y->Ho * y->Wo, y->Co);
             break;
         case NET_AVGPOOL:
-            avgpool_fwd(out, in, B, y);
+            by_example(m, y, OP_AVGF, in, NULL, W, out);
             break;
         case NET_GROUPNORM:
-            gn_fwd(out, in, B, y, W, W + y->Ci, m->dpex);
+            by_example(m, y, OP_GNF, in, NULL, W, out);
             break;
         case NET_ACT:
-            act_fwd(out, in, B * y->ni, y->act, y->slope);
+            by_example(m, y, OP_ACTF, in, NULL, W, out);
             break;
         case NET_FLATTEN:
             break;
@@ -848,6 +1026,7 @@ int NS(loss_xent)(NET *m, const int32_t *y, R *loss, double *sum, pa_err *err)
             return pa_errf(err, PA_EINPUT, "net_loss_xent: label y[%zu] = %d, expected 0..%zu", i,
                            (int)y[i], p - 1);
     double total = 0;
+    m->stored = 0;
     for (size_t i = 0; i < B; i++) {
         const R *z = m->A[m->L] + i * p;
         R *g = m->D[m->L] + i * p;
@@ -877,6 +1056,7 @@ int NS(loss_mse)(NET *m, const R *Tg, R *loss, double *sum, pa_err *err)
     size_t p = m->n[m->L], B = m->B;
     double total = 0;
     (void)err;
+    m->stored = 0;
     for (size_t i = 0; i < B; i++) {
         const R *yh = m->A[m->L] + i * p, *t = Tg + i * p;
         R *g = m->D[m->L] + i * p;
@@ -896,6 +1076,7 @@ int NS(loss_mse)(NET *m, const R *Tg, R *loss, double *sum, pa_err *err)
 
 void NS(seed)(NET *m, const R *dY)
 {
+    m->stored = 0;
     memcpy(m->D[m->L], dY, m->B * m->n[m->L] * sizeof(R));
 }
 
@@ -918,6 +1099,7 @@ double NS(accuracy)(const NET *m, const int32_t *y)
 void NS(backprop)(NET *m, int need_dx)
 {
     size_t B = m->B;
+    m->stored = 0;
     for (size_t l = m->L; l-- > 0;) {
         layer *y = &m->ly[l];
         const R *dout = m->D[l + 1];
@@ -932,7 +1114,7 @@ void NS(backprop)(NET *m, int need_dx)
         case NET_CONV:
             if (want) {
                 gemm(0, 0, B * y->T, y->K, y->Co, 1, dout, y->Co, W, y->K, 0, m->work, y->K);
-                col2im(din, m->work, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
+                by_example(m, y, OP_COL2IM, m->work, NULL, W, din);
             }
             break;
         case NET_CONVT:
@@ -942,15 +1124,15 @@ void NS(backprop)(NET *m, int need_dx)
             break;
         case NET_AVGPOOL:
             if (want)
-                avgpool_bwd(din, dout, B, y);
+                by_example(m, y, OP_AVGB, dout, NULL, W, din);
             break;
         case NET_GROUPNORM:
             if (want)
-                gn_bwd(din, dout, B, y, W, m->dpex);
+                by_example(m, y, OP_GNB, dout, NULL, W, din);
             break;
         case NET_ACT:
             if (want)
-                act_bwd(din, dout, m->A[l + 1], B * y->ni, y->act, y->slope);
+                by_example(m, y, OP_ACTB, dout, m->A[l + 1], W, din);
             break;
         case NET_FLATTEN:
             break;
@@ -990,7 +1172,7 @@ static void layer_tmats(const NET *m, size_t l, const R **Am, const R **Gm)
 }
 
 /* S = rows of M (B·T, w) scaled by c_i per example block (into m->work) */
-static const R *scaled_rows(NET *m, const R *M, const R *c, size_t B, size_t T, size_t w)
+NET_CLONES static const R *scaled_rows(NET *m, const R *M, const R *c, size_t B, size_t T, size_t w)
 {
     R *S = m->work;
     for (size_t i = 0; i < B; i++) {
@@ -1024,7 +1206,7 @@ static void weight_grad(NET *m, const layer *y, R *dW, const R *Am, const R *Gm,
         gemm(1, 0, y->Ko, y->K, rows, scale, Gm, y->Ko, Am, y->K, beta, dW, y->K);
 }
 
-static void gn_accumulate(NET *m, size_t l, const R *c, R scale, R beta, const R *DY, R *dg)
+NET_CLONES static void gn_accumulate(NET *m, size_t l, const R *c, R scale, R beta, const R *DY, R *dg)
 {
     const layer *y = &m->ly[l];
     size_t C = y->Ci;
@@ -1042,19 +1224,42 @@ static void gn_accumulate(NET *m, size_t l, const R *c, R scale, R beta, const R
     }
 }
 
+/* out (nb) = beta·out + scale·Σ_i c_i Sb_i: the bias / γβ part from what
+ * example_sqnorms kept */
+static void kept_sum(NET *m, const layer *y, R *out, const R *c, R scale, R beta)
+{
+    pa_blas_threads_for((double)m->B * (double)y->nb);
+    GEMV(CblasRowMajor, CblasTrans, (int)m->B, (int)y->nb, scale, y->Sb, (int)y->nb, c ? c : m->ones, 1,
+         beta, out, 1);
+}
+
 void NS(grad_accumulate)(NET *m, const R *c, R scale, R beta)
 {
     for (size_t l = 0; l < m->L; l++) {
         const layer *y = &m->ly[l];
         R *dW = m->grads + y->poff;
         if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
-            const R *Am, *Gm;
-            layer_mats(m, l, &Am, &Gm);
-            weight_grad(m, y, dW, Am, Gm, c, scale, beta);
+            if (y->store && m->stored) {
+                /* Σ_i c_i ∇W ℓ_i from the kept per-example gradients: one GEMV */
+                size_t w = y->K * y->Ko;
+                pa_blas_threads_for((double)m->B * (double)w);
+                GEMV(CblasRowMajor, CblasTrans, (int)m->B, (int)w, scale, y->S, (int)w,
+                     c ? c : m->ones, 1, beta, dW, 1);
+            } else {
+                const R *Am, *Gm;
+                layer_mats(m, l, &Am, &Gm);
+                weight_grad(m, y, dW, Am, Gm, c, scale, beta);
+            }
             size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
-            bias_grad(dW + y->pcount - y->Co, m->D[l + 1], c, m->B, Tb, y->Co, scale, beta);
+            if (y->Sb && m->stored)
+                kept_sum(m, y, dW + y->pcount - y->Co, c, scale, beta);
+            else
+                bias_grad(dW + y->pcount - y->Co, m->D[l + 1], c, m->B, Tb, y->Co, scale, beta);
         } else if (y->kind == NET_GROUPNORM) {
-            gn_accumulate(m, l, c, scale, beta, m->D[l + 1], dW);
+            if (m->stored)
+                kept_sum(m, y, dW, c, scale, beta);
+            else
+                gn_accumulate(m, l, c, scale, beta, m->D[l + 1], dW);
         }
     }
 }
@@ -1065,8 +1270,21 @@ void NS(backward)(NET *m, R scale)
     NS(grad_accumulate)(m, NULL, scale, 0);
 }
 
+/* Σ_k x_k² in double, eight partial sums (vectorisable, unlike one running sum) */
+NET_CLONES static double sumsq(const R *restrict x, size_t n)
+{
+    double acc[8] = {0};
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (size_t j = 0; j < 8; j++)
+            acc[j] += (double)x[k + j] * x[k + j];
+    for (; k < n; k++)
+        acc[0] += (double)x[k] * x[k];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
 /* ‖Σ_t g_t‖² over example i's T_b output pixels (bias gradient) */
-static double bias_sq(const R *D, size_t i, size_t Tb, size_t C, R *acc)
+NET_CLONES static double bias_sq(const R *D, size_t i, size_t Tb, size_t C, R *acc)
 {
     const R *g = D + i * Tb * C;
     for (size_t j = 0; j < C; j++)
@@ -1080,6 +1298,78 @@ static double bias_sq(const R *D, size_t i, size_t Tb, size_t C, R *acc)
     return s;
 }
 
+typedef struct sq_job {
+    NET *m;
+    const layer *y;
+    size_t l, per;          /* layer; examples per chunk */
+    double *sq;             /* (B) accumulated into */
+    const R *Am, *Gm;       /* weight layers: the unfolded matrices */
+} sq_job;
+
+/* examples k·per .. of layer l: ‖∇θ_l ℓ_i‖² added to sq[i] (and the kept
+ * per-example gradients written), with chunk k's own scratch */
+static void sq_chunk(void *ctx, size_t k)
+{
+    const sq_job *j = ctx;
+    const NET *m = j->m;
+    const layer *y = j->y;
+    size_t T = y->T, K = y->K, Ko = y->Ko, i1 = (k + 1) * j->per;
+    size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
+    R *pex = m->pex + k * m->maxpex, *kscr = m->kscr + k * m->kstride;
+    double *sq = j->sq;
+    if (i1 > m->B)
+        i1 = m->B;
+    if (y->kind == NET_GROUPNORM) {
+        double *g = m->dpex + k * m->maxpex;
+        for (size_t i = k * j->per; i < i1; i++) {
+            gn_example_grad(g, m->D[j->l + 1], y, i);
+            R *kept = y->Sb + i * y->nb;
+            for (size_t q = 0; q < 2 * y->Ci; q++) {
+                sq[i] += g[q] * g[q];
+                kept[q] = (R)g[q];
+            }
+        }
+        return;
+    }
+    for (size_t i = k * j->per; i < i1; i++) {
+        const R *a = j->Am + i * T * K, *g = j->Gm + i * T * Ko;
+        double s = 0;
+        if (T == 1) {
+            double a2 = 0, g2 = 0;
+            for (size_t q = 0; q < K; q++)
+                a2 += (double)a[q] * a[q];
+            for (size_t q = 0; q < Ko; q++)
+                g2 += (double)g[q] * g[q];
+            s = a2 * g2;
+        } else if (y->ghost && !y->store) {
+            /* Σ_{t,t'} (a_t·a_t')(g_t·g_t'): two Gram matrices (lower halves) */
+            R *Ga = pex, *Gg = pex + T * T;
+            SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)K, 1, a, (int)K, 0, Ga, (int)T);
+            SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)Ko, 1, g, (int)Ko, 0, Gg, (int)T);
+            for (size_t t = 0; t < T; t++) {
+                double row = 0;
+                for (size_t u = 0; u < t; u++)
+                    row += (double)Ga[t * T + u] * Gg[t * T + u];
+                s += 2 * row + (double)Ga[t * T + t] * Gg[t * T + t];
+            }
+        } else {
+            /* materialised (in W's layout), into the store if it is kept */
+            R *M = y->store ? y->S + i * K * Ko : pex;
+            if (y->kind == NET_CONV && K <= SMALLK)
+                smallk_wgrad(M, a, g, T, K, Ko, 1, 0, kscr);
+            else if (y->kind == NET_CONVT)
+                GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)Ko, (int)T, 1, a, (int)K, g,
+                     (int)Ko, 0, M, (int)Ko);
+            else
+                GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Ko, (int)K, (int)T, 1, g, (int)Ko, a,
+                     (int)K, 0, M, (int)K);
+            s = sumsq(M, Ko * K);
+        }
+        R *bacc = y->Sb ? y->Sb + i * y->nb : pex + (m->maxpex - y->Co);
+        sq[i] += s + bias_sq(m->D[j->l + 1], i, Tb, y->Co, bacc);
+    }
+}
+
 void NS(example_sqnorms)(NET *m, double *sq)
 {
     size_t B = m->B;
@@ -1087,57 +1377,27 @@ void NS(example_sqnorms)(NET *m, double *sq)
         sq[i] = 0;
     for (size_t l = 0; l < m->L; l++) {
         const layer *y = &m->ly[l];
-        if (y->kind == NET_GROUPNORM) {
-            double *g = m->dpex;
-            for (size_t i = 0; i < B; i++) {
-                gn_example_grad(g, m->D[l + 1], y, i);
-                for (size_t j = 0; j < 2 * y->Ci; j++)
-                    sq[i] += g[j] * g[j];
-            }
+        sq_job job = {.m = m, .y = y, .l = l, .sq = sq, .per = B};
+        double work = 0;    /* per example: the BLAS call's multiply-adds */
+        if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
+            layer_mats(m, l, &job.Am, &job.Gm);
+            double T = (double)y->T, K = (double)y->K, Ko = (double)y->Ko;
+            work = y->T == 1 ? 0 : y->ghost && !y->store ? T * T * (K + Ko) : T * K * Ko;
+            work += (double)(y->T * y->Ko);   /* the bias sum */
+        } else if (y->kind == NET_GROUPNORM) {
+            work = (double)y->ni;
+        } else {
             continue;
         }
-        if (y->kind != NET_DENSE && y->kind != NET_CONV && y->kind != NET_CONVT)
-            continue;
-        const R *Am, *Gm;
-        layer_mats(m, l, &Am, &Gm);
-        size_t T = y->T, K = y->K, Ko = y->Ko;
-        size_t Tb = y->kind == NET_DENSE ? 1 : y->Ho * y->Wo;
-        for (size_t i = 0; i < B; i++) {
-            const R *a = Am + i * T * K, *g = Gm + i * T * Ko;
-            double s = 0;
-            if (T == 1) {
-                double a2 = 0, g2 = 0;
-                for (size_t k = 0; k < K; k++)
-                    a2 += (double)a[k] * a[k];
-                for (size_t k = 0; k < Ko; k++)
-                    g2 += (double)g[k] * g[k];
-                s = a2 * g2;
-            } else if (y->ghost) {
-                /* Σ_{t,t'} (a_t·a_t')(g_t·g_t'): two Gram matrices (lower halves) */
-                R *Ga = m->pex, *Gg = m->pex + T * T;
-                pa_blas_threads_for((double)T * T * (K + Ko));
-                SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)K, 1, a, (int)K, 0, Ga,
-                     (int)T);
-                SYRK(CblasRowMajor, CblasLower, CblasNoTrans, (int)T, (int)Ko, 1, g, (int)Ko, 0, Gg,
-                     (int)T);
-                for (size_t t = 0; t < T; t++) {
-                    double row = 0;
-                    for (size_t u = 0; u < t; u++)
-                        row += (double)Ga[t * T + u] * Gg[t * T + u];
-                    s += 2 * row + (double)Ga[t * T + t] * Gg[t * T + t];
-                }
-            } else {
-                R *M = m->pex;
-                if (y->kind == NET_CONV && K <= SMALLK)
-                    smallk_wgrad(M, a, g, T, K, Ko, 1, 0, m->kscr);
-                else
-                    gemm(1, 0, Ko, K, T, 1, g, Ko, a, K, 0, M, K);
-                for (size_t k = 0; k < Ko * K; k++)
-                    s += (double)M[k] * M[k];
-            }
-            sq[i] += s + bias_sq(m->D[l + 1], i, Tb, y->Co, m->pex + (m->maxpex - y->Co));
-        }
+        /* examples are independent: shared with pa_par_for's helper in
+         * chunks when the batch's work is large and each example's BLAS call
+         * runs single-threaded anyway */
+        pa_blas_threads_for(work);
+        if (B >= 2 && work < pa_blas_threshold() && work * (double)B >= (double)(1 << 18))
+            job.per = (B + SQ_CHUNKS - 1) / SQ_CHUNKS;
+        pa_par_for((B + job.per - 1) / job.per, sq_chunk, &job);
     }
+    m->stored = 1;
 }
 
 void NS(example_grad_naive)(const NET *m, size_t i, double *g)

@@ -7,4 +7,5 @@
 #define NS(name) netd_##name
 #define GEMM cblas_dgemm
 #define SYRK cblas_dsyrk
+#define GEMV cblas_dgemv
 #include "core/net_impl.h"

@@ -18,6 +18,7 @@
 #include <criterion/parameterized.h>
 #include <gsl/gsl_rng.h>
 
+#include "core/blas.h"
 #include "core/net.h"
 
 TestSuite(net);
@@ -384,6 +385,127 @@ Test(net, ghost_clipped_norms_and_sum_equal_naive_per_example_gradients)
     double e = rel_err_fd(net_grads(f), ref, P);
     cr_expect_lt(e, 1e-5, "clipped sum vs naive: %.3g", e);
     free(X), free(Xf), free(ref);
+    gsl_rng_free(r);
+    net_free(f);
+    netd_free(d);
+}
+
+/* example_sqnorms keeps some layers' per-example gradients for the clipped
+ * sum (core/net_impl.h, STORE_*); a new batch must not reuse them */
+Test(net, weighted_sum_after_a_new_batch_ignores_the_kept_gradients_of_the_last)
+{
+    net *f;
+    netd *d;
+    new_pair(&clip_spec, 6, &f, &d);
+    size_t B = 16, n0 = net_size(f, 0), P = net_nparams(f);
+    gsl_rng *r = new_rng(14);
+    double *X1 = random_d(r, B * n0, 1.5), *X2 = random_d(r, B * n0, 1.5);
+    float *X1f = to_f(X1, B * n0), *X2f = to_f(X2, B * n0);
+    int32_t y[16];
+    float c[16];
+    double sq[16], sqn[16];
+    for (size_t i = 0; i < B; i++)
+        y[i] = (int32_t)(i % 5), c[i] = (float)(0.25 + 0.05 * (double)i);
+    cr_assert_eq(net_forward(f, X1f, B, NULL, NULL), PA_OK);
+    cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+    net_backprop(f, 0);
+    net_example_sqnorms(f, sq);
+    cr_assert_eq(net_forward(f, X2f, B, NULL, NULL), PA_OK);
+    cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+    net_backprop(f, 0);
+    net_grad_accumulate(f, c, 1, 0);
+    double *ref = to_d(net_grads(f), P);   /* the GEMM path: nothing kept for this batch */
+    net_example_sqnorms(f, sq);
+    net_grad_accumulate(f, c, 1, 0);       /* now from the kept gradients */
+    double e = rel_err_fd(net_grads(f), ref, P);
+    cr_expect_lt(e, 1e-5, "weighted sum from kept gradients vs GEMM: %.3g", e);
+    /* and c = NULL: the plain sum, against the naive per-example gradients */
+    cr_assert_eq(net_clip_sum_naive(f, INFINITY, sqn, NULL, NULL), PA_OK);
+    free(ref);
+    ref = to_d(net_grads(f), P);
+    net_grad_accumulate(f, NULL, 1, 0);
+    e = rel_err_fd(net_grads(f), ref, P);
+    cr_expect_lt(e, 1e-5, "sum from kept gradients vs naive: %.3g", e);
+    for (size_t i = 0; i < B; i++)
+        cr_expect_lt(fabs(sq[i] - sqn[i]) / sqn[i], 1e-5, "example %zu: %.9g vs naive %.9g", i, sq[i],
+                     sqn[i]);
+    free(X1), free(X2), free(X1f), free(X2f), free(ref);
+    gsl_rng_free(r);
+    net_free(f);
+    netd_free(d);
+}
+
+/* pa_par_for (core/blas.h): every chunk exactly once, with a helper or without */
+static void count_chunk(void *ctx, size_t k)
+{
+    __atomic_fetch_add((int *)ctx + k, 1, __ATOMIC_RELAXED);
+}
+
+Test(net, par_for_runs_every_chunk_once_with_and_without_the_helper)
+{
+    static int hits[1000];
+    for (int cap = 1; cap <= 2; cap++) {
+        pa_blas_cap(cap);
+        for (int rep = 0; rep < 50; rep++) {
+            memset(hits, 0, sizeof hits);
+            size_t n = (size_t)(rep * 20 % 1000) + 1;
+            pa_par_for(n, count_chunk, hits);
+            for (size_t k = 0; k < 1000; k++)
+                cr_assert_eq(hits[k], k < n ? 1 : 0, "cap %d, n %zu: chunk %zu ran %d times", cap, n, k,
+                             hits[k]);
+        }
+    }
+    pa_blas_cap(0);
+}
+
+/* With the threshold at 1 every GEMM of the engine is cut into chunks shared
+ * with the helper thread, and with B·n_l >= 2^16 the per-example kernels
+ * are shared out too: each example's output and input gradient must equal
+ * those of a batch of one (never chunked), and the clipped sum the naive
+ * per-example gradients', to float rounding */
+Test(net, chunked_kernels_on_two_threads_equal_a_batch_of_one_and_the_naive_sum)
+{
+    net *f;
+    netd *d;
+    new_pair(&clip_spec, 6, &f, &d);
+    size_t B = 128, n0 = net_size(f, 0), P = net_nparams(f), p = net_size(f, net_nlayers(f));
+    gsl_rng *r = new_rng(15);
+    double *X = random_d(r, B * n0, 1.5);
+    float *Xf = to_f(X, B * n0);
+    int32_t y[128];
+    for (size_t i = 0; i < B; i++)
+        y[i] = (int32_t)(i % 5);
+    pa_blas_cap(2);
+    pa_blas_set_threshold(1);
+    const float *Y;
+    cr_assert_eq(net_forward(f, Xf, B, &Y, NULL), PA_OK);
+    double *Yb = to_d(Y, B * p);
+    cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+    net_backprop(f, 1);
+    double *dXb = to_d(net_dx(f), B * n0);
+    static double sq[128], sqn[128];
+    net_clip_sum(f, 0.5, sq, NULL);
+    double *G = to_d(net_grads(f), P);
+    cr_assert_eq(net_clip_sum_naive(f, 0.5, sqn, NULL, NULL), PA_OK);
+    double e = rel_err_fd(net_grads(f), G, P);
+    cr_expect_lt(e, 1e-5, "clipped sum, chunked vs naive: %.3g", e);
+    for (size_t i = 0; i < B; i++)
+        cr_expect_lt(fabs(sq[i] - sqn[i]) / sqn[i], 1e-5, "example %zu: chunked %.9g vs naive %.9g", i,
+                     sq[i], sqn[i]);
+    pa_blas_set_threshold(0);
+    pa_blas_cap(1);
+    double ey = 0, ed = 0;
+    for (size_t i = 0; i < B; i++) {
+        cr_assert_eq(net_forward(f, Xf + i * n0, 1, &Y, NULL), PA_OK);
+        ey = fmax(ey, rel_err_fd(Y, Yb + i * p, p));
+        cr_assert_eq(net_loss_xent(f, y + i, NULL, NULL, NULL), PA_OK);
+        net_backprop(f, 1);
+        ed = fmax(ed, rel_err_fd(net_dx(f), dXb + i * n0, n0));
+    }
+    pa_blas_cap(0);
+    cr_expect_lt(ey, 1e-5, "outputs, chunked batch vs batches of one: %.3g", ey);
+    cr_expect_lt(ed, 1e-5, "input gradients, chunked batch vs batches of one: %.3g", ed);
+    free(X), free(Xf), free(Yb), free(dXb), free(G);
     gsl_rng_free(r);
     net_free(f);
     netd_free(d);
