@@ -51,7 +51,7 @@ static const char *const schema_sql =
     " split TEXT NOT NULL CHECK (split IN ('calibration','test')), stream_seed TEXT NOT NULL,"
     " status TEXT NOT NULL, error TEXT, eps_spent REAL, delta_spent REAL, rho_spent REAL, accountant TEXT,"
     " synth_hash TEXT, fit_s REAL, sample_s REAL, attack_s REAL,"
-    " finished_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+    " finished_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), replace_one INTEGER);"
     "CREATE TABLE IF NOT EXISTS membership("
     " trial_id INTEGER NOT NULL REFERENCES trial(id), target_id INTEGER NOT NULL REFERENCES target(id),"
     " member INTEGER NOT NULL CHECK (member IN (0,1)), PRIMARY KEY (trial_id, target_id));"
@@ -292,6 +292,14 @@ static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err
             rc = exec(st, "ALTER TABLE estimate ADD COLUMN point REAL;", err);
     }
     if (!rc) {
+        /* trial.replace_one (the neighbour relation of the generator's claim) since 2026-12-02; NULL before */
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(st->db, "SELECT replace_one FROM trial LIMIT 0", -1, &s, NULL) == SQLITE_OK)
+            sqlite3_finalize(s);
+        else
+            rc = exec(st, "ALTER TABLE trial ADD COLUMN replace_one INTEGER;", err);
+    }
+    if (!rc) {
         sqlite3_stmt *s;
         if ((rc = prep(st, "SELECT value FROM meta WHERE key = 'format'", &s, err)) == PA_OK) {
             if (sqlite3_step(s) == SQLITE_ROW) {
@@ -329,8 +337,8 @@ static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err
     ckpt_start(st, path);
     if ((rc = prep(st,
                    "INSERT OR IGNORE INTO trial(id, cell_id, game, split, stream_seed, status, error, eps_spent,"
-                   " delta_spent, rho_spent, accountant, synth_hash, fit_s, sample_s, attack_s)"
-                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   " delta_spent, rho_spent, accountant, synth_hash, fit_s, sample_s, attack_s, replace_one)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    &st->put_trial, err)) ||
         (rc = prep(st, "INSERT OR REPLACE INTO membership(trial_id, target_id, member) VALUES (?,?,?)",
                    &st->put_member, err)) ||
@@ -536,6 +544,10 @@ int store_put_trial(store *st, const store_trial *t, pa_err *err)
     bind_real(s, 13, t->fit_s);
     bind_real(s, 14, t->sample_s);
     bind_real(s, 15, t->attack_s);
+    if (t->claim_nb == 1 || t->claim_nb == 2)
+        sqlite3_bind_int(s, 16, t->claim_nb == 2);
+    else
+        sqlite3_bind_null(s, 16);
     if ((rc = step_done(st, s, err, "trial")))
         goto rollback;
     for (size_t i = 0; i < t->k; i++) {

@@ -84,6 +84,8 @@ typedef struct store_trial {
     const char *error;           /* message if failed, else NULL */
     double eps_spent, delta_spent, rho_spent;
     const char *accountant;
+    int claim_nb;                /* the claim's neighbours: 0 unknown (NULL), 1 add/remove, 2 replace-one
+                                    (stored as trial.replace_one NULL, 0, 1) */
     const char *synth_hash;      /* hex tbl_hash of the synthetic table */
     double fit_s, sample_s, attack_s;
     size_t k;                    /* targets */

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "audit/eps.h"
 #include "audit/roc.h"
 #include "audit/verdict.h"
@@ -32,6 +34,7 @@ typedef struct cellinfo {
     int shown;           /* passes --generator */
     long long planned, stored, ok, failed;
     double fit_s, sample_s, attack_s;
+    int claim_r1;        /* the claim's neighbours (trial.replace_one): 1 replace-one, 0 add/remove, -1 unknown */
 } cellinfo;
 
 typedef struct est {
@@ -57,6 +60,7 @@ typedef struct run {
     size_t ne;
     /* experiment */
     char name[256], version[128], cfgh[64], datah[64], dpath[1024], seed[32], created[64], game[32];
+    int game_r1;         /* the game's neighbours (config "neighbours"): 1 replace-one, 0 add/remove */
     long long planned, stored, ok, failed;
     double alpha;
 } run;
@@ -119,9 +123,9 @@ static int load(run *R, pa_err *err)
     int has_game = rk_has_column(c->db, "experiment", "game");
     if ((rc = rk_prepare(c,
                          has_game ? "SELECT name, code_version, config_hash, data_hash, data_path, seed, n_trials,"
-                                    " created_at, game FROM experiment"
+                                    " created_at, game, config_json FROM experiment"
                                   : "SELECT name, code_version, config_hash, data_hash, data_path, seed, n_trials,"
-                                    " created_at, NULL FROM experiment",
+                                    " created_at, NULL, config_json FROM experiment",
                          &s, err)))
         return rc;
     if (sqlite3_step(s) == SQLITE_ROW) {
@@ -134,18 +138,27 @@ static int load(run *R, pa_err *err)
         R->planned = sqlite3_column_int64(s, 6);
         snprintf(R->created, sizeof R->created, "%s", rk_text(s, 7));
         snprintf(R->game, sizeof R->game, "%s", has_game ? (*rk_text(s, 8) ? rk_text(s, 8) : "average") : "");
+        /* the neighbour relation the games were played with (harness/config.c: add-remove unless said) */
+        cJSON *cfg = cJSON_Parse(rk_text(s, 9));
+        const cJSON *nb = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "neighbours") : NULL;
+        R->game_r1 = cJSON_IsString(nb) && !strcmp(nb->valuestring, "replace-one");
+        cJSON_Delete(cfg);
     }
     sqlite3_finalize(s);
-    /* cells, with their trial counts and timings */
-    if ((rc = rk_prepare(c,
-                         "SELECT c.id, c.generator, c.params_json, c.epsilon, c.delta,"
-                         " (SELECT count(*) FROM trial t WHERE t.cell_id = c.id),"
-                         " (SELECT count(*) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok'),"
-                         " (SELECT avg(fit_s) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok'),"
-                         " (SELECT avg(sample_s) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok'),"
-                         " (SELECT avg(attack_s) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok')"
-                         " FROM cell c ORDER BY c.id",
-                         &s, err)))
+    /* cells, with their trial counts and timings, and the neighbours of their claim */
+    char cq[1024];
+    snprintf(cq, sizeof cq,
+             "SELECT c.id, c.generator, c.params_json, c.epsilon, c.delta,"
+             " (SELECT count(*) FROM trial t WHERE t.cell_id = c.id),"
+             " (SELECT count(*) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok'),"
+             " (SELECT avg(fit_s) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok'),"
+             " (SELECT avg(sample_s) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok'),"
+             " (SELECT avg(attack_s) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok'),"
+             " %s FROM cell c ORDER BY c.id",
+             rk_has_column(c->db, "trial", "replace_one")
+                 ? "(SELECT max(replace_one) FROM trial t WHERE t.cell_id = c.id AND t.status = 'ok')"
+                 : "NULL");
+    if ((rc = rk_prepare(c, cq, &s, err)))
         return rc;
     size_t cap = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -173,6 +186,7 @@ static int load(run *R, pa_err *err)
         w->fit_s = rk_real(s, 7);
         w->sample_s = rk_real(s, 8);
         w->attack_s = rk_real(s, 9);
+        w->claim_r1 = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10);
     }
     sqlite3_finalize(s);
     /* labels: the bare generator name unless two settings of it differ in params */
@@ -1155,7 +1169,7 @@ static int check_filters(run *R, pa_err *err)
     return PA_OK;
 }
 
-static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, size_t *nraw, pa_err *err)
+static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, size_t *nraw, size_t *nuncov, pa_err *err)
 {
     char heads[MAXM][48], ph[48];
     plot_col cols[8 + MAXM];
@@ -1182,7 +1196,7 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, size_t
                                    cols, nc);
     if (!t)
         return pa_errf(err, PA_ENOMEM, "out of memory");
-    *nviol = *nclaims = *nraw = 0;
+    *nviol = *nclaims = *nraw = *nuncov = 0;
     size_t nworse = 0;
     for (size_t i = 0; i < R->nc; i++) {
         const cellinfo *w = &R->cells[i];
@@ -1194,9 +1208,13 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, size_t
             plot_table_free(t);
             return rc0;
         }
-        int v = fv.reject != SIZE_MAX;
+        /* a claim for other neighbours than the game's does not bound it (replace-one ε says nothing
+         * about adding a record; add/remove ε bounds replacing one only at 2ε): no verdict */
+        int uncovered = isfinite(w->eps) && w->claim_r1 >= 0 && w->claim_r1 != R->game_r1;
+        int v = !uncovered && fv.reject != SIZE_MAX;
         *nviol += v;
-        *nraw += !v && fv.nraw > 0;
+        *nraw += !v && !uncovered && fv.nraw > 0;
+        *nuncov += uncovered;
         *nclaims += isfinite(w->eps) != 0;
         plot_table_text(t, w->label);
         plot_table_num(t, w->eps);
@@ -1212,7 +1230,10 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, size_t
         char vd[96], raw[48] = "";
         if (!v && fv.nraw)
             snprintf(raw, sizeof raw, " (%zu of %zu tests flag alone)", fv.nraw, fv.k);
-        snprintf(vd, sizeof vd, "%s%s%s", v ? "VIOLATION" : !e ? "no estimate" : isfinite(w->eps) ? "ok" : "no claim",
+        snprintf(vd, sizeof vd, "%s%s%s",
+                 uncovered ? (w->claim_r1 ? "not covered: claim for replace-one neighbours"
+                                          : "not covered: claim for add/remove neighbours")
+                 : v ? "VIOLATION" : !e ? "no estimate" : isfinite(w->eps) ? "ok" : "no claim",
                  raw, e && worse_than_chance(e) ? ", worse than chance" : "");
         plot_table_num(t, fv.k ? (double)fv.k : NAN);
         nworse += e && worse_than_chance(e);
@@ -1594,7 +1615,7 @@ static int run_write(report_ctx *c, pa_err *err)
     }
     FILE *H = c->head, *B = c->body;
     long long missing = R.planned - R.stored;
-    size_t nviol = 0, nclaims = 0, nraw = 0, ntargets = 0;
+    size_t nviol = 0, nclaims = 0, nraw = 0, nuncov = 0, ntargets = 0;
     /* ---- head: verdict ---- */
     fprintf(H, "## Membership inference: verdict\n\n");
     fprintf(H, "Experiment `%s` (`privaudit run`)%s%s%s: %zu setting%s, %zu attack%s.\n\n", R.name,
@@ -1630,7 +1651,7 @@ static int run_write(report_ctx *c, pa_err *err)
             rc = pa_errf(err, PA_ENOMEM, "out of memory");
             goto out;
         }
-        rc = tab_verdicts(&R, vf, &nviol, &nclaims, &nraw, err);
+        rc = tab_verdicts(&R, vf, &nviol, &nclaims, &nraw, &nuncov, err);
         fclose(vf);
         if (rc) {
             free(vbuf);
@@ -1661,6 +1682,15 @@ static int run_write(report_ctx *c, pa_err *err)
                 isnan(R.alpha) ? 0.025 : R.alpha / 2,
                 nraw ? " Settings marked \"tests flag alone\" have a test that flags at its own level but not "
                        "after the correction: expected now and then from a correct generator, worth more games." : "");
+        if (nuncov)
+            fprintf(H, "**%zu setting%s not covered by %s claim**: the generator states its ε for %s neighbours, "
+                       "but the games were played with %s neighbours (config field \"neighbours\"). A replace-one "
+                       "claim says nothing about adding or removing a record, and an add/remove claim bounds "
+                       "replacing one only at 2ε; such a setting gets no verdict. Play it with \"neighbours\": "
+                       "\"%s\" (docs/audit-games.md).\n\n",
+                    nuncov, nuncov == 1 ? " is" : "s are", nuncov == 1 ? "its" : "their",
+                    R.game_r1 ? "add/remove" : "replace-one", R.game_r1 ? "replace-one" : "add/remove",
+                    R.game_r1 ? "add-remove" : "replace-one");
         fwrite(vbuf, 1, vlen, H);
         rk_tty_table(c, vbuf, vlen);
         free(vbuf);

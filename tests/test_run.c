@@ -556,3 +556,54 @@ Test(run, replace_one_neighbours_keep_the_training_size_fixed)
     cr_expect_lt(ok[0], 20, "add-remove: %g of 20 trials had exactly 50 training rows", ok[0]);
     cr_expect_eq(ok[1], 20, "replace-one: %g of 20 trials had exactly 50 training rows", ok[1]);
 }
+
+/* A claim stated for other neighbours than the game's does not bound it:
+ * privbayes states its ε for replace-one neighbours (n public), marginals
+ * for add/remove. The run stores each claim's relation (trial.replace_one)
+ * and the report gives the mismatched setting no verdict, saying why; in a
+ * replace-one game privbayes is covered and marginals is not. */
+Test(run, a_claim_for_other_neighbours_than_the_game_gets_no_verdict)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "{\"format\": \"privaudit-config/1\", \"name\": \"nb\", \"seed\": 3,"
+                 " \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"},"
+                 " \"train_size\": 100, \"games\": 40, \"neighbours\": \"%s\","
+                 " \"targets\": {\"select\": \"random\", \"count\": 1},"
+                 " \"generators\": [{\"name\": \"privbayes\", \"epsilon\": 1},"
+                 " {\"name\": \"marginals\", \"epsilon\": 1}], \"attacks\": [{\"name\": \"dcr\"}]}",
+                 mode ? "replace-one" : "add-remove");
+        free(tu_write(dir, "nb.json", text));
+        char *cfg = tu_path(dir, "nb.json"), *db = tu_path(dir, mode ? "nb1.db" : "nb0.db"),
+             *out = tu_path(dir, mode ? "nb1" : "nb0");
+        const char *a[] = {"run", cfg, "--db", db, "--quiet", NULL};
+        tu_result r = tu_run(dir, a);
+        cr_assert_eq(r.code, 0, "%s", r.err);
+        tu_result_free(&r);
+        cr_expect_eq(query_real(db, "SELECT min(replace_one) FROM trial WHERE cell_id = 0"), 1, "privbayes");
+        cr_expect_eq(query_real(db, "SELECT max(replace_one) FROM trial WHERE cell_id = 1"), 0, "marginals");
+        const char *b[] = {"report", "--db", db, "--out", out, "--no-figures", "--quiet", NULL};
+        r = tu_run(dir, b);
+        cr_assert_eq(r.code, 0, "%s", r.err);
+        tu_result_free(&r);
+        char *csv_path = tu_path(out, "verdicts.csv"), *csv = tu_slurp(csv_path);
+        char *md_path = tu_path(out, "report.md"), *md = tu_slurp(md_path);
+        cr_assert(csv && md);
+        const char *pb = strstr(csv, "privbayes"), *mg = strstr(csv, "marginals");
+        cr_assert(pb && mg, "%s", csv);
+        const char *pbe = strchr(pb, '\n'), *mge = strchr(mg, '\n');
+        int pb_nc = strstr(pb, "not covered: claim for replace-one") && strstr(pb, "not covered") < pbe;
+        int mg_nc = strstr(mg, "not covered: claim for add/remove") && strstr(mg, "not covered") < mge;
+        cr_expect_eq(pb_nc, !mode, "%s: privbayes row: %s", mode ? "replace-one" : "add-remove", csv);
+        cr_expect_eq(mg_nc, mode, "%s: marginals row: %s", mode ? "replace-one" : "add-remove", csv);
+        cr_expect(strstr(md, "1 setting is not covered by its claim"), "%s", md);
+        free(csv);
+        free(csv_path);
+        free(md);
+        free(md_path);
+        free(cfg);
+        free(db);
+        free(out);
+    }
+}
