@@ -580,7 +580,7 @@ static void attack_key(run *R, plot_key *key, char (*st)[160], size_t *nk, const
 
 /* eps: one panel per generator; per attack the primary interval of the
  * pooled row (marker at the lower end, the audit's lower bound), dodged
- * around the claimed ε; the claim as a dashed segment over each group. */
+ * around the claimed ε; the claim as a black segment over each group. */
 static int fig_eps(run *R, pa_err *err)
 {
     report_ctx *c = R->c;
@@ -1711,7 +1711,8 @@ static int run_write(report_ctx *c, pa_err *err)
         rk_md_figure(c, H, "eps",
                      "Empirical ε of every attack against the claimed ε, one panel per generator: the bar is the "
                      "credible interval, the marker its lower end (the audit's lower bound); a marker above the "
-                     "dashed claim is a violation. ∞ = non-private, on its own slot past the break.");
+                     "claim's black segment flags at its own level (the verdict corrects for the number of tests). ∞ = "
+                     "non-private, on its own slot past the break.");
     }
     /* ---- body ---- */
     if (um >= 0) {
