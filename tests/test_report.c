@@ -738,6 +738,72 @@ Test(report, the_verdict_of_a_setting_corrects_for_its_number_of_tests)
     free(out);
 }
 
+Test(report, an_add_remove_claim_in_a_replace_one_game_is_tested_at_twice_its_epsilon)
+{
+    /* Group privacy: an add/remove (ε, δ) claim bounds replacing a record at
+     * (2ε, (1 + e^ε)δ). Two marginals settings at ε = 1 (their trials say
+     * add/remove), played in a replace-one game, one target, bayes only,
+     * α = 0.1 (k = 1). Counts (90, 10, 6, 94) violate ε = 1 (an edge of its
+     * region holds 9e-11 of the posterior) but not ε = 2 at δ' = 3.7e-5
+     * (0.023 > α/8); (99, 1, 1, 99) violate both (2.8e-6). */
+    char *db = tu_path(dir, "group.db"), *out = tu_path(dir, "group");
+    store *st;
+    pa_err e;
+    cr_assert_eq(store_open(db, &st, &e), PA_OK, "%s", e.msg);
+    store_experiment ex = {.name = "group", .config_json = "{\"neighbours\": \"replace-one\"}",
+                           .config_hash = "c0ffee", .code_version = "test", .data_path = "data.csv",
+                           .data_hash = "da7a", .schema_json = "{}", .seed = 3, .n_trials = 2};
+    int existing;
+    cr_assert_eq(store_put_experiment(st, &ex, &existing, &e), PA_OK, "%s", e.msg);
+    store_target tg = {.id = 0, .row = 0, .how = "crafted", .isolation = 1};
+    cr_assert_eq(store_put_target(st, &tg, &e), PA_OK, "%s", e.msg);
+    static const double cnt[2][4] = {{90, 10, 6, 94}, {99, 1, 1, 99}};
+    for (int c = 0; c < 2; c++) {
+        store_cell cl = {.id = c, .generator = "marginals", .params_json = c ? "{\"b\": 1}" : "{\"a\": 1}",
+                         .epsilon = 1, .delta = 1e-5};
+        cr_assert_eq(store_put_cell(st, &cl, &e), PA_OK, "%s", e.msg);
+        int64_t tid = 0;
+        int mem = 1;
+        store_trial tr = {.id = c, .cell_id = c, .game = 0, .split = "test", .stream_seed = 1, .status = "ok",
+                          .eps_spent = 1, .delta_spent = 1e-5, .rho_spent = NAN, .accountant = "zcdp",
+                          .claim_nb = 1, .k = 1, .target_id = &tid, .member = &mem};
+        cr_assert_eq(store_put_trial(st, &tr, &e), PA_OK, "%s", e.msg);
+    }
+    cr_assert_eq(store_begin(st, &e), PA_OK);
+    for (int c = 0; c < 2; c++) {
+        eps_counts k = {cnt[c][0], cnt[c][1], cnt[c][2], cnt[c][3]};
+        double lo, hi;
+        cr_assert_eq(eps_bayes_interval(&k, 1e-5, 0.05, &lo, &hi, &e), PA_OK);
+        store_estimate es = {.cell_id = c, .attack = "marginal", .target_id = -1, .method = "bayes", .lo = lo,
+                             .hi = hi, .alpha = 0.1, .delta = 1e-5, .threshold = 1, .tp = k.tp, .fn = k.fn,
+                             .fp = k.fp, .tn = k.tn, .claimed = 1,
+                             .p_exceeds = eps_bayes_p_exceeds(&k, 1e-5, 1), .violation = lo > 1};
+        cr_assert(es.violation, "fixture: setting %d flags against eps = 1", c);
+        cr_assert_eq(store_put_estimate(st, &es, &e), PA_OK, "%s", e.msg);
+    }
+    cr_assert_eq(store_commit(st, &e), PA_OK);
+    store_close(st);
+    tu_result r = report(db, out, NULL);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *csv_path = tu_path(out, "verdicts.csv"), *csv = tu_slurp(csv_path);
+    cr_assert(csv);
+    char *l1 = strchr(csv, '\n'), *l2 = l1 ? strchr(l1 + 1, '\n') : NULL;
+    cr_assert(l1 && l2, "%s", csv);
+    *l2 = 0;
+    cr_expect(strstr(l1, "ok (1 of 1 tests flag alone) against 2ε"), "setting 0: %s", l1);
+    cr_expect(strstr(l2 + 1, "VIOLATION against 2ε"), "setting 1: %s", l2 + 1);
+    free(csv);
+    free(csv_path);
+    char *md_path = tu_path(out, "report.md"), *md = tu_slurp(md_path);
+    cr_expect(strstr(md, "**1 of 2 settings with a claimed ε violate it**"), "%s", md);
+    cr_expect(strstr(md, "2 settings have an add/remove claim played in a replace-one game"), "%s", md);
+    free(md);
+    free(md_path);
+    free(db);
+    free(out);
+}
+
 /* Runs privaudit with a file size limit of `limit` bytes and SIGXFSZ
  * ignored, so writes past it fail with EFBIG as on a full disk. */
 static tu_result run_limited(const char *const *args, rlim_t limit)
