@@ -1691,6 +1691,8 @@ static int run_write(report_ctx *c, pa_err *err)
                        "the generator or in its accounting, unless the claim was declared rather than computed.\n\n",
                     nviol, nclaims, method_word(R.methods[R.primary]),
                     has_profile ? ", or the profile test finds its operating point outside the claimed region" : "");
+        else if (nclaims && nuncov == nclaims)
+            fprintf(H, "**No setting's claim covers this game**, so none gets a verdict (below).\n\n");
         else
             fprintf(H, "**No setting violates its claimed ε**: no attack's %s lower bound on ε lies above the "
                        "claim%s, at one-sided level %g corrected for the number of tests of the setting.\n\n",
