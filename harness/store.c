@@ -107,6 +107,20 @@ static int exec(store *st, const char *sql, pa_err *err)
     return PA_OK;
 }
 
+/* Adds table.column (of SQL type) when the database lacks it. */
+static int add_column(store *st, const char *table, const char *column, const char *type, pa_err *err)
+{
+    char sql[160];
+    sqlite3_stmt *s;
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s LIMIT 0", column, table);
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_finalize(s);
+        return PA_OK;
+    }
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s;", table, column, type);
+    return exec(st, sql, err);
+}
+
 /* pages in the WAL after which a checkpoint is asked for (SQLite's own default) */
 #define CKPT_PAGES 1000
 
@@ -283,22 +297,12 @@ static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err
         rc = exec(st, "BEGIN IMMEDIATE;", err);
     if (!rc)
         rc = exec(st, schema_sql, err);
-    if (!rc) {
-        /* a database written before estimate.point existed gets the column (NULL in its old rows) */
-        sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(st->db, "SELECT point FROM estimate LIMIT 0", -1, &s, NULL) == SQLITE_OK)
-            sqlite3_finalize(s);
-        else
-            rc = exec(st, "ALTER TABLE estimate ADD COLUMN point REAL;", err);
-    }
-    if (!rc) {
-        /* trial.replace_one (the neighbour relation of the generator's claim) since 2026-12-02; NULL before */
-        sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(st->db, "SELECT replace_one FROM trial LIMIT 0", -1, &s, NULL) == SQLITE_OK)
-            sqlite3_finalize(s);
-        else
-            rc = exec(st, "ALTER TABLE trial ADD COLUMN replace_one INTEGER;", err);
-    }
+    /* a database written before a column existed gets it, NULL in its old rows: estimate.point (the GDP
+     * fit), trial.replace_one (the neighbour relation of the generator's claim, since 2026-12-02) */
+    if (!rc)
+        rc = add_column(st, "estimate", "point", "REAL", err);
+    if (!rc)
+        rc = add_column(st, "trial", "replace_one", "INTEGER", err);
     if (!rc) {
         sqlite3_stmt *s;
         if ((rc = prep(st, "SELECT value FROM meta WHERE key = 'format'", &s, err)) == PA_OK) {

@@ -58,6 +58,7 @@ typedef struct run {
     long primary;        /* method index, -1 if none */
     est *e;
     size_t ne;
+    int multi_target;    /* the estimates name more than one target */
     /* experiment */
     char name[256], version[128], cfgh[64], datah[64], dpath[1024], seed[32], created[64], game[32];
     int game_r1;         /* the game's neighbours (config "neighbours"): 1 replace-one, 0 add/remove */
@@ -254,6 +255,7 @@ static int load(run *R, pa_err *err)
     if ((rc = rk_prepare(c, q, &s, err)))
         return rc;
     cap = 0;
+    long long t0 = -1; /* the first target named */
     while (sqlite3_step(s) == SQLITE_ROW) {
         if (R->ne == cap) {
             cap = cap ? 2 * cap : 256;
@@ -283,6 +285,9 @@ static int load(run *R, pa_err *err)
         w->alpha = rk_real(s, 14);
         if (isnan(R->alpha))
             R->alpha = rk_real(s, 14);
+        if (w->target >= 0 && t0 < 0)
+            t0 = w->target;
+        R->multi_target |= w->target >= 0 && w->target != t0;
     }
     sqlite3_finalize(s);
     return PA_OK;
@@ -334,27 +339,18 @@ static int worse_than_chance(const est *e)
     return np > 0 && nn > 0 && e->fn / np + e->fp / nn > 1;
 }
 
-/* A cell's verdict (audit/verdict.h): every violation test of the cell —
- * the primary method's rows and the profile test's, of every attack, pooled
- * and per target (a lone target's row repeats the pooled one: counted
- * once), with a claim — redone at α/(2k) for its k tests
- * (Bonferroni), so a correct generator is flagged with probability at most
- * α/2 however many attacks and targets the run has. */
-/* Is e a per-target row that only repeats its pooled row (one target, so
- * the same scores)? Such a row is not a test of its own. */
+/* Is e a per-target row that only repeats its pooled row (the run has one
+ * target, so the same scores)? Such a row is not a test of its own. */
 static int repeats_pooled(const run *R, const est *e)
 {
-    if (e->target < 0)
+    if (e->target < 0 || R->multi_target)
         return 0;
-    size_t nt = 0, np = 0;
     for (size_t i = 0; i < R->ne; i++) {
         const est *w = &R->e[i];
-        if (w->cell == e->cell && w->attack == e->attack && w->method == e->method) {
-            nt += w->target >= 0;
-            np += w->target < 0;
-        }
+        if (w->target < 0 && w->cell == e->cell && w->attack == e->attack && w->method == e->method)
+            return 1;
     }
-    return nt == 1 && np > 0;
+    return 0;
 }
 
 /* the largest δ of a cell's estimates (0 if none) */
@@ -367,48 +363,41 @@ static double cell_delta(const run *R, long long cell)
     return d;
 }
 
-/* group2: the game replaces a record and the claim is for add/remove: each
+/* A cell's verdict (audit/verdict.h): every violation test of the cell —
+ * the primary method's rows and the profile test's, of every attack, pooled
+ * and per target (a lone target's row repeats the pooled one: counted
+ * once), with a claim — redone at a Bonferroni level for its k tests, so a
+ * correct generator is flagged with probability at most α/2 however many
+ * attacks and targets the run has.
+ * group2: the game replaces a record and the claim is for add/remove: each
  * test is held against what the claim implies for replacing one (group
  * privacy, remove then add): (2ε, (1 + e^ε)δ); the profile test, stored
  * against ρ, is left out (it would need 4ρ). */
 static int cell_violates(const run *R, long long cell, int group2, verdict *v, pa_err *err)
 {
+    *v = (verdict){.k = 0, .reject = SIZE_MAX};
+    verdict_test *t = calloc(R->ne ? R->ne : 1, sizeof *t);
+    if (!t)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
     size_t k = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        verdict_test *t = NULL;
-        if (pass && !(t = calloc(k ? k : 1, sizeof *t)))
-            return pa_errf(err, PA_ENOMEM, "out of memory");
-        size_t j = 0;
-        for (size_t i = 0; i < R->ne; i++) {
-            const est *e = &R->e[i];
-            const char *m = R->methods[e->method];
-            if (e->cell != cell || !isfinite(e->claimed) ||
-                !((long)e->method == R->primary || !strcmp(m, "profile")) ||
-                !(!strcmp(m, "bayes") || !strcmp(m, "clopper_pearson") || !strcmp(m, "profile")) ||
-                repeats_pooled(R, e) || (group2 && !strcmp(m, "profile")))
-                continue;
-            if (pass)
-                t[j] = (verdict_test){.method = m, .claimed = group2 ? 2 * e->claimed : e->claimed,
-                                      .delta = group2 ? (1 + exp(e->claimed)) * e->delta : e->delta,
-                                      .alpha = e->alpha, .tp = e->tp, .fn = e->fn, .fp = e->fp, .tn = e->tn,
-                                      .p_exceeds = e->p_exc};
-            j++;
-        }
-        if (!pass) {
-            k = j;
-            if (!k) {
-                *v = (verdict){.k = 0, .reject = SIZE_MAX};
-                return PA_OK;
-            }
+    for (size_t i = 0; i < R->ne; i++) {
+        const est *e = &R->e[i];
+        const char *m = R->methods[e->method];
+        if (e->cell != cell || !isfinite(e->claimed) ||
+            !((long)e->method == R->primary || !strcmp(m, "profile")) ||
+            !(!strcmp(m, "bayes") || !strcmp(m, "clopper_pearson") || !strcmp(m, "profile")) ||
+            (group2 && !strcmp(m, "profile")) || repeats_pooled(R, e))
             continue;
-        }
-        int rc = verdict_family(t, k, v, err);
-        free(t);
-        if (rc)
-            pa_err_prefix(err, "the verdict of cell %lld", cell);
-        return rc;
+        t[k++] = (verdict_test){.method = m, .claimed = group2 ? 2 * e->claimed : e->claimed,
+                                .delta = group2 ? (1 + exp(e->claimed)) * e->delta : e->delta,
+                                .alpha = e->alpha, .tp = e->tp, .fn = e->fn, .fp = e->fp, .tn = e->tn,
+                                .p_exceeds = e->p_exc};
     }
-    return PA_OK;
+    int rc = k ? verdict_family(t, k, v, err) : PA_OK;
+    free(t);
+    if (rc)
+        pa_err_prefix(err, "the verdict of cell %lld", cell);
+    return rc;
 }
 
 static double metric(report_ctx *c, long long cell, const char *attack, const char *name)
@@ -1236,6 +1225,7 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, size_t
         *nviol += v;
         *nraw += !v && !uncovered && fv.nraw > 0;
         *nuncov += uncovered;
+        *ngroup += group2;
         *nclaims += isfinite(w->eps) != 0;
         plot_table_text(t, w->label);
         plot_table_num(t, w->eps);
@@ -1253,7 +1243,6 @@ static int tab_verdicts(run *R, FILE *md, size_t *nviol, size_t *nclaims, size_t
             snprintf(raw, sizeof raw, " (%zu of %zu tests flag alone)", fv.nraw, fv.k);
         if (group2)
             snprintf(raw + strlen(raw), sizeof raw - strlen(raw), " against 2ε");
-        *ngroup += group2;
         snprintf(vd, sizeof vd, "%s%s%s",
                  uncovered ? (w->claim_r1 ? "not covered: claim for replace-one neighbours"
                                           : "not covered: add/remove claim, 2ε bound has δ ≥ 1")
@@ -1701,9 +1690,9 @@ static int run_write(report_ctx *c, pa_err *err)
                     isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);
         fprintf(H, "A setting's verdict weighs all of its tests together — every attack, pooled and per target, "
                    "by the %s bound%s (column \"tests\": k): it is VIOLATION when one of them rejects at level "
-                   "α/(2k) (Bonferroni; the Bayesian test by the edges of the claim's region), so a correct generator is flagged with probability at most α/2 = %g however "
-                   "many attacks and targets the run has (docs/metrics.md). The per-test flags in the tables below "
-                   "are at level α/2 each.%s\n\n",
+                   "α/(2k) (Bonferroni; the Bayesian test by the edges of the claim's region), so a correct "
+                   "generator is flagged with probability at most α/2 = %g however many attacks and targets the "
+                   "run has (docs/metrics.md). The per-test flags in the tables below are at level α/2 each.%s\n\n",
                 method_word(R.methods[R.primary]), has_profile ? " and the profile test" : "",
                 isnan(R.alpha) ? 0.025 : R.alpha / 2,
                 nraw ? " Settings marked \"tests flag alone\" have a test that flags at its own level but not "

@@ -673,6 +673,40 @@ Test(report, an_interrupted_run_is_reported_incomplete_with_how_to_resume)
     free(out);
 }
 
+/* A verdict fixture: an experiment (config_json as given) with targets
+ * 0..ntargets-1, open for cells and estimates. */
+static store *verdict_fixture(const char *db, const char *name, const char *config_json, size_t ntargets)
+{
+    store *st;
+    pa_err e;
+    cr_assert_eq(store_open(db, &st, &e), PA_OK, "%s", e.msg);
+    store_experiment ex = {.name = name, .config_json = config_json, .config_hash = "c0ffee",
+                           .code_version = "test", .data_path = "data.csv", .data_hash = "da7a",
+                           .schema_json = "{}", .seed = 3, .n_trials = 0};
+    int existing;
+    cr_assert_eq(store_put_experiment(st, &ex, &existing, &e), PA_OK, "%s", e.msg);
+    for (size_t t = 0; t < ntargets; t++) {
+        store_target tg = {.id = (int64_t)t, .row = (int64_t)t, .how = "crafted", .isolation = 1};
+        cr_assert_eq(store_put_target(st, &tg, &e), PA_OK, "%s", e.msg);
+    }
+    return st;
+}
+
+/* Stores the bayes row of (cell, target) for counts k against a claim of 1
+ * (α = 0.1, δ = 1e-5) with its own flag; returns the flag. */
+static int put_bayes_row(store *st, int64_t cell, int64_t target, eps_counts k)
+{
+    pa_err e;
+    double lo, hi;
+    cr_assert_eq(eps_bayes_interval(&k, 1e-5, 0.05, &lo, &hi, &e), PA_OK);
+    store_estimate es = {.cell_id = cell, .attack = "marginal", .target_id = target, .method = "bayes",
+                         .lo = lo, .hi = hi, .alpha = 0.1, .delta = 1e-5, .threshold = 1, .tp = k.tp,
+                         .fn = k.fn, .fp = k.fp, .tn = k.tn, .claimed = 1,
+                         .p_exceeds = eps_bayes_p_exceeds(&k, 1e-5, 1), .violation = lo > 1};
+    cr_assert_eq(store_put_estimate(st, &es, &e), PA_OK, "%s", e.msg);
+    return es.violation;
+}
+
 Test(report, the_verdict_of_a_setting_corrects_for_its_number_of_tests)
 {
     /* Two settings at ε = 1, one attack, 20 targets each and the pooled
@@ -683,22 +717,12 @@ Test(report, the_verdict_of_a_setting_corrects_for_its_number_of_tests)
      * the lone flag named. Target 7 of setting 1 has (90, 10, 6, 94): an
      * edge at 9e-11, a violation after any correction. */
     char *db = tu_path(dir, "multi.db"), *out = tu_path(dir, "multi");
-    store *st;
     pa_err e;
-    cr_assert_eq(store_open(db, &st, &e), PA_OK, "%s", e.msg);
-    store_experiment ex = {.name = "multi", .config_json = "{}", .config_hash = "c0ffee", .code_version = "test",
-                           .data_path = "data.csv", .data_hash = "da7a", .schema_json = "{}", .seed = 3,
-                           .n_trials = 0};
-    int existing;
-    cr_assert_eq(store_put_experiment(st, &ex, &existing, &e), PA_OK, "%s", e.msg);
+    store *st = verdict_fixture(db, "multi", "{}", 20);
     for (int c = 0; c < 2; c++) {
         store_cell cl = {.id = c, .generator = c ? "mst" : "marginals", .params_json = "{}", .epsilon = 1,
                          .delta = 1e-5};
         cr_assert_eq(store_put_cell(st, &cl, &e), PA_OK, "%s", e.msg);
-    }
-    for (int t = 0; t < 20; t++) {
-        store_target tg = {.id = t, .row = t, .how = "crafted", .isolation = 1};
-        cr_assert_eq(store_put_target(st, &tg, &e), PA_OK, "%s", e.msg);
     }
     cr_assert_eq(store_begin(st, &e), PA_OK);
     static const double hit[2][4] = {{75, 25, 18, 82}, {90, 10, 6, 94}};
@@ -709,14 +733,8 @@ Test(report, the_verdict_of_a_setting_corrects_for_its_number_of_tests)
                 k = (eps_counts){210, 190, 200, 200};
             if (t == 7)
                 k = (eps_counts){hit[c][0], hit[c][1], hit[c][2], hit[c][3]};
-            double lo, hi;
-            cr_assert_eq(eps_bayes_interval(&k, 1e-5, 0.05, &lo, &hi, &e), PA_OK);
-            store_estimate es = {.cell_id = c, .attack = "marginal", .target_id = t, .method = "bayes", .lo = lo,
-                                 .hi = hi, .alpha = 0.1, .delta = 1e-5, .threshold = 1, .tp = k.tp, .fn = k.fn,
-                                 .fp = k.fp, .tn = k.tn, .claimed = 1,
-                                 .p_exceeds = eps_bayes_p_exceeds(&k, 1e-5, 1), .violation = lo > 1};
-            cr_assert_eq(es.violation, t == 7, "fixture: target %d flags alone: %d", t, es.violation);
-            cr_assert_eq(store_put_estimate(st, &es, &e), PA_OK, "%s", e.msg);
+            int flag = put_bayes_row(st, c, t, k);
+            cr_assert_eq(flag, t == 7, "fixture: target %d flags alone: %d", t, flag);
         }
     cr_assert_eq(store_commit(st, &e), PA_OK);
     store_close(st);
@@ -747,16 +765,8 @@ Test(report, an_add_remove_claim_in_a_replace_one_game_is_tested_at_twice_its_ep
      * region holds 9e-11 of the posterior) but not ε = 2 at δ' = 3.7e-5
      * (0.023 > α/8); (99, 1, 1, 99) violate both (2.8e-6). */
     char *db = tu_path(dir, "group.db"), *out = tu_path(dir, "group");
-    store *st;
     pa_err e;
-    cr_assert_eq(store_open(db, &st, &e), PA_OK, "%s", e.msg);
-    store_experiment ex = {.name = "group", .config_json = "{\"neighbours\": \"replace-one\"}",
-                           .config_hash = "c0ffee", .code_version = "test", .data_path = "data.csv",
-                           .data_hash = "da7a", .schema_json = "{}", .seed = 3, .n_trials = 2};
-    int existing;
-    cr_assert_eq(store_put_experiment(st, &ex, &existing, &e), PA_OK, "%s", e.msg);
-    store_target tg = {.id = 0, .row = 0, .how = "crafted", .isolation = 1};
-    cr_assert_eq(store_put_target(st, &tg, &e), PA_OK, "%s", e.msg);
+    store *st = verdict_fixture(db, "group", "{\"neighbours\": \"replace-one\"}", 1);
     static const double cnt[2][4] = {{90, 10, 6, 94}, {99, 1, 1, 99}};
     for (int c = 0; c < 2; c++) {
         store_cell cl = {.id = c, .generator = "marginals", .params_json = c ? "{\"b\": 1}" : "{\"a\": 1}",
@@ -770,17 +780,9 @@ Test(report, an_add_remove_claim_in_a_replace_one_game_is_tested_at_twice_its_ep
         cr_assert_eq(store_put_trial(st, &tr, &e), PA_OK, "%s", e.msg);
     }
     cr_assert_eq(store_begin(st, &e), PA_OK);
-    for (int c = 0; c < 2; c++) {
-        eps_counts k = {cnt[c][0], cnt[c][1], cnt[c][2], cnt[c][3]};
-        double lo, hi;
-        cr_assert_eq(eps_bayes_interval(&k, 1e-5, 0.05, &lo, &hi, &e), PA_OK);
-        store_estimate es = {.cell_id = c, .attack = "marginal", .target_id = -1, .method = "bayes", .lo = lo,
-                             .hi = hi, .alpha = 0.1, .delta = 1e-5, .threshold = 1, .tp = k.tp, .fn = k.fn,
-                             .fp = k.fp, .tn = k.tn, .claimed = 1,
-                             .p_exceeds = eps_bayes_p_exceeds(&k, 1e-5, 1), .violation = lo > 1};
-        cr_assert(es.violation, "fixture: setting %d flags against eps = 1", c);
-        cr_assert_eq(store_put_estimate(st, &es, &e), PA_OK, "%s", e.msg);
-    }
+    for (int c = 0; c < 2; c++)
+        cr_assert(put_bayes_row(st, c, -1, (eps_counts){cnt[c][0], cnt[c][1], cnt[c][2], cnt[c][3]}),
+                  "fixture: setting %d flags against eps = 1", c);
     cr_assert_eq(store_commit(st, &e), PA_OK);
     store_close(st);
     tu_result r = report(db, out, NULL);
