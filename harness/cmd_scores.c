@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "audit/cellest.h"
+#include "audit/verdict.h"
 #include "core/rng.h"
 #include "core/util.h"
 #include "generators/gen.h"
@@ -38,13 +39,16 @@ static void scores_usage(FILE *f)
             "                       drawn as the calibration split with --seed (default 1)\n"
             "  --delta D            delta of the estimates (default 1e-5)\n"
             "  --alpha A            two-sided level (default 0.1): each end a one-sided (1 - A/2) bound\n"
-            "  --claimed E          claimed epsilon: P(eps > E) and the VIOLATION flags\n"
+            "  --claimed E          claimed epsilon: P(eps > E), each row's own flag at alpha/2, and the\n"
+            "                       verdict a run's report gives one attack and target: the Bayesian (and\n"
+            "                       with --rho the profile) test, family-wise at alpha/2 (docs/metrics.md)\n"
             "  --rho R              the generator's rho-zCDP accounting: mu_theory = sqrt(2 rho) and the\n"
             "                       profile test against the rho-zCDP profile (docs/metrics.md)\n"
             "  --gaussian           with --rho: the mechanism is Gaussian measurements only, so the profile\n"
             "                       test uses the mu-GDP curve, mu = sqrt(2 rho) (sound only then)\n"
             "  --json               one JSON object: n, n_calibration, delta, alpha, estimates [{method, lo,\n"
-            "                       point, hi, threshold, tp, fn, fp, tn, claimed, p_exceeds, violation}]\n");
+            "                       point, hi, threshold, tp, fn, fp, tn, claimed, p_exceeds, violation}] and,\n"
+            "                       with --claimed, verdict {tests, violation[, by]}\n");
 }
 
 /* A number printed with 17 significant digits, so that it reads back as the same double (cJSON's own
@@ -292,6 +296,21 @@ int cmd_epsilon_scores(int argc, char **argv)
         rc = err.code == PA_EINPUT ? 2 : 1;
         goto out;
     }
+    /* the family-wise verdict a run's report gives this one attack and target:
+     * the Bayesian and the profile test (audit/verdict.h) */
+    verdict_test vt[2];
+    size_t vk = 0;
+    for (size_t k = 0; k < nr; k++)
+        if (isfinite(rows[k].claimed) && (!strcmp(rows[k].method, "bayes") || !strcmp(rows[k].method, "profile")))
+            vt[vk++] = (verdict_test){.method = rows[k].method, .claimed = rows[k].claimed, .delta = val[3],
+                                      .alpha = val[4], .tp = rows[k].tp, .fn = rows[k].fn, .fp = rows[k].fp,
+                                      .tn = rows[k].tn, .p_exceeds = rows[k].p_exceeds};
+    verdict vd = {.k = 0, .reject = SIZE_MAX};
+    if (vk && verdict_family(vt, vk, &vd, &err)) {
+        fprintf(stderr, "privaudit epsilon: %s: the verdict: %s\n", path, err.msg);
+        rc = 1;
+        goto out;
+    }
     if (json) {
         cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
         cJSON_AddNumberToObject(o, "n", (double)n);
@@ -319,6 +338,14 @@ int cmd_epsilon_scores(int argc, char **argv)
             cJSON_AddItemToArray(arr, e);
         }
         cJSON_AddItemToObject(o, "estimates", arr);
+        if (vk) {
+            cJSON *vj = cJSON_CreateObject();
+            cJSON_AddNumberToObject(vj, "tests", (double)vd.k);
+            cJSON_AddBoolToObject(vj, "violation", vd.reject != SIZE_MAX);
+            if (vd.reject != SIZE_MAX)
+                cJSON_AddStringToObject(vj, "by", vt[vd.reject].method);
+            cJSON_AddItemToObject(o, "verdict", vj);
+        }
         char *s = cJSON_Print(o);
         cJSON_Delete(o);
         if (!s) {
@@ -354,6 +381,13 @@ int cmd_epsilon_scores(int argc, char **argv)
         if (!strcmp(rows[k].method, "gdp_fit") && isfinite(rows[k].claimed))
             printf("\nGDP fit: mu in [%.4g, %.4g], point %.4g; mu_theory = sqrt(2 rho) = %.4g; point/theory = %.3g\n",
                    rows[k].lo, rows[k].hi, rows[k].point, rows[k].claimed, rows[k].point / rows[k].claimed);
+    if (vk && vd.reject != SIZE_MAX)
+        printf("\nverdict: VIOLATION of the claimed epsilon %g: the %s test rejects at alpha/(2k), k = %zu tests "
+               "(family-wise, as a run's report; docs/metrics.md)\n", val[5],
+               strcmp(vt[vd.reject].method, "bayes") ? "profile" : "Bayesian", vd.k);
+    else if (vk)
+        printf("\nverdict: no violation of the claimed epsilon %g seen (k = %zu tests, family-wise at alpha/2; "
+               "docs/metrics.md)\n", val[5], vd.k);
     printf("\ngdp_fit: mu of the Gaussian trade-off curve (units of mu, not epsilon); profile: P(the operating\n"
            "point lies outside the %s region) at its own calibration threshold (docs/metrics.md).\n",
            gaussian ? "mu-GDP" : "rho-zCDP");

@@ -228,3 +228,57 @@ Test(scores, without_a_split_the_calibration_share_is_drawn_with_the_seed)
     tu_result_free(&r2);
     free(p);
 }
+
+/* The verdict: the family of the Bayesian test (and the profile test with
+ * --rho) at alpha/(2k). 2,000 scores, every second row a member, half of each
+ * class in the calibration split. Separated scores (members 1 + u, non-members
+ * u) against a claim of 0.5 violate by far (a clean split of 500 per class
+ * gives a lower bound near 3); scores that ignore membership (one uniform u
+ * for both classes) never violate a claim of 1. */
+static cJSON *verdict_of(const char *name, int separated, const char *const *extra)
+{
+    char *text = malloc(2000 * 40 + 32);
+    size_t len = (size_t)sprintf(text, "score,member,split\n");
+    uint64_t st = 77;
+    for (int i = 0; i < 2000; i++)
+        len += (size_t)sprintf(text + len, "%.6f,%d,%s\n", (separated && i % 2 ? 1.0 : 0.0) + (double)lcg(&st) / 2147483648.0,
+                               i % 2, i % 4 < 2 ? "calibration" : "test");
+    char *p = tu_write(dir, name, text);
+    free(text);
+    const char *args[12] = {"epsilon", "--scores", p, "--json"};
+    size_t k = 4;
+    for (size_t j = 0; extra[j]; j++)
+        args[k++] = extra[j];
+    args[k] = NULL;
+    tu_result r = tu_run(dir, args);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cJSON *o = cJSON_Parse(r.out);
+    cr_assert_not_null(o, "%s", r.out);
+    tu_result_free(&r);
+    free(p);
+    return o;
+}
+
+Test(scores, the_verdict_is_the_family_wise_test_of_the_report)
+{
+    static const char *const claim05[] = {"--claimed", "0.5", NULL}, *const claim1rho[] = {"--claimed", "1", "--rho",
+                                                                                          "0.02", NULL};
+    static const char *const none[] = {NULL};
+    cJSON *o = verdict_of("sep.csv", 1, claim05);
+    const cJSON *v = cJSON_GetObjectItem(o, "verdict");
+    cr_assert_not_null(v);
+    cr_assert_eq(cJSON_GetObjectItem(v, "tests")->valuedouble, 1);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(v, "violation")));
+    cr_assert_str_eq(cJSON_GetObjectItem(v, "by")->valuestring, "bayes");
+    cJSON_Delete(o);
+    o = verdict_of("null.csv", 0, claim1rho);
+    v = cJSON_GetObjectItem(o, "verdict");
+    cr_assert_not_null(v);
+    cr_assert_eq(cJSON_GetObjectItem(v, "tests")->valuedouble, 2);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(v, "violation")));
+    cr_assert_null(cJSON_GetObjectItem(v, "by"));
+    cJSON_Delete(o);
+    o = verdict_of("noclaim.csv", 1, none); /* no claim, no verdict */
+    cr_assert_null(cJSON_GetObjectItem(o, "verdict"));
+    cJSON_Delete(o);
+}
