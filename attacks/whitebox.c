@@ -3,6 +3,7 @@
 #include "attacks/whitebox.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "audit/acct.h"
 #include "audit/gdp_fit.h"
 #include "audit/roc.h"
+#include "audit/verdict.h"
 #include "core/dpsgd.h"
 #include "core/mlp.h"
 #include "core/rng.h"
@@ -562,7 +564,17 @@ static int estimate(const wb_cfg *c, wb_result *res, wb_stage_fn stage, void *ct
                      c->epsilon);
         goto done;
     }
-    res->violation = res->bayes_lo > c->epsilon;
+    /* the verdict of a run's report for one test (audit/verdict.h): the
+     * Bayesian test by the four edges of the claim's region at α/8 each — the
+     * lower bound's own P(ε ≤ claim) < α/2 rejects too often at the corner */
+    verdict_test vt = {.method = "bayes", .claimed = c->epsilon, .delta = c->delta, .alpha = a,
+                       .tp = k->tp, .fn = k->fn, .fp = k->fp, .tn = k->tn};
+    verdict vd;
+    if ((rc = verdict_family(&vt, 1, &vd, err))) {
+        pa_err_prefix(err, "whitebox: the verdict");
+        goto done;
+    }
+    res->violation = vd.reject != SIZE_MAX;
     rc = one_run(c, res, err);
     if (!rc && stage)
         stage(ctx, "estimators", 0, 0);

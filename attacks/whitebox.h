@@ -147,7 +147,7 @@ typedef struct wb_result {
                                μ-GDP); for q < 1 the CLT μ = q√(T(e^{1/σ²} − 1)) (Bu et al. 2020, `privaudit
                                account --accountant gdp`), an approximation: the subsampled mixture is not μ-GDP */
     double p_exceeds;       /* posterior P(ε > claimed) */
-    int violation;          /* bayes_lo > claimed ε */
+    int violation;          /* the Bayesian test of audit/verdict.h rejects the claim (k = 1) */
     double one_run_m, one_run_r, one_run_v, one_run_eps; /* pooled one-run audit: canaries
                                m, guesses r, correct v, ε lower bound */
     double seconds;         /* wall time of the runs */

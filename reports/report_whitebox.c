@@ -400,9 +400,9 @@ static int wb_write(report_ctx *c, pa_err *err)
     FILE *H = c->head, *B = c->body;
     fprintf(H, "## White-box DP-SGD audit: verdict\n\n");
     fprintf(H, "%zu audit%s (`privaudit whitebox`, docs/whitebox.md). %s\n\n", W.na, W.na == 1 ? "" : "s",
-            nviol ? "" : "**No audit violates its claimed ε**: no Bayesian lower bound lies above the claim.");
+            nviol ? "" : "**No audit violates its claimed ε**: no Bayesian test rejects the claim.");
     if (nviol)
-        fprintf(H, "**%zu audit%s violate%s the claimed ε** (Bayesian lower bound above the claim): a bug in the "
+        fprintf(H, "**%zu audit%s violate%s the claimed ε** (the Bayesian test rejects the claim): a bug in the "
                    "DP-SGD engine or its accounting (a planted bug, if the table says so).\n\n",
                 nviol, nviol == 1 ? "" : "s", nviol == 1 ? "s" : "");
     /* verdict table */
