@@ -21,10 +21,13 @@
  * privately among ℓ_0 2^{−j/2}, j < G = "candidates" (ℓ_0 = that default):
  * a share s = "select_share" of μ_G² pays for G noisy candidate embeddings
  * (μ_G² s/(2G) each) and the noisy vector of their scores (μ_G² s/2; the
- * score is a count of training records the released candidate's kernel mean
- * classifier gets right, sensitivity 1 each, √G for the vector); ℓ* is the
- * noisy argmax and the final embedding gets μ_G² (1 − s). GDP composition:
- * the μ_G² add up to the target's.
+ * score is a count of training records classified right by a classifier
+ * built from the released candidate alone, sensitivity 1 each, √G for the
+ * vector: "select_score" "tstr" = the MLP of `privaudit utility` trained on
+ * the candidate's own generator's records, "kernel" = the candidate's kernel
+ * mean classifier); ℓ* is the widest candidate within "select_tolerance"·n
+ * of the noisy best and the final embedding gets μ_G² (1 − s). GDP
+ * composition: the μ_G² add up to the target's.
  *
  * Labelled embedding (parameter "label" = a categorical column, K codes):
  *   Φ(x, y) = [α φ(x), β] ⊗ e_y ∈ R^{K E},  α = sqrt(1 − β²), β = 0.1,
@@ -73,13 +76,15 @@
 #include <gsl/gsl_roots.h>
 
 #include "audit/acct.h"
+#include "audit/utility.h"
 #include "core/mlp.h"
 #include "generators/gen.h"
 
 #define DM_NAME "dpmerf"
 #define DM_BETA 0.1      /* weight of the class-proportion entry, see above */
-#define DM_CHUNK 1024
-#define DM_TOL 0.01      /* default "select_tolerance" */    /* rows per GEMM when embedding the data / sampling */
+#define DM_CHUNK 1024    /* rows per GEMM when embedding the data / sampling */
+#define DM_TOL_KERNEL 0.01 /* default "select_tolerance" with "select_score": "kernel" (0 with "tstr") */
+#define DM_TSTR_DEFAULT 1 /* default "select_score": "tstr" */
 
 typedef struct dm_params {
     int label;           /* label column, or -1 */
@@ -89,6 +94,9 @@ typedef struct dm_params {
     size_t G;            /* candidates of the selection */
     double share;        /* share of μ_G² spent on the selection */
     double tol;          /* the widest candidate within tol·n of the best score wins */
+    int tstr;            /* 1: "select_score": "tstr", 0: "kernel" */
+    size_t sel_iters;    /* generator steps per candidate ("select_iters", tstr only) */
+    size_t sel_rows;     /* synthetic records per candidate ("select_rows", tstr only) */
     size_t zdim, hidden, depth, iters, batch;
     double lr;
 } dm_params;
@@ -106,7 +114,8 @@ typedef struct dm_state {
 } dm_state;
 
 static const char *const dm_keys[] = {"label", "features", "lengthscale", "candidates", "select_share",
-                                      "select_tolerance", "zdim",
+                                      "select_tolerance", "select_score", "select_iters",
+                                      "select_rows", "zdim",
                                       "hidden", "depth", "iters", "batch", "lr", NULL};
 
 /* Encoded width p and the default ℓ² of schema s without column `label`. */
@@ -186,18 +195,16 @@ static int dm_read_params(const schema *s, const gen_config *cfg, dm_params *p, 
                                    &p->lengthscale, err))) {
         return rc;
     }
-    const cJSON *ck = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "candidates") : NULL;
-    const cJSON *sk = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "select_share") : NULL;
-    const cJSON *tk = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "select_tolerance") : NULL;
-    if (!p->select && (ck || sk || tk))
-        return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"%s\" only applies with "
-                       "\"lengthscale\": \"select\"", ck ? "candidates" : sk ? "select_share" : "select_tolerance");
+    static const char *const sel_keys[] = {"candidates", "select_share", "select_tolerance", "select_score",
+                                           "select_iters", "select_rows"};
+    for (size_t k = 0; !p->select && k < sizeof sel_keys / sizeof *sel_keys; k++)
+        if (cfg->params && cJSON_GetObjectItemCaseSensitive(cfg->params, sel_keys[k]))
+            return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"%s\" only applies with "
+                           "\"lengthscale\": \"select\"", sel_keys[k]);
     if ((rc = gen_param_int(cfg->params, DM_NAME, "candidates", 5, 2, 64, &v, err)))
         return rc;
     p->G = (size_t)v;
     if ((rc = gen_param_num(cfg->params, DM_NAME, "select_share", 0.1, 1e-6, 0.9, &p->share, err)))
-        return rc;
-    if ((rc = gen_param_num(cfg->params, DM_NAME, "select_tolerance", DM_TOL, 0, 1, &p->tol, err)))
         return rc;
     if ((rc = gen_param_int(cfg->params, DM_NAME, "zdim", 10, 1, 1e5, &v, err)))
         return rc;
@@ -215,6 +222,28 @@ static int dm_read_params(const schema *s, const gen_config *cfg, dm_params *p, 
         return rc;
     p->batch = (size_t)v;
     if ((rc = gen_param_num(cfg->params, DM_NAME, "lr", 1e-3, 1e-8, 10, &p->lr, err)))
+        return rc;
+    const cJSON *sc = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "select_score") : NULL;
+    p->tstr = DM_TSTR_DEFAULT;
+    if (sc) {
+        if (!cJSON_IsString(sc) || (strcmp(sc->valuestring, "tstr") && strcmp(sc->valuestring, "kernel")))
+            return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"select_score\": expected \"tstr\" "
+                           "or \"kernel\"");
+        p->tstr = strcmp(sc->valuestring, "tstr") == 0;
+    }
+    if (!p->tstr)
+        for (size_t k = 4; k < sizeof sel_keys / sizeof *sel_keys; k++)
+            if (cfg->params && cJSON_GetObjectItemCaseSensitive(cfg->params, sel_keys[k]))
+                return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"%s\" only applies with "
+                               "\"select_score\": \"tstr\"", sel_keys[k]);
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "select_iters", (double)p->iters, 0, 1e8, &v, err)))
+        return rc;
+    p->sel_iters = (size_t)v;
+    if ((rc = gen_param_int(cfg->params, DM_NAME, "select_rows", 0, 0, 1e7, &v, err)))
+        return rc;
+    p->sel_rows = (size_t)v; /* 0: as many as the training table has */
+    if ((rc = gen_param_num(cfg->params, DM_NAME, "select_tolerance", p->tstr ? 0 : DM_TOL_KERNEL, 0, 1, &p->tol,
+                            err)))
         return rc;
     return PA_OK;
 }
@@ -433,6 +462,152 @@ static double dm_score(const table *train, const dm_state *st, const float *Om, 
     return (double)hits;
 }
 
+/* st->cdf (K) = the cumulative class proportions π̂ of the released
+ * embedding emb (K, E), π̂_k ∝ max(0, μ̃_{k,D}/β) (uniform if all are <= 0). */
+static void dm_set_cdf(dm_state *st, const double *emb, size_t D, double beta)
+{
+    const size_t K = st->K, E = D + 1;
+    double tot = 0;
+    for (size_t k = 0; k < K; k++) {
+        double v = K > 1 ? emb[k * E + D] / beta : 1.0;
+        st->cdf[k] = v > 0 ? v : 0;
+        tot += st->cdf[k];
+    }
+    for (size_t k = 0; k < K; k++)
+        st->cdf[k] = tot > 0 ? st->cdf[k] / tot : 1.0 / (double)K;
+    for (size_t k = 1; k < K; k++)
+        st->cdf[k] += st->cdf[k - 1];
+}
+
+/* A fresh generator st->g (the old one freed) fitted for `iters` Adam steps
+ * to the released embedding emb (K, E) under Ω (F, p), batch labels
+ * stratified by st->cdf. Post-processing of emb: reads no record. */
+static int dm_train(const dm_params *P, dm_state *st, const float *Om, size_t F, const double *emb, double alpha,
+                    size_t iters, gsl_rng *r, pa_err *err)
+{
+    const size_t K = st->K, p = st->p, D = 2 * F, E = D + 1;
+    const double sc = sqrt(2.0 / (double)D);
+    const size_t in = P->zdim + (P->label >= 0 ? K : 0), L = P->depth + 1, B = P->batch;
+    int rc;
+    mlp_free(st->g);
+    st->g = NULL;
+    mlp_adam *opt = NULL;
+    size_t *width = pa_malloc(L + 1, sizeof *width);
+    float *Zin = pa_calloc(B * in, sizeof *Zin), *Xg = pa_malloc(B * p, sizeof *Xg);
+    float *dX = pa_malloc(B * p, sizeof *dX), *dY = pa_malloc(B * p, sizeof *dY);
+    float *Gu = pa_malloc(B * F, sizeof *Gu), *R = pa_malloc(K * D, sizeof *R), *U = pa_malloc(B * F, sizeof *U);
+    int32_t *yb = pa_malloc(B, sizeof *yb);
+    if (!width || !Zin || !Xg || !dX || !dY || !Gu || !R || !U || !yb) {
+        rc = pa_errf(err, PA_ENOMEM, "generator \"dpmerf\": out of memory");
+        goto done;
+    }
+    width[0] = in;
+    for (size_t l = 1; l < L; l++)
+        width[l] = P->hidden;
+    width[L] = p;
+    mlp_spec spec = {.L = L, .width = width, .hidden = MLP_RELU, .out = MLP_IDENTITY};
+    if ((rc = mlp_new(&spec, &st->g, err)))
+        goto done;
+    mlp_init(st->g, r);
+    mlp_adam_cfg ac = {.lr = P->lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0};
+    if ((rc = mlp_adam_new(mlp_nparams(st->g), &ac, &opt, err)))
+        goto done;
+    for (size_t b = 0; b < B; b++) /* stratified labels, fixed */
+        yb[b] = (int32_t)dm_class(st->cdf, K, ((double)b + 0.5) / (double)B);
+    const float gs = (float)(2.0 * alpha * sc / (double)B);
+    for (size_t it = 0; it < iters; it++) {
+        for (size_t b = 0; b < B; b++) {
+            float *zr = Zin + b * in;
+            for (size_t k = 0; k < P->zdim; k++)
+                zr[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
+            if (P->label >= 0) {
+                memset(zr + P->zdim, 0, K * sizeof *zr);
+                zr[P->zdim + (size_t)yb[b]] = 1.0f;
+            }
+        }
+        const float *Y;
+        if ((rc = mlp_forward(st->g, Zin, B, &Y, err)))
+            goto done;
+        dm_decode(st, Y, B, Xg);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)F, (int)p, 1.0f, Xg, (int)p, Om, (int)p,
+                    0.0f, U, (int)F);
+        /* residual r_k = (α sc / B) Σ_{b in k} [cos, sin] − μ̃_k */
+        for (size_t k = 0; k < K; k++)
+            for (size_t f = 0; f < D; f++)
+                R[k * D + f] = (float)(-emb[k * E + f]);
+        const float a = (float)(alpha * sc / (double)B);
+        for (size_t b = 0; b < B; b++) {
+            float *rk = R + (size_t)yb[b] * D, *u = U + b * F;
+            for (size_t f = 0; f < F; f++) {
+                float cu = cosf(u[f]), su = sinf(u[f]);
+                rk[f] += a * cu;
+                rk[F + f] += a * su;
+                u[f] = cu; /* keep cos in U, sin in Gu for the gradient */
+                Gu[b * F + f] = su;
+            }
+        }
+        for (size_t b = 0; b < B; b++) {
+            const float *rk = R + (size_t)yb[b] * D;
+            float *u = U + b * F, *g = Gu + b * F;
+            for (size_t f = 0; f < F; f++)
+                g[f] = gs * (-g[f] * rk[f] + u[f] * rk[F + f]);
+        }
+        /* dX (B, p) = Gu (B, F) Ω (F, p) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)p, (int)F, 1.0f, Gu, (int)F, Om, (int)p,
+                    0.0f, dX, (int)p);
+        dm_decode_backward(st, Xg, dX, B, dY);
+        mlp_seed(st->g, dY);
+        mlp_backprop(st->g, 0);
+        mlp_grad_accumulate(st->g, NULL, 1.0f, 0.0f);
+        mlp_adam_step(opt, mlp_params(st->g), mlp_grads(st->g));
+    }
+    rc = PA_OK;
+done:
+    if (rc) {
+        mlp_free(st->g);
+        st->g = NULL;
+    }
+    mlp_adam_free(opt);
+    free(width);
+    free(Zin);
+    free(Xg);
+    free(dX);
+    free(dY);
+    free(Gu);
+    free(R);
+    free(U);
+    free(yb);
+    return rc;
+}
+
+static int dm_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_err *err);
+
+/* The "tstr" score of a candidate whose generator st->g is fitted: how many
+ * records of train the MLP classifier of `privaudit utility --model mlp`
+ * (util_tstr_mlp with UTIL_MLP_DEFAULTS) trained on `rows` records sampled
+ * from st->g (0: train->n) puts in their own class. The classifier is
+ * post-processing of the candidate's release, so one record replaced changes
+ * the count by at most 1. */
+static int dm_score_tstr(const table *train, dm_state *st, size_t rows, gsl_rng *r, double *score, pa_err *err)
+{
+    table *syn = NULL;
+    int rc = dm_sample(st, rows ? rows : train->n, r, &syn, err);
+    if (rc)
+        return rc;
+    util_mlp_cfg mc = UTIL_MLP_DEFAULTS;
+    mc.seed = gsl_rng_get(r);
+    double acc, auc;
+    rc = util_tstr_mlp(syn, train, st->s->cols[st->label].name, &mc, &acc, &auc, err);
+    tbl_free(syn);
+    if (rc) {
+        pa_err_prefix(err, "generator \"dpmerf\": select_score \"tstr\"");
+        return rc;
+    }
+    *score = round(acc * (double)train->n);
+    return PA_OK;
+}
+
+
 /* ---- fit ---- */
 
 static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **state, pa_err *err)
@@ -446,11 +621,8 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
         return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": the training table has no records");
     const size_t n = train->n, D = P.D, F = D / 2, E = D + 1;
     dm_state *st = pa_calloc(1, sizeof *st);
-    float *Om = NULL, *Xc = NULL, *U = NULL, *Zin = NULL, *Xg = NULL, *dX = NULL, *Gu = NULL, *dY = NULL, *R = NULL;
+    float *Om = NULL, *Xc = NULL, *U = NULL;
     double *emb = NULL;
-    int32_t *yb = NULL;
-    mlp_adam *opt = NULL;
-    size_t *width = NULL;
     if (!st)
         return pa_errf(err, PA_ENOMEM, "generator \"dpmerf\": out of memory");
     st->label = P.label;
@@ -458,7 +630,6 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     st->zdim = P.zdim;
     const size_t K = st->K;
     const double alpha = P.label >= 0 ? sqrt(1 - DM_BETA * DM_BETA) : 1.0, beta = P.label >= 0 ? DM_BETA : 0.0;
-    const double sc = sqrt(2.0 / (double)D);
     st->s = schema_copy(train->s);
     st->off = pa_calloc(train->d, sizeof *st->off);
     st->cdf = pa_calloc(K, sizeof *st->cdf);
@@ -513,8 +684,9 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     if (P.select) {
         /* candidates ℓ_j = ℓ_0 2^{−j/2}, j < G, on the same standard draws
          * (Ω_j = Ω_0 ℓ_0/ℓ_j); each embedding released with σ_c = (2/n)/μ_c,
-         * scored by dm_score (L2 sensitivity √G for the G counts), the scores
-         * released with σ = √G/μ_cnt, ℓ* = the argmax (post-processing). */
+         * scored by dm_score_tstr or dm_score (a count of training records,
+         * L2 sensitivity √G for the G counts), the scores released with
+         * σ = √G/μ_cnt, ℓ* by the tolerance rule (post-processing). */
         const double sig_c = isfinite(mu_cand) ? (2.0 / (double)n) / mu_cand : 0;
         const double sig_s = isfinite(mu_cnt) ? sqrt((double)P.G) / mu_cnt : 0;
         double best = -INFINITY, ell = P.lengthscale, cur = 1.0, scores[64], ells[64];
@@ -533,7 +705,15 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
             if (ex)
                 gen_noise_gauss(cfg->noise, ex, emb, K * E, sig_c, 2.0 / (double)n);
             free(ex);
-            double sc0 = dm_score(train, st, Om, F, emb, beta, Xc, U);
+            double sc0;
+            if (P.tstr) { /* the candidate's own generator, a short fit, scored by TSTR on train */
+                dm_set_cdf(st, emb, D, beta);
+                if ((rc = dm_train(&P, st, Om, F, emb, alpha, P.sel_iters, r, err)) ||
+                    (rc = dm_score_tstr(train, st, P.sel_rows, r, &sc0, err)))
+                    goto fail;
+            } else {
+                sc0 = dm_score(train, st, Om, F, emb, beta, Xc, U);
+            }
             double scn = sc0 + (sig_s > 0 ? gsl_ran_gaussian_ziggurat(r, sig_s) : 0);
             if (cfg->noise && sig_s > 0) /* one score of the G-vector: its share of the √G sensitivity */
                 gen_noise_gauss(cfg->noise, &sc0, &scn, 1, sig_s, 1.0);
@@ -569,95 +749,10 @@ static int dm_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
         gen_noise_gauss(cfg->noise, emb0, emb, K * E, st->sigma, 2.0 / (double)n);
     free(emb0);
 
-    /* released class proportions π̂ */
-    double tot = 0;
-    for (size_t k = 0; k < K; k++) {
-        double v = K > 1 ? emb[k * E + D] / beta : 1.0;
-        st->cdf[k] = v > 0 ? v : 0;
-        tot += st->cdf[k];
-    }
-    for (size_t k = 0; k < K; k++)
-        st->cdf[k] = tot > 0 ? st->cdf[k] / tot : 1.0 / (double)K;
-    for (size_t k = 1; k < K; k++)
-        st->cdf[k] += st->cdf[k - 1];
-
-    /* the generator */
-    const size_t in = P.zdim + (P.label >= 0 ? K : 0), L = P.depth + 1, B = P.batch;
-    width = pa_malloc(L + 1, sizeof *width);
-    if (!width)
-        goto nomem;
-    width[0] = in;
-    for (size_t l = 1; l < L; l++)
-        width[l] = P.hidden;
-    width[L] = p;
-    mlp_spec spec = {.L = L, .width = width, .hidden = MLP_RELU, .out = MLP_IDENTITY};
-    if ((rc = mlp_new(&spec, &st->g, err)))
+    /* released class proportions π̂, then the generator */
+    dm_set_cdf(st, emb, D, beta);
+    if ((rc = dm_train(&P, st, Om, F, emb, alpha, P.iters, r, err)))
         goto fail;
-    mlp_init(st->g, r);
-    mlp_adam_cfg ac = {.lr = P.lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0};
-    if ((rc = mlp_adam_new(mlp_nparams(st->g), &ac, &opt, err)))
-        goto fail;
-    Zin = pa_calloc(B * in, sizeof *Zin);
-    Xg = pa_malloc(B * p, sizeof *Xg);
-    dX = pa_malloc(B * p, sizeof *dX);
-    dY = pa_malloc(B * p, sizeof *dY);
-    Gu = pa_malloc(B * F, sizeof *Gu);
-    R = pa_malloc(K * D, sizeof *R);
-    yb = pa_malloc(B, sizeof *yb);
-    float *Ub = pa_malloc(B * F, sizeof *Ub);
-    free(U);
-    U = Ub;
-    if (!Zin || !Xg || !dX || !dY || !Gu || !R || !yb || !U)
-        goto nomem;
-    for (size_t b = 0; b < B; b++) /* stratified labels, fixed */
-        yb[b] = (int32_t)dm_class(st->cdf, K, ((double)b + 0.5) / (double)B);
-    const float gs = (float)(2.0 * alpha * sc / (double)B);
-    for (size_t it = 0; it < P.iters; it++) {
-        for (size_t b = 0; b < B; b++) {
-            float *zr = Zin + b * in;
-            for (size_t k = 0; k < P.zdim; k++)
-                zr[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
-            if (P.label >= 0) {
-                memset(zr + P.zdim, 0, K * sizeof *zr);
-                zr[P.zdim + (size_t)yb[b]] = 1.0f;
-            }
-        }
-        const float *Y;
-        if ((rc = mlp_forward(st->g, Zin, B, &Y, err)))
-            goto fail;
-        dm_decode(st, Y, B, Xg);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)F, (int)p, 1.0f, Xg, (int)p, Om, (int)p,
-                    0.0f, U, (int)F);
-        /* residual r_k = (α sc / B) Σ_{b in k} [cos, sin] − μ̃_k */
-        for (size_t k = 0; k < K; k++)
-            for (size_t f = 0; f < D; f++)
-                R[k * D + f] = (float)(-emb[k * E + f]);
-        const float a = (float)(alpha * sc / (double)B);
-        for (size_t b = 0; b < B; b++) {
-            float *rk = R + (size_t)yb[b] * D, *u = U + b * F;
-            for (size_t f = 0; f < F; f++) {
-                float cu = cosf(u[f]), su = sinf(u[f]);
-                rk[f] += a * cu;
-                rk[F + f] += a * su;
-                u[f] = cu; /* keep cos in U, sin in Gu for the gradient */
-                Gu[b * F + f] = su;
-            }
-        }
-        for (size_t b = 0; b < B; b++) {
-            const float *rk = R + (size_t)yb[b] * D;
-            float *u = U + b * F, *g = Gu + b * F;
-            for (size_t f = 0; f < F; f++)
-                g[f] = gs * (-g[f] * rk[f] + u[f] * rk[F + f]);
-        }
-        /* dX (B, p) = Gu (B, F) Ω (F, p) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)p, (int)F, 1.0f, Gu, (int)F, Om, (int)p,
-                    0.0f, dX, (int)p);
-        dm_decode_backward(st, Xg, dX, B, dY);
-        mlp_seed(st->g, dY);
-        mlp_backprop(st->g, 0);
-        mlp_grad_accumulate(st->g, NULL, 1.0f, 0.0f);
-        mlp_adam_step(opt, mlp_params(st->g), mlp_grads(st->g));
-    }
     rc = PA_OK;
     goto done;
 nomem:
@@ -666,19 +761,10 @@ fail:
     dm_free(st);
     st = NULL;
 done:
-    mlp_adam_free(opt);
-    free(width);
     free(Om);
     free(Xc);
     free(U);
     free(emb);
-    free(Zin);
-    free(Xg);
-    free(dX);
-    free(dY);
-    free(Gu);
-    free(R);
-    free(yb);
     *state = st;
     return rc;
 }

@@ -99,7 +99,7 @@ Test(dpmerf, spends_the_configured_epsilon_by_the_analytic_gaussian)
 }
 
 /* "lengthscale": "select": the noise the fit adds (G candidate embeddings,
- * G scores, the final embedding) composes, as Gaussian mechanisms in GDP
+ * G scores, the final embedding; both scores, "tstr" and "kernel") composes, as Gaussian mechanisms in GDP
  * (μ² add up), to exactly the μ_G of the target (10, 1e-5) computed with
  * scipy above; every noisy value is N(0, sd²) around the exact one (the
  * standardised sum of squares within 6 standard deviations of its χ² mean).
@@ -110,11 +110,13 @@ Test(dpmerf, select_spends_the_configured_epsilon_in_all_its_releases)
 {
     table *t = planted(600, 4);
     const double mu = 2.0004456204306336;
-    static const double shares[] = {0.1, 0.5};
-    for (size_t c = 0; c < 2; c++) {
-        char json[200];
+    static const double shares[] = {0.1, 0.5, 0.1};
+    static const char *const score[] = {"tstr", "tstr", "kernel"};
+    for (size_t c = 0; c < 3; c++) {
+        char json[240];
         snprintf(json, sizeof json, "{\"iters\": 0, \"features\": 30, \"label\": \"a\", "
-                 "\"lengthscale\": \"select\", \"candidates\": 4, \"select_share\": %g}", shares[c]);
+                 "\"lengthscale\": \"select\", \"candidates\": 4, \"select_share\": %g, \"select_score\": \"%s\"}",
+                 shares[c], score[c]);
         cJSON *params = cJSON_Parse(json);
         gen_noise nz = {0};
         gen_config cfg = {.epsilon = 10, .delta = 1e-5, .params = params, .noise = &nz};
@@ -201,6 +203,13 @@ Test(dpmerf, rejects_bad_parameters_naming_them)
         {"{\"candidates\": 3}", 1, 1e-5, "candidates"},
         {"{\"lengthscale\": \"select\", \"label\": \"a\", \"candidates\": 1}", 1, 1e-5, "candidates"},
         {"{\"lengthscale\": \"select\", \"label\": \"a\", \"select_share\": 1}", 1, 1e-5, "select_share"},
+        {"{\"lengthscale\": \"select\", \"label\": \"a\", \"select_score\": \"best\"}", 1, 1e-5, "select_score"},
+        {"{\"lengthscale\": \"select\", \"label\": \"a\", \"select_score\": 1}", 1, 1e-5, "select_score"},
+        {"{\"lengthscale\": \"select\", \"label\": \"a\", \"select_score\": \"kernel\", \"select_iters\": 5}", 1,
+         1e-5, "select_iters"},
+        {"{\"select_rows\": 100}", 1, 1e-5, "select_rows"},
+        {"{\"lengthscale\": \"select\", \"label\": \"a\", \"select_rows\": -1}", 1, 1e-5, "select_rows"},
+        {"{\"lengthscale\": \"select\", \"label\": \"a\", \"select_tolerance\": -0.1}", 1, 1e-5, "select_tolerance"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         tu_gen_refused("dpmerf", t, cases[c].json, cases[c].eps, cases[c].delta, cases[c].needle, 1, c);
