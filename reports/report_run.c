@@ -955,6 +955,7 @@ static int fig_posterior(run *R, size_t *npanels, size_t *ntotal, pa_err *err)
             xmax = fmax(xmax, 1.15 * w->eps);
         xmax = fmin(xmax, 60);
         size_t blk[MAXA];
+        double dmax = 0; /* the panel's highest density */
         for (size_t a = 0; a < R->na; a++) {
             blk[a] = SIZE_MAX;
             const est *x = R->attack_shown[a] ? pooled(R, w->id, a, bayes) : NULL;
@@ -970,6 +971,7 @@ static int fig_posterior(run *R, size_t *npanels, size_t *ntotal, pa_err *err)
                              w->label, w->eps, R->attacks[a], x->lo, x->hi, x->tp, x->fn, x->fp, x->tn);
             for (size_t k = 0; k < POST_GRID; k++) {
                 double d = isfinite(dens[k]) && dens[k] > 0 ? dens[k] : 0;
+                dmax = fmax(dmax, d);
                 int in = grid[k] >= x->lo && grid[k] <= x->hi;
                 plot_dat_row(f, 3, (double[]){grid[k], d, in ? d : 0});
             }
@@ -977,15 +979,21 @@ static int fig_posterior(run *R, size_t *npanels, size_t *ntotal, pa_err *err)
         }
         snprintf(title, sizeof title, "%s, ε = %s", w->label, plot_fmt_eps(w->eps, 0, e, sizeof e));
         plot_panel(f, p, title, "ε", "density");
-        plot_gp(f, "set xrange [0:%.17g]\nset xtics %.17g\nset yrange [0:*]\nset format y ''\nset ytics scale 0",
-                xmax, plot_nice_step(xmax, 3));
-        if (w->eps <= xmax)
-            plot_gp(f, "set arrow 1 from first %.17g, graph 0 to first %.17g, graph 1 nohead dt 2 lc rgb '#000000' "
-                       "front",
+        plot_gp(f, "set xrange [0:%.17g]\nset xtics %.17g\nset format y ''\nset ytics scale 0", xmax,
+                plot_nice_step(xmax, 3));
+        if (w->eps <= xmax) {
+            plot_gp(f, "set yrange [0:*]\nset arrow 1 from first %.17g, graph 0 to first %.17g, graph 1 nohead dt 2 "
+                       "lc rgb '#000000' front",
                     w->eps, w->eps);
-        else
-            plot_gp(f, "set label 1 'claim %s →' at graph 0.98, graph 0.88 right front font ',%g'",
+        } else {
+            /* the claim is off the axis: its label in a band above the highest curve */
+            if (dmax > 0)
+                plot_gp(f, "set yrange [0:%.17g]", 1.25 * dmax);
+            else
+                plot_gp(f, "set yrange [0:*]");
+            plot_gp(f, "set label 1 'claim %s →' at graph 0.98, graph 0.92 right front font ',%g'",
                     plot_fmt_eps(w->eps, 0, e, sizeof e), plot_out_style(c->po) == PLOT_PAPER ? 6.5 : 8.5);
+        }
         if (best != SIZE_MAX && blk[best] != SIZE_MAX)
             plot_term(f, "DAT index %zu using 1:3 with filledcurves y1=0 fc rgb '#bbbbbb' fs solid 0.6 notitle",
                       blk[best]);
