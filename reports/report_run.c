@@ -190,14 +190,18 @@ static int load(run *R, pa_err *err)
         w->claim_r1 = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10);
     }
     sqlite3_finalize(s);
-    /* labels: the bare generator name unless two settings of it differ in params */
-    for (size_t i = 0; i < R->nc; i++) {
-        int clash = 0;
+    /* labels: the bare generator name unless two settings of it differ in params
+     * (decided for every cell before any label is shortened) */
+    unsigned char *clash = calloc(R->nc ? R->nc : 1, 1);
+    if (!clash)
+        return pa_errf(err, PA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < R->nc; i++)
         for (size_t j = 0; j < R->nc; j++)
-            clash |= !strcmp(R->cells[i].gen, R->cells[j].gen) && strcmp(R->cells[i].label, R->cells[j].label);
-        if (!clash)
+            clash[i] |= !strcmp(R->cells[i].gen, R->cells[j].gen) && strcmp(R->cells[i].label, R->cells[j].label);
+    for (size_t i = 0; i < R->nc; i++)
+        if (!clash[i])
             snprintf(R->cells[i].label, sizeof R->cells[i].label, "%s", R->cells[i].gen);
-    }
+    free(clash);
     for (size_t i = 0; i < R->nc; i++) {
         size_t k = 0;
         while (k < R->nl && strcmp(R->labels[k], R->cells[i].label))

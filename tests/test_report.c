@@ -385,7 +385,9 @@ static double fx_tvd(int c, int g)
 }
 
 /* Writes the fixture into path: games 0..stored-1 of every cell, planned
- * trials `planned`; estimates and metrics only when `estimates`. */
+ * trials `planned`; estimates and metrics only when `estimates`. Every cell
+ * has the same non-empty params, so the labels must stay the bare generator
+ * names (no two settings of one generator differ in params). */
 static void write_run_fixture(const char *path, long planned, int stored, int estimates)
 {
     store *st;
@@ -397,7 +399,7 @@ static void write_run_fixture(const char *path, long planned, int stored, int es
     int existing;
     cr_assert_eq(store_put_experiment(st, &ex, &existing, &e), PA_OK, "%s", e.msg);
     for (int c = 0; c < 3; c++) {
-        store_cell cl = {.id = c, .generator = CELL_GEN[c], .params_json = "{}", .epsilon = CELL_EPS[c],
+        store_cell cl = {.id = c, .generator = CELL_GEN[c], .params_json = "{\"iters\": 5}", .epsilon = CELL_EPS[c],
                          .delta = 1e-5};
         cr_assert_eq(store_put_cell(st, &cl, &e), PA_OK, "%s", e.msg);
     }
