@@ -77,6 +77,7 @@
 
 #include "audit/acct.h"
 #include "audit/utility.h"
+#include "core/blas.h"
 #include "core/mlp.h"
 #include "generators/gen.h"
 
@@ -402,6 +403,7 @@ static void dm_embed(const table *train, const dm_state *st, const float *Om, si
         size_t C = n - s0 < DM_CHUNK ? n - s0 : DM_CHUNK;
         for (size_t i = 0; i < C; i++)
             dm_encode(train, st, s0 + i, Xc + i * p);
+        pa_blas_threads_for((double)C * (double)F * (double)p);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)C, (int)F, (int)p, 1.0f, Xc, (int)p, Om, (int)p,
                     0.0f, U, (int)F);
         for (size_t i = 0; i < C; i++) {
@@ -436,6 +438,7 @@ static double dm_score(const table *train, const dm_state *st, const float *Om, 
         size_t C = n - s0 < DM_CHUNK ? n - s0 : DM_CHUNK;
         for (size_t i = 0; i < C; i++)
             dm_encode(train, st, s0 + i, Xc + i * p);
+        pa_blas_threads_for((double)C * (double)F * (double)p);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)C, (int)F, (int)p, 1.0f, Xc, (int)p, Om, (int)p,
                     0.0f, U, (int)F);
         for (size_t i = 0; i < C; i++) {
@@ -529,6 +532,7 @@ static int dm_train(const dm_params *P, dm_state *st, const float *Om, size_t F,
         if ((rc = mlp_forward(st->g, Zin, B, &Y, err)))
             goto done;
         dm_decode(st, Y, B, Xg);
+        pa_blas_threads_for((double)B * (double)F * (double)p);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)F, (int)p, 1.0f, Xg, (int)p, Om, (int)p,
                     0.0f, U, (int)F);
         /* residual r_k = (α sc / B) Σ_{b in k} [cos, sin] − μ̃_k */
@@ -553,6 +557,7 @@ static int dm_train(const dm_params *P, dm_state *st, const float *Om, size_t F,
                 g[f] = gs * (-g[f] * rk[f] + u[f] * rk[F + f]);
         }
         /* dX (B, p) = Gu (B, F) Ω (F, p) */
+        pa_blas_threads_for((double)B * (double)p * (double)F);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)p, (int)F, 1.0f, Gu, (int)F, Om, (int)p,
                     0.0f, dX, (int)p);
         dm_decode_backward(st, Xg, dX, B, dY);
