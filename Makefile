@@ -168,11 +168,11 @@ repro-tight: privaudit
 	  nice -n 10 ./privaudit run configs/tight/$$g.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
 	  ./privaudit report --db $(BUILD)/tight-$$g.db --out $(BUILD)/tight-$$g-report || exit 1; done
 
-## repro-tight-adult: the same audit on the coded Adult at ../shared/data/adult: marginals, mst, privbayes at eps 1 (~30 min on 2 cores)
+## repro-tight-adult: the same audit on the coded Adult at ../shared/data/adult: marginals, mst, privbayes at eps 1, marginals, mst at 4 (marginals again with 800,000 games), those and privbayes at 10, aim at 10, dpgan at 1 and 10 (~2 h on 2 cores)
 repro-tight-adult: privaudit
-	@for g in marginals mst privbayes; do rm -f $(BUILD)/tight-adult-$$g.db; \
-	  nice -n 10 ./privaudit run configs/tight/adult-$$g-eps1.json --db $(BUILD)/tight-adult-$$g.db --jobs 2 && \
-	  ./privaudit report --db $(BUILD)/tight-adult-$$g.db --out $(BUILD)/tight-adult-$$g-report || exit 1; done
+	@for c in marginals-eps1 mst-eps1 privbayes-eps1 eps4 marginals-eps4-800k eps10 aim-dpgan; do rm -f $(BUILD)/tight-adult-$$c.db; \
+	  nice -n 10 ./privaudit run configs/tight/adult-$$c.json --db $(BUILD)/tight-adult-$$c.db --jobs 2 && \
+	  ./privaudit report --db $(BUILD)/tight-adult-$$c.db --out $(BUILD)/tight-adult-$$c-report || exit 1; done
 
 ## repro-mia: membership inference table on the coded Adult (every attack x generator x eps, isolated and random targets)
 repro-mia: privaudit

@@ -233,7 +233,7 @@ static int dm_read_params(const schema *s, const gen_config *cfg, dm_params *p, 
         p->tstr = strcmp(sc->valuestring, "tstr") == 0;
     }
     if (!p->tstr)
-        for (size_t k = 4; k < sizeof sel_keys / sizeof *sel_keys; k++)
+        for (size_t k = 4; k < sizeof sel_keys / sizeof *sel_keys; k++) /* select_iters, select_rows */
             if (cfg->params && cJSON_GetObjectItemCaseSensitive(cfg->params, sel_keys[k]))
                 return pa_errf(err, PA_EINPUT, "generator \"dpmerf\": parameter \"%s\" only applies with "
                                "\"select_score\": \"tstr\"", sel_keys[k]);
