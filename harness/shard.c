@@ -306,8 +306,44 @@ static int has_column(sqlite3 *db, const char *schema_name, const char *name, co
     return yes;
 }
 
+/* cols = the quoted, comma-separated columns of table `name` in the shard
+ * "s", in its order, each checked to exist in main's table: a shard written
+ * by an older build lacks columns added since (they take main's default,
+ * NULL), one by a newer build has columns this build does not know (refused:
+ * its rows would lose them). */
+static int shard_columns(sqlite3 *db, const shard_db *d, const char *name, char *cols, size_t cap, pa_err *err)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1, 's') ORDER BY cid", -1, &q, NULL) != SQLITE_OK)
+        return pa_errf(err, PA_EIO, "%s: table %s: %s", d->path, name, sqlite3_errmsg(db));
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+    size_t k = 0;
+    int rc = PA_OK;
+    cols[0] = 0;
+    while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(q, 0);
+        char qc[300];
+        if (!has_column(db, "main", name, c)) {
+            rc = pa_errf(err, PA_EINPUT, "%s: table %s has a column \"%s\" that this privaudit's database does not "
+                         "know (the shard was written by a newer build: merge with that build)", d->path, name, c);
+            break;
+        }
+        quote_ident(qc, sizeof qc, c);
+        int w = snprintf(cols + k, cap - k, "%s%s", k ? ", " : "", qc);
+        if (w < 0 || (size_t)w >= cap - k)
+            rc = pa_errf(err, PA_EINPUT, "%s: table %s: too many columns", d->path, name);
+        else
+            k += (size_t)w;
+    }
+    sqlite3_finalize(q);
+    if (!rc && k == 0)
+        rc = pa_errf(err, PA_EINPUT, "%s: table %s has no columns", d->path, name);
+    return rc;
+}
+
 /* Copies every table of the attached shard "s" into main (see the top of
- * this file); `first` also copies the experiment row. */
+ * this file), column by name (shard_columns); `first` also copies the
+ * experiment row. */
 static int copy_shard(sqlite3 *db, const shard_db *d, int first, const char *first_path, pa_err *err)
 {
     sqlite3_stmt *s;
@@ -317,7 +353,7 @@ static int copy_shard(sqlite3 *db, const shard_db *d, int first, const char *fir
                            -1, &s, NULL) != SQLITE_OK)
         return pa_errf(err, PA_EIO, "%s: %s", d->path, sqlite3_errmsg(db));
     int rc = PA_OK;
-    char sql[2048], qt[300];
+    char sql[8192], qt[300], cols[4096];
     while (!rc && sqlite3_step(s) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(s, 0), *create = (const char *)sqlite3_column_text(s, 1);
         if (!strcmp(name, "meta") || (!first && !strcmp(name, "experiment")))
@@ -334,9 +370,11 @@ static int copy_shard(sqlite3 *db, const shard_db *d, int first, const char *fir
         }
         if (!exists && create && (rc = sql_exec(db, create, d->path, err)))
             break;
+        if ((rc = shard_columns(db, d, name, cols, sizeof cols, err)))
+            break;
         int partitioned = !strcmp(name, "trial") || !strcmp(name, "shadow") || has_column(db, "s", name, "trial_id");
         if (partitioned || !strcmp(name, "experiment")) {
-            snprintf(sql, sizeof sql, "INSERT INTO main.%s SELECT * FROM s.%s", qt, qt);
+            snprintf(sql, sizeof sql, "INSERT INTO main.%s (%s) SELECT %s FROM s.%s", qt, cols, cols, qt);
             if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
                 rc = pa_errf(err, PA_EINPUT, "%s: table %s: %s (a row another shard already gave?)", d->path, name,
                              sqlite3_errmsg(db));
@@ -345,10 +383,11 @@ static int copy_shard(sqlite3 *db, const shard_db *d, int first, const char *fir
             continue;
         }
         /* the experiment's own table: the same rows in every shard */
-        snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO main.%s SELECT * FROM s.%s", qt, qt);
+        snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO main.%s (%s) SELECT %s FROM s.%s", qt, cols, cols, qt);
         if ((rc = sql_exec(db, sql, d->path, err)))
             break;
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT * FROM s.%s EXCEPT SELECT * FROM main.%s)", qt, qt);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT %s FROM s.%s EXCEPT SELECT %s FROM main.%s)", cols, qt,
+                 cols, qt);
         if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
             rc = pa_errf(err, PA_EIO, "%s: table %s: %s", d->path, name, sqlite3_errmsg(db));
             break;

@@ -234,6 +234,52 @@ static void assert_refused(const char *const *args, const char *out, const char 
     tu_result_free(&r);
 }
 
+static void exec_sql(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg ? msg : "");
+    sqlite3_close(db);
+}
+
+/* A shard written by a build that predates a column (trial.replace_one,
+ * added 2026-12-02: dropped here) merges with the column NULL for its rows;
+ * a shard with a column this build does not know is refused, naming it. */
+Test(shard, shards_of_an_older_build_merge_and_of_a_newer_one_are_refused)
+{
+    char *cfg = tu_write(dir, "old.json",
+                         "{\"format\": \"privaudit-config/1\", \"name\": \"old\", \"seed\": 5,"
+                         " \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"},"
+                         " \"train_size\": 200, \"synth_size\": 200, \"games\": 30,"
+                         " \"targets\": {\"select\": \"isolated\", \"count\": 1},"
+                         " \"generators\": [{\"name\": \"marginals\", \"epsilon\": 5}],"
+                         " \"attacks\": [{\"name\": \"dcr\"}]}");
+    const char *jobs[3] = {"1", "1", "1"};
+    run_single_and_shards(cfg, jobs);
+    char *s0 = tu_path(dir, "s0.db"), *s1 = tu_path(dir, "s1.db"), *s2 = tu_path(dir, "s2.db");
+    char *m = tu_path(dir, "merged.db"), *single = tu_path(dir, "single.db");
+    exec_sql(s1, "ALTER TABLE trial DROP COLUMN replace_one");
+    const char *a[] = {"merge", m, s0, s1, s2, "--quiet", NULL};
+    must_run(a);
+    cr_assert_eq(query_real(m, "SELECT count(*) FROM trial"), query_real(single, "SELECT count(*) FROM trial"));
+    cr_assert_eq(query_real(m, "SELECT count(*) FROM trial WHERE replace_one IS NULL"),
+                 query_real(s1, "SELECT count(*) FROM trial"), "the old shard's rows have no relation");
+    cr_assert_eq(query_real(m, "SELECT count(*) FROM trial WHERE replace_one IS NOT NULL"),
+                 query_real(s0, "SELECT count(*) FROM trial") + query_real(s2, "SELECT count(*) FROM trial"));
+    cr_assert_eq(query_real(m, "SELECT count(*) FROM estimate"), query_real(single, "SELECT count(*) FROM estimate"));
+    unlink(m);
+    exec_sql(s2, "ALTER TABLE trial ADD COLUMN colour TEXT");
+    assert_refused(a, m, "column \"colour\"", "newer build");
+    free(s0);
+    free(s1);
+    free(s2);
+    free(m);
+    free(single);
+    free(cfg);
+}
+
+
 Test(shard, merge_refuses_missing_duplicated_foreign_and_incomplete_shards_naming_them)
 {
     char *cfg = write_shadow_config("sh.json", 5), *other = write_shadow_config("other.json", 6);
