@@ -114,8 +114,12 @@ int cmd_gen(int argc, char **argv)
     if (!rc) {
         gen_privacy pv;
         gen_privacy_of(g, &pv);
-        fprintf(stderr, "[gen] %s: %zu training rows -> %llu synthetic rows in %s; spent epsilon=%g delta=%g rho=%g (%s%s)\n",
-                name, t->n, (unsigned long long)rows, out, pv.epsilon, pv.delta, pv.rho, pv.accountant,
+        /* rho only where the accounting has one (zCDP, GDP; not RDP or pure epsilon) */
+        char rho[48] = "";
+        if (!isnan(pv.rho))
+            snprintf(rho, sizeof rho, " rho=%g", pv.rho);
+        fprintf(stderr, "[gen] %s: %zu training rows -> %llu synthetic rows in %s; spent epsilon=%g delta=%g%s (%s%s)\n",
+                name, t->n, (unsigned long long)rows, out, pv.epsilon, pv.delta, rho, pv.accountant,
                 pv.declared ? ", declared, not verified" : "");
     } else {
         fprintf(stderr, "privaudit gen: %s\n", err.msg);
