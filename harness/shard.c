@@ -353,7 +353,7 @@ static int copy_shard(sqlite3 *db, const shard_db *d, int first, const char *fir
                            -1, &s, NULL) != SQLITE_OK)
         return pa_errf(err, PA_EIO, "%s: %s", d->path, sqlite3_errmsg(db));
     int rc = PA_OK;
-    char sql[8192], qt[300], cols[4096];
+    char qt[300], cols[4096], sql[2 * sizeof cols + 2 * sizeof qt + 128]; /* room for every statement below */
     while (!rc && sqlite3_step(s) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(s, 0), *create = (const char *)sqlite3_column_text(s, 1);
         if (!strcmp(name, "meta") || (!first && !strcmp(name, "experiment")))
