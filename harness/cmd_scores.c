@@ -360,7 +360,7 @@ int cmd_epsilon_scores(int argc, char **argv)
     printf("%zu scores (%zu members), %zu calibration / %zu test   delta=%g   alpha=%g\n\n", n, n1, nc, n - nc,
            val[3], val[4]);
     printf("%-16s %11s %11s %11s %12s %8s %8s %8s %8s %10s %s\n", "method", "lower", "point", "upper",
-           "threshold", "TP", "FN", "FP", "TN", "P(exceeds)", "flag");
+           "threshold", "TP", "FN", "FP", "TN", "P(exceeds)", "own flag (alpha/2)");
     for (size_t k = 0; k < nr; k++) {
         const cellest_row *w = &rows[k];
         /* a field an estimator does not have is "-", never "nan" */
