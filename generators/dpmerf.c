@@ -391,6 +391,18 @@ static size_t dm_class(const double *cdf, size_t K, double u)
     return K - 1;
 }
 
+/* The generator's input zr (zdim + K with a label): z ~ N(0, I), then the
+ * one-hot of class y. */
+static void dm_latent(const dm_state *st, float *zr, int32_t y, gsl_rng *r)
+{
+    for (size_t k = 0; k < st->zdim; k++)
+        zr[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
+    if (st->label >= 0) {
+        memset(zr + st->zdim, 0, st->K * sizeof *zr);
+        zr[st->zdim + (size_t)y] = 1.0f;
+    }
+}
+
 /* The exact mean embedding emb (K, E) of train under Ω (F, p), chunk by
  * chunk (U = Xc Ωᵀ, (C, F)); Xc (DM_CHUNK, p), U (DM_CHUNK, F) work space. */
 static void dm_embed(const table *train, const dm_state *st, const float *Om, size_t F, double alpha, double beta,
@@ -519,15 +531,8 @@ static int dm_train(const dm_params *P, dm_state *st, const float *Om, size_t F,
         yb[b] = (int32_t)dm_class(st->cdf, K, ((double)b + 0.5) / (double)B);
     const float gs = (float)(2.0 * alpha * sc / (double)B);
     for (size_t it = 0; it < iters; it++) {
-        for (size_t b = 0; b < B; b++) {
-            float *zr = Zin + b * in;
-            for (size_t k = 0; k < P->zdim; k++)
-                zr[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
-            if (P->label >= 0) {
-                memset(zr + P->zdim, 0, K * sizeof *zr);
-                zr[P->zdim + (size_t)yb[b]] = 1.0f;
-            }
-        }
+        for (size_t b = 0; b < B; b++)
+            dm_latent(st, Zin + b * in, yb[b], r);
         const float *Y;
         if ((rc = mlp_forward(st->g, Zin, B, &Y, err)))
             goto done;
@@ -794,13 +799,7 @@ static int dm_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_er
         size_t C = m - s0 < DM_CHUNK ? m - s0 : DM_CHUNK;
         for (size_t b = 0; b < C; b++) {
             y[b] = (int32_t)dm_class(st->cdf, K, gsl_rng_uniform(r));
-            float *zr = Zin + b * in;
-            for (size_t k = 0; k < st->zdim; k++)
-                zr[k] = (float)gsl_ran_gaussian_ziggurat(r, 1.0);
-            if (st->label >= 0) {
-                memset(zr + st->zdim, 0, K * sizeof *zr);
-                zr[st->zdim + (size_t)y[b]] = 1.0f;
-            }
+            dm_latent(st, Zin + b * in, y[b], r);
         }
         const float *Y;
         if ((rc = mlp_forward(st->g, Zin, C, &Y, err)))

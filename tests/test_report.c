@@ -675,6 +675,17 @@ Test(report, an_interrupted_run_is_reported_incomplete_with_how_to_resume)
     free(out);
 }
 
+/* Commits the open transaction of st, closes it and reports db into out (exit 0). */
+static void commit_and_report(store *st, const char *db, const char *out)
+{
+    pa_err e;
+    cr_assert_eq(store_commit(st, &e), PA_OK, "%s", e.msg);
+    store_close(st);
+    tu_result r = report(db, out, NULL);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+}
+
 /* A verdict fixture: an experiment (config_json as given) with targets
  * 0..ntargets-1, open for cells and estimates. */
 static store *verdict_fixture(const char *db, const char *name, const char *config_json, size_t ntargets)
@@ -738,11 +749,7 @@ Test(report, the_verdict_of_a_setting_corrects_for_its_number_of_tests)
             int flag = put_bayes_row(st, c, t, k);
             cr_assert_eq(flag, t == 7, "fixture: target %d flags alone: %d", t, flag);
         }
-    cr_assert_eq(store_commit(st, &e), PA_OK);
-    store_close(st);
-    tu_result r = report(db, out, NULL);
-    cr_assert_eq(r.code, 0, "%s", r.err);
-    tu_result_free(&r);
+    commit_and_report(st, db, out);
     char *md_path = tu_path(out, "report.md"), *md = tu_slurp(md_path);
     cr_expect(strstr(md, "**1 of 2 settings with a claimed ε violate it**"), "%s", md);
     cr_expect(strstr(md, "ok (1 of 21 tests flag alone)"), "%s", md);
@@ -785,11 +792,7 @@ Test(report, an_add_remove_claim_in_a_replace_one_game_is_tested_at_twice_its_ep
     for (int c = 0; c < 2; c++)
         cr_assert(put_bayes_row(st, c, -1, (eps_counts){cnt[c][0], cnt[c][1], cnt[c][2], cnt[c][3]}),
                   "fixture: setting %d flags against eps = 1", c);
-    cr_assert_eq(store_commit(st, &e), PA_OK);
-    store_close(st);
-    tu_result r = report(db, out, NULL);
-    cr_assert_eq(r.code, 0, "%s", r.err);
-    tu_result_free(&r);
+    commit_and_report(st, db, out);
     char *csv_path = tu_path(out, "verdicts.csv"), *csv = tu_slurp(csv_path);
     cr_assert(csv);
     char *l1 = strchr(csv, '\n'), *l2 = l1 ? strchr(l1 + 1, '\n') : NULL;
