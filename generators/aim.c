@@ -170,10 +170,22 @@ static int aim_read_params(const schema *s, const gen_config *cfg, aim_params *p
     return PA_OK;
 }
 
+/* refuses an ε whose noise rounding could drop (gen_noise_scale_check): the
+ * smallest σ any round can reach, a round's budget being at most ρ */
+static int aim_noise_floor(const gen_config *cfg, const aim_params *p, pa_err *err)
+{
+    double rho = isfinite(cfg->epsilon) ? acct_zcdp_rho(cfg->epsilon, cfg->delta) : INFINITY;
+    if (!(rho > 0 && isfinite(rho)))
+        return PA_OK; /* exact, or a failed conversion the fit reports */
+    double s = sqrt(1.0 / (2.0 * (p->bug_full_rho ? 1.0 : 0.9) * rho)) / p->bug_noise_div;
+    return gen_noise_scale_check(AIM_NAME, "marginals", s, cfg->epsilon, err);
+}
+
 static int aim_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     aim_params p;
-    return aim_read_params(s, cfg, &p, err);
+    int rc = aim_read_params(s, cfg, &p, err);
+    return rc ? rc : aim_noise_floor(cfg, &p, err);
 }
 
 static void aim_free(void *state)
@@ -422,6 +434,8 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         return pa_errf(err, PA_EINTERNAL,
                        "generator \"aim\": zCDP conversion of epsilon=%.17g delta=%.17g gave rho=%.17g", cfg->epsilon,
                        cfg->delta, rho);
+    if ((rc = aim_noise_floor(cfg, &par, err)))
+        return rc;
 
     aim_state *st = calloc(1, sizeof *st);
     pgm_codes *x = NULL;

@@ -1,6 +1,7 @@
 /* gen.c — the generator registry and the model wrapper. */
 #include "generators/gen.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,23 @@ int gen_param_known(const cJSON *params, const char *gen, const char *const *key
         }
     }
     return PA_OK;
+}
+
+double gen_noise_min_scale(void)
+{
+    return 16.0 * DBL_EPSILON * GEN_NOISE_COUNT_BOUND;
+}
+
+int gen_noise_scale_check(const char *gen, const char *what, double scale, double epsilon, pa_err *err)
+{
+    const double lo = gen_noise_min_scale();
+    if (scale >= lo && isfinite(scale))
+        return 0;
+    return pa_errf(err, PA_EINPUT,
+                   "generator \"%s\": epsilon = %g gives the %s a noise scale of %.3g, below %.3g (16 units in "
+                   "the last place of a count of 2^32): rounding could drop the noise and release the exact "
+                   "statistics; use a smaller epsilon (or epsilon inf for a declared non-private fit)",
+                   gen, epsilon, what, scale, lo);
 }
 
 void gen_noise_gauss(gen_noise *g, const double *exact, const double *noisy, size_t n, double sd, double l2)

@@ -57,6 +57,20 @@ void gen_noise_laplace(gen_noise *g, const double *exact, const double *noisy, s
 void gen_noise_sgd(gen_noise *g, const float *exact, const float *noisy, size_t n, double sd, double clip,
                    double q);
 
+/* The smallest noise scale a count mechanism may use under a finite ε:
+ * 16 units in the last place of the largest count a table can hold (2^32),
+ * 2^-16 ≈ 1.5e-5. Below it, adding the noise to a count leaves the count
+ * unchanged in double precision, so the "noisy" release would be the exact
+ * statistic. The bound is public (no data enters it). */
+#define GEN_NOISE_COUNT_BOUND 4294967296.0
+double gen_noise_min_scale(void);
+
+/* 0 when `scale` (a Gaussian sd or Laplace scale on counts, for generator
+ * `gen` and its measurement `what`) is at least gen_noise_min_scale();
+ * otherwise PA_EINPUT with a message that names ε and the scale: the
+ * mechanism refuses rather than release unnoised statistics. */
+int gen_noise_scale_check(const char *gen, const char *what, double scale, double epsilon, pa_err *err);
+
 typedef struct gen_privacy {
     double epsilon;          /* ε spent (INFINITY: not private) */
     double delta;            /* δ of that ε */

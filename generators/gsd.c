@@ -108,10 +108,24 @@ static int gsd_read_params(const schema *s, const gen_config *cfg, gsd_params *p
     return PA_OK;
 }
 
+/* refuses an ε whose noise rounding could drop (gen_noise_scale_check):
+ * σ·n = sqrt(Q/ρ), the noise on the answers as counts */
+static int gsd_noise_floor(size_t d, const gen_config *cfg, const gsd_params *p, pa_err *err)
+{
+    double rho = isfinite(cfg->epsilon) ? acct_zcdp_rho(cfg->epsilon, cfg->delta) : INFINITY;
+    if (!(rho > 0 && isfinite(rho)))
+        return PA_OK; /* exact, or a failed conversion the fit reports */
+    size_t Q = 1, k = p->k < d ? p->k : d;
+    for (size_t a = 0; a < k; a++)
+        Q = Q * (d - a) / (a + 1);
+    return gen_noise_scale_check("gsd", "k-way marginals", sqrt((double)Q / rho), cfg->epsilon, err);
+}
+
 static int gsd_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     gsd_params p;
-    return gsd_read_params(s, cfg, &p, err);
+    int rc = gsd_read_params(s, cfg, &p, err);
+    return rc || !s ? rc : gsd_noise_floor(s->d, cfg, &p, err);
 }
 
 static void gsd_free(void *state)
@@ -281,6 +295,8 @@ static int gsd_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     if (!exact && !(rho > 0 && isfinite(rho)))
         return pa_errf(err, PA_EINTERNAL, "generator \"gsd\": zCDP conversion of epsilon=%.17g delta=%.17g gave rho=%.17g",
                        cfg->epsilon, cfg->delta, rho);
+    if ((rc = gsd_noise_floor(d, cfg, &par, err)))
+        return rc;
     const size_t N = par.rows ? par.rows : n, k = par.k < d ? par.k : d;
     gsd_state *st = calloc(1, sizeof *st);
     gsd_work w = {.k = k, .d = d, .N = N};

@@ -57,11 +57,22 @@ static int marg_privacy_check(const gen_config *cfg, pa_err *err)
     return PA_OK;
 }
 
+/* refuses an ε whose noise rounding could drop (gen_noise_scale_check) */
+static int marg_noise_floor(size_t d, const gen_config *cfg, pa_err *err)
+{
+    double rho = isfinite(cfg->epsilon) ? acct_zcdp_rho(cfg->epsilon, cfg->delta) : INFINITY;
+    if (!(rho > 0 && isfinite(rho)))
+        return PA_OK; /* exact, or a failed conversion the fit reports */
+    return gen_noise_scale_check("marginals", "1-way marginals", sqrt((double)d / (2 * rho)), cfg->epsilon, err);
+}
+
 static int marg_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     double bins, bug;
     int rc = marg_params(s, cfg, &bins, &bug, err);
-    return rc ? rc : marg_privacy_check(cfg, err);
+    if (!rc)
+        rc = marg_privacy_check(cfg, err);
+    return rc || !s ? rc : marg_noise_floor(s->d, cfg, err);
 }
 
 static size_t cells_of(const col_spec *c, size_t bins)
@@ -106,6 +117,8 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
                        "(rho=%g, epsilon back=%g)", cfg->epsilon, cfg->delta, rho, eps_spent);
     const size_t d = train->d, n = train->n, bins = (size_t)bins_d;
     const long bug = (long)bug_d;
+    if ((rc = marg_noise_floor(d, cfg, err)))
+        return rc;
     marg_state *st = calloc(1, sizeof *st);
     if (!st)
         return pa_errf(err, PA_ENOMEM, "out of memory");

@@ -177,10 +177,27 @@ static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p
     return PA_OK;
 }
 
+/* refuses an ε whose noise rounding could drop (gen_noise_scale_check):
+ * the σ of both phases, as mst_fit computes them */
+static int mst_noise_floor(size_t d, const gen_config *cfg, const mst_params *p, pa_err *err)
+{
+    double rho = isfinite(cfg->epsilon) ? acct_zcdp_rho(cfg->epsilon, cfg->delta) : INFINITY;
+    if (!(rho > 0 && isfinite(rho)) || d == 0)
+        return PA_OK; /* exact, or a failed conversion the fit reports */
+    double share = p->bug_full_rho ? 1.0 : 3.0;
+    double s1 = (d == 1 ? sqrt(1.0 / (2.0 * rho)) : sqrt(share * (double)d / (2.0 * rho))) / p->bug_noise_div;
+    int rc = gen_noise_scale_check("mst", "1-way marginals", s1, cfg->epsilon, err);
+    if (!rc && d > 1)
+        rc = gen_noise_scale_check("mst", "tree's 2-way marginals",
+                                   sqrt(share * (double)(d - 1) / (2.0 * rho)) / p->bug_noise_div, cfg->epsilon, err);
+    return rc;
+}
+
 static int mst_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     mst_params p;
-    return mst_read_params(s, cfg, &p, err);
+    int rc = mst_read_params(s, cfg, &p, err);
+    return rc || !s ? rc : mst_noise_floor(s->d, cfg, &p, err);
 }
 
 static void mst_free(void *state)
@@ -380,6 +397,8 @@ static int mst_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         sigma1 /= par.bug_noise_div; /* planted bug (1 when off): still noise, never none */
         sigma2 /= par.bug_noise_div;
     }
+    if ((rc = mst_noise_floor(d, cfg, &par, err)))
+        return rc;
 
     mst_state *st = calloc(1, sizeof *st);
     mst_work w = {0};

@@ -102,10 +102,21 @@ static int pb_read_params(const schema *s, const gen_config *cfg, pb_params *p, 
     return PA_OK;
 }
 
+/* refuses an ε whose noise rounding could drop (gen_noise_scale_check): the
+ * conditionals' Laplace scale 2d/ε₂, ε₂ = ε/2 */
+static int pb_noise_floor(size_t d, const gen_config *cfg, pa_err *err)
+{
+    if (!isfinite(cfg->epsilon) || !(cfg->epsilon > 0))
+        return PA_OK;
+    return gen_noise_scale_check("privbayes", "conditionals (Laplace)", 2.0 * (double)d / (cfg->epsilon / 2),
+                                 cfg->epsilon, err);
+}
+
 static int pb_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     pb_params p;
-    return pb_read_params(s, cfg, &p, err);
+    int rc = pb_read_params(s, cfg, &p, err);
+    return rc || !s ? rc : pb_noise_floor(s->d, cfg, err);
 }
 
 static void pb_free(void *state)
@@ -283,6 +294,8 @@ static int pb_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **
     size_t d = train->d, n = train->n;
     int exact = !isfinite(cfg->epsilon);
     double eps1 = cfg->epsilon / 2, eps2 = cfg->epsilon / 2;
+    if ((rc = pb_noise_floor(d, cfg, err)))
+        return rc;
     double cell_bound = PB_MAX_CELLS;
     if (par.theta > 0 && !exact)
         cell_bound = fmin(cell_bound, (double)n * eps2 / (2.0 * (double)d * par.theta));

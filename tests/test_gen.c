@@ -213,6 +213,51 @@ Test(gen, every_generator_randomises_its_release_at_every_finite_epsilon_it_acce
     cr_assert_geq(tested, 5, "only %zu generators were tested", tested);
 }
 
+/* At a very large finite ε a mechanism's noise can fall below the rounding of
+ * the statistics it is added to; the release would then be the exact one.
+ * Every generator either refuses such an ε (check and fit alike, as bad input)
+ * or adds noise that is still there: each value it reports as noised differs
+ * from the exact one, and the standardised noise has mean square about 1. The
+ * floor is 2^-16, 16 units in the last place of 2^32 (computed here from the
+ * definition, not read from the code). */
+Test(gen, no_generator_releases_exact_statistics_at_a_huge_finite_epsilon)
+{
+    cr_assert_eq(gen_noise_min_scale(), ldexp(1.0, -16));
+    const double eps[] = { 1e6, 1e12, 1e30, 1e300 };
+    size_t refused = 0, noised = 0;
+    for (const gen_vtable *const *v = gen_all(); *v; v++) {
+        cJSON *params = params_for((*v)->name);
+        table *t = fixture_for((*v)->name, 400);
+        for (size_t e = 0; e < 4; e++) {
+            int ok = accepts(*v, t, eps[e], 1e-5, params);
+            gen_noise nz = { 0 };
+            int rc;
+            pa_err err = { 0 };
+            gen_model *g = fit(*v, t, eps[e], 1e-5, params, &nz, &rc, &err);
+            if (!ok) {
+                cr_expect_neq(rc, PA_OK, "%s: check refuses eps=%g but the fit accepts it", (*v)->name, eps[e]);
+                refused++;
+            } else if (rc == PA_OK) {
+                size_t n = nz.n_gauss + nz.n_lap + nz.n_sgd;
+                double ms = (nz.ss_gauss + nz.ss_lap / 2 + nz.ss_sgd) / (double)(n ? n : 1);
+                cr_expect(n > 0 && ms > 0.5 && ms < 2, "%s eps=%g: %zu noised values, mean square %g", (*v)->name,
+                          eps[e], n, ms);
+                noised++;
+            } else {
+                cr_expect(rc == PA_EINPUT || rc == PA_EINTERNAL, "%s eps=%g: rc %d (%s)", (*v)->name, eps[e], rc,
+                          err.msg);
+                refused++;
+            }
+            gen_free(g);
+        }
+        cJSON_Delete(params);
+        tbl_free(t);
+    }
+    /* marginals, mst, aim, gsd and privbayes all refuse 1e30 and 1e300 */
+    cr_expect_geq(refused, 10, "refused %zu", refused);
+    cr_expect_geq(noised, 5, "noised %zu", noised);
+}
+
 /* z-score of a sum whose mean per item is mu and sd per item sd */
 static double zsum(double sum, size_t n, double mu, double sd)
 {
