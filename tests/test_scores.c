@@ -199,6 +199,69 @@ Test(scores, bad_csv_is_refused_with_file_line_and_field)
     tu_result_free(&r);
 }
 
+Test(scores, a_nul_byte_is_refused_with_its_line_not_read_as_the_end_of_the_field)
+{
+    /* "0,1\0" would read as member 0 if the NUL ended the line; the run's CSV reader refuses NULs too */
+    static const char text[] = "score,member\n0.5,1\n0.25,0\0garbage\n0.75,1\n";
+    char *p = tu_path(dir, "nul.csv");
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+    fclose(f);
+    const char *args[] = {"epsilon", "--scores", p, NULL};
+    tu_result r = tu_run(dir, args);
+    cr_assert_eq(r.code, 2, "exit %d, %s", r.code, r.err);
+    cr_assert(strstr(r.err, "nul.csv:3: contains a NUL byte"), "%s", r.err);
+    cr_assert_str_empty(r.out);
+    tu_result_free(&r);
+    free(p);
+}
+
+/* A split holding one class only: its estimates cannot be computed, and the
+ * output says so (text and JSON) instead of leaving rows and the verdict out
+ * without a word. 40 rows: calibration 10 members + 10 non-members, test 20
+ * members only; then the same with the calibration split all non-members. */
+Test(scores, a_split_without_one_class_is_said_in_words_not_left_silently_out)
+{
+    char text[2][2048];
+    for (int v = 0; v < 2; v++) {
+        size_t len = (size_t)sprintf(text[v], "score,member,split\n");
+        for (int i = 0; i < 40; i++) {
+            int cal = i < 20, m = v == 0 ? (cal ? i % 2 : 1) : (cal ? 0 : i % 2);
+            len += (size_t)sprintf(text[v] + len, "%g,%d,%s\n", m + i / 100.0, m, cal ? "calibration" : "test");
+        }
+    }
+    char *p = tu_write(dir, "one.csv", text[0]);
+    const char *a[] = {"epsilon", "--scores", p, "--claimed", "1", NULL};
+    tu_result r = tu_run(dir, a);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "note: the test split (20 of 40 rows) holds no non-members"), "%s", r.out);
+    cr_assert(strstr(r.out, "verdict: none for the claimed epsilon 1"), "%s", r.out);
+    cr_assert_null(strstr(r.out, "note: the calibration split"), "%s", r.out);
+    tu_result_free(&r);
+    const char *aj[] = {"epsilon", "--scores", p, "--claimed", "1", "--json", NULL};
+    r = tu_run(dir, aj);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cJSON *o = cJSON_Parse(r.out);
+    cr_assert_not_null(o, "%s", r.out);
+    const cJSON *notes = cJSON_GetObjectItem(o, "notes");
+    cr_assert(cJSON_IsArray(notes) && cJSON_GetArraySize(notes) == 1, "%s", r.out);
+    cr_assert(strstr(cJSON_GetArrayItem(notes, 0)->valuestring, "test split"));
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "estimates")), 1); /* the GDP fit alone */
+    cJSON_Delete(o);
+    tu_result_free(&r);
+    free(p);
+    p = tu_write(dir, "cal.csv", text[1]);
+    const char *b[] = {"epsilon", "--scores", p, NULL};
+    r = tu_run(dir, b);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "note: the calibration split (20 of 40 rows) holds no members: no threshold"), "%s",
+              r.out);
+    cr_assert_null(strstr(r.out, "note: the test split"), "%s", r.out);
+    tu_result_free(&r);
+    free(p);
+}
+
 Test(scores, without_a_split_the_calibration_share_is_drawn_with_the_seed)
 {
     /* 400 scores: members 1 + i/100, non-members i/100 */
