@@ -570,6 +570,8 @@ static cli_case cases[] = {
     {A("epsilon", "--tp", "1", "--fn", "1", "--fp", "1", "--tn", "1", "--claimed", "-1"),
      .msg = "--claimed: got \"-1\""},
     {A("epsilon", "--tp", "0", "--fn", "0", "--fp", "0", "--tn", "0"), .msg = "expected at least one member"},
+    {A("epsilon", "--tp", "1.5", "--fn", "1", "--fp", "1", "--tn", "1"), .msg = "--tp: got \"1.5\", expected a whole count"},
+    {A("epsilon", "--tp", "1", "--fn", "1", "--fp", "1", "--tn", "0.25"), .msg = "--tn: got \"0.25\""},
     {A("account", "--sigma", "1", "--q", "0.1", "--steps", "10", "--delta", "1e-5", "--orders", "x"),
      .msg = "--orders"},
     {A("account", "--sigma", "1", "--q", "0.1", "--steps", "10", "--delta", "1e-5", "--conversion", "x"),
