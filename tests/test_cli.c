@@ -68,6 +68,14 @@ static void write_fixtures(const char *dir)
     write_file(dir, "c.json", CONFIG_GOOD, strlen(CONFIG_GOOD));
     const char junk[] = "this is not a database, only text that happens to be called .db\n";
     write_file(dir, "corrupt.db", junk, strlen(junk));
+    /* another program's SQLite file: a table, none of privaudit's */
+    char *fp = tu_path(dir, "foreign.db");
+    sqlite3 *fdb;
+    cr_assert_eq(sqlite3_open(fp, &fdb), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(fdb, "CREATE TABLE patients(name TEXT); INSERT INTO patients VALUES ('x');", NULL,
+                              NULL, NULL), SQLITE_OK);
+    sqlite3_close(fdb);
+    free(fp);
     /* one column with 2^31 - 1 codes (the domain form) and a CSV for it */
     write_file(dir, "big.json", "{\"x\": 2147483647, \"y\": 2}", 25);
     write_file(dir, "big.csv", "x,y\n0,0\n5,1\n", 12);
@@ -255,6 +263,7 @@ static cli_case cases[] = {
     {A("run", "c.json", "--db", "sub"), .msg = "is a folder"},
     {A("run", "c.json", "--db", "corrupt.db", "--resume"), .msg = "is not an SQLite database"},
     {A("run", "c.json", "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A("run", "c.json", "--db", "foreign.db", "--resume"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A("run", "c.json", "--db", "data.csv", "--resume"), .msg = "refusing to overwrite"},
     {A("run", "c.json", "--db", "c.json"), .msg = "refusing to overwrite"},
     {A("run", "c.json", "--db", "new.db", "--resume"), .msg = "no such database to resume"},
@@ -458,6 +467,7 @@ static cli_case cases[] = {
     {A(AUDIT_OK, "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A(AUDIT_OK, "--out", ""), .msg = "--out: expected a path, got an empty string"},
     {A(AUDIT_OK, "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A(AUDIT_OK, "--db", "foreign.db"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A(AUDIT_OK, "--db", "nope/a.db"), .msg = "no such folder"},
     {A(AUDIT_OK, "--db", "sub"), .msg = "is a folder"},
     {A(AUDIT_OK, "--db", "data.csv"), .msg = "refusing to overwrite"},
@@ -478,6 +488,7 @@ static cli_case cases[] = {
     {A(GRAD_OK, "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A(GRAD_OK, "--db", "nope/g.db"), .msg = "no such folder"},
     {A(GRAD_OK, "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A(GRAD_OK, "--db", "foreign.db"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A(GRAD_OK, "--db", "data.csv"), .msg = "refusing to overwrite"},
     {A(GRAD_OK, "--out", "data.csv"), .msg = "exists and is not a folder"},
     {A(GRAD_OK, "--tag", "a\nb"), .msg = "--tag: contains a control character"},
@@ -494,6 +505,7 @@ static cli_case cases[] = {
     {A(WB_OK, "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A(WB_OK, "--db", "nope/w.db"), .msg = "no such folder"},
     {A(WB_OK, "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A(WB_OK, "--db", "foreign.db"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A(WB_OK, "--db", "sub"), .msg = "is a folder"},
     {A(WB_OK, "--db", "schema.json"), .msg = "is not an SQLite database"},
     {A("whitebox", "--runs", "10"), .msg = "--epsilon: missing"},
@@ -507,6 +519,7 @@ static cli_case cases[] = {
     {A(RECON_OK, "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A(RECON_OK, "--out", ""), .msg = "--out: expected a path, got an empty string"},
     {A(RECON_OK, "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A(RECON_OK, "--db", "foreign.db"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A(RECON_OK, "--db", "nope/r.db"), .msg = "no such folder"},
     {A(RECON_OK, "--db", "data.csv"), .msg = "refusing to overwrite"},
     {A(RECON_OK, "--out", "data.csv"), .msg = "exists and is not a folder"},
