@@ -1689,7 +1689,8 @@ static int run_write(report_ctx *c, pa_err *err)
         if (nviol)
             fprintf(H, "**%zu of %zu settings with a claimed ε violate it**: an attack's %s lower bound on ε lies "
                        "above the claim%s, at a level corrected for the number of tests of the setting — a bug in "
-                       "the generator or in its accounting, unless the claim was declared rather than computed.\n\n",
+                       "the generator or in its accounting (for a claim an `external` program declares, which privaudit "
+                       "cannot check, the declaration is false).\n\n",
                     nviol, nclaims, method_word(R.methods[R.primary]),
                     has_profile ? ", or the profile test finds its operating point outside the claimed region" : "");
         else if (nclaims && nuncov == nclaims)
