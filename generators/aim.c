@@ -173,7 +173,8 @@ static int aim_read_params(const schema *s, const gen_config *cfg, aim_params *p
 static int aim_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     aim_params p;
-    return aim_read_params(s, cfg, &p, err);
+    int rc = aim_read_params(s, cfg, &p, err);
+    return rc ? rc : gen_zcdp_check("aim", cfg, err);
 }
 
 static void aim_free(void *state)

@@ -111,7 +111,8 @@ static int gsd_read_params(const schema *s, const gen_config *cfg, gsd_params *p
 static int gsd_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     gsd_params p;
-    return gsd_read_params(s, cfg, &p, err);
+    int rc = gsd_read_params(s, cfg, &p, err);
+    return rc ? rc : gen_zcdp_check("gsd", cfg, err);
 }
 
 static void gsd_free(void *state)

@@ -61,7 +61,9 @@ static int marg_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     double bins, bug;
     int rc = marg_params(s, cfg, &bins, &bug, err);
-    return rc ? rc : marg_privacy_check(cfg, err);
+    if (!rc)
+        rc = marg_privacy_check(cfg, err);
+    return rc ? rc : gen_zcdp_check("marginals", cfg, err);
 }
 
 static size_t cells_of(const col_spec *c, size_t bins)

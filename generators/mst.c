@@ -180,7 +180,8 @@ static int mst_read_params(const schema *s, const gen_config *cfg, mst_params *p
 static int mst_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     mst_params p;
-    return mst_read_params(s, cfg, &p, err);
+    int rc = mst_read_params(s, cfg, &p, err);
+    return rc ? rc : gen_zcdp_check("mst", cfg, err);
 }
 
 static void mst_free(void *state)
