@@ -1697,7 +1697,9 @@ static int run_write(report_ctx *c, pa_err *err)
             fprintf(H, "**No setting's claim covers this game**, so none gets a verdict (below).\n\n");
         else
             fprintf(H, "**No setting violates its claimed ε**: no attack's %s lower bound on ε lies above the "
-                       "claim%s, at one-sided level %g corrected for the number of tests of the setting.\n\n",
+                       "claim%s, at one-sided level %g corrected for the number of tests of the setting. That "
+                       "bounds what these attacks, targets and games could show; it is no certificate that a "
+                       "claim holds (docs/audit-games.md, \"Reading a lower bound far below the claim\").\n\n",
                     method_word(R.methods[R.primary]),
                     has_profile ? ", and no profile test finds an operating point outside the claimed region" : "",
                     isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);
