@@ -185,6 +185,8 @@ static int aim_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     aim_params p;
     int rc = aim_read_params(s, cfg, &p, err);
+    if (!rc)
+        rc = gen_zcdp_check("aim", cfg, err);
     return rc ? rc : aim_noise_floor(cfg, &p, err);
 }
 

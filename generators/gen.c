@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/acct.h"
+
 extern const gen_vtable gen_resample;
 extern const gen_vtable gen_marginals;
 extern const gen_vtable gen_mst;
@@ -79,6 +81,19 @@ int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *
                            "accepts at most %zu codes per column (coarsen the schema)", name, s->cols[j].name,
                            s->cols[j].size, (size_t)GEN_MAX_CODES);
     return vt->check ? vt->check(s, cfg, err) : PA_OK;
+}
+
+int gen_zcdp_check(const char *name, const gen_config *cfg, pa_err *err)
+{
+    if (!isfinite(cfg->epsilon) || !(cfg->delta > 0 && cfg->delta < 1))
+        return PA_OK; /* ε = ∞, or a δ the generator's own check refuses */
+    double rho = acct_zcdp_rho(cfg->epsilon, cfg->delta);
+    double back = rho > 0 && isfinite(rho) ? acct_zcdp_to_eps(rho, cfg->delta) : NAN;
+    if (!(back > 0 && isfinite(back) && back <= cfg->epsilon * (1 + 1e-6)))
+        return pa_errf(err, PA_EINPUT, "generator \"%s\": epsilon %.17g at delta %.17g has no zCDP conversion "
+                       "(rho %g, its epsilon %g): expected an epsilon the accountant can convert", name,
+                       cfg->epsilon, cfg->delta, rho, back);
+    return PA_OK;
 }
 
 int gen_fit(const char *name, const table *train, const gen_config *cfg, gsl_rng *r, gen_model **out,

@@ -121,6 +121,14 @@ const gen_vtable *const *gen_all(void);
  * generator's own check. */
 int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *err);
 
+/* For a generator that accounts in ρ-zCDP (marginals, mst, aim, gsd): a finite
+ * epsilon whose conversion to ρ (acct_zcdp_rho) fails, or gives a ρ whose ε is
+ * 0 or above the epsilon asked (ε near 1e308, or below ~1e-18 at δ = 1e-5,
+ * where ρ stops at the one of ε = 0), is PA_EINPUT naming the
+ * generator, so that a run refuses it before anything is written instead of
+ * failing every trial. PA_OK for ε = ∞. */
+int gen_zcdp_check(const char *name, const gen_config *cfg, pa_err *err);
+
 /* Fits generator `name` on train. On success *out is a new model (free with
  * gen_free); on error *out is NULL and err says why. */
 int gen_fit(const char *name, const table *train, const gen_config *cfg,

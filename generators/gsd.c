@@ -125,6 +125,8 @@ static int gsd_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     gsd_params p;
     int rc = gsd_read_params(s, cfg, &p, err);
+    if (!rc)
+        rc = gen_zcdp_check("gsd", cfg, err);
     return rc || !s ? rc : gsd_noise_floor(s->d, cfg, &p, err);
 }
 

@@ -72,6 +72,8 @@ static int marg_check(const schema *s, const gen_config *cfg, pa_err *err)
     int rc = marg_params(s, cfg, &bins, &bug, err);
     if (!rc)
         rc = marg_privacy_check(cfg, err);
+    if (!rc)
+        rc = gen_zcdp_check("marginals", cfg, err);
     return rc || !s ? rc : marg_noise_floor(s->d, cfg, err);
 }
 

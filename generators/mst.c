@@ -197,6 +197,8 @@ static int mst_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
     mst_params p;
     int rc = mst_read_params(s, cfg, &p, err);
+    if (!rc)
+        rc = gen_zcdp_check("mst", cfg, err);
     return rc || !s ? rc : mst_noise_floor(s->d, cfg, &p, err);
 }
 

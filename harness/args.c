@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "core/util.h"
 
 int args_opt(int argc, char **argv, int *i, const char *cmd, const char *name, const char **val)
@@ -171,6 +173,25 @@ int args_db_file(const char *cmd, const char *opt, const char *path, const args_
     if (!S_ISREG(sb.st_mode) || got != sizeof head || memcmp(head, magic, sizeof magic) != 0) {
         fprintf(stderr, "privaudit %s: %s: \"%s\" is not an SQLite database (it does not start with \"SQLite "
                 "format 3\"): refusing to write into it\n", cmd, opt, path);
+        return -1;
+    }
+    /* another program's database: tables, none of them privaudit's meta (which every privaudit
+     * database has); store_open refuses it too, this says so before any output is made */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    long long tables = 0, meta = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(name = 'meta'), 0) FROM sqlite_master WHERE type = "
+                           "'table'", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        tables = sqlite3_column_int64(q, 0);
+        meta = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    if (tables > 0 && meta == 0) {
+        fprintf(stderr, "privaudit %s: %s: %s: an SQLite database privaudit did not write (%lld tables, none of "
+                "them privaudit's meta): refusing to write into it\n", cmd, opt, path, tables);
         return -1;
     }
     return 0;

@@ -81,6 +81,11 @@ int cmd_epsilon(int argc, char **argv)
         }
         if (args_double("epsilon", opts[o], v, lo_lim[o], hi_lim[o], &val[o]))
             return 2;
+        if (o < 4 && val[o] != floor(val[o])) {
+            fprintf(stderr, "privaudit epsilon: %s: got \"%s\", expected a whole count (an integer in [0, 1e+18])\n",
+                    opts[o], v);
+            return 2;
+        }
     }
     for (int k = 0; k < 4; k++)
         if (isnan(val[k])) {

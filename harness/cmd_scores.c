@@ -48,7 +48,8 @@ static void scores_usage(FILE *f)
             "                       test uses the mu-GDP curve, mu = sqrt(2 rho) (sound only then)\n"
             "  --json               one JSON object: n, n_calibration, delta, alpha, estimates [{method, lo,\n"
             "                       point, hi, threshold, tp, fn, fp, tn, claimed, p_exceeds, violation}] and,\n"
-            "                       with --claimed, verdict {tests, violation[, by]}\n");
+            "                       with --claimed, verdict {tests, violation[, by]}; notes [text] when a\n"
+            "                       split lacks members or non-members\n");
 }
 
 /* A number printed with 17 significant digits, so that it reads back as the same double (cJSON's own
@@ -81,6 +82,12 @@ static int read_scores(const char *path, double **score, int **member, int **is_
     int rc = 0;
     while ((len = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        if (strlen(line) != (size_t)len) { /* a NUL would silently end the line's last field */
+            fprintf(stderr, "privaudit epsilon: %s:%zu: contains a NUL byte: expected a text CSV file\n", path,
+                    lineno);
+            rc = 2;
+            break;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
         if (lineno == 1) {
@@ -275,11 +282,23 @@ int cmd_epsilon_scores(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    size_t n1 = 0, nc = 0;
+    size_t n1 = 0, nc = 0, nc1 = 0, nt1 = 0;
     for (size_t i = 0; i < n; i++) {
         n1 += member[i];
         nc += is_cal[i];
+        nc1 += is_cal[i] && member[i];
+        nt1 += !is_cal[i] && member[i];
     }
+    /* a split without one of the classes gives no threshold (calibration) or no counts (test):
+     * said in words, never left to a missing row */
+    char note[2][200] = {"", ""};
+    if (nc1 == 0 || nc1 == nc)
+        snprintf(note[0], sizeof note[0], "the calibration split (%zu of %zu rows) holds no %s: no threshold "
+                 "can be chosen on it, the counts are at threshold +inf", nc, n, nc1 ? "non-members" : "members");
+    if (nt1 == 0 || nt1 == n - nc)
+        snprintf(note[1], sizeof note[1], "the test split (%zu of %zu rows) holds no %s: no counts, so no "
+                 "point, clopper_pearson or bayes estimate and no verdict", n - nc, n,
+                 nt1 ? "non-members" : "members");
     if (n1 == 0 || n1 == n) {
         fprintf(stderr, "privaudit epsilon: %s: member: expected both members (1) and non-members (0), got "
                         "only %s\n", path, n1 ? "members" : "non-members");
@@ -338,6 +357,13 @@ int cmd_epsilon_scores(int argc, char **argv)
             cJSON_AddItemToArray(arr, e);
         }
         cJSON_AddItemToObject(o, "estimates", arr);
+        if (note[0][0] || note[1][0]) {
+            cJSON *na = cJSON_CreateArray();
+            for (int q = 0; q < 2; q++)
+                if (note[q][0])
+                    cJSON_AddItemToArray(na, cJSON_CreateString(note[q]));
+            cJSON_AddItemToObject(o, "notes", na);
+        }
         if (vk) {
             cJSON *vj = cJSON_CreateObject();
             cJSON_AddNumberToObject(vj, "tests", (double)vd.k);
@@ -388,6 +414,12 @@ int cmd_epsilon_scores(int argc, char **argv)
     else if (vk)
         printf("\nverdict: no violation of the claimed epsilon %g seen (k = %zu tests, family-wise at alpha/2; "
                "docs/metrics.md)\n", val[5], vd.k);
+    else if (isfinite(val[5]))
+        printf("\nverdict: none for the claimed epsilon %g (no Bayesian or profile test could be computed)\n",
+               val[5]);
+    for (int q = 0; q < 2; q++)
+        if (note[q][0])
+            printf("\nnote: %s.\n", note[q]);
     printf("\ngdp_fit: mu of the Gaussian trade-off curve (units of mu, not epsilon); profile: P(the operating\n"
            "point lies outside the %s region) at its own calibration threshold (docs/metrics.md).\n",
            gaussian ? "mu-GDP" : "rho-zCDP");

@@ -292,7 +292,26 @@ static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err
         return rc;
     }
     sqlite3_busy_timeout(st->db, 10000);
-    int rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
+    /* Another program's SQLite file (tables, none of them privaudit's meta, which every privaudit
+     * database has had from the start) is not written into: not even the WAL pragma below, which
+     * would change its header for good. */
+    int rc = PA_OK;
+    sqlite3_stmt *q;
+    if ((rc = prep(st, "SELECT count(*), coalesce(sum(name = 'meta'), 0) FROM sqlite_master WHERE type = 'table'",
+                   &q, err)) == PA_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) > 0 && sqlite3_column_int64(q, 1) == 0)
+            rc = pa_errf(err, PA_EINPUT, "an SQLite database privaudit did not write (%lld tables, none of them "
+                         "privaudit's meta): refusing to write into it; choose a new --db",
+                         (long long)sqlite3_column_int64(q, 0));
+        sqlite3_finalize(q);
+    }
+    if (rc) {
+        if (err)
+            pa_err_prefix(err, "%s", path);
+        store_close(st);
+        return rc;
+    }
+    rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
     if (!rc)
         rc = exec(st, "BEGIN IMMEDIATE;", err);
     if (!rc)

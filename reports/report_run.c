@@ -1689,14 +1689,17 @@ static int run_write(report_ctx *c, pa_err *err)
         if (nviol)
             fprintf(H, "**%zu of %zu settings with a claimed ε violate it**: an attack's %s lower bound on ε lies "
                        "above the claim%s, at a level corrected for the number of tests of the setting — a bug in "
-                       "the generator or in its accounting, unless the claim was declared rather than computed.\n\n",
+                       "the generator or in its accounting (for a claim an `external` program declares, which privaudit "
+                       "cannot check, the declaration is false).\n\n",
                     nviol, nclaims, method_word(R.methods[R.primary]),
                     has_profile ? ", or the profile test finds its operating point outside the claimed region" : "");
         else if (nclaims && nuncov == nclaims)
             fprintf(H, "**No setting's claim covers this game**, so none gets a verdict (below).\n\n");
         else
             fprintf(H, "**No setting violates its claimed ε**: no attack's %s lower bound on ε lies above the "
-                       "claim%s, at one-sided level %g corrected for the number of tests of the setting.\n\n",
+                       "claim%s, at one-sided level %g corrected for the number of tests of the setting. That "
+                       "bounds what these attacks, targets and games could show; it is no certificate that a "
+                       "claim holds (docs/audit-games.md, \"Reading a lower bound far below the claim\").\n\n",
                     method_word(R.methods[R.primary]),
                     has_profile ? ", and no profile test finds an operating point outside the claimed region" : "",
                     isnan(R.alpha) ? 0.05 : 1 - R.alpha / 2);

@@ -68,6 +68,14 @@ static void write_fixtures(const char *dir)
     write_file(dir, "c.json", CONFIG_GOOD, strlen(CONFIG_GOOD));
     const char junk[] = "this is not a database, only text that happens to be called .db\n";
     write_file(dir, "corrupt.db", junk, strlen(junk));
+    /* another program's SQLite file: a table, none of privaudit's */
+    char *fp = tu_path(dir, "foreign.db");
+    sqlite3 *fdb;
+    cr_assert_eq(sqlite3_open(fp, &fdb), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(fdb, "CREATE TABLE patients(name TEXT); INSERT INTO patients VALUES ('x');", NULL,
+                              NULL, NULL), SQLITE_OK);
+    sqlite3_close(fdb);
+    free(fp);
     /* one column with 2^31 - 1 codes (the domain form) and a CSV for it */
     write_file(dir, "big.json", "{\"x\": 2147483647, \"y\": 2}", 25);
     write_file(dir, "big.csv", "x,y\n0,0\n5,1\n", 12);
@@ -255,6 +263,7 @@ static cli_case cases[] = {
     {A("run", "c.json", "--db", "sub"), .msg = "is a folder"},
     {A("run", "c.json", "--db", "corrupt.db", "--resume"), .msg = "is not an SQLite database"},
     {A("run", "c.json", "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A("run", "c.json", "--db", "foreign.db", "--resume"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A("run", "c.json", "--db", "data.csv", "--resume"), .msg = "refusing to overwrite"},
     {A("run", "c.json", "--db", "c.json"), .msg = "refusing to overwrite"},
     {A("run", "c.json", "--db", "new.db", "--resume"), .msg = "no such database to resume"},
@@ -314,6 +323,15 @@ static cli_case cases[] = {
     {A("run", "bad.json"),
      BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"\\u0073eed\": 3}"),
      .msg = "duplicate key \"seed\""},
+    /* an epsilon the zCDP accountant cannot convert: refused before the database, not a failed trial each */
+    {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"marginals\", \"epsilon\": 1e308}]}"),
+     .msg = "generator \"marginals\": epsilon 1e+308 at delta 1.0000000000000001e-05 has no zCDP conversion"},
+    {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"mst\", \"epsilon\": 1e-300}]}"),
+     .msg = "generator \"mst\": epsilon 1e-300 at delta"},
+    {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"aim\", \"epsilon\": 1e308}]}"),
+     .msg = "generator \"aim\": epsilon 1e+308"},
+    {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"gsd\", \"epsilon\": 1e308}]}"),
+     .msg = "generator \"gsd\": epsilon 1e+308"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"shadow_games\": 04}"),
      .msg = "not valid JSON"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"shadow_games\": 1e999}"),
@@ -458,6 +476,7 @@ static cli_case cases[] = {
     {A(AUDIT_OK, "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A(AUDIT_OK, "--out", ""), .msg = "--out: expected a path, got an empty string"},
     {A(AUDIT_OK, "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A(AUDIT_OK, "--db", "foreign.db"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A(AUDIT_OK, "--db", "nope/a.db"), .msg = "no such folder"},
     {A(AUDIT_OK, "--db", "sub"), .msg = "is a folder"},
     {A(AUDIT_OK, "--db", "data.csv"), .msg = "refusing to overwrite"},
@@ -478,6 +497,7 @@ static cli_case cases[] = {
     {A(GRAD_OK, "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A(GRAD_OK, "--db", "nope/g.db"), .msg = "no such folder"},
     {A(GRAD_OK, "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A(GRAD_OK, "--db", "foreign.db"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A(GRAD_OK, "--db", "data.csv"), .msg = "refusing to overwrite"},
     {A(GRAD_OK, "--out", "data.csv"), .msg = "exists and is not a folder"},
     {A(GRAD_OK, "--tag", "a\nb"), .msg = "--tag: contains a control character"},
@@ -494,6 +514,7 @@ static cli_case cases[] = {
     {A(WB_OK, "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A(WB_OK, "--db", "nope/w.db"), .msg = "no such folder"},
     {A(WB_OK, "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A(WB_OK, "--db", "foreign.db"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A(WB_OK, "--db", "sub"), .msg = "is a folder"},
     {A(WB_OK, "--db", "schema.json"), .msg = "is not an SQLite database"},
     {A("whitebox", "--runs", "10"), .msg = "--epsilon: missing"},
@@ -507,6 +528,7 @@ static cli_case cases[] = {
     {A(RECON_OK, "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A(RECON_OK, "--out", ""), .msg = "--out: expected a path, got an empty string"},
     {A(RECON_OK, "--db", "corrupt.db"), .msg = "is not an SQLite database"},
+    {A(RECON_OK, "--db", "foreign.db"), .msg = "foreign.db: an SQLite database privaudit did not write"},
     {A(RECON_OK, "--db", "nope/r.db"), .msg = "no such folder"},
     {A(RECON_OK, "--db", "data.csv"), .msg = "refusing to overwrite"},
     {A(RECON_OK, "--out", "data.csv"), .msg = "exists and is not a folder"},
@@ -570,6 +592,8 @@ static cli_case cases[] = {
     {A("epsilon", "--tp", "1", "--fn", "1", "--fp", "1", "--tn", "1", "--claimed", "-1"),
      .msg = "--claimed: got \"-1\""},
     {A("epsilon", "--tp", "0", "--fn", "0", "--fp", "0", "--tn", "0"), .msg = "expected at least one member"},
+    {A("epsilon", "--tp", "1.5", "--fn", "1", "--fp", "1", "--tn", "1"), .msg = "--tp: got \"1.5\", expected a whole count"},
+    {A("epsilon", "--tp", "1", "--fn", "1", "--fp", "1", "--tn", "0.25"), .msg = "--tn: got \"0.25\""},
     {A("account", "--sigma", "1", "--q", "0.1", "--steps", "10", "--delta", "1e-5", "--orders", "x"),
      .msg = "--orders"},
     {A("account", "--sigma", "1", "--q", "0.1", "--steps", "10", "--delta", "1e-5", "--conversion", "x"),
