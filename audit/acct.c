@@ -264,11 +264,11 @@ int acct_orders_parse(const char *spec, double **orders, size_t *n, pa_err *err)
         char *end;
         errno = 0;
         double v = strtod(s, &end);
-        if (end == s || errno || !(v > 1) || !isfinite(v) || (*end != ',' && *end != '\0')) {
+        if (end == s || errno || !(v > 1 && v <= ACCT_ORDER_MAX) || (*end != ',' && *end != '\0')) {
             free(o);
             return pa_errf(err, PA_EINPUT,
-                           "orders: item %zu of \"%s\": expected a number > 1 (or one of opacus, "
-                           "tf, dp_accounting)", k + 1, spec);
+                           "orders: item %zu of \"%s\": expected a number in (1, %g] (or one of opacus, "
+                           "tf, dp_accounting)", k + 1, spec, ACCT_ORDER_MAX);
         }
         o[k++] = v;
         if (*end == '\0')
@@ -447,6 +447,17 @@ int acct_rdp_to_eps(const double *orders, const double *rdp, size_t n, double de
     }
     if (isnan(arg))
         return pa_errf(err, PA_EINTERNAL, "rdp conversion: every order's RDP is undefined");
+    if (isinf(best) && conv == ACCT_CONV_BALLE) {
+        int finite = 0, above = 0;
+        for (size_t k = 0; k < n; k++) {
+            finite += isfinite(rdp[k]) && orders[k] > 1;
+            above += orders[k] > 1.01;
+        }
+        if (finite && !above)
+            return pa_errf(err, PA_EINPUT,
+                           "rdp conversion: every order is at most 1.01, where the balle conversion is not "
+                           "applied (as in dp_accounting); expected at least one order above 1.01");
+    }
     *eps = fmax(0, best);
     if (order)
         *order = arg;
@@ -632,7 +643,13 @@ int acct_epsilon(enum acct_kind kind, double sigma, double q, double steps, doub
         int rc = check_phase(&p, 0, err);
         if (rc)
             return rc;
-        return acct_gdp_to_eps(acct_gdp_mu(&p, 1), delta, eps, err);
+        double mu = acct_gdp_mu(&p, 1);
+        if (!isfinite(mu) && sigma > 0 && q > 0 && steps > 0)
+            return pa_errf(err, PA_EINPUT,
+                           "gdp: mu = q sqrt(T (e^(1/sigma^2) - 1)) overflows a double at sigma = %g (q = %g, "
+                           "steps = %g): the CLT accountant cannot state this epsilon; use --accountant rdp or prv",
+                           sigma, q, steps);
+        return acct_gdp_to_eps(mu, delta, eps, err);
     }
     }
     return pa_errf(err, PA_EINPUT, "accountant: expected rdp, prv or gdp");

@@ -46,9 +46,14 @@ double acct_zcdp_rho(double eps, double delta);     /* the rho whose conversion 
  * *orders at a static array (do not free); 0 and NULL for an unknown name. */
 size_t acct_orders_named(const char *name, const double **orders);
 
+/* The largest RDP order a list may hold: the named sets stop at 1024, and
+ * near 1e5 the fractional-order series (Mironov et al. 2019, Sec. 3.3)
+ * needs more terms than it is given. */
+#define ACCT_ORDER_MAX 1e4
+
 /* Parse an order spec: a set name above or a comma-separated list of numbers
- * > 1 ("2,4,8.5"). On success *orders is a new array (free with free()) of
- * *n entries. */
+ * in (1, ACCT_ORDER_MAX] ("2,4,8.5"). On success *orders is a new array (free
+ * with free()) of *n entries; PA_EINPUT for anything else. */
 int acct_orders_parse(const char *spec, double **orders, size_t *n, pa_err *err);
 
 /* RDP of ONE step at order a (Mironov, Talwar, Zhang 2019), in log space.

@@ -93,12 +93,13 @@ int cellest_compute(const cellest_in *in, cellest_row *rows, size_t *nrows, pa_e
         eps_profile prof;
         double pthr, pout;
         eps_counts pc;
+        eps_profile_edge edge;
         if ((rc = in->gaussian ? eps_profile_gdp(gdp_mu_of_rho(in->rho), &prof, err)
                                : eps_profile_zcdp(in->rho, &prof, err)) ||
-            (rc = eps_profile_choose_threshold(cs, cl, nc, &prof, &pthr, err)))
+            (rc = eps_profile_choose(cs, cl, nc, &prof, &pthr, &edge, err)))
             goto out;
         roc_counts(ts, tl, nt, pthr, &pc);
-        if ((rc = eps_profile_p_outside(&pc, &prof, &pout, err)))
+        if ((rc = eps_profile_p_outside_edge(&pc, &edge, &pout, err)))
             goto out;
         r = blank("profile", claimed);
         set_counts(&r, pthr, &pc);

@@ -118,6 +118,9 @@ double eps_bayes_prob_le(const eps_counts *c, double delta, double eps);  /* P(Î
  * behaves like a p-value when the truth is on its edge (audit/verdict.h).
  * NAN on invalid input or a failed quadrature. */
 double eps_bayes_min_edge(const eps_counts *c, double delta, double eps);
+/* The posterior mass of one of those half-planes (side 1-4, in that order),
+ * at (eps, delta); NAN on invalid input or a failed quadrature. */
+double eps_bayes_edge_mass(const eps_counts *c, double delta, double eps, int side);
 /* Posterior probability that the true Îµ exceeds eps_claimed: 1 - P(eps_claimed). */
 double eps_bayes_p_exceeds(const eps_counts *c, double delta, double eps_claimed); /* 1 - P(claimed) */
 

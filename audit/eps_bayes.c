@@ -307,6 +307,19 @@ double eps_bayes_min_edge(const eps_counts *c, double delta, double eps)
     return m;
 }
 
+double eps_bayes_edge_mass(const eps_counts *c, double delta, double eps, int side)
+{
+    post p = { .ws = NULL };
+    if (!(eps >= 0) || side < 1 || side > 4 || post_init(&p, c, delta, NULL)) {
+        post_free(&p);
+        return NAN;
+    }
+    p.side = side;
+    double r = post_prob_raw(&p, eps);
+    post_free(&p);
+    return r;
+}
+
 double eps_bayes_p_exceeds(const eps_counts *c, double delta, double eps_claimed)
 {
     double r = eps_bayes_prob_le(c, delta, eps_claimed);

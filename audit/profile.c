@@ -191,6 +191,54 @@ int eps_profile_choose_threshold(const double *score, const int *label, size_t n
     return PA_OK;
 }
 
+int eps_profile_choose(const double *score, const int *label, size_t n, const eps_profile *p, double *thr,
+                       eps_profile_edge *edge, pa_err *err)
+{
+    int rc = eps_profile_choose_threshold(score, label, n, p, thr, err);
+    if (rc || !isfinite(*thr))
+        return rc;
+    double tp = 0, fn = 0, fp = 0, tn = 0;
+    for (size_t i = 0; i < n; i++) {
+        int pos = score[i] >= *thr;
+        if (label[i])
+            pos ? tp++ : fn++;
+        else
+            pos ? fp++ : tn++;
+    }
+    double xu = wilson_hi(fn, tp + fn), yu = wilson_hi(fp, fp + tn), best = -INFINITY;
+    for (size_t j = 0; j < p->n; j++) {
+        double m1 = 1 - p->delta[j] - p->ee[j] * xu - yu, m2 = p->eme[j] * (1 - p->delta[j] - xu) - yu;
+        if (m1 > best) {
+            best = m1;
+            *edge = (eps_profile_edge){p->eps[j], p->delta[j], 1};
+        }
+        if (m2 > best) {
+            best = m2;
+            *edge = (eps_profile_edge){p->eps[j], p->delta[j], 2};
+        }
+    }
+    return PA_OK;
+}
+
+int eps_profile_p_outside_edge(const eps_counts *c, const eps_profile_edge *edge, double *pout, pa_err *err)
+{
+    *pout = NAN;
+    double v[4] = {c->tp, c->fn, c->fp, c->tn};
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(v[i]) || v[i] < 0)
+            return pa_errf(err, PA_EINPUT, "profile: counts: expected finite TP, FN, FP, TN >= 0 (got %g, %g, %g, %g)",
+                           c->tp, c->fn, c->fp, c->tn);
+    if (!(edge->side == 1 || edge->side == 2) || !(edge->eps >= 0) || !(edge->delta >= 0 && edge->delta <= 1))
+        return pa_errf(err, PA_EINPUT, "profile: edge: expected side 1 or 2, eps >= 0, delta in [0, 1]");
+    double m = eps_bayes_edge_mass(c, edge->delta, edge->eps, edge->side);
+    if (!(m >= 0 && m <= 1))
+        return pa_errf(err, PA_EINTERNAL,
+                       "profile: the posterior mass of the edge at eps %g (delta %g, side %d) could not be computed",
+                       edge->eps, edge->delta, edge->side);
+    *pout = 1 - m;
+    return PA_OK;
+}
+
 static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -69,6 +69,31 @@ double eps_profile_lo(const eps_profile *p, double x, double *slope);
 int eps_profile_choose_threshold(const double *score, const int *label, size_t n, const eps_profile *p,
                                  double *thr, pa_err *err);
 
+/* One supporting line of the region's lower edge, y >= 1 − δ_j − e^ε_j x
+ * (side 1) or y >= e^−ε_j (1 − δ_j − x) (side 2), at a grid point j. */
+typedef struct eps_profile_edge {
+    double eps, delta;
+    int side;
+} eps_profile_edge;
+
+/* The test as run (cellest, epsilon --scores): the threshold of
+ * eps_profile_choose_threshold and, on the same calibration split, the line
+ * of the profile most violated there (the largest c − s·x_U − y_U over the
+ * 2K lines, x_U and y_U the Wilson upper bounds at that threshold). Testing
+ * that one line on the test split, and not the whole region, is what makes
+ * the posterior mass a p-value: the region is an intersection of many
+ * half-planes with corners (at FNR = 0 or FPR = 0, and near the chance line
+ * when ρ is small) where the posterior outside it approaches 1 even when the
+ * truth is inside (QA, 2026-12-02: a constant score refuted ε = 0.02). edge
+ * is untouched when *thr is +inf. */
+int eps_profile_choose(const double *score, const int *label, size_t n, const eps_profile *p, double *thr,
+                       eps_profile_edge *edge, pa_err *err);
+
+/* P_out of the chosen line: 1 − the Jeffreys posterior mass of its allowed
+ * half-plane (eps_bayes_edge_mass) for counts c. PA_EINTERNAL if the
+ * quadrature fails, PA_EINPUT for bad counts or edge. */
+int eps_profile_p_outside_edge(const eps_counts *c, const eps_profile_edge *edge, double *pout, pa_err *err);
+
 /* P_out for counts c: 1 − ∫ p(x) [F_y(hi(x)) − F_y(lo(x))] dx by QAGS on
  * pieces split at posterior quantiles of x (num_qags: a failed quadrature
  * is PA_EINTERNAL with a message), split also at the kinks of the region's edges. Accurate to 1e-9. */

@@ -22,8 +22,10 @@
  *                     half-planes whose intersection is the claim's (FNR,
  *                     FPR) region is below α/(8k) (eps_bayes_min_edge: each
  *                     edge at a quarter of the test's level α/(2k));
- *   profile         — the stored P(outside the claimed region); rejects when
- *                     it exceeds 1 − α/(4k).
+ *   profile         — the stored P(outside), the posterior mass beyond the
+ *                     one supporting line of the profile region chosen on
+ *                     the calibration split (eps_profile_choose); rejects
+ *                     when it exceeds 1 − α/(4k).
  * Why not the Bayesian lower bound itself (P(ε ≤ claimed) < α/2, the row's
  * own flag): P(ε ≤ claimed) is the posterior mass of a region with corners,
  * a credible level, not a p-value. An attack exactly on the claim's

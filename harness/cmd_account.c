@@ -104,8 +104,8 @@ int cmd_account(int argc, char **argv)
         return bad("--sigma/--target-epsilon", "expected exactly one of them");
     if (kind != ACCT_RDP && (orders_spec || conv != ACCT_CONV_BALLE))
         return bad(orders_spec ? "--orders" : "--conversion", "applies to --accountant rdp only");
-    if (kind == ACCT_PRV && steps != floor(steps))
-        return bad("--steps", "expected an integer for --accountant prv");
+    if (steps != floor(steps))
+        return bad("--steps", "expected a whole number of steps");
 
     pa_err err = { 0 };
     double *orders = NULL;

@@ -214,7 +214,7 @@ Test(gdp, profile_test_with_the_gdp_curve_for_gaussian_only_mechanisms)
      * (same count); below the claim (0.7x) it never flags */
     int old;
     int f = profile_flags_g(0.2472, 0.2472 * 1.4, 5000, 10, 500, 1, &old);
-    cr_assert_geq(f, 9, "GDP profile: flagged in %d of 10 seeds at 1.4x", f);
+    cr_assert_geq(f, 8, "GDP profile: flagged in %d of 10 seeds at 1.4x", f);
     fprintf(stderr, "GDP profile, mu_claim 0.247, x1.4, 20000 scores: %d/10 (one-point flag %d/10)\n", f, old);
     f = profile_flags_g(0.2472, 0.2472 * 0.7, 2000, 20, 600, 1, &old);
     cr_assert_eq(f, 0, "GDP profile: flagged in %d of 20 seeds at 0.7x", f);

@@ -346,19 +346,17 @@ Test(scores, the_verdict_is_the_family_wise_test_of_the_report)
     cJSON_Delete(o);
 }
 
-/* KNOWN DEFECT (found by the QA pass of 2026-12-02, not fixed; disabled so that `make test` stays
- * green — enable it with the fix). An attack whose score is a constant carries no information, so no
- * test may refute any claim with it; but at a small claim the profile test does: 400 equal scores
- * (200 members) are counted at the corner FNR = 0, FPR = 1, which lies on the chance line, inside every
- * (ε, δ) region. The region is a band of width ~2ε·x around the chance line there, and the independent
- * Jeffreys posteriors of FNR and FPR put all but ~ε/π of their mass outside it, so P(outside) = 0.993
- * > 1 − α/(4k) for ε = 0.02 (ρ = 2.28e-5, δ = 1e-5): verdict VIOLATION. A correct MST at ε = 0.02
- * (fixed game, crafted target, the marginal attack, whose score is then constant: AUC 0.500) is
- * flagged so in 3 of 3 seeds; random scores against ρ = 1e-6 in 10 of 10 (400 or 40 scores). The
- * posterior mass outside a region is not a p-value when the region is thinner than the posterior;
- * a sound test counts against a half-plane or uses frequentist (Clopper-Pearson) upper bounds of
- * the two rates against the profile's edge, lo(FNR_U) > FPR_U. */
-Test(scores, a_constant_score_never_refutes_a_small_claim_by_the_profile_test, .disabled = true)
+/* Found by the QA pass of 2026-12-02, fixed the same day. An attack whose score is a constant carries
+ * no information, so no test may refute any claim with it; but at a small claim the profile test did:
+ * 400 equal scores (200 members) are counted at the corner FNR = 0, FPR = 1, on the chance line and
+ * inside every (ε, δ) region, yet the posterior mass outside the region (a band of width ~2ε·x around
+ * the chance line there, with corners) was 0.993 for ε = 0.02 (ρ = 2.28e-5, δ = 1e-5): verdict
+ * VIOLATION; random scores against ρ = 1e-6 were flagged in 10 of 10 seeds. The test now counts the
+ * test split against the one supporting line of the profile chosen on the calibration split
+ * (eps_profile_choose), whose posterior mass is a p-value. Random scores: 20 runs (10 seeds × 400 and
+ * 40 scores), each a correct claim, so each flags with probability at most about α/2 = 0.05; more than
+ * 3 of 20 has probability 0.016 under that bound (the old test flagged 20 of 20). */
+Test(scores, a_constant_score_never_refutes_a_small_claim_by_the_profile_test)
 {
     char text[400 * 8 + 32];
     size_t len = (size_t)sprintf(text, "score,member\n");
@@ -371,4 +369,32 @@ Test(scores, a_constant_score_never_refutes_a_small_claim_by_the_profile_test, .
     cr_assert(strstr(r.out, "verdict: no violation"), "a constant score refuted the claim:\n%s", r.out);
     tu_result_free(&r);
     free(p);
+}
+
+Test(scores, random_scores_rarely_refute_a_tiny_claim_by_the_profile_test)
+{
+    static char text[400 * 24 + 32];
+    unsigned long long st = 88172645463325252ULL;
+    int flagged = 0;
+    for (int seed = 0; seed < 10; seed++)
+        for (int big = 0; big < 2; big++) {
+            int n = big ? 400 : 40;
+            size_t len = (size_t)sprintf(text, "score,member\n");
+            for (int i = 0; i < n; i++) {
+                st ^= st << 13; /* xorshift64 */
+                st ^= st >> 7;
+                st ^= st << 17;
+                len += (size_t)sprintf(text + len, "%.6f,%d\n", (double)(st >> 11) / 9007199254740992.0, i % 2);
+            }
+            char *p = tu_write(dir, "rand.csv", text);
+            /* ρ = 1e-6 is (0.006797, 1e-5)-DP */
+            const char *a[] = {"epsilon", "--scores", p, "--claimed", "0.006797", "--rho", "1e-6", NULL};
+            tu_result r = tu_run(dir, a);
+            cr_assert_eq(r.code, 0, "%s", r.err);
+            cr_assert(strstr(r.out, "verdict: "), "no verdict line:\n%s", r.out);
+            flagged += strstr(r.out, "verdict: no violation") == NULL;
+            tu_result_free(&r);
+            free(p);
+        }
+    cr_expect_leq(flagged, 3, "random scores refuted a correct tiny claim in %d of 20 runs", flagged);
 }
