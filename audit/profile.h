@@ -19,9 +19,13 @@
  * region, so the grid can only make the test miss a violation, never raise
  * a false one.
  *
- * The test: P_out = posterior probability (independent Jeffreys Beta
- * posteriors of FNR and FPR, as eps_bayes) that (x, y) lies outside the
- * region, at a threshold chosen on a disjoint calibration split.
+ * The test as run (eps_profile_choose, eps_profile_p_outside_edge): the
+ * posterior probability (independent Jeffreys Beta posteriors of FNR and FPR,
+ * as eps_bayes) that (x, y) lies beyond one supporting line of the region,
+ * the line and the threshold chosen on a disjoint calibration split.
+ * eps_profile_p_outside (the mass outside the whole region) is kept as the
+ * quadrature's reference in tests/test_gdp.c; it is not a p-value at the
+ * region's corners.
  */
 #ifndef PA_PROFILE_H
 #define PA_PROFILE_H

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "core/util.h"
+#include "harness/store.h"
 
 int args_opt(int argc, char **argv, int *i, const char *cmd, const char *name, const char **val)
 {
@@ -178,18 +179,9 @@ int args_db_file(const char *cmd, const char *opt, const char *path, const args_
     /* another program's database: tables, none of them privaudit's meta (which every privaudit
      * database has); store_open refuses it too, this says so before any output is made */
     sqlite3 *db = NULL;
-    sqlite3_stmt *q = NULL;
-    long long tables = 0, meta = 0;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(name = 'meta'), 0) FROM sqlite_master WHERE type = "
-                           "'table'", -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW) {
-        tables = sqlite3_column_int64(q, 0);
-        meta = sqlite3_column_int64(q, 1);
-    }
-    sqlite3_finalize(q);
+    long long tables = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK ? store_foreign_tables(db) : 0;
     sqlite3_close(db);
-    if (tables > 0 && meta == 0) {
+    if (tables > 0) {
         fprintf(stderr, "privaudit %s: %s: %s: an SQLite database privaudit did not write (%lld tables, none of "
                 "them privaudit's meta): refusing to write into it\n", cmd, opt, path, tables);
         return -1;

@@ -421,7 +421,8 @@ int cmd_epsilon_scores(int argc, char **argv)
         if (note[q][0])
             printf("\nnote: %s.\n", note[q]);
     printf("\ngdp_fit: mu of the Gaussian trade-off curve (units of mu, not epsilon); profile: P(the operating\n"
-           "point lies outside the %s region) at its own calibration threshold (docs/metrics.md).\n",
+           "point lies beyond the %s region's edge chosen on the calibration split) at its own threshold\n"
+           "(docs/metrics.md).\n",
            gaussian ? "mu-GDP" : "rho-zCDP");
 out:
     free(score);

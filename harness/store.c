@@ -91,6 +91,20 @@ static int prep(store *st, const char *sql, sqlite3_stmt **out, pa_err *err)
     return PA_OK;
 }
 
+long long store_foreign_tables(void *db)
+{
+    sqlite3_stmt *q = NULL;
+    long long tables = 0, meta = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(name = 'meta'), 0) FROM sqlite_master WHERE type = "
+                           "'table'", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        tables = sqlite3_column_int64(q, 0);
+        meta = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    return meta ? 0 : tables;
+}
+
 static int exec(store *st, const char *sql, pa_err *err)
 {
     char *msg = NULL;
@@ -296,15 +310,10 @@ static int store_open_fd(const char *path, int lock_fd, store **out, pa_err *err
      * database has had from the start) is not written into: not even the WAL pragma below, which
      * would change its header for good. */
     int rc = PA_OK;
-    sqlite3_stmt *q;
-    if ((rc = prep(st, "SELECT count(*), coalesce(sum(name = 'meta'), 0) FROM sqlite_master WHERE type = 'table'",
-                   &q, err)) == PA_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) > 0 && sqlite3_column_int64(q, 1) == 0)
-            rc = pa_errf(err, PA_EINPUT, "an SQLite database privaudit did not write (%lld tables, none of them "
-                         "privaudit's meta): refusing to write into it; choose a new --db",
-                         (long long)sqlite3_column_int64(q, 0));
-        sqlite3_finalize(q);
-    }
+    long long foreign = store_foreign_tables(st->db);
+    if (foreign > 0)
+        rc = pa_errf(err, PA_EINPUT, "an SQLite database privaudit did not write (%lld tables, none of them "
+                     "privaudit's meta): refusing to write into it; choose a new --db", foreign);
     if (rc) {
         if (err)
             pa_err_prefix(err, "%s", path);

@@ -26,6 +26,12 @@ typedef struct store store;
  * open fails. */
 int store_open(const char *path, store **out, pa_err *err);
 
+/* The number of tables of the SQLite database open at db (a sqlite3 *) when
+ * none of them is privaudit's meta, which every privaudit database has: > 0
+ * for another program's database; 0 for a privaudit database, an empty file
+ * or one that cannot be read. */
+long long store_foreign_tables(void *db);
+
 /* store_open for a run: with create_new the file must not exist and is
  * created atomically (O_EXCL: of two runs started together on one path,
  * one creates it, the other gets PA_EINPUT "PATH exists: pass --resume");
