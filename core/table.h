@@ -138,6 +138,11 @@ int tbl_write_csv(const table *t, const char *path, pa_err *err);
 /* 64-bit FNV-1a hash of the schema and every value: equal tables, equal hash. */
 uint64_t tbl_hash(const table *t);
 
+/* A faster 64-bit digest of the same content (equal tables, equal digest),
+ * for per-trial fingerprints of large releases; tbl_hash stays the stored
+ * data hash that --resume and merge compare across versions. */
+uint64_t tbl_digest(const table *t);
+
 /* Drafts a schema from a CSV: a column whose every non-missing value parses
  * as a number becomes COL_NUM with the observed min/max as bounds (a
  * constant column gets max = min + 1, or the next double), others COL_CAT

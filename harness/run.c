@@ -352,7 +352,7 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         tr.rho_spent = pv.rho;
         tr.accountant = pv.accountant;
         tr.claim_nb = pv.replace_one ? 2 : 1;
-        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)tbl_hash(synth));
+        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)tbl_digest(synth));
         tr.synth_hash = hash;
         mia_input in = {.synth = synth, .aux = g->aux, .targets = g->targets, .fixed = g->fixed != NULL,
                         .n_train = c->train_size, .replace_one = c->replace_one, .generator = cell->generator,
