@@ -19,7 +19,8 @@ static void gen_usage(FILE *f)
     fprintf(f, "usage: privaudit gen NAME --data CSV --schema JSON --epsilon E [--delta D] --rows M --out CSV\n"
                "                     [--param key=value ...] [--seed S]\n\n"
                "Fits generator NAME on the CSV and writes M synthetic rows. --epsilon inf fits without privacy.\n"
-               "Parameter values are numbers, true/false, or strings. The privacy spent is printed on stderr.\n\n"
+               "Parameter values are numbers, true/false, JSON arrays (starting with [) or strings. The privacy\n"
+               "spent is printed on stderr.\n\n"
                "generators:\n");
     for (const gen_vtable *const *g = gen_all(); *g; g++)
         fprintf(f, "  %-10s %s\n", (*g)->name, (*g)->summary);

@@ -758,10 +758,10 @@ static void write_slow_config(const char *name, int games, double secs)
 {
     char text[2048];
     snprintf(text, sizeof text,
-             CONFIG_DATA "\"name\": \"slow\", \"games\": %d, \"synth_size\": 60, \"targets\": {\"select\": "
+             CONFIG_DATA "\"name\": \"slow\", \"games\": %d, \"synth_size\": 50, \"targets\": {\"select\": "
                          "\"random\"}, \"generators\": [{\"name\": \"external\", \"params\": {\"argv\": "
-                         "[\"/bin/sh\", \"-c\", \"sleep %g; cp \\\"$1\\\" \\\"$2\\\"\", \"sh\", \"{train}\", "
-                         "\"{out}\"]}}]}",
+                         "[\"/bin/sh\", \"-c\", \"sleep %g; (head -n 1 \\\"$1\\\"; tail -n \\\"$3\\\" \\\"$1\\\") > "
+                         "\\\"$2\\\"\", \"sh\", \"{train}\", \"{out}\", \"{rows}\"]}}]}",
              games, secs);
     free(tu_write(dir, name, text));
 }
@@ -831,6 +831,60 @@ Test(cli, run_quiet_still_reports_failed_trials)
     cr_expect(strstr(r.err, "4 of 4 trials failed"), "stderr: \"%s\"", r.err);
     cr_expect(strstr(r.err, "the model diverged"), "stderr: \"%s\"", r.err);
     tu_result_free(&r);
+}
+
+/* An external program that exits 0 but writes fewer rows than {rows}: every
+ * path refuses the release with the program, the file and both counts; gen
+ * writes no --out and exits 1 (the program failed, as a nonzero exit); run
+ * stores each trial as failed with that error, completes and exits 1. */
+#define SHORT_PROG "(head -n 1 \"$1\"; tail -n 3 \"$1\") > \"$2\""
+
+Test(cli, an_external_program_writing_fewer_rows_than_asked_fails_gen_run_and_audit)
+{
+    const char *g[] = {"gen", "external", "--data", "data.csv", "--schema", "schema.json", "--epsilon", "inf",
+                       "--rows", "10", "--out", "short.csv", "--param",
+                       "argv=[\"/bin/sh\", \"-c\", \"" "(head -n 1 \\\"$1\\\"; tail -n 3 \\\"$1\\\") > \\\"$2\\\""
+                       "\", \"sh\", \"{train}\", \"{out}\"]", NULL};
+    tu_result r = run_in(dir, g);
+    cr_expect_eq(r.code, 1, "gen exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.err, "\"/bin/sh\" wrote 3 rows to ") && strstr(r.err, "expected 10 ({rows})"), "stderr: %s",
+              r.err);
+    char *sc = tu_path(dir, "short.csv");
+    cr_expect_not(tu_exists(sc), "gen wrote a refused release");
+    free(sc);
+    tu_result_free(&r);
+    /* the same program writing {rows} rows is accepted: the argv array reached it */
+    g[13] = "argv=[\"/bin/sh\", \"-c\", \"" "(head -n 1 \\\"$1\\\"; tail -n \\\"$3\\\" \\\"$1\\\") > \\\"$2\\\""
+            "\", \"sh\", \"{train}\", \"{out}\", \"{rows}\"]";
+    r = run_in(dir, g);
+    cr_expect_eq(r.code, 0, "gen exit %d: %s", r.code, r.err);
+    tu_result_free(&r);
+    const char *a[] = {AUDIT_OK, "--out", "ashort", "--games", "10", "--targets", "1", "--generator-cmd",
+                       "/bin/sh -c '" SHORT_PROG "' sh {train} {out}", NULL};
+    r = run_in(dir, a);
+    cr_expect_eq(r.code, 1, "audit exit %d: %s", r.code, r.err);
+    tu_result_free(&r);
+    char *adb = tu_path(dir, "ashort/audit.db");
+    cr_expect_eq(query_int(adb, "SELECT count(*) FROM trial WHERE status = 'ok'"), 0);
+    cr_expect_gt(query_int(adb, "SELECT count(*) FROM trial WHERE status = 'failed' AND error LIKE "
+                                "'%wrote 3 rows to %synth.csv ({out}): expected % ({rows})%'"), 0);
+    free(adb);
+    free(tu_write(dir, "short.json",
+                  CONFIG_HEAD "\"name\": \"short\", \"generators\": [{\"name\": \"external\", \"params\": "
+                              "{\"argv\": [\"/bin/sh\", \"-c\", \"" "(head -n 1 \\\"$1\\\"; tail -n 3 \\\"$1\\\") > "
+                              "\\\"$2\\\"" "\", \"sh\", \"{train}\", \"{out}\"]}}]}"));
+    const char *b[] = {"run", "short.json", "--db", "short.db", "--quiet", NULL};
+    r = run_in(dir, b);
+    cr_expect_eq(r.code, 1, "run exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.err, "4 of 4 trials failed"), "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "\"/bin/sh\" wrote 3 rows to ") && strstr(r.err, "expected 50 ({rows})"), "stderr: %s",
+              r.err);
+    tu_result_free(&r);
+    char *db = tu_path(dir, "short.db");
+    cr_expect_eq(query_int(db, "SELECT count(*) FROM trial WHERE status = 'failed'"), 4);
+    cr_expect_eq(query_int(db, "SELECT count(*) FROM trial WHERE status = 'ok'"), 0);
+    cr_expect_eq(query_int(db, "SELECT count(*) FROM score"), 0, "a refused release was scored");
+    free(db);
 }
 
 Test(cli, the_audit_verdict_says_the_shadow_game_failed_instead_of_best_auc_nan)

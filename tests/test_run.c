@@ -540,8 +540,8 @@ Test(run, replace_one_neighbours_keep_the_training_size_fixed)
                  " \"train_size\": 50, \"games\": 20, \"neighbours\": \"%s\","
                  " \"targets\": {\"select\": \"random\", \"count\": 2},"
                  " \"generators\": [{\"name\": \"external\", \"params\": {\"argv\": [\"/bin/sh\", \"-c\","
-                 " \"n=$(($(wc -l < \\\"$1\\\") - 1)); [ $n -eq 50 ] || exit 7; head -3 \\\"$1\\\" > \\\"$2\\\"\","
-                 " \"sh\", \"{train}\", \"{out}\"]}}],"
+                 " \"n=$(($(wc -l < \\\"$1\\\") - 1)); [ $n -eq 50 ] || exit 7; (head -n 1 \\\"$1\\\"; tail -n \\\"$3\\\" \\\"$1\\\") > \\\"$2\\\"\","
+                 " \"sh\", \"{train}\", \"{out}\", \"{rows}\"]}}],"
                  " \"attacks\": [{\"name\": \"dcr\"}]}",
                  mode ? "replace-one" : "add-remove");
         free(tu_write(dir, "n.json", text));
