@@ -1,5 +1,5 @@
 /* cmd_gen.c — privaudit gen NAME --data CSV --schema JSON --epsilon E
- *             [--delta D] --rows M --out CSV [--param k=v ...] [--seed S] */
+ *             [--delta D] --rows M --out CSV [--param k=v ...] [--seed S] [--quiet] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +13,15 @@
 #include "generators/gen.h"
 #include "harness/args.h"
 #include "harness/cli.h"
+#include "harness/progress.h"
 
 static void gen_usage(FILE *f)
 {
     fprintf(f, "usage: privaudit gen NAME --data CSV --schema JSON --epsilon E [--delta D] --rows M --out CSV\n"
-               "                     [--param key=value ...] [--seed S]\n\n"
+               "                     [--param key=value ...] [--seed S] [--quiet]\n\n"
                "Fits generator NAME on the CSV and writes M synthetic rows. --epsilon inf fits without privacy.\n"
                "Parameter values are numbers, true/false, JSON arrays (starting with [) or strings. The privacy\n"
-               "spent is printed on stderr.\n\n"
+               "spent is printed on stderr, and so is the progress of long fits (aim's rounds; --quiet: none).\n\n"
                "generators:\n");
     for (const gen_vtable *const *g = gen_all(); *g; g++)
         fprintf(f, "  %-10s %s\n", (*g)->name, (*g)->summary);
@@ -32,13 +33,17 @@ int cmd_gen(int argc, char **argv)
     const char *name = NULL, *data = NULL, *sch = NULL, *out = NULL, *v;
     double eps = NAN, delta = 1e-5;
     uint64_t rows = 0, seed = 1;
-    int r, have_rows = 0;
+    int r, have_rows = 0, quiet = 0;
     cJSON *params = cJSON_CreateObject();
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             gen_usage(stdout);
             cJSON_Delete(params);
             return 0;
+        }
+        if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+            continue;
         }
         static const char *const opts[] = {"--data", "--schema", "--out", "--epsilon", "--delta",
                                            "--rows", "--seed", "--param", NULL};
@@ -103,7 +108,10 @@ int cmd_gen(int argc, char **argv)
                      "%s: the schema was inferred from data (\"inferred\": true); a DP run needs public bounds", sch);
     if (!rc)
         rc = tbl_read_csv(data, s, &t, &err);
-    gen_config gc = {.epsilon = eps, .delta = delta, .params = params};
+    cli_progress pg;
+    cli_progress_init(&pg, "gen", quiet);
+    gen_config gc = {.epsilon = eps, .delta = delta, .params = params, .progress = cli_progress_cb,
+                     .progress_ctx = &pg};
     if (!rc && !(rng = rng_stream(seed, 0)))
         rc = pa_errf(&err, PA_ENOMEM, "out of memory");
     if (!rc)
@@ -125,6 +133,7 @@ int cmd_gen(int argc, char **argv)
     } else {
         fprintf(stderr, "privaudit gen: %s\n", err.msg);
     }
+    cli_progress_destroy(&pg);
     gen_free(g);
     tbl_free(syn);
     tbl_free(t);

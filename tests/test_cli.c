@@ -887,6 +887,25 @@ Test(cli, an_external_program_writing_fewer_rows_than_asked_fails_gen_run_and_au
     free(db);
 }
 
+/* gen aim reports its rounds on stderr in the harness's progress style
+ * (harness/progress.h), and --quiet silences that but not the privacy spent. */
+Test(cli, gen_aim_shows_its_rounds_unless_quiet)
+{
+    const char *a[] = {"gen", "aim", "--data", "data.csv", "--schema", "schema.json", "--epsilon", "1", "--rows",
+                       "20", "--out", "aim.csv", NULL, NULL};
+    tu_result r = run_in(dir, a);
+    cr_expect_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.err, "[gen] aim: selection rounds (share of the privacy budget spent): done in "), "%s", r.err);
+    cr_expect(strstr(r.err, "[gen] aim: final fit of the model: done in "), "%s", r.err);
+    tu_result_free(&r);
+    a[12] = "--quiet";
+    r = run_in(dir, a);
+    cr_expect_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    cr_expect_not(strstr(r.err, "[gen] aim: selection"), "--quiet printed progress: %s", r.err);
+    cr_expect(strstr(r.err, "spent epsilon=1"), "%s", r.err);
+    tu_result_free(&r);
+}
+
 Test(cli, the_audit_verdict_says_the_shadow_game_failed_instead_of_best_auc_nan)
 {
     const char *a[] = {AUDIT_OK, "--out", "afail", "--games", "10", "--targets", "1", "--generator-cmd",
