@@ -507,6 +507,8 @@ int cmd_audit(int argc, char **argv)
     int secrets[MAX_LISTS * 8], qis[256], la[256], lb[256];
     size_t n_sec = 0, n_qi = 0, n_la = 0, n_lb = 0, train = 0, shadow_m = 0;
     int rc = schema_read(a.schema, &s, &err);
+    if (!rc && (rc = schema_check_scale(s, &err)))
+        pa_err_prefix(&err, "%s", a.schema);
     if (!rc)
         rc = tbl_read_csv(a.real, s, &real, &err);
     if (!rc)

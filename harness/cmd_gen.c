@@ -171,6 +171,16 @@ static void utility_usage(FILE *f)
                "half of the real column into one bin (marginal generators cannot see its shape).\n");
 }
 
+/* "0.6667", or why there is no AUC (util_tstr gives NAN for a target with
+ * more than 2 codes or a test set of one class): never a printed nan. */
+static void tstr_auc_text(char *buf, size_t cap, double auc)
+{
+    if (isnan(auc))
+        snprintf(buf, cap, "n/a (the target has more than 2 classes, or the test set holds only one)");
+    else
+        snprintf(buf, cap, "%.4f", auc);
+}
+
 int cmd_utility(int argc, char **argv)
 {
     const char *real_p = NULL, *syn_p = NULL, *sch_p = NULL, *target = NULL, *hold_p = NULL, *v;
@@ -249,12 +259,19 @@ int cmd_utility(int argc, char **argv)
     schema *s = NULL;
     table *real = NULL, *syn = NULL, *hold = NULL;
     int rc = schema_read(sch_p, &s, &err);
+    if (!rc && (rc = schema_check_scale(s, &err)))
+        pa_err_prefix(&err, "%s", sch_p);
     if (!rc)
         rc = tbl_read_csv(real_p, s, &real, &err);
     if (!rc)
         rc = tbl_read_csv(syn_p, s, &syn, &err);
     if (!rc && hold_p)
         rc = tbl_read_csv(hold_p, s, &hold, &err);
+    /* a header without rows: named here, not as "a table has no records" deep in a metric */
+    const char *empty = !rc && real->n == 0 ? real_p : !rc && syn->n == 0 ? syn_p : !rc && hold && hold->n == 0 ? hold_p
+                                                                                                             : NULL;
+    if (empty)
+        rc = pa_errf(&err, PA_EINPUT, "%s: a header without rows: expected at least one record to compare", empty);
     if (!rc && target && (schema_col(s, target) < 0 || s->cols[schema_col(s, target)].kind != COL_CAT))
         rc = pa_errf(&err, PA_EINPUT, "--target %s: expected a categorical column of %s", target, sch_p);
     double tv_mean[3] = {NAN, NAN, NAN}, tv_max[3] = {NAN, NAN, NAN}, cd_mean = NAN, cd_max = NAN;
@@ -370,7 +387,10 @@ int cmd_utility(int argc, char **argv)
         if (!tstr_only) {
             printf("metric                 mean      max\n");
             for (int k = 1; k <= 3; k++)
-                printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
+                if ((size_t)k <= s->d)
+                    printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
+                else
+                    printf("%d-way marginal TVD     n/a (the schema has %zu column%s)\n", k, s->d, s->d == 1 ? "" : "s");
             printf("association difference %-9.4f %-9.4f\n", cd_mean, cd_max);
         }
         if (nnum) {
@@ -388,10 +408,13 @@ int cmd_utility(int argc, char **argv)
                        nc_max);
         }
         if (target) {
-            printf("TSTR (%s, target %s): accuracy %.4f, AUC %.4f\n",
-                   model == UTIL_MLP ? "MLP" : model == UTIL_CNN ? "ConvNet" : "logistic regression", target, acc, auc);
+            char a1[96], a2[96];
+            tstr_auc_text(a1, sizeof a1, auc);
+            tstr_auc_text(a2, sizeof a2, rauc);
+            printf("TSTR (%s, target %s): accuracy %.4f, AUC %s\n",
+                   model == UTIL_MLP ? "MLP" : model == UTIL_CNN ? "ConvNet" : "logistic regression", target, acc, a1);
             if (hold)
-                printf("train on real, same test set:          accuracy %.4f, AUC %.4f\n", racc, rauc);
+                printf("train on real, same test set:          accuracy %.4f, AUC %s\n", racc, a2);
         }
     }
     free(ns);

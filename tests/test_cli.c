@@ -257,6 +257,31 @@ typedef struct cli_case {
 #define BADCFG(text) .fname = "bad.json", .ftext = text
 
 static cli_case cases[] = {
+    /* --- bad data: bounds too wide to scale, header-only CSVs --- */
+#define WIDE_SCHEMA "{\"format\": \"privaudit-schema/1\", \"columns\": [" \
+    "{\"name\": \"colour\", \"type\": \"categorical\", \"labels\": [\"red\", \"green\", \"blue\"]}," \
+    "{\"name\": \"region\", \"type\": \"categorical\", \"labels\": [\"east\", \"west\"]}," \
+    "{\"name\": \"sick\", \"type\": \"categorical\", \"labels\": [\"no\", \"yes\"]}," \
+    "{\"name\": \"age\", \"type\": \"numeric\", \"min\": -1e308, \"max\": 1e308}]}"
+    {A("gen", "marginals", "--data", "data.csv", "--schema", "wide.json", "--epsilon", "1", "--rows", "10", "--out",
+       "o.csv"),
+     .msg = "column \"age\": bounds [-1e+308, 1e+308]: expected both within [-1e+100, 1e+100]", .fname = "wide.json",
+     .ftext = WIDE_SCHEMA},
+    {A("utility", "--real", "data.csv", "--synth", "data.csv", "--schema", "wide.json"),
+     .msg = "wide.json: column \"age\": bounds [-1e+308, 1e+308]: expected both within", .fname = "wide.json",
+     .ftext = WIDE_SCHEMA},
+    {A(AUDIT_OK, "--out", "aw", "--schema", "wide.json"),
+     .msg = "wide.json: column \"age\": bounds [-1e+308, 1e+308]: expected both within", .fname = "wide.json",
+     .ftext = WIDE_SCHEMA},
+    {A("gen", "marginals", "--data", "hdr.csv", "--schema", "schema.json", "--epsilon", "1", "--rows", "10", "--out",
+       "o.csv"),
+     .msg = "generator \"marginals\": the training table has no records", .fname = "hdr.csv",
+     .ftext = "colour,region,sick,age\n"},
+    {A("utility", "--real", "data.csv", "--synth", "hdr.csv", "--schema", "schema.json"),
+     .msg = "hdr.csv: a header without rows: expected at least one record", .fname = "hdr.csv",
+     .ftext = "colour,region,sick,age\n"},
+    {A("utility", "--real", "hdr.csv", "--synth", "data.csv", "--schema", "schema.json"),
+     .msg = "hdr.csv: a header without rows", .fname = "hdr.csv", .ftext = "colour,region,sick,age\r\n"},
     /* --- run: paths and databases (items 3, 9, 10, 17) --- */
     {A("run", "c.json", "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A("run", "c.json", "--db", "nope/x.db"), .msg = "no such folder"},
@@ -279,19 +304,19 @@ static cli_case cases[] = {
     {A("run", "c.json", "--quiet=yes"), .msg = "unknown option"},
     /* config names (item 10) and labels (item 14) */
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"../x\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": got \"../x\""},
+     .msg = "bad.json: name: got \"../x\""},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"a/b\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": got \"a/b\""},
+     .msg = "bad.json: name: got \"a/b\""},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"..\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": got \"..\""},
+     .msg = "bad.json: name: got \"..\""},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": expected a non-empty name"},
+     .msg = "bad.json: name: expected a non-empty name"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"a\\nb\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": contains a control character"},
+     .msg = "bad.json: name: contains a control character"},
     {A("run", "bad.json"),
      BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"attacks\": [{\"name\": \"dcr\", "
                         "\"label\": \"dcr\\n0.5 0.5\"}]}"),
-     .msg = "attacks[0]: field \"label\": contains a control character"},
+     .msg = "bad.json: attacks[0].label: contains a control character"},
     {A("run", "bad.json"),
      BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"attacks\": [{\"name\": \"dcr\", \"label\": "
                         "\"dcr-with-a-label-that-goes-on-and-on-past-sixty-three-characters-A\"}, {\"name\": \"dcr\", "
@@ -325,13 +350,13 @@ static cli_case cases[] = {
      .msg = "duplicate key \"seed\""},
     /* an epsilon the zCDP accountant cannot convert: refused before the database, not a failed trial each */
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"marginals\", \"epsilon\": 1e308}]}"),
-     .msg = "generator \"marginals\": epsilon 1e+308 at delta 1.0000000000000001e-05 has no zCDP conversion"},
+     .msg = "bad.json: generators[0].epsilon (marginals at epsilon 1e+308): epsilon 1e+308 at delta 1.0000000000000001e-05"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"mst\", \"epsilon\": 1e-300}]}"),
-     .msg = "generator \"mst\": epsilon 1e-300 at delta"},
+     .msg = "bad.json: generators[0].epsilon (mst at epsilon 1e-300): epsilon 1e-300 at delta"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"aim\", \"epsilon\": 1e308}]}"),
-     .msg = "generator \"aim\": epsilon 1e+308"},
+     .msg = "bad.json: generators[0].epsilon (aim at epsilon 1e+308): epsilon 1e+308"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"gsd\", \"epsilon\": 1e308}]}"),
-     .msg = "generator \"gsd\": epsilon 1e+308"},
+     .msg = "bad.json: generators[0].epsilon (gsd at epsilon 1e+308): epsilon 1e+308"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"shadow_games\": 04}"),
      .msg = "not valid JSON"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"shadow_games\": 1e999}"),
@@ -903,6 +928,26 @@ Test(cli, gen_aim_shows_its_rounds_unless_quiet)
     cr_expect_eq(r.code, 0, "exit %d: %s", r.code, r.err);
     cr_expect_not(strstr(r.err, "[gen] aim: selection"), "--quiet printed progress: %s", r.err);
     cr_expect(strstr(r.err, "spent epsilon=1"), "%s", r.err);
+    tu_result_free(&r);
+}
+
+/* utility's text output: a metric that does not exist (3-way TVD of 2
+ * columns, an AUC on a test set of one class) says so instead of "nan" */
+Test(cli, utility_prints_no_nan_for_metrics_that_do_not_exist)
+{
+    free(tu_write(dir, "two.json", "{\"format\": \"privaudit-schema/1\", \"columns\": ["
+                                   "{\"name\": \"c\", \"type\": \"categorical\", \"labels\": [\"x\", \"y\"]},"
+                                   "{\"name\": \"v\", \"type\": \"numeric\", \"min\": 0, \"max\": 10}]}"));
+    free(tu_write(dir, "mixed.csv", "c,v\nx,1\ny,2\nx,3\ny,4\nx,5\ny,6\n"));
+    free(tu_write(dir, "onecls.csv", "c,v\nx,1\nx,2\nx,3\n"));
+    const char *a[] = {"utility", "--real", "onecls.csv", "--synth", "mixed.csv", "--schema", "two.json", "--target",
+                       "c", NULL};
+    tu_result r = run_in(dir, a);
+    cr_assert_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    cr_expect(!strstr(r.out, "nan") && !strstr(r.out, "NaN"), "%s", r.out);
+    cr_expect(strstr(r.out, "3-way marginal TVD     n/a (the schema has 2 columns)"), "%s", r.out);
+    cr_expect(strstr(r.out, "AUC n/a (the target has more than 2 classes, or the test set holds only one)"), "%s",
+              r.out);
     tu_result_free(&r);
 }
 
