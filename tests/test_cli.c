@@ -951,6 +951,72 @@ Test(cli, utility_prints_no_nan_for_metrics_that_do_not_exist)
     tu_result_free(&r);
 }
 
+/* utility on a wide table (240 columns: 2,275,280 3-way subsets = C(240, 3)) without
+ * --max-sets used to run for hours in silence: refused with exit 2 naming
+ * the way out; with --max-sets it runs */
+Test(cli, utility_refuses_all_3_way_marginals_of_a_wide_table_without_max_sets)
+{
+    enum { D = 240 };
+    static char sch[D * 64 + 128], csv[D * 16 + 64];
+    size_t o = (size_t)snprintf(sch, sizeof sch, "{\"format\": \"privaudit-schema/1\", \"columns\": [");
+    size_t q = 0;
+    for (int j = 0; j < D; j++) {
+        o += (size_t)snprintf(sch + o, sizeof sch - o, "%s{\"name\": \"p%d\", \"type\": \"numeric\", \"min\": 0, "
+                              "\"max\": 1}", j ? "," : "", j);
+        q += (size_t)snprintf(csv + q, sizeof csv - q, "%sp%d", j ? "," : "", j);
+    }
+    snprintf(sch + o, sizeof sch - o, "]}");
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < D; j++)
+            q += (size_t)snprintf(csv + q, sizeof csv - q, "%s%d", j ? "," : "\n", (i + j) % 2);
+    snprintf(csv + q, sizeof csv - q, "\n");
+    free(tu_write(dir, "wide.json", sch));
+    free(tu_write(dir, "wide.csv", csv));
+    const char *a[] = {"utility", "--real", "wide.csv", "--synth", "wide.csv", "--schema", "wide.json", NULL, NULL,
+                       NULL};
+    tu_result r = run_in(dir, a);
+    cr_expect_eq(r.code, 2, "exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.err, "wide.json: 240 columns have 2275280 3-way marginals") && strstr(r.err, "--max-sets"),
+              "%s", r.err);
+    cr_expect_eq(r.out[0], 0, "something was printed: %s", r.out);
+    tu_result_free(&r);
+    a[7] = "--max-sets";
+    a[8] = "5";
+    r = run_in(dir, a);
+    cr_expect_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.out, "3-way marginal TVD     0.0000"), "%s", r.out);
+    tu_result_free(&r);
+}
+
+/* epsilon --scores reads a spreadsheet's CSV (byte-order mark, CRLF) as the
+ * plain one: the same output; the mark used to be refused as a bad header */
+Test(cli, epsilon_scores_accepts_a_byte_order_mark_and_crlf)
+{
+    char plain[4096] = "score,member,split\n", bom[4096] = "\xef\xbb\xbfscore,member,split\r\n";
+    uint64_t st = 5;
+    for (int i = 0; i < 200; i++) {
+        int m = i % 2;
+        double sc = (double)(lcg(&st) % 1000) / 1000.0 + 0.3 * m;
+        char row[64];
+        snprintf(row, sizeof row, "%.3f,%d,%s", sc, m, i < 100 ? "calibration" : "test");
+        strcat(plain, row);
+        strcat(plain, "\n");
+        strcat(bom, row);
+        strcat(bom, "\r\n");
+    }
+    free(tu_write(dir, "plain.csv", plain));
+    free(tu_write(dir, "bom.csv", bom));
+    const char *a[] = {"epsilon", "--scores", "plain.csv", "--json", NULL};
+    tu_result r1 = run_in(dir, a);
+    a[2] = "bom.csv";
+    tu_result r2 = run_in(dir, a);
+    cr_expect_eq(r1.code, 0, "%s", r1.err);
+    cr_expect_eq(r2.code, 0, "%s", r2.err);
+    cr_expect(r1.out[0] && !strcmp(r1.out, r2.out), "plain: %s\nbom: %s", r1.out, r2.out);
+    tu_result_free(&r1);
+    tu_result_free(&r2);
+}
+
 Test(cli, the_audit_verdict_says_the_shadow_game_failed_instead_of_best_auc_nan)
 {
     const char *a[] = {AUDIT_OK, "--out", "afail", "--games", "10", "--targets", "1", "--generator-cmd",
