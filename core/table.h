@@ -9,6 +9,12 @@
 #ifndef PA_TABLE_H
 #define PA_TABLE_H
 
+/* The largest |bound| of a numeric column that generators, utility metrics
+ * and audits compute with (schema_check_scale): the width hi - lo scales
+ * values, bins and noise (and is squared by some of them), so it must stay
+ * far from overflow. schema_read itself accepts any finite bounds. */
+#define SCHEMA_MAX_BOUND 1e100
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +60,10 @@ void schema_free(schema *s);
 
 /* Index of the column named `name`, or -1. */
 int schema_col(const schema *s, const char *name);
+
+/* PA_OK when every numeric column has |lo|, |hi| <= SCHEMA_MAX_BOUND; else
+ * PA_EINPUT naming the first column that does not and its bounds. */
+int schema_check_scale(const schema *s, pa_err *err);
 
 /* Reads a schema JSON file (docs/schema.md): either privaudit's own form
  * {"format": "privaudit-schema/1", "columns": [...]} or the integer-coded
