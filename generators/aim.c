@@ -500,8 +500,11 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     int terminate = 0;
     size_t t = 0;
     /* progress: the share of ρ spent (permille), or of the T rounds at ε = ∞ */
-    const char *pstep = exact ? "aim: selection rounds (of 16 x columns)" : "aim: selection rounds (share of the "
-                                                                          "privacy budget spent)";
+    char pstep[80];
+    if (exact)
+        snprintf(pstep, sizeof pstep, "aim: selection rounds (of %zu)", T);
+    else
+        snprintf(pstep, sizeof pstep, "aim: selection rounds (share of the privacy budget spent)");
     if (cfg->progress)
         cfg->progress(cfg->progress_ctx, pstep, 0, 1000);
     while (!terminate) {
