@@ -25,6 +25,24 @@
  *   "epsilon", "delta"  the privacy the program declares; default the
  *             config's target. Reported with accountant "declared" and
  *             declared = 1: declared, not verified.
+ *   "rho"     optional, in (0, 1e6]: the program also declares ρ-zCDP (it
+ *             accounts in zCDP, as MST, AIM or Private-GSD do). Then the
+ *             audit's profile test applies (audit/profile.h): the scores are
+ *             tested against the whole ρ-zCDP privacy profile, not only the
+ *             one (ε, δ) point. ρ must not promise less than (ε, δ): its CKS
+ *             2020 conversion acct_zcdp_to_eps(ρ, δ) may not exceed ε (by
+ *             more than 1e-9 relative), else PA_EINPUT naming both. Reported
+ *             with accountant "declared-zcdp" and rho_spent = ρ. {rho} in argv
+ *             is ρ (%.17g); without "rho" it is the ρ whose conversion is the
+ *             config's (ε, δ) (acct_zcdp_rho), so a script can take its budget
+ *             in zCDP.
+ *   "gaussian_only"  optional boolean (default false; true needs "rho"):
+ *             every private measurement of the program is a Gaussian
+ *             mechanism (adaptive composition, then post-processing only),
+ *             so its ρ-zCDP is μ-GDP with μ = √(2ρ) and the profile test uses
+ *             the Gaussian trade-off curve (gen_gaussian_only; accountant
+ *             "declared-gdp"). Not true of a program that also selects with
+ *             the exponential mechanism or adds Laplace noise.
  *
  * fit only copies the training table; sample writes it to a private folder
  * $TMPDIR/privaudit-ext-PID-XXXXXX (mode 0700, train.csv 0600), runs the
@@ -85,6 +103,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "audit/acct.h"
 #include "generators/external.h"
 #include "generators/gen.h"
 
@@ -105,10 +124,12 @@ typedef struct ext_state {
     double max_mb;       /* output cap in MB (10^6 bytes), 0 = the default */
     double max_rows;     /* rows accepted, 0 = the m asked */
     double epsilon, delta; /* the config's target, for {epsilon} {delta} */
+    double rho_arg;        /* {rho}: the declared ρ, or the config's (ε, δ) as ρ */
     gen_privacy priv;
 } ext_state;
 
-static const char *const ext_keys[] = {"argv", "timeout", "epsilon", "delta", "max_output_mb", "max_rows", NULL};
+static const char *const ext_keys[] = {"argv", "timeout", "epsilon", "delta", "max_output_mb", "max_rows", "rho",
+                                       "gaussian_only", NULL};
 
 /* The limits (0 = default); checked by ext_params. */
 static int ext_limits(const gen_config *cfg, double *max_mb, double *max_rows, pa_err *err)
@@ -120,6 +141,39 @@ static int ext_limits(const gen_config *cfg, double *max_mb, double *max_rows, p
     if (!rc)
         rc = gen_param_int(cfg->params, EXT_NAME, "max_rows", 0, 1, 1e12, max_rows, err);
     return rc;
+}
+
+/* "rho" and "gaussian_only": *rho NAN when not declared; checked against the declared (eps, delta). */
+static int ext_zcdp(const gen_config *cfg, double eps, double delta, double *rho, int *gaussian, pa_err *err)
+{
+    *rho = NAN;
+    *gaussian = 0;
+    const cJSON *rj = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "rho") : NULL;
+    const cJSON *gj = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "gaussian_only") : NULL;
+    if (gj && !cJSON_IsBool(gj))
+        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"gaussian_only\": expected true or false");
+    if (gj && cJSON_IsTrue(gj) && !rj)
+        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"gaussian_only\" needs \"rho\" (the "
+                       "rho-zCDP the program spends, which is mu-GDP with mu = sqrt(2 rho) when every measurement "
+                       "is Gaussian)");
+    if (!rj)
+        return PA_OK;
+    if (!cJSON_IsNumber(rj) || !(rj->valuedouble > 0 && rj->valuedouble <= 1e6))
+        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"rho\": expected a number in (0, 1e+06]");
+    if (!(isfinite(eps) && delta > 0))
+        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"rho\" needs a finite declared epsilon "
+                       "and a delta in (0, 1] (got epsilon %g, delta %g)", eps, delta);
+    double e_rho = acct_zcdp_to_eps(rj->valuedouble, delta);
+    if (!isfinite(e_rho))
+        return pa_errf(err, PA_EINTERNAL, "generator \"external\": the (epsilon, delta) of rho %.6g at delta %g "
+                       "could not be computed", rj->valuedouble, delta);
+    if (e_rho > eps * (1 + 1e-9))
+        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"rho\": %.6g-zCDP is only (%.6g, %g)-DP, "
+                       "more than the declared epsilon %.6g; declare epsilon >= %.6g or rho <= %.6g",
+                       rj->valuedouble, e_rho, delta, eps, e_rho, acct_zcdp_rho(eps, delta));
+    *rho = rj->valuedouble;
+    *gaussian = gj && cJSON_IsTrue(gj);
+    return PA_OK;
 }
 
 /* Validates the parameters; *timeout, *eps, *delta get their values. */
@@ -145,6 +199,10 @@ static int ext_params(const gen_config *cfg, double *timeout, double *eps, doubl
     if ((rc = gen_param_num(cfg->params, EXT_NAME, "epsilon", cfg->epsilon, 0, INFINITY, eps, err)))
         return rc;
     if ((rc = gen_param_num(cfg->params, EXT_NAME, "delta", cfg->delta, 0, 1, delta, err)))
+        return rc;
+    double rho;
+    int gaussian;
+    if ((rc = ext_zcdp(cfg, *eps, *delta, &rho, &gaussian, err)))
         return rc;
     double mb, mr;
     return ext_limits(cfg, &mb, &mr, err);
@@ -209,9 +267,22 @@ static int ext_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     st->delta = cfg->delta;
     st->priv.epsilon = eps;
     st->priv.delta = delta;
-    st->priv.rho = NAN;
+    double rho;
+    int gaussian;
+    ext_zcdp(cfg, eps, delta, &rho, &gaussian, NULL);
+    st->priv.rho = rho;
     st->priv.declared = isinf(eps) ? 0 : 1;
-    strcpy(st->priv.accountant, isinf(eps) ? "none" : "declared");
+    strcpy(st->priv.accountant, isinf(eps) ? "none" : !isnan(rho) ? (gaussian ? "declared-gdp" : "declared-zcdp")
+                                                      : "declared");
+    st->rho_arg = !isnan(rho) ? rho
+                  : isfinite(cfg->epsilon) && cfg->delta > 0 ? acct_zcdp_rho(cfg->epsilon, cfg->delta)
+                                                             : INFINITY;
+    for (size_t j = 0; j < st->argc && isnan(st->rho_arg); j++)
+        if (strstr(st->argv[j], "{rho}")) {
+            ext_free(st);
+            return pa_errf(err, PA_EINTERNAL, "generator \"external\": {rho}: the rho of (epsilon %g, delta %g) "
+                           "could not be computed", cfg->epsilon, cfg->delta);
+        }
     *state = st;
     return PA_OK;
 }
@@ -950,13 +1021,14 @@ static int ext_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_e
                      "asked ({rows}): expected at least %zu", max_rows, m, m);
         goto done;
     }
-    char rows[32], seed[32], eps[40], delta[40];
+    char rows[32], seed[32], eps[40], delta[40], rho[40];
     snprintf(rows, sizeof rows, "%zu", m);
     snprintf(seed, sizeof seed, "%lu", gsl_rng_uniform_int(r, 2147483647UL));
     snprintf(eps, sizeof eps, "%.17g", st->epsilon);
     snprintf(delta, sizeof delta, "%.17g", st->delta);
-    const char *keys[] = {"{train}", "{out}", "{rows}", "{seed}", "{epsilon}", "{delta}", NULL};
-    const char *vals[] = {train_p, out_p, rows, seed, eps, delta, NULL};
+    snprintf(rho, sizeof rho, "%.17g", st->rho_arg);
+    const char *keys[] = {"{train}", "{out}", "{rows}", "{seed}", "{epsilon}", "{delta}", "{rho}", NULL};
+    const char *vals[] = {train_p, out_p, rows, seed, eps, delta, rho, NULL};
     argv = pa_calloc(st->argc + 1, sizeof *argv);
     if (!argv) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
@@ -1033,6 +1105,12 @@ static void ext_privacy(const void *state, gen_privacy *out)
     *out = ((const ext_state *)state)->priv;
 }
 
+static int ext_gaussian_of(const cJSON *params)
+{
+    const cJSON *g = params ? cJSON_GetObjectItemCaseSensitive(params, "gaussian_only") : NULL;
+    return params && cJSON_GetObjectItemCaseSensitive(params, "rho") && cJSON_IsTrue(g);
+}
+
 const gen_vtable gen_external = {
     .name = "external",
     .summary = "any program run as a command (argv, no shell): CSV in, CSV out; privacy declared, not verified",
@@ -1041,4 +1119,5 @@ const gen_vtable gen_external = {
     .sample = ext_sample,
     .privacy = ext_privacy,
     .free_state = ext_free,
+    .gaussian_of = ext_gaussian_of,
 };

@@ -126,6 +126,14 @@ int gen_sample(const gen_model *g, size_t m, gsl_rng *r, table **out, pa_err *er
     return g->vt->sample(g->state, m, r, out, err);
 }
 
+int gen_gaussian_only(const char *name, const cJSON *params)
+{
+    const gen_vtable *vt = gen_find(name);
+    if (!vt)
+        return 0;
+    return vt->gaussian_of ? vt->gaussian_of(params) : vt->gaussian_only;
+}
+
 void gen_privacy_of(const gen_model *g, gen_privacy *out)
 {
     memset(out, 0, sizeof *out);

@@ -82,7 +82,8 @@ typedef struct gen_privacy {
     double epsilon;          /* ε spent (INFINITY: not private) */
     double delta;            /* δ of that ε */
     double rho;              /* ρ-zCDP spent, or NAN when not accounted in zCDP */
-    char accountant[32];     /* "zcdp", "rdp", "prv", "pure", "none", "declared" */
+    char accountant[32];     /* "zcdp", "rdp", "prv", "pure", "none", "declared" (external: also
+                                "declared-zcdp", "declared-gdp" when it declares rho) */
     int declared;            /* 1 if taken from a config without verification */
     int replace_one;         /* 1: ε is stated for replace-one neighbours (n public);
                                 0: for add/remove-one (the default) */
@@ -108,12 +109,19 @@ typedef struct gen_vtable {
      * the profile test then uses the Gaussian trade-off curve (audit/profile.h). 0 for anything that
      * also spends budget on an exponential mechanism, Laplace noise or subsampling. */
     int gaussian_only;
+    /* When set, replaces gaussian_only for a cell's params (a generator whose params declare it,
+     * as external's "gaussian_only"). May be NULL. Read through gen_gaussian_only. */
+    int (*gaussian_of)(const cJSON *params);
 } gen_vtable;
 
 typedef struct gen_model gen_model;
 
 /* The generator named `name`, or NULL. */
 const gen_vtable *gen_find(const char *name);
+
+/* 1 if generator `name` with these params is Gaussian-only (gen_vtable.gaussian_only or
+ * .gaussian_of); 0 for an unknown name. */
+int gen_gaussian_only(const char *name, const cJSON *params);
 
 /* Every registered generator, NULL-terminated. */
 const gen_vtable *const *gen_all(void);

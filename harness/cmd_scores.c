@@ -499,10 +499,14 @@ int cmd_export_scores(int argc, char **argv)
         rc = store_estimate_params(st, (int64_t)cell, val[2], tid, &alpha, &delta, &claimed, &err);
     if (!rc)
         rc = store_cell_rho(st, (int64_t)cell, &rho, &err);
-    char gname[64];
+    char gname[64] = "";
+    char *pjson = NULL;
     if (!rc)
-        rc = store_cell_generator(st, (int64_t)cell, gname, sizeof gname, &err);
-    const gen_vtable *gv = gen_find(gname);
+        rc = store_cell_generator(st, (int64_t)cell, gname, sizeof gname, &pjson, &err);
+    cJSON *pj = pjson ? cJSON_Parse(pjson) : NULL;
+    const int gaussian = gen_gaussian_only(gname, pj);
+    cJSON_Delete(pj);
+    free(pjson);
     if (rc) {
         fprintf(stderr, "privaudit export-scores: %s\n", err.msg);
         store_close(st);
@@ -544,7 +548,7 @@ int cmd_export_scores(int argc, char **argv)
         if (isfinite(claimed))
             printf(" --claimed %.17g", claimed);
         if (!isnan(rho))
-            printf(" --rho %.17g%s", rho, gv && gv->gaussian_only ? " --gaussian" : "");
+            printf(" --rho %.17g%s", rho, gaussian ? " --gaussian" : "");
         printf("\n");
     }
     return 0;

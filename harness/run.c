@@ -561,7 +561,7 @@ static int cell_metrics(store *st, const config *c, size_t cell_ix, const cfg_at
     if (!rc) {
         cellest_in in = {.score = score, .member = member, .is_cal = is_cal, .n = n, .delta = delta,
                          .alpha = c->alpha, .claimed = cell->epsilon, .rho = rho,
-                         .gaussian = gen_find(cell->generator) && gen_find(cell->generator)->gaussian_only};
+                         .gaussian = gen_gaussian_only(cell->generator, cell->params)};
         rc = cellest_compute(&in, rows, &nr, err);
     }
     for (size_t q = 0; q < nr && !rc; q++) {

@@ -898,7 +898,7 @@ int store_cell_rho(store *st, int64_t cell_id, double *rho, pa_err *err)
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s;
     int rc = prep(st,
-                  "SELECT count(*), sum(accountant = 'zcdp' AND rho_spent IS NOT NULL), max(rho_spent) FROM trial"
+                  "SELECT count(*), sum(accountant IN ('zcdp', 'declared-zcdp', 'declared-gdp') AND rho_spent IS NOT NULL), max(rho_spent) FROM trial"
                   " WHERE cell_id = ?1 AND status = 'ok'",
                   &s, err);
     if (!rc) {
@@ -916,17 +916,22 @@ int store_cell_rho(store *st, int64_t cell_id, double *rho, pa_err *err)
     return rc;
 }
 
-int store_cell_generator(store *st, int64_t cell_id, char *name, size_t cap, pa_err *err)
+int store_cell_generator(store *st, int64_t cell_id, char *name, size_t cap, char **params_json, pa_err *err)
 {
     name[0] = 0;
+    if (params_json)
+        *params_json = NULL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s;
-    int rc = prep(st, "SELECT generator FROM cell WHERE id = ?1", &s, err);
+    int rc = prep(st, "SELECT generator, params_json FROM cell WHERE id = ?1", &s, err);
     if (!rc) {
         sqlite3_bind_int64(s, 1, cell_id);
         int r = sqlite3_step(s);
         if (r == SQLITE_ROW && sqlite3_column_text(s, 0))
             snprintf(name, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+        if (r == SQLITE_ROW && params_json && sqlite3_column_text(s, 1) &&
+            !(*params_json = pa_strdup((const char *)sqlite3_column_text(s, 1))))
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
         else if (r != SQLITE_ROW && r != SQLITE_DONE)
             rc = db_fail(st, err, "cell");
         sqlite3_finalize(s);

@@ -160,12 +160,14 @@ int store_scores(store *st, int64_t cell_id, const char *attack, int64_t target_
                  int **member, int **is_cal, size_t *n, pa_err *err);
 
 /* The ρ-zCDP the generator accounted in the cell's ok trials: their largest
- * rho_spent when every one is accounted "zcdp", NAN otherwise (or with no
- * ok trial). */
+ * rho_spent when every one is accounted "zcdp" (or, for an external program
+ * that declares ρ, "declared-zcdp" or "declared-gdp"), NAN otherwise (or with
+ * no ok trial). */
 int store_cell_rho(store *st, int64_t cell_id, double *rho, pa_err *err);
 
-/* The generator of cell cell_id into name (cap bytes; "" when there is no such cell). */
-int store_cell_generator(store *st, int64_t cell_id, char *name, size_t cap, pa_err *err);
+/* The generator of cell cell_id into name (cap bytes; "" when there is no such cell) and, when
+ * params_json is not NULL, its params as stored (a new string, caller frees; NULL when no cell). */
+int store_cell_generator(store *st, int64_t cell_id, char *name, size_t cap, char **params_json, pa_err *err);
 
 /* alpha, delta and claimed ε of the stored estimates of (cell, attack,
  * target; < 0 pooled): all NAN when there is none. */

@@ -472,6 +472,84 @@ Test(external, the_output_cap_and_row_limit_are_checked_parameters)
     tbl_free(t);
 }
 
+/* "rho" declares ρ-zCDP: reported with accountant "declared-zcdp" (or
+ * "declared-gdp" with "gaussian_only") and rho = ρ; gen_gaussian_only follows
+ * the params. {rho} is the declared ρ, or without one the ρ whose CKS 2020
+ * conversion is the config's (ε, δ) = (2.5, 1e-6): 0.13275329043546855 by
+ * private-pgm's cdp_rho (bisection on its cdp_delta, run with Python in
+ * /usr/bin/python3), checked to 1e-9 relative (the bisections' tolerance). */
+Test(external, a_declared_rho_is_reported_and_reaches_the_program)
+{
+    table *t = small(4), *o;
+    pa_err err = {0};
+    gen_privacy pv;
+    cr_assert_eq(run(t, COPY ", \"rho\": 0.05}", 4, &o, &err, &pv), PA_OK, "%s", err.msg);
+    cr_assert_eq(pv.rho, 0.05);
+    cr_assert_str_eq(pv.accountant, "declared-zcdp");
+    cr_assert_eq(pv.epsilon, 2.5);
+    tbl_free(o);
+    cr_assert_eq(run(t, COPY ", \"rho\": 0.05, \"gaussian_only\": true}", 4, &o, &err, &pv), PA_OK, "%s", err.msg);
+    cr_assert_str_eq(pv.accountant, "declared-gdp");
+    tbl_free(o);
+    const char *pj[] = {"{\"rho\": 0.05, \"gaussian_only\": true}", "{\"rho\": 0.05}", "{\"gaussian_only\": false}",
+                        "{}"};
+    for (int k = 0; k < 4; k++) {
+        cJSON *p = cJSON_Parse(pj[k]);
+        cr_expect_eq(gen_gaussian_only("external", p), k == 0, "%s", pj[k]);
+        cJSON_Delete(p);
+    }
+    cr_expect_eq(gen_gaussian_only("marginals", NULL), 1);
+    cr_expect_eq(gen_gaussian_only("mst", NULL), 0);
+    /* {rho}: the script writes it as the value of column b, read back as a number */
+    const char *script = "\"argv\": [\"/bin/sh\", \"-c\", \"printf 'a,b\\\\nyes,%s\\\\n' \\\"$2\\\" > \\\"$1\\\"\", "
+                         "\"sh\", \"{out}\", \"{rho}\"]";
+    char params[512];
+    snprintf(params, sizeof params, "{%s, \"rho\": 0.0625}", script);
+    cr_assert_eq(run(t, params, 1, &o, &err, NULL), PA_OK, "%s", err.msg);
+    cr_expect_eq(o->num[1][0], 0.0625);
+    tbl_free(o);
+    snprintf(params, sizeof params, "{%s}", script);
+    cr_assert_eq(run(t, params, 1, &o, &err, NULL), PA_OK, "%s", err.msg);
+    cr_expect(fabs(o->num[1][0] / 0.13275329043546855 - 1) < 1e-9, "{rho} without a declared rho: %.17g",
+              o->num[1][0]);
+    tbl_free(o);
+    tbl_free(t);
+}
+
+Test(external, rho_and_gaussian_only_are_checked_parameters)
+{
+    table *t = small(3);
+    /* config (ε, δ) = (1, 1e-6): ρ = 0.5 converts to ε > 1 + 2√(0.5 · 13.8) ≈ 6 */
+    const char *bad[] = {"{\"argv\": [\"cp\"], \"rho\": 0}", "{\"argv\": [\"cp\"], \"rho\": \"0.1\"}",
+                         "{\"argv\": [\"cp\"], \"rho\": 0.5}", "{\"argv\": [\"cp\"], \"gaussian_only\": true}",
+                         "{\"argv\": [\"cp\"], \"rho\": 0.01, \"gaussian_only\": 1}",
+                         "{\"argv\": [\"cp\"], \"rho\": 0.01, \"epsilon\": \"inf\"}"};
+    const char *needle[] = {"\"rho\": expected a number in (0", "\"rho\": expected a number in (0",
+                            "more than the declared epsilon 1; declare epsilon >= ", "\"gaussian_only\" needs \"rho\"",
+                            "\"gaussian_only\": expected true or false", "\"epsilon\""};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        cJSON *p = cJSON_Parse(bad[k]);
+        cr_assert(p, "%s", bad[k]);
+        gen_config cfg = {.epsilon = 1, .delta = 1e-6, .params = p};
+        pa_err err = {0};
+        cr_expect_eq(gen_external.check(t->s, &cfg, &err), PA_EINPUT, "%s", bad[k]);
+        cr_expect(strstr(err.msg, needle[k]), "%s: %s", bad[k], err.msg);
+        cJSON_Delete(p);
+    }
+    /* the boundary: the ρ whose conversion is (1, 1e-6), 0.024355970359538372 by private-pgm's cdp_rho,
+     * is accepted, and 1e-6 relative more is not */
+    cJSON *p = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(p, "argv");
+    cJSON_AddItemToArray(a, cJSON_CreateString("cp"));
+    cJSON *rj = cJSON_AddNumberToObject(p, "rho", 0.024355970359538372 * (1 - 1e-9));
+    gen_config cfg = {.epsilon = 1, .delta = 1e-6, .params = p};
+    pa_err err = {0};
+    cr_expect_eq(gen_external.check(t->s, &cfg, &err), PA_OK, "%s", err.msg);
+    cJSON_SetNumberValue(rj, 0.024355970359538372 * (1 + 1e-6));
+    cr_expect_eq(gen_external.check(t->s, &cfg, &err), PA_EINPUT, "rho 1e-6 above the boundary accepted");
+    cJSON_Delete(p);
+    tbl_free(t);
+}
+
 /* ---- the program's contract: {rows} rows of the schema's columns ---- */
 
 /* Runs /bin/sh -c script sh {out} {rows} (the script as one argv element,

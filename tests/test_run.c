@@ -546,6 +546,74 @@ Test(run, the_shadow_model_attack_finds_the_outlier_and_utility_is_stored_per_tr
     free(out);
 }
 
+/* An external program that declares ρ-zCDP ("rho") gets the profile test
+ * (audit/profile.h) beside the (ε, δ) point; with "gaussian_only" against the
+ * μ-GDP profile, μ = √(2ρ). The program copies its training set, which no
+ * finite ρ allows: dcr scores members 0 and the isolated non-members above 0,
+ * so on the 30 test games every declared profile is refuted (P(outside) near
+ * 1: the Jeffreys posteriors of FNR = FPR = 0 on about 30 scores each leave
+ * (x, y) far below the line y ≥ 1 − δ − e^ε x of ε ≈ 0.7). A program that
+ * ignores its input (a constant row) declaring the same ρ is never refuted;
+ * without "rho" there is no profile row. */
+Test(run, an_external_program_declaring_rho_gets_the_profile_test)
+{
+    const char *copy = "\"argv\": [\"/bin/sh\", \"-c\", \"(head -n 1 \\\"$1\\\"; tail -n \\\"$3\\\" "
+                       "\\\"$1\\\") > \\\"$2\\\"\", \"sh\", \"{train}\", \"{out}\", \"{rows}\"]";
+    const char *constant = "\"argv\": [\"/bin/sh\", \"-c\", \"echo colour,size,region,age,income > \\\"$1\\\"; "
+                           "i=0; while [ $i -lt $2 ]; do echo red,S,east,30,30000; i=$((i+1)); done >> \\\"$1\\\"\", "
+                           "\"sh\", \"{out}\", \"{rows}\"]";
+    char gens[4096];
+    snprintf(gens, sizeof gens,
+             "{\"name\": \"external\", \"epsilon\": 1, \"params\": {%s, \"rho\": 0.01, \"gaussian_only\": true}},"
+             " {\"name\": \"external\", \"epsilon\": 1, \"params\": {%s, \"rho\": 0.01}},"
+             " {\"name\": \"external\", \"epsilon\": 1, \"params\": {%s}},"
+             " {\"name\": \"external\", \"epsilon\": 1, \"params\": {%s, \"rho\": 0.01, \"gaussian_only\": true}}",
+             copy, copy, copy, constant);
+    char text[6144];
+    snprintf(text, sizeof text,
+             "{\"format\": \"privaudit-config/1\", \"name\": \"rho\", \"seed\": 5,"
+             " \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"},"
+             " \"train_size\": 100, \"synth_size\": 100, \"games\": 60, \"calibration\": 0.5,"
+             " \"targets\": {\"select\": \"isolated\", \"count\": 1},"
+             " \"generators\": [%s], \"attacks\": [{\"name\": \"dcr\"}]}", gens);
+    free(tu_write(dir, "rho.json", text));
+    char *cfg = tu_path(dir, "rho.json"), *db = tu_path(dir, "rho.db");
+    const char *a[] = {"run", cfg, "--db", db, "--quiet", NULL};
+    tu_result r = tu_run(dir, a);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    const char *acct[] = {"declared-gdp", "declared-zcdp", "declared", "declared-gdp"};
+    for (int c = 0; c < 4; c++) {
+        char q[256];
+        snprintf(q, sizeof q, "SELECT count(*) FROM trial WHERE cell_id = %d AND status = 'ok' AND accountant = '%s'"
+                 " AND (rho_spent = 0.01 OR (%d = 2 AND rho_spent IS NULL))", c, acct[c], c);
+        cr_expect_eq(query_real(db, q), 60, "cell %d: trials accounted %s", c, acct[c]);
+        snprintf(q, sizeof q, "SELECT count(*) FROM estimate WHERE cell_id = %d AND method = 'profile' AND target_id IS NULL", c);
+        cr_expect_eq(query_real(db, q), c == 2 ? 0 : 1, "cell %d: profile rows", c);
+        snprintf(q, sizeof q, "SELECT coalesce(max(violation), -1) FROM estimate WHERE cell_id = %d AND method = 'profile' AND target_id IS NULL", c);
+        cr_expect_eq(query_real(db, q), c == 2 ? -1 : c == 3 ? 0 : 1, "cell %d: profile violation", c);
+        snprintf(q, sizeof q, "SELECT coalesce(max(p_exceeds), -1) FROM estimate WHERE cell_id = %d AND method = 'profile' AND target_id IS NULL", c);
+        double p = query_real(db, q);
+        if (c < 2)
+            cr_expect_gt(p, 0.999, "cell %d: P(outside) %g", c, p);
+        /* export-scores gives the command that redoes the cell's estimates, with the declared profile */
+        char cs[8], *sc = tu_path(dir, "rho-scores.csv");
+        snprintf(cs, sizeof cs, "%d", c);
+        const char *e[] = {"export-scores", "--db", db, "--cell", cs, "--attack", "dcr", "--out", sc, NULL};
+        r = tu_run(dir, e);
+        cr_expect_eq(r.code, 0, "%s", r.err);
+        const char *want = c == 0 || c == 3 ? " --rho 0.01 --gaussian" : c == 1 ? " --rho 0.01\n" : NULL;
+        if (want)
+            cr_expect(strstr(r.out, want), "cell %d: export-scores printed %s", c, r.out);
+        else
+            cr_expect(!strstr(r.out, "--rho"), "cell %d: export-scores printed %s", c, r.out);
+        tu_result_free(&r);
+        free(sc);
+    }
+    free(cfg);
+    free(db);
+}
+
 /* Replace-one neighbours: a member takes the place of a record of D, so
  * every training set has train_size records. The external generator (a
  * shell one-liner as argv) fails unless its training CSV has exactly 50
