@@ -1732,8 +1732,8 @@ static int run_write(report_ctx *c, pa_err *err)
         free(vbuf);
         if (nviol)
             fprintf(H, "A setting is also flagged when the profile test finds the attack's operating point outside "
-                       "the region its accounting allows at every ε (ρ-zCDP, or μ-GDP for Gaussian-only generators; column "
-                       "\"P(outside claimed region)\", "
+                       "the region its accounting allows at every ε (ρ-zCDP, or μ-GDP for Gaussian-only generators; "
+                       "for an `external` program, the ρ it declares; column \"P(outside claimed region)\", "
                        "docs/metrics.md).\n\n");
         if ((rc = tab_gdp(&R, H, err)))
             goto out;
