@@ -496,14 +496,13 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             rc = pa_errf(err, PA_ENOMEM, "out of memory");
             goto out;
         }
-        for (size_t i = 0; i < m; i++) {
-            w.sc[j][i] = (int32_t)util_col_bin(c, (size_t)bins, tbl_get(S, i, j));
+        util_col_bin_column(S, j, (size_t)bins, w.sc[j]);
+        for (size_t i = 0; i < m; i++)
             w.hs[j][w.sc[j][i]] += 1;
-        }
-        for (size_t i = 0; i < na; i++) {
-            w.ac[j][i] = (int32_t)util_col_bin(c, (size_t)bins, tbl_get(A, i, j));
+        if (na)
+            util_col_bin_column(A, j, (size_t)bins, w.ac[j]);
+        for (size_t i = 0; i < na; i++)
             w.ha[j][w.ac[j][i]] += 1;
-        }
     }
     const double scale = na ? n / (double)na : 0;
     const cJSON *gc = in->gen_params ? cJSON_GetObjectItemCaseSensitive(in->gen_params, "compress") : NULL;

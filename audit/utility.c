@@ -61,26 +61,80 @@ size_t util_col_bins(const col_spec *c, size_t bins)
     return bins;
 }
 
-size_t util_col_bin(const col_spec *c, size_t bins, double v)
+/* util_col_bin's rule with its per-column constants computed once (one
+ * value's bin and a whole column's use the same arithmetic) */
+typedef struct {
+    enum { BIN_CAT, BIN_INT, BIN_LOG, BIN_LIN } kind;
+    size_t nb;
+    double lo, span, s, lg;
+} col_binner;
+
+static void binner_init(col_binner *b, const col_spec *c, size_t bins)
 {
     if (bins == 0)
         bins = UTIL_DEFAULT_BINS;
-    if (c->kind == COL_CAT)
-        return v >= 0 && v < (double)c->size ? (size_t)v : 0;
-    size_t nb = util_col_bins(c, bins);
-    double b;
-    if (col_per_integer(c, bins)) {
-        b = round(v) - ceil(c->lo);
+    b->nb = util_col_bins(c, bins);
+    b->lo = c->lo;
+    b->span = c->hi - c->lo;
+    b->s = b->lg = 0;
+    if (c->kind == COL_CAT) {
+        b->kind = BIN_CAT;
+    } else if (col_per_integer(c, bins)) {
+        b->kind = BIN_INT;
+        b->lo = ceil(c->lo);
     } else if (col_log_scale(c, bins)) {
-        double s, lg;
-        log_scale(c, bins, &s, &lg);
-        b = v > c->lo ? floor(log1p((v - c->lo) / s) / lg) : 0;
+        b->kind = BIN_LOG;
+        log_scale(c, bins, &b->s, &b->lg);
     } else {
-        b = floor((v - c->lo) / (c->hi - c->lo) * (double)nb);
+        b->kind = BIN_LIN;
+    }
+}
+
+static size_t binner_bin(const col_binner *B, double v)
+{
+    double b;
+    switch (B->kind) {
+    case BIN_CAT:
+        return v >= 0 && v < (double)B->nb ? (size_t)v : 0;
+    case BIN_INT:
+        b = round(v) - B->lo;
+        break;
+    case BIN_LOG:
+        b = v > B->lo ? floor(log1p((v - B->lo) / B->s) / B->lg) : 0;
+        break;
+    default:
+        b = floor((v - B->lo) / B->span * (double)B->nb);
+        break;
     }
     if (!(b >= 0)) /* also NaN */
         return 0;
-    return b >= (double)nb ? nb - 1 : (size_t)b;
+    return b >= (double)B->nb ? B->nb - 1 : (size_t)b;
+}
+
+size_t util_col_bin(const col_spec *c, size_t bins, double v)
+{
+    col_binner B;
+    binner_init(&B, c, bins);
+    return binner_bin(&B, v);
+}
+
+void util_col_bin_column(const table *t, size_t j, size_t bins, int32_t *out)
+{
+    col_binner B;
+    binner_init(&B, &t->s->cols[j], bins);
+    if (t->cat[j] && B.kind == BIN_CAT) {
+        const int32_t *x = t->cat[j];
+        const int32_t K = (int32_t)B.nb;
+        for (size_t i = 0; i < t->n; i++)
+            out[i] = x[i] >= 0 && x[i] < K ? x[i] : 0;
+    } else if (t->num[j]) {
+        const double *x = t->num[j];
+        for (size_t i = 0; i < t->n; i++)
+            out[i] = (int32_t)binner_bin(&B, x[i]);
+    } else {
+        for (size_t i = 0; i < t->n; i++)
+            out[i] = (int32_t)binner_bin(&B, tbl_get(t, i, j));
+    }
 }
 
 size_t util_col_edges(const col_spec *c, size_t bins, double *edges)

@@ -41,6 +41,10 @@ size_t util_col_bins(const col_spec *c, size_t bins);
 /* Bin of value v (a code for COL_CAT) in column c, in [0, util_col_bins). */
 size_t util_col_bin(const col_spec *c, size_t bins, double v);
 
+/* util_col_bin of every row of column j of t, into out[0..t->n): the same
+ * bins, the column's constants computed once. */
+void util_col_bin_column(const table *t, size_t j, size_t bins, int32_t *out);
+
 /* The value interval of every bin of a COL_NUM column that is not one bin
  * per integer: edges[0..nb] with edges[0] = lo, edges[nb] = hi, bin b =
  * [edges[b], edges[b+1]); returns nb = util_col_bins(c, bins), or 0 (edges

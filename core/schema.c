@@ -457,3 +457,15 @@ int schema_write(const schema *s, const char *path, pa_err *err)
     free(txt);
     return rc;
 }
+
+int schema_check_scale(const schema *s, pa_err *err)
+{
+    for (size_t j = 0; s && j < s->d; j++) {
+        const col_spec *c = &s->cols[j];
+        if (c->kind == COL_NUM && !(fabs(c->lo) <= SCHEMA_MAX_BOUND && fabs(c->hi) <= SCHEMA_MAX_BOUND))
+            return pa_errf(err, PA_EINPUT, "column \"%s\": bounds [%g, %g]: expected both within [-%g, %g] (a "
+                           "wider range overflows when values, bins or noise are scaled by it)", c->name, c->lo,
+                           c->hi, SCHEMA_MAX_BOUND, SCHEMA_MAX_BOUND);
+    }
+    return PA_OK;
+}

@@ -9,6 +9,12 @@
 #ifndef PA_TABLE_H
 #define PA_TABLE_H
 
+/* The largest |bound| of a numeric column that generators, utility metrics
+ * and audits compute with (schema_check_scale): the width hi - lo scales
+ * values, bins and noise (and is squared by some of them), so it must stay
+ * far from overflow. schema_read itself accepts any finite bounds. */
+#define SCHEMA_MAX_BOUND 1e100
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +60,10 @@ void schema_free(schema *s);
 
 /* Index of the column named `name`, or -1. */
 int schema_col(const schema *s, const char *name);
+
+/* PA_OK when every numeric column has |lo|, |hi| <= SCHEMA_MAX_BOUND; else
+ * PA_EINPUT naming the first column that does not and its bounds. */
+int schema_check_scale(const schema *s, pa_err *err);
 
 /* Reads a schema JSON file (docs/schema.md): either privaudit's own form
  * {"format": "privaudit-schema/1", "columns": [...]} or the integer-coded
@@ -137,6 +147,11 @@ int tbl_write_csv(const table *t, const char *path, pa_err *err);
 
 /* 64-bit FNV-1a hash of the schema and every value: equal tables, equal hash. */
 uint64_t tbl_hash(const table *t);
+
+/* A faster 64-bit digest of the same content (equal tables, equal digest),
+ * for per-trial fingerprints of large releases; tbl_hash stays the stored
+ * data hash that --resume and merge compare across versions. */
+uint64_t tbl_digest(const table *t);
 
 /* Drafts a schema from a CSV: a column whose every non-missing value parses
  * as a number becomes COL_NUM with the observed min/max as bounds (a

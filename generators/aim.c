@@ -499,6 +499,14 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     const double mb = 8.0 / (1024.0 * 1024.0);
     int terminate = 0;
     size_t t = 0;
+    /* progress: the share of ρ spent (permille), or of the T rounds at ε = ∞ */
+    char pstep[80];
+    if (exact)
+        snprintf(pstep, sizeof pstep, "aim: selection rounds (of %zu)", T);
+    else
+        snprintf(pstep, sizeof pstep, "aim: selection rounds (share of the privacy budget spent)");
+    if (cfg->progress)
+        cfg->progress(cfg->progress_ctx, pstep, 0, 1000);
     while (!terminate) {
         t++;
         if (exact) {
@@ -597,6 +605,11 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         double moved = l1(xest, z, c->cells);
         free(z);
         st->rounds = t;
+        if (cfg->progress) {
+            double f = exact ? (double)t / (double)T : used / rho;
+            size_t pm = f >= 1 ? 999 : (size_t)(1000 * f); /* 1000 only once the loop ends */
+            cfg->progress(cfg->progress_ctx, pstep, pm, 1000);
+        }
         if (!exact && moved <= bias * sigma * (double)c->cells) {
             sigma /= 2;
             eps_sel *= 2;
@@ -605,12 +618,18 @@ static int aim_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
         }
     }
     st->rounds = t;
+    if (cfg->progress)
+        cfg->progress(cfg->progress_ctx, pstep, 1000, 1000);
     if (par.final_iters) {
         jt_model *next = NULL;
+        if (cfg->progress)
+            cfg->progress(cfg->progress_ctx, "aim: final fit of the model", 0, 1);
         if ((rc = jt_fit(x->card, d, meas.m, meas.n, total, st->model, par.final_iters, &next, err)))
             goto fail;
         jt_free(st->model);
         st->model = next;
+        if (cfg->progress)
+            cfg->progress(cfg->progress_ctx, "aim: final fit of the model", 1, 1);
     }
 
     st->priv.delta = exact ? 0 : cfg->delta;

@@ -18,8 +18,10 @@
  *             bytes; default 1 + 16·b·m/10^6 where b is the bytes per row of
  *             the training CSV): enforced while it runs (RLIMIT_FSIZE: a
  *             larger write kills it) and again when {out} is read.
- *   "max_rows" rows accepted in {out} (default m, the rows asked): more is
- *             an input error, found while reading (the rest is not read).
+ *   "max_rows" rows accepted in {out} (default m, the rows asked; below m
+ *             it is refused by sample, PA_EINPUT): more is the program
+ *             failing, found while reading (the rest is not read). Fewer
+ *             than m rows is always the program failing.
  *   "epsilon", "delta"  the privacy the program declares; default the
  *             config's target. Reported with accountant "declared" and
  *             declared = 1: declared, not verified.
@@ -35,8 +37,13 @@
  * after a SIGKILL of privaudit, each program's reaper kills the program and
  * removes the folder itself, and gen_external_sweep removes any folder left
  * by a dead privaudit. A failure to start, a nonzero exit, a signal, a
- * timeout → PA_ECHILD; a missing, oversized or malformed output CSV, or more
- * rows than allowed → PA_EINPUT naming the file and line.
+ * timeout → PA_ECHILD; so is an output that breaks the program's contract,
+ * even after exit status 0: {out} missing or not a regular file, too large,
+ * a header that is not the schema's columns, a value outside the schema's
+ * domain (naming the file, line and column), fewer rows than {rows} or more
+ * than max_rows (naming both counts). The program failed, not the user's
+ * input: the CLI exits 1 for it, as for a nonzero exit, and a run stores it
+ * as a failed trial. Bad parameters are PA_EINPUT (exit 2).
  *
  * Containment. The program does not run as privaudit's child but as the
  * child of a reaper: a process privaudit forks with the raw clone system
@@ -938,6 +945,11 @@ static int ext_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_e
     double cap_d = st->max_mb > 0 ? st->max_mb * EXT_MB : EXT_MB + 16 * per_row * (double)m;
     size_t cap = cap_d > 1e15 ? (size_t)1e15 : (size_t)cap_d;
     size_t max_rows = st->max_rows > 0 ? (size_t)st->max_rows : m;
+    if (max_rows < m) {
+        rc = pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"max_rows\": %zu is below the %zu rows "
+                     "asked ({rows}): expected at least %zu", max_rows, m, m);
+        goto done;
+    }
     char rows[32], seed[32], eps[40], delta[40];
     snprintf(rows, sizeof rows, "%zu", m);
     snprintf(seed, sizeof seed, "%lu", gsl_rng_uniform_int(r, 2147483647UL));
@@ -962,43 +974,46 @@ static int ext_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_e
     snprintf(capmsg, sizeof capmsg, "more than %g MB (parameter \"max_output_mb\"%s)", (double)cap / EXT_MB,
              st->max_mb > 0 ? "" : "; its default is 1 MB + 16 x the training CSV's bytes per row x {rows}");
     if (osz > (long long)cap || (xfsz && (osz >= (long long)cap || file_size(err_p) >= (long long)cap))) {
-        rc = pa_errf(err, PA_EINPUT, "generator \"external\": \"%s\" wrote %s", argv[0], capmsg);
+        rc = pa_errf(err, PA_ECHILD, "generator \"external\": \"%s\" wrote %s", argv[0], capmsg);
         goto done;
     }
     if (rc)
         goto done;
+    /* From here on the program exited with status 0 but may have broken its
+     * contract ({rows} rows of the schema's columns in {out}): that is the
+     * program failing, PA_ECHILD as a nonzero exit, never a release. */
     struct stat sb;
     if (lstat(out_p, &sb) != 0) {
-        rc = pa_errf(err, PA_EINPUT, "generator \"external\": \"%s\" exited with status 0 but wrote no "
-                     "output CSV at %s ({out})", argv[0], out_p);
+        rc = pa_errf(err, PA_ECHILD, "generator \"external\": \"%s\" exited with status 0 but wrote no "
+                     "output CSV at %s ({out}): expected a header and %zu rows ({rows})", argv[0], out_p, m);
         goto done;
     }
     table *t = NULL;
     tbl_read_opts ro = {.max_rows = max_rows, .max_bytes = cap, .regular_only = 1};
     if ((rc = tbl_read_csv_opts(out_p, st->train->s, &ro, &t, err))) {
         if (ro.not_regular)
-            rc = pa_errf(err, PA_EINPUT, "generator \"external\": {out} of \"%s\" (%s) is not a regular file (a %s): "
-                         "expected the program to write its CSV there", argv[0], out_p,
-                         S_ISFIFO(sb.st_mode) ? "FIFO" : S_ISLNK(sb.st_mode) ? "symbolic link" : "special file");
+            pa_errf(err, rc, "generator \"external\": {out} of \"%s\" (%s) is not a regular file (a %s): "
+                    "expected the program to write its CSV there", argv[0], out_p,
+                    S_ISFIFO(sb.st_mode) ? "FIFO" : S_ISLNK(sb.st_mode) ? "symbolic link" : "special file");
         else if (ro.over_bytes)
-            rc = pa_errf(err, PA_EINPUT, "generator \"external\": \"%s\" wrote %s", argv[0], capmsg);
+            pa_errf(err, rc, "generator \"external\": \"%s\" wrote %s", argv[0], capmsg);
         else if (ro.over_rows)
-            rc = pa_errf(err, PA_EINPUT, "generator \"external\": \"%s\" wrote more than the %zu rows asked "
-                         "({rows} = %zu; parameter \"max_rows\" accepts up to %zu now)", argv[0], max_rows, m,
-                         max_rows);
+            pa_errf(err, rc, "generator \"external\": \"%s\" wrote more than %zu rows to %s ({out}): expected "
+                    "%zu ({rows}; parameter \"max_rows\" accepts up to %zu)", argv[0], max_rows, out_p, m, max_rows);
         else
             pa_err_prefix(err, "generator \"external\": output of \"%s\"", argv[0]);
         if (rc != PA_ENOMEM) {
-            rc = PA_EINPUT;
+            rc = PA_ECHILD;
             if (err)
-                err->code = PA_EINPUT;
+                err->code = PA_ECHILD;
         }
         goto done;
     }
-    if (t->n == 0 && m > 0) {
+    if (t->n < m) {
+        rc = pa_errf(err, PA_ECHILD, "generator \"external\": \"%s\" wrote %zu rows to %s ({out}): expected "
+                     "%zu ({rows})%s", argv[0], t->n, out_p, m,
+                     t->n == 0 ? ", got a header without rows" : "");
         tbl_free(t);
-        rc = pa_errf(err, PA_EINPUT, "generator \"external\": output of \"%s\" (%s) has a header but no "
-                     "rows (%zu requested)", argv[0], out_p, m);
         goto done;
     }
     *out = t;

@@ -80,6 +80,9 @@ int gen_check(const char *name, const schema *s, const gen_config *cfg, pa_err *
             return pa_errf(err, PA_EINPUT, "generator \"%s\": column \"%s\" has %zu codes: every generator "
                            "accepts at most %zu codes per column (coarsen the schema)", name, s->cols[j].name,
                            s->cols[j].size, (size_t)GEN_MAX_CODES);
+    int rc = schema_check_scale(s, err);
+    if (rc)
+        return pa_err_prefix(err, "generator \"%s\"", name), rc;
     return vt->check ? vt->check(s, cfg, err) : PA_OK;
 }
 
@@ -145,9 +148,18 @@ int gen_param_num(const cJSON *params, const char *gen, const char *key, double 
         *out = def;
         return PA_OK;
     }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
-        return pa_errf(err, PA_EINPUT, "generator \"%s\": parameter \"%s\": expected a number in [%g, %g]", gen,
-                       key, lo, hi);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi)) {
+        char got[64];
+        if (cJSON_IsNumber(v))
+            snprintf(got, sizeof got, "%.17g", v->valuedouble);
+        else if (cJSON_IsString(v))
+            snprintf(got, sizeof got, "\"%.40s%s\"", v->valuestring, strlen(v->valuestring) > 40 ? "..." : "");
+        else
+            snprintf(got, sizeof got, "%s", cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? "true" : "false")
+                                            : cJSON_IsNull(v) ? "null" : cJSON_IsArray(v) ? "a list" : "an object");
+        return pa_errf(err, PA_EINPUT, "generator \"%s\": parameter \"%s\": expected a number in [%g, %g], got %s",
+                       gen, key, lo, hi, got);
+    }
     *out = v->valuedouble;
     return PA_OK;
 }
@@ -157,7 +169,7 @@ int gen_param_int(const cJSON *params, const char *gen, const char *key, double 
 {
     int rc = gen_param_num(params, gen, key, def, lo, hi, out, err);
     if (!rc && *out != floor(*out))
-        rc = pa_errf(err, PA_EINPUT, "generator \"%s\": parameter \"%s\": expected an integer in [%g, %g] (got %.17g)",
+        rc = pa_errf(err, PA_EINPUT, "generator \"%s\": parameter \"%s\": expected an integer in [%g, %g], got %.17g",
                      gen, key, lo, hi, *out);
     return rc;
 }

@@ -42,6 +42,13 @@ typedef struct gen_config {
     double delta;            /* target δ (ignored by pure-ε mechanisms) */
     const cJSON *params;     /* generator-specific parameters (object), or NULL */
     gen_noise *noise;        /* NULL, or where the fit reports its noise (tests) */
+    /* NULL, or called by a long fit (aim) with the step's name, work done
+     * and work in total (done == total at the end of a step), from the
+     * fitting thread; it must not print into the release or touch the RNG.
+     * Same form as rel_opts.progress (attacks/release.h); the CLI passes
+     * cli_progress_cb (harness/progress.h). */
+    void (*progress)(void *ctx, const char *step, size_t done, size_t total);
+    void *progress_ctx;
 } gen_config;
 
 /* One Gaussian measurement: n values exact[i] released as noisy[i] =

@@ -110,6 +110,8 @@ static int marg_fit(const table *train, const gen_config *cfg, gsl_rng *r, void 
         rc = marg_privacy_check(cfg, err);
     if (rc)
         return rc;
+    if (train->n == 0) /* as every other generator: noise alone is no release of a data set */
+        return pa_errf(err, PA_EINPUT, "generator \"marginals\": the training table has no records");
     /* ρ from (ε, δ); a failed conversion is an error, never "no noise" */
     double rho = isinf(cfg->epsilon) ? INFINITY : acct_zcdp_rho(cfg->epsilon, cfg->delta);
     double eps_spent = isinf(rho) ? INFINITY : acct_zcdp_to_eps(rho, cfg->delta);

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "core/json.h"
 #include "core/util.h"
 #include "harness/store.h"
 
@@ -76,7 +77,17 @@ int args_param(const char *cmd, cJSON *obj, const char *kv)
     const char *v = eq + 1;
     double x;
     cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    if (util_parse_double(v, &x) == 0)
+    if (v[0] == '[') { /* a JSON array: the external generator's argv, say */
+        cJSON *arr = NULL;
+        pa_err e = {0};
+        if (json_parse_strict(v, strlen(v), "--param", &arr, &e) || !cJSON_IsArray(arr)) {
+            fprintf(stderr, "privaudit %s: --param %s: value starts with '[' but is not a JSON array (%s)\n", cmd,
+                    key, e.msg[0] ? e.msg : "another JSON value");
+            cJSON_Delete(arr);
+            return -1;
+        }
+        cJSON_AddItemToObject(obj, key, arr);
+    } else if (util_parse_double(v, &x) == 0)
         cJSON_AddNumberToObject(obj, key, x);
     else if (!strcmp(v, "true") || !strcmp(v, "false"))
         cJSON_AddBoolToObject(obj, key, !strcmp(v, "true"));

@@ -17,9 +17,11 @@ int args_opt(int argc, char **argv, int *i, const char *cmd, const char *name, c
 int args_double(const char *cmd, const char *name, const char *s, double lo, double hi, double *out);
 int args_u64(const char *cmd, const char *name, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 
-/* "key=value" (a --param) into obj: numbers and true/false typed, anything
- * else a string; a key given twice keeps the last value. -1 with a message
- * ("privaudit CMD: --param: ...") if there is no key or no '='. */
+/* "key=value" (a --param) into obj: numbers and true/false typed, a value
+ * starting with '[' parsed as a JSON array (strict), anything else a string;
+ * a key given twice keeps the last value. -1 with a message ("privaudit CMD:
+ * --param: ...") if there is no key or no '=', or a '[' value is not a JSON
+ * array. */
 int args_param(const char *cmd, cJSON *obj, const char *kv);
 
 /* ---- paths: every command checks its files with these, before any work ----

@@ -34,6 +34,7 @@
 #include "harness/args.h"
 #include "harness/audit_store.h"
 #include "harness/cli.h"
+#include "harness/progress.h"
 #include "harness/config.h"
 #include "harness/run.h"
 #include "harness/store.h"
@@ -409,37 +410,7 @@ static int parse_columns(const schema *s, const char *list, const char *what, in
     return PA_OK;
 }
 
-/* ---- progress: a line per step, with time left once a step has run 2 s ---- */
-
-typedef struct prog {
-    int quiet;
-    pthread_mutex_t mu;
-    char step[128];
-    double t0, last;
-} prog;
-
-static void prog_cb(void *ctx, const char *step, size_t done, size_t total)
-{
-    prog *p = ctx;
-    if (p->quiet || !step)
-        return;
-    pthread_mutex_lock(&p->mu);
-    double now = util_now();
-    if (strcmp(step, p->step)) {
-        snprintf(p->step, sizeof p->step, "%s", step);
-        p->t0 = now;
-        p->last = now;
-    }
-    double el = now - p->t0, f = total ? (double)done / (double)total : 1;
-    if (done >= total) {
-        fprintf(stderr, "[audit] %s: done in %.1f s\n", step, el);
-        p->step[0] = 0;
-    } else if (el > 2 && now - p->last >= 1 && f > 0) {
-        fprintf(stderr, "[audit] %s: %.0f%%, %.0f s elapsed, ~%.0f s left\n", step, 100 * f, el, el * (1 - f) / f);
-        p->last = now;
-    }
-    pthread_mutex_unlock(&p->mu);
-}
+/* ---- progress: harness/progress.h ---- */
 
 static void say(const audit_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const audit_args *a, const char *fmt, ...)
@@ -536,6 +507,8 @@ int cmd_audit(int argc, char **argv)
     int secrets[MAX_LISTS * 8], qis[256], la[256], lb[256];
     size_t n_sec = 0, n_qi = 0, n_la = 0, n_lb = 0, train = 0, shadow_m = 0;
     int rc = schema_read(a.schema, &s, &err);
+    if (!rc && (rc = schema_check_scale(s, &err)))
+        pa_err_prefix(&err, "%s", a.schema);
     if (!rc)
         rc = tbl_read_csv(a.real, s, &real, &err);
     if (!rc)
@@ -608,8 +581,8 @@ int cmd_audit(int argc, char **argv)
                 real->n, synth->n);
         rel_opts ro;
         rel_opts_default(&ro);
-        prog pg = {.quiet = a.quiet};
-        pthread_mutex_init(&pg.mu, NULL);
+        cli_progress pg;
+        cli_progress_init(&pg, "audit", a.quiet);
         ro.secrets = n_sec ? secrets : NULL;
         ro.n_secrets = n_sec;
         ro.qi = n_qi ? qis : NULL;
@@ -627,10 +600,10 @@ int cmd_audit(int argc, char **argv)
         ro.threshold = a.threshold;
         ro.seed = a.seed;
         ro.jobs = (int)a.jobs;
-        ro.progress = prog_cb;
+        ro.progress = cli_progress_cb;
         ro.progress_ctx = &pg;
         rc = rel_audit(real, synth, hold, &ro, &res, &err);
-        pthread_mutex_destroy(&pg.mu);
+        cli_progress_destroy(&pg);
         if (!rc)
             say(&a, "audit computed in %.1f s: %s", res->seconds, res->flagged ? "FLAGGED" : "no risk flagged");
     }

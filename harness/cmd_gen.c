@@ -1,5 +1,5 @@
 /* cmd_gen.c — privaudit gen NAME --data CSV --schema JSON --epsilon E
- *             [--delta D] --rows M --out CSV [--param k=v ...] [--seed S] */
+ *             [--delta D] --rows M --out CSV [--param k=v ...] [--seed S] [--quiet] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +13,15 @@
 #include "generators/gen.h"
 #include "harness/args.h"
 #include "harness/cli.h"
+#include "harness/progress.h"
 
 static void gen_usage(FILE *f)
 {
     fprintf(f, "usage: privaudit gen NAME --data CSV --schema JSON --epsilon E [--delta D] --rows M --out CSV\n"
-               "                     [--param key=value ...] [--seed S]\n\n"
+               "                     [--param key=value ...] [--seed S] [--quiet]\n\n"
                "Fits generator NAME on the CSV and writes M synthetic rows. --epsilon inf fits without privacy.\n"
-               "Parameter values are numbers, true/false, or strings. The privacy spent is printed on stderr.\n\n"
+               "Parameter values are numbers, true/false, JSON arrays (starting with [) or strings. The privacy\n"
+               "spent is printed on stderr, and so is the progress of long fits (aim's rounds; --quiet: none).\n\n"
                "generators:\n");
     for (const gen_vtable *const *g = gen_all(); *g; g++)
         fprintf(f, "  %-10s %s\n", (*g)->name, (*g)->summary);
@@ -31,13 +33,17 @@ int cmd_gen(int argc, char **argv)
     const char *name = NULL, *data = NULL, *sch = NULL, *out = NULL, *v;
     double eps = NAN, delta = 1e-5;
     uint64_t rows = 0, seed = 1;
-    int r, have_rows = 0;
+    int r, have_rows = 0, quiet = 0;
     cJSON *params = cJSON_CreateObject();
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             gen_usage(stdout);
             cJSON_Delete(params);
             return 0;
+        }
+        if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+            continue;
         }
         static const char *const opts[] = {"--data", "--schema", "--out", "--epsilon", "--delta",
                                            "--rows", "--seed", "--param", NULL};
@@ -102,7 +108,10 @@ int cmd_gen(int argc, char **argv)
                      "%s: the schema was inferred from data (\"inferred\": true); a DP run needs public bounds", sch);
     if (!rc)
         rc = tbl_read_csv(data, s, &t, &err);
-    gen_config gc = {.epsilon = eps, .delta = delta, .params = params};
+    cli_progress pg;
+    cli_progress_init(&pg, "gen", quiet);
+    gen_config gc = {.epsilon = eps, .delta = delta, .params = params, .progress = cli_progress_cb,
+                     .progress_ctx = &pg};
     if (!rc && !(rng = rng_stream(seed, 0)))
         rc = pa_errf(&err, PA_ENOMEM, "out of memory");
     if (!rc)
@@ -124,6 +133,7 @@ int cmd_gen(int argc, char **argv)
     } else {
         fprintf(stderr, "privaudit gen: %s\n", err.msg);
     }
+    cli_progress_destroy(&pg);
     gen_free(g);
     tbl_free(syn);
     tbl_free(t);
@@ -139,13 +149,16 @@ bad:
 
 /* ---- privaudit utility ---- */
 
+#define UTIL_MAX_ALL_SETS 2e6 /* 3-way subsets compared when --max-sets is not given (C(230, 3) ~ 2e6) */
+
 static void utility_usage(FILE *f)
 {
     fprintf(f, "usage: privaudit utility --real CSV --synth CSV --schema JSON [--target COL] [--holdout CSV]\n"
                "                         [--model logreg|mlp|cnn] [--max-sets K] [--bins B] [--seed S] [--tstr-only]\n"
                "                         [--json]\n\n"
                "Compares a synthetic table with the real one: mean and max total variation distance of the\n"
-               "1-, 2- and 3-way marginals (all subsets, or K random ones per order), the association-matrix\n"
+               "1-, 2- and 3-way marginals (all subsets, or K random ones per order; without --max-sets a table\n"
+               "with more than 2 million 3-way subsets, about 230 columns, is refused), the association-matrix\n"
                "difference, and with --target, train-on-synthetic-test-on-real accuracy and AUC of logistic\n"
                "regression (--model logreg, the default) or of an MLP classifier (--model mlp: one hidden\n"
                "layer of 100 ReLU units, Adam lr 1e-3, batch 128, 20 epochs, seeded by --seed) or of a\n"
@@ -159,6 +172,16 @@ static void utility_usage(FILE *f)
                "(stderr) when a synthetic column puts more than half its mass in one decile bin of the real\n"
                "column where the real one does not (a collapse), or when the binning of --bins puts more than\n"
                "half of the real column into one bin (marginal generators cannot see its shape).\n");
+}
+
+/* "0.6667", or why there is no AUC (util_tstr gives NAN for a target with
+ * more than 2 codes or a test set of one class): never a printed nan. */
+static void tstr_auc_text(char *buf, size_t cap, double auc)
+{
+    if (isnan(auc))
+        snprintf(buf, cap, "n/a (the target has more than 2 classes, or the test set holds only one)");
+    else
+        snprintf(buf, cap, "%.4f", auc);
 }
 
 int cmd_utility(int argc, char **argv)
@@ -239,12 +262,28 @@ int cmd_utility(int argc, char **argv)
     schema *s = NULL;
     table *real = NULL, *syn = NULL, *hold = NULL;
     int rc = schema_read(sch_p, &s, &err);
+    if (!rc && (rc = schema_check_scale(s, &err)))
+        pa_err_prefix(&err, "%s", sch_p);
     if (!rc)
         rc = tbl_read_csv(real_p, s, &real, &err);
     if (!rc)
         rc = tbl_read_csv(syn_p, s, &syn, &err);
     if (!rc && hold_p)
         rc = tbl_read_csv(hold_p, s, &hold, &err);
+    /* a header without rows: named here, not as "a table has no records" deep in a metric */
+    const char *empty = !rc && real->n == 0 ? real_p : !rc && syn->n == 0 ? syn_p : !rc && hold && hold->n == 0 ? hold_p
+                                                                                                             : NULL;
+    if (empty)
+        rc = pa_errf(&err, PA_EINPUT, "%s: a header without rows: expected at least one record to compare", empty);
+    /* all 3-way marginals of a wide table (785 pixels: 80 million subsets) run for hours without a
+     * word: refused, naming the way out, before any work */
+    if (!rc && !tstr_only && max_sets == 0) {
+        double d = (double)s->d, all = d * (d - 1) * (d - 2) / 6;
+        if (all > UTIL_MAX_ALL_SETS)
+            rc = pa_errf(&err, PA_EINPUT, "%s: %zu columns have %.0f 3-way marginals (more than %.0f to compare "
+                         "all of them): give --max-sets K (random subsets per order, e.g. 1000) or --tstr-only",
+                         sch_p, s->d, all, (double)UTIL_MAX_ALL_SETS);
+    }
     if (!rc && target && (schema_col(s, target) < 0 || s->cols[schema_col(s, target)].kind != COL_CAT))
         rc = pa_errf(&err, PA_EINPUT, "--target %s: expected a categorical column of %s", target, sch_p);
     double tv_mean[3] = {NAN, NAN, NAN}, tv_max[3] = {NAN, NAN, NAN}, cd_mean = NAN, cd_max = NAN;
@@ -360,7 +399,10 @@ int cmd_utility(int argc, char **argv)
         if (!tstr_only) {
             printf("metric                 mean      max\n");
             for (int k = 1; k <= 3; k++)
-                printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
+                if ((size_t)k <= s->d)
+                    printf("%d-way marginal TVD     %-9.4f %-9.4f\n", k, tv_mean[k - 1], tv_max[k - 1]);
+                else
+                    printf("%d-way marginal TVD     n/a (the schema has %zu column%s)\n", k, s->d, s->d == 1 ? "" : "s");
             printf("association difference %-9.4f %-9.4f\n", cd_mean, cd_max);
         }
         if (nnum) {
@@ -378,10 +420,13 @@ int cmd_utility(int argc, char **argv)
                        nc_max);
         }
         if (target) {
-            printf("TSTR (%s, target %s): accuracy %.4f, AUC %.4f\n",
-                   model == UTIL_MLP ? "MLP" : model == UTIL_CNN ? "ConvNet" : "logistic regression", target, acc, auc);
+            char a1[96], a2[96];
+            tstr_auc_text(a1, sizeof a1, auc);
+            tstr_auc_text(a2, sizeof a2, rauc);
+            printf("TSTR (%s, target %s): accuracy %.4f, AUC %s\n",
+                   model == UTIL_MLP ? "MLP" : model == UTIL_CNN ? "ConvNet" : "logistic regression", target, acc, a1);
             if (hold)
-                printf("train on real, same test set:          accuracy %.4f, AUC %.4f\n", racc, rauc);
+                printf("train on real, same test set:          accuracy %.4f, AUC %s\n", racc, a2);
         }
     }
     free(ns);

@@ -91,6 +91,8 @@ static int read_scores(const char *path, double **score, int **member, int **is_
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
         if (lineno == 1) {
+            if (!strncmp(line, "\xef\xbb\xbf", 3)) /* a UTF-8 byte-order mark (spreadsheets write one), as tbl_read_csv */
+                memmove(line, line + 3, (size_t)len - 2), len -= 3;
             if (!strcmp(line, "score,member"))
                 *has_split = 0;
             else if (!strcmp(line, "score,member,split"))

@@ -19,6 +19,7 @@ typedef struct cfg_cell {
     cJSON *params;             /* parsed params (owned) */
     double epsilon;            /* INFINITY for non-private */
     double delta;
+    size_t gen_index;          /* its entry in the config's "generators" list (messages) */
 } cfg_cell;
 
 typedef struct cfg_attack {
@@ -31,6 +32,7 @@ typedef enum cfg_select { SELECT_GIVEN, SELECT_ISOLATED, SELECT_RANDOM, SELECT_C
 
 typedef struct config {
     char *name;
+    char *path;                /* the config file's path as given (every message starts with it) */
     char *json;                /* the file's text */
     char *hash;                /* hex FNV-1a of the canonical (unformatted) JSON */
     uint64_t seed;
@@ -71,7 +73,12 @@ int config_read(const char *path, const uint64_t *seed_override, config **out, p
 int config_parse(const char *path, const char *text, const uint64_t *seed_override, config **out, pa_err *err);
 
 /* Checks the config against the data's schema: generator parameters,
- * attack parameters, sizes, and that DP runs do not use an inferred schema. */
+ * attack parameters, sizes, and that DP runs do not use an inferred schema.
+ * Every message starts with the config's path and the JSON path of the
+ * field: "x.json: generators[1].params.rounds: expected ..., got 0"; a
+ * generator's or attack's own message "generator \"G\": parameter \"K\": ..."
+ * becomes "PATH: generators[i].params.K: ...", any other
+ * "PATH: generators[i] (G at epsilon E): ...". */
 int config_check_data(const config *c, const schema *s, size_t n_rows, pa_err *err);
 
 void config_free(config *c);
@@ -80,11 +87,12 @@ void config_free(config *c);
 #define CONFIG_MAX_NAME 200   /* bytes of an experiment name */
 
 /* An attack label: printable (no control character), at most
- * CONFIG_MAX_LABEL bytes. PA_EINPUT with "WHERE: field \"label\": ..." otherwise. */
-int config_check_label(const char *label, const char *where, pa_err *err);
+ * CONFIG_MAX_LABEL bytes. PA_EINPUT with "PATH: JP.label: ..." otherwise
+ * (jp the JSON path of the object holding it, "" at the root). */
+int config_check_label(const char *label, const char *path, const char *jp, pa_err *err);
 
 /* An experiment name: non-empty, printable, no '/' or '\\', not "." or "..",
  * at most CONFIG_MAX_NAME bytes (it names the file NAME.db). */
-int config_check_name(const char *name, const char *where, pa_err *err);
+int config_check_name(const char *name, const char *path, const char *jp, pa_err *err);
 
 #endif

@@ -352,7 +352,7 @@ static int play_trial(game_ctx *g, size_t id, pa_err *err)
         tr.rho_spent = pv.rho;
         tr.accountant = pv.accountant;
         tr.claim_nb = pv.replace_one ? 2 : 1;
-        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)tbl_hash(synth));
+        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)tbl_digest(synth));
         tr.synth_hash = hash;
         mia_input in = {.synth = synth, .aux = g->aux, .targets = g->targets, .fixed = g->fixed != NULL,
                         .n_train = c->train_size, .replace_one = c->replace_one, .generator = cell->generator,
@@ -680,9 +680,14 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
     unsigned char *done = NULL;
     store *st = NULL;
     char *schema_json = NULL;
+    /* the data's own errors name their file and line; the config's field comes first */
     int rc = schema_read(c->data_schema, &s, err);
-    if (!rc)
-        rc = tbl_read_csv(c->data_csv, s, &data, err);
+    if (rc && rc != PA_ENOMEM)
+        pa_err_prefix(err, "%s: data.schema", c->path);
+    if (!rc && (rc = schema_check_scale(s, err)))
+        pa_err_prefix(err, "%s: data.schema: %s", c->path, c->data_schema);
+    if (!rc && (rc = tbl_read_csv(c->data_csv, s, &data, err)) && rc != PA_ENOMEM)
+        pa_err_prefix(err, "%s: data.csv", c->path);
     if (!rc)
         rc = config_check_data(c, s, data->n, err);
     if (rc)

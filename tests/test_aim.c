@@ -410,3 +410,62 @@ Test(aim, samples_numeric_columns_within_their_bounds)
     tbl_free(t);
     cJSON_Delete(p);
 }
+
+/* ---- progress (gen_config.progress): what privaudit gen aim prints ---- */
+
+typedef struct prog_log {
+    size_t n;
+    char step[512][80];
+    size_t done[512], total[512];
+} prog_log;
+
+static void prog_record(void *ctx, const char *step, size_t done, size_t total)
+{
+    prog_log *p = ctx;
+    cr_assert_lt(p->n, 512, "more progress calls than rounds");
+    snprintf(p->step[p->n], sizeof p->step[p->n], "%s", step);
+    p->done[p->n] = done;
+    p->total[p->n++] = total;
+}
+
+/* One call per round, from 0 to done == total exactly once at the end,
+ * never decreasing, then the final fit; and the release does not depend on
+ * whether anyone listens. */
+Test(aim, reports_progress_once_per_round_without_changing_the_release)
+{
+    table *t = tree_table(1000, 2);
+    static prog_log log;
+    memset(&log, 0, sizeof log);
+    gen_config quiet = {.epsilon = 2, .delta = 1e-6};
+    gen_config loud = {.epsilon = 2, .delta = 1e-6, .progress = prog_record, .progress_ctx = &log};
+    void *st = NULL;
+    table *a = fit_sample(t, &quiet, 11, 300, NULL, NULL), *b = fit_sample(t, &loud, 11, 300, NULL, &st);
+    cr_assert_eq(tbl_hash(a), tbl_hash(b), "the progress callback changed the release");
+    size_t rounds, anneals;
+    aim_rounds(st, &rounds, &anneals);
+    cr_assert_gt(rounds, 4);
+    /* 0, one per round, the end; then the final fit's 0/1 and 1/1 */
+    cr_assert_eq(log.n, rounds + 2 + 2, "%zu calls for %zu rounds", log.n, rounds);
+    const char *rs = log.step[0];
+    cr_assert(strstr(rs, "aim: selection rounds"), "%s", rs);
+    cr_assert_eq(log.done[0], 0);
+    for (size_t k = 0; k < rounds + 2; k++) {
+        cr_assert_str_eq(log.step[k], rs);
+        cr_assert_eq(log.total[k], 1000);
+        if (k)
+            cr_assert_geq(log.done[k], log.done[k - 1], "call %zu went back: %zu < %zu", k, log.done[k],
+                          log.done[k - 1]);
+        if (k + 1 < rounds + 2)
+            cr_assert_lt(log.done[k], 1000, "call %zu said done before the end", k);
+    }
+    cr_assert_eq(log.done[rounds + 1], 1000);
+    /* the budget is spent in order: halfway through the rounds, some but not all of it */
+    cr_assert_gt(log.done[rounds / 2], 0);
+    cr_assert_str_eq(log.step[rounds + 2], "aim: final fit of the model");
+    cr_assert_eq(log.done[rounds + 2], 0);
+    cr_assert_eq(log.done[rounds + 3], 1);
+    gen_aim.free_state(st);
+    tbl_free(a);
+    tbl_free(b);
+    tbl_free(t);
+}

@@ -257,6 +257,31 @@ typedef struct cli_case {
 #define BADCFG(text) .fname = "bad.json", .ftext = text
 
 static cli_case cases[] = {
+    /* --- bad data: bounds too wide to scale, header-only CSVs --- */
+#define WIDE_SCHEMA "{\"format\": \"privaudit-schema/1\", \"columns\": [" \
+    "{\"name\": \"colour\", \"type\": \"categorical\", \"labels\": [\"red\", \"green\", \"blue\"]}," \
+    "{\"name\": \"region\", \"type\": \"categorical\", \"labels\": [\"east\", \"west\"]}," \
+    "{\"name\": \"sick\", \"type\": \"categorical\", \"labels\": [\"no\", \"yes\"]}," \
+    "{\"name\": \"age\", \"type\": \"numeric\", \"min\": -1e308, \"max\": 1e308}]}"
+    {A("gen", "marginals", "--data", "data.csv", "--schema", "wide.json", "--epsilon", "1", "--rows", "10", "--out",
+       "o.csv"),
+     .msg = "column \"age\": bounds [-1e+308, 1e+308]: expected both within [-1e+100, 1e+100]", .fname = "wide.json",
+     .ftext = WIDE_SCHEMA},
+    {A("utility", "--real", "data.csv", "--synth", "data.csv", "--schema", "wide.json"),
+     .msg = "wide.json: column \"age\": bounds [-1e+308, 1e+308]: expected both within", .fname = "wide.json",
+     .ftext = WIDE_SCHEMA},
+    {A(AUDIT_OK, "--out", "aw", "--schema", "wide.json"),
+     .msg = "wide.json: column \"age\": bounds [-1e+308, 1e+308]: expected both within", .fname = "wide.json",
+     .ftext = WIDE_SCHEMA},
+    {A("gen", "marginals", "--data", "hdr.csv", "--schema", "schema.json", "--epsilon", "1", "--rows", "10", "--out",
+       "o.csv"),
+     .msg = "generator \"marginals\": the training table has no records", .fname = "hdr.csv",
+     .ftext = "colour,region,sick,age\n"},
+    {A("utility", "--real", "data.csv", "--synth", "hdr.csv", "--schema", "schema.json"),
+     .msg = "hdr.csv: a header without rows: expected at least one record", .fname = "hdr.csv",
+     .ftext = "colour,region,sick,age\n"},
+    {A("utility", "--real", "hdr.csv", "--synth", "data.csv", "--schema", "schema.json"),
+     .msg = "hdr.csv: a header without rows", .fname = "hdr.csv", .ftext = "colour,region,sick,age\r\n"},
     /* --- run: paths and databases (items 3, 9, 10, 17) --- */
     {A("run", "c.json", "--db", ""), .msg = "--db: expected a path, got an empty string"},
     {A("run", "c.json", "--db", "nope/x.db"), .msg = "no such folder"},
@@ -279,19 +304,19 @@ static cli_case cases[] = {
     {A("run", "c.json", "--quiet=yes"), .msg = "unknown option"},
     /* config names (item 10) and labels (item 14) */
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"../x\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": got \"../x\""},
+     .msg = "bad.json: name: got \"../x\""},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"a/b\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": got \"a/b\""},
+     .msg = "bad.json: name: got \"a/b\""},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"..\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": got \"..\""},
+     .msg = "bad.json: name: got \"..\""},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": expected a non-empty name"},
+     .msg = "bad.json: name: expected a non-empty name"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"name\": \"a\\nb\", \"generators\": [{\"name\": \"resample\"}]}"),
-     .msg = "field \"name\": contains a control character"},
+     .msg = "bad.json: name: contains a control character"},
     {A("run", "bad.json"),
      BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"attacks\": [{\"name\": \"dcr\", "
                         "\"label\": \"dcr\\n0.5 0.5\"}]}"),
-     .msg = "attacks[0]: field \"label\": contains a control character"},
+     .msg = "bad.json: attacks[0].label: contains a control character"},
     {A("run", "bad.json"),
      BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"attacks\": [{\"name\": \"dcr\", \"label\": "
                         "\"dcr-with-a-label-that-goes-on-and-on-past-sixty-three-characters-A\"}, {\"name\": \"dcr\", "
@@ -325,13 +350,13 @@ static cli_case cases[] = {
      .msg = "duplicate key \"seed\""},
     /* an epsilon the zCDP accountant cannot convert: refused before the database, not a failed trial each */
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"marginals\", \"epsilon\": 1e308}]}"),
-     .msg = "generator \"marginals\": epsilon 1e+308 at delta 1.0000000000000001e-05 has no zCDP conversion"},
+     .msg = "bad.json: generators[0].epsilon (marginals at epsilon 1e+308): epsilon 1e+308 at delta 1.0000000000000001e-05"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"mst\", \"epsilon\": 1e-300}]}"),
-     .msg = "generator \"mst\": epsilon 1e-300 at delta"},
+     .msg = "bad.json: generators[0].epsilon (mst at epsilon 1e-300): epsilon 1e-300 at delta"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"aim\", \"epsilon\": 1e308}]}"),
-     .msg = "generator \"aim\": epsilon 1e+308"},
+     .msg = "bad.json: generators[0].epsilon (aim at epsilon 1e+308): epsilon 1e+308"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"gsd\", \"epsilon\": 1e308}]}"),
-     .msg = "generator \"gsd\": epsilon 1e+308"},
+     .msg = "bad.json: generators[0].epsilon (gsd at epsilon 1e+308): epsilon 1e+308"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"shadow_games\": 04}"),
      .msg = "not valid JSON"},
     {A("run", "bad.json"), BADCFG(CONFIG_HEAD "\"generators\": [{\"name\": \"resample\"}], \"shadow_games\": 1e999}"),
@@ -758,10 +783,10 @@ static void write_slow_config(const char *name, int games, double secs)
 {
     char text[2048];
     snprintf(text, sizeof text,
-             CONFIG_DATA "\"name\": \"slow\", \"games\": %d, \"synth_size\": 60, \"targets\": {\"select\": "
+             CONFIG_DATA "\"name\": \"slow\", \"games\": %d, \"synth_size\": 50, \"targets\": {\"select\": "
                          "\"random\"}, \"generators\": [{\"name\": \"external\", \"params\": {\"argv\": "
-                         "[\"/bin/sh\", \"-c\", \"sleep %g; cp \\\"$1\\\" \\\"$2\\\"\", \"sh\", \"{train}\", "
-                         "\"{out}\"]}}]}",
+                         "[\"/bin/sh\", \"-c\", \"sleep %g; (head -n 1 \\\"$1\\\"; tail -n \\\"$3\\\" \\\"$1\\\") > "
+                         "\\\"$2\\\"\", \"sh\", \"{train}\", \"{out}\", \"{rows}\"]}}]}",
              games, secs);
     free(tu_write(dir, name, text));
 }
@@ -831,6 +856,165 @@ Test(cli, run_quiet_still_reports_failed_trials)
     cr_expect(strstr(r.err, "4 of 4 trials failed"), "stderr: \"%s\"", r.err);
     cr_expect(strstr(r.err, "the model diverged"), "stderr: \"%s\"", r.err);
     tu_result_free(&r);
+}
+
+/* An external program that exits 0 but writes fewer rows than {rows}: every
+ * path refuses the release with the program, the file and both counts; gen
+ * writes no --out and exits 1 (the program failed, as a nonzero exit); run
+ * stores each trial as failed with that error, completes and exits 1. */
+#define SHORT_PROG "(head -n 1 \"$1\"; tail -n 3 \"$1\") > \"$2\""
+
+Test(cli, an_external_program_writing_fewer_rows_than_asked_fails_gen_run_and_audit)
+{
+    const char *g[] = {"gen", "external", "--data", "data.csv", "--schema", "schema.json", "--epsilon", "inf",
+                       "--rows", "10", "--out", "short.csv", "--param",
+                       "argv=[\"/bin/sh\", \"-c\", \"" "(head -n 1 \\\"$1\\\"; tail -n 3 \\\"$1\\\") > \\\"$2\\\""
+                       "\", \"sh\", \"{train}\", \"{out}\"]", NULL};
+    tu_result r = run_in(dir, g);
+    cr_expect_eq(r.code, 1, "gen exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.err, "\"/bin/sh\" wrote 3 rows to ") && strstr(r.err, "expected 10 ({rows})"), "stderr: %s",
+              r.err);
+    char *sc = tu_path(dir, "short.csv");
+    cr_expect_not(tu_exists(sc), "gen wrote a refused release");
+    free(sc);
+    tu_result_free(&r);
+    /* the same program writing {rows} rows is accepted: the argv array reached it */
+    g[13] = "argv=[\"/bin/sh\", \"-c\", \"" "(head -n 1 \\\"$1\\\"; tail -n \\\"$3\\\" \\\"$1\\\") > \\\"$2\\\""
+            "\", \"sh\", \"{train}\", \"{out}\", \"{rows}\"]";
+    r = run_in(dir, g);
+    cr_expect_eq(r.code, 0, "gen exit %d: %s", r.code, r.err);
+    tu_result_free(&r);
+    const char *a[] = {AUDIT_OK, "--out", "ashort", "--games", "10", "--targets", "1", "--generator-cmd",
+                       "/bin/sh -c '" SHORT_PROG "' sh {train} {out}", NULL};
+    r = run_in(dir, a);
+    cr_expect_eq(r.code, 1, "audit exit %d: %s", r.code, r.err);
+    tu_result_free(&r);
+    char *adb = tu_path(dir, "ashort/audit.db");
+    cr_expect_eq(query_int(adb, "SELECT count(*) FROM trial WHERE status = 'ok'"), 0);
+    cr_expect_gt(query_int(adb, "SELECT count(*) FROM trial WHERE status = 'failed' AND error LIKE "
+                                "'%wrote 3 rows to %synth.csv ({out}): expected % ({rows})%'"), 0);
+    free(adb);
+    free(tu_write(dir, "short.json",
+                  CONFIG_HEAD "\"name\": \"short\", \"generators\": [{\"name\": \"external\", \"params\": "
+                              "{\"argv\": [\"/bin/sh\", \"-c\", \"" "(head -n 1 \\\"$1\\\"; tail -n 3 \\\"$1\\\") > "
+                              "\\\"$2\\\"" "\", \"sh\", \"{train}\", \"{out}\"]}}]}"));
+    const char *b[] = {"run", "short.json", "--db", "short.db", "--quiet", NULL};
+    r = run_in(dir, b);
+    cr_expect_eq(r.code, 1, "run exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.err, "4 of 4 trials failed"), "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "\"/bin/sh\" wrote 3 rows to ") && strstr(r.err, "expected 50 ({rows})"), "stderr: %s",
+              r.err);
+    tu_result_free(&r);
+    char *db = tu_path(dir, "short.db");
+    cr_expect_eq(query_int(db, "SELECT count(*) FROM trial WHERE status = 'failed'"), 4);
+    cr_expect_eq(query_int(db, "SELECT count(*) FROM trial WHERE status = 'ok'"), 0);
+    cr_expect_eq(query_int(db, "SELECT count(*) FROM score"), 0, "a refused release was scored");
+    free(db);
+}
+
+/* gen aim reports its rounds on stderr in the harness's progress style
+ * (harness/progress.h), and --quiet silences that but not the privacy spent. */
+Test(cli, gen_aim_shows_its_rounds_unless_quiet)
+{
+    const char *a[] = {"gen", "aim", "--data", "data.csv", "--schema", "schema.json", "--epsilon", "1", "--rows",
+                       "20", "--out", "aim.csv", NULL, NULL};
+    tu_result r = run_in(dir, a);
+    cr_expect_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.err, "[gen] aim: selection rounds (share of the privacy budget spent): done in "), "%s", r.err);
+    cr_expect(strstr(r.err, "[gen] aim: final fit of the model: done in "), "%s", r.err);
+    tu_result_free(&r);
+    a[12] = "--quiet";
+    r = run_in(dir, a);
+    cr_expect_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    cr_expect_not(strstr(r.err, "[gen] aim: selection"), "--quiet printed progress: %s", r.err);
+    cr_expect(strstr(r.err, "spent epsilon=1"), "%s", r.err);
+    tu_result_free(&r);
+}
+
+/* utility's text output: a metric that does not exist (3-way TVD of 2
+ * columns, an AUC on a test set of one class) says so instead of "nan" */
+Test(cli, utility_prints_no_nan_for_metrics_that_do_not_exist)
+{
+    free(tu_write(dir, "two.json", "{\"format\": \"privaudit-schema/1\", \"columns\": ["
+                                   "{\"name\": \"c\", \"type\": \"categorical\", \"labels\": [\"x\", \"y\"]},"
+                                   "{\"name\": \"v\", \"type\": \"numeric\", \"min\": 0, \"max\": 10}]}"));
+    free(tu_write(dir, "mixed.csv", "c,v\nx,1\ny,2\nx,3\ny,4\nx,5\ny,6\n"));
+    free(tu_write(dir, "onecls.csv", "c,v\nx,1\nx,2\nx,3\n"));
+    const char *a[] = {"utility", "--real", "onecls.csv", "--synth", "mixed.csv", "--schema", "two.json", "--target",
+                       "c", NULL};
+    tu_result r = run_in(dir, a);
+    cr_assert_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    cr_expect(!strstr(r.out, "nan") && !strstr(r.out, "NaN"), "%s", r.out);
+    cr_expect(strstr(r.out, "3-way marginal TVD     n/a (the schema has 2 columns)"), "%s", r.out);
+    cr_expect(strstr(r.out, "AUC n/a (the target has more than 2 classes, or the test set holds only one)"), "%s",
+              r.out);
+    tu_result_free(&r);
+}
+
+/* utility on a wide table (240 columns: 2,275,280 3-way subsets = C(240, 3)) without
+ * --max-sets used to run for hours in silence: refused with exit 2 naming
+ * the way out; with --max-sets it runs */
+Test(cli, utility_refuses_all_3_way_marginals_of_a_wide_table_without_max_sets)
+{
+    enum { D = 240 };
+    static char sch[D * 64 + 128], csv[D * 16 + 64];
+    size_t o = (size_t)snprintf(sch, sizeof sch, "{\"format\": \"privaudit-schema/1\", \"columns\": [");
+    size_t q = 0;
+    for (int j = 0; j < D; j++) {
+        o += (size_t)snprintf(sch + o, sizeof sch - o, "%s{\"name\": \"p%d\", \"type\": \"numeric\", \"min\": 0, "
+                              "\"max\": 1}", j ? "," : "", j);
+        q += (size_t)snprintf(csv + q, sizeof csv - q, "%sp%d", j ? "," : "", j);
+    }
+    snprintf(sch + o, sizeof sch - o, "]}");
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < D; j++)
+            q += (size_t)snprintf(csv + q, sizeof csv - q, "%s%d", j ? "," : "\n", (i + j) % 2);
+    snprintf(csv + q, sizeof csv - q, "\n");
+    free(tu_write(dir, "wide.json", sch));
+    free(tu_write(dir, "wide.csv", csv));
+    const char *a[] = {"utility", "--real", "wide.csv", "--synth", "wide.csv", "--schema", "wide.json", NULL, NULL,
+                       NULL};
+    tu_result r = run_in(dir, a);
+    cr_expect_eq(r.code, 2, "exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.err, "wide.json: 240 columns have 2275280 3-way marginals") && strstr(r.err, "--max-sets"),
+              "%s", r.err);
+    cr_expect_eq(r.out[0], 0, "something was printed: %s", r.out);
+    tu_result_free(&r);
+    a[7] = "--max-sets";
+    a[8] = "5";
+    r = run_in(dir, a);
+    cr_expect_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    cr_expect(strstr(r.out, "3-way marginal TVD     0.0000"), "%s", r.out);
+    tu_result_free(&r);
+}
+
+/* epsilon --scores reads a spreadsheet's CSV (byte-order mark, CRLF) as the
+ * plain one: the same output; the mark used to be refused as a bad header */
+Test(cli, epsilon_scores_accepts_a_byte_order_mark_and_crlf)
+{
+    char plain[4096] = "score,member,split\n", bom[4096] = "\xef\xbb\xbfscore,member,split\r\n";
+    uint64_t st = 5;
+    for (int i = 0; i < 200; i++) {
+        int m = i % 2;
+        double sc = (double)(lcg(&st) % 1000) / 1000.0 + 0.3 * m;
+        char row[64];
+        snprintf(row, sizeof row, "%.3f,%d,%s", sc, m, i < 100 ? "calibration" : "test");
+        strcat(plain, row);
+        strcat(plain, "\n");
+        strcat(bom, row);
+        strcat(bom, "\r\n");
+    }
+    free(tu_write(dir, "plain.csv", plain));
+    free(tu_write(dir, "bom.csv", bom));
+    const char *a[] = {"epsilon", "--scores", "plain.csv", "--json", NULL};
+    tu_result r1 = run_in(dir, a);
+    a[2] = "bom.csv";
+    tu_result r2 = run_in(dir, a);
+    cr_expect_eq(r1.code, 0, "%s", r1.err);
+    cr_expect_eq(r2.code, 0, "%s", r2.err);
+    cr_expect(r1.out[0] && !strcmp(r1.out, r2.out), "plain: %s\nbom: %s", r1.out, r2.out);
+    tu_result_free(&r1);
+    tu_result_free(&r2);
 }
 
 Test(cli, the_audit_verdict_says_the_shadow_game_failed_instead_of_best_auc_nan)

@@ -219,30 +219,30 @@ Test(external, a_malformed_output_names_the_file_and_the_line)
     pa_err err = {0};
     int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"printf 'a,b\\\\nyes,1\\\\nmaybe,2\\\\n' > \\\"$1\\\"\", \"sh\", "
                     "\"{out}\"]}", 5, &o, &err, NULL);
-    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
+    cr_assert_eq(rc, PA_ECHILD, "%s", err.msg);
     cr_assert(strstr(err.msg, "synth.csv:3"), "%s", err.msg);
     cr_assert(strstr(err.msg, "\"maybe\""), "%s", err.msg);
     cr_assert_eq(entries(), 0);
     tbl_free(t);
 }
 
-Test(external, a_program_that_writes_nothing_is_an_input_error)
+Test(external, a_program_that_writes_nothing_has_failed_like_a_nonzero_exit)
 {
     table *t = small(3), *o;
     pa_err err = {0};
     int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"exit 0\"]}", 5, &o, &err, NULL);
-    cr_assert_eq(rc, PA_EINPUT);
+    cr_assert_eq(rc, PA_ECHILD);
     cr_assert(strstr(err.msg, "wrote no output CSV"), "%s", err.msg);
     tbl_free(t);
 }
 
-Test(external, a_header_without_rows_is_an_input_error)
+Test(external, a_header_without_rows_is_a_failure_of_the_program)
 {
     table *t = small(3), *o;
     pa_err err = {0};
     int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"echo a,b > \\\"$1\\\"\", \"sh\", \"{out}\"]}", 5, &o, &err, NULL);
-    cr_assert_eq(rc, PA_EINPUT);
-    cr_assert(strstr(err.msg, "no rows"), "%s", err.msg);
+    cr_assert_eq(rc, PA_ECHILD);
+    cr_assert(strstr(err.msg, "wrote 0 rows") && strstr(err.msg, "header without rows"), "%s", err.msg);
     tbl_free(t);
 }
 
@@ -330,7 +330,7 @@ Test(external, an_output_that_is_a_fifo_is_refused_without_hanging, .timeout = 2
     double t0 = now_s();
     int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"mkfifo \\\"$1\\\"\", \"sh\", \"{out}\"], \"timeout\": 5}", 3,
                  &o, &err, NULL);
-    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
+    cr_assert_eq(rc, PA_ECHILD, "%s", err.msg);
     cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
     cr_assert_lt(now_s() - t0, 5, "took %.1f s", now_s() - t0);
     cr_assert_eq(entries(), 0);
@@ -343,7 +343,7 @@ Test(external, an_output_that_is_a_symbolic_link_is_refused)
     pa_err err = {0};
     int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"ln -s \\\"$2\\\" \\\"$1\\\"\", \"sh\", \"{out}\", \"{train}\"]}",
                  3, &o, &err, NULL);
-    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
+    cr_assert_eq(rc, PA_ECHILD, "%s", err.msg);
     cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
     tbl_free(t);
 }
@@ -381,8 +381,8 @@ Test(external, more_rows_than_asked_are_refused)
     /* {rows} + 1 rows */
     int rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"echo a,b > \\\"$1\\\"; i=0; while [ $i -le $2 ]; do "
                     "echo yes,7 >> \\\"$1\\\"; i=$((i+1)); done\", \"sh\", \"{out}\", \"{rows}\"]}", 5, &o, &err, NULL);
-    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
-    cr_assert(strstr(err.msg, "more than the 5 rows asked"), "%s", err.msg);
+    cr_assert_eq(rc, PA_ECHILD, "%s", err.msg);
+    cr_assert(strstr(err.msg, "wrote more than 5 rows") && strstr(err.msg, "expected 5 ({rows}"), "%s", err.msg);
     cr_assert_null(o);
     /* with max_rows the same output is accepted */
     rc = run(t, "{\"argv\": [\"/bin/sh\", \"-c\", \"echo a,b > \\\"$1\\\"; i=0; while [ $i -le $2 ]; do "
@@ -469,5 +469,101 @@ Test(external, the_output_cap_and_row_limit_are_checked_parameters)
         cr_expect(strstr(err.msg, needle[k]), "%s: %s", bad[k], err.msg);
         cJSON_Delete(p);
     }
+    tbl_free(t);
+}
+
+/* ---- the program's contract: {rows} rows of the schema's columns ---- */
+
+/* Runs /bin/sh -c script sh {out} {rows} (the script as one argv element,
+ * built with cJSON so it needs no escaping) and samples m rows. */
+static int run_script(const table *train, const char *script, const char *extra, size_t m, table **out,
+                      pa_err *err)
+{
+    cJSON *p = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(p, "argv");
+    const char *words[] = {"/bin/sh", "-c", script, "sh", "{out}", "{rows}"};
+    for (size_t k = 0; k < 6; k++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(words[k]));
+    if (extra) {
+        cJSON *x = cJSON_Parse(extra);
+        cr_assert(x, "bad test JSON %s", extra);
+        for (cJSON *it = x->child; it; it = it->next)
+            cJSON_AddItemToObject(p, it->string, cJSON_Duplicate(it, 1));
+        cJSON_Delete(x);
+    }
+    char *txt = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    int rc = run(train, txt, m, out, err, NULL);
+    free(txt);
+    return rc;
+}
+
+typedef struct contract_case {
+    char script[200];
+    size_t m;
+    char needle[3][80];   /* all must be in the message */
+} contract_case;
+
+static contract_case contract_cases[] = {
+    /* fewer rows than {rows}: both counts and the file */
+    {.script = "printf 'a,b\\nyes,1\\nno,2\\nyes,3\\n' > \"$1\"", .m = 5,
+     .needle = {"\"/bin/sh\" wrote 3 rows to ", "synth.csv ({out})", "expected 5 ({rows})"}},
+    {.script = "printf 'a,b\\nyes,1\\n' > \"$1\"", .m = 1000,
+     .needle = {"wrote 1 rows", "expected 1000 ({rows})", "/bin/sh"}},
+    /* a header naming another column, one lacking a column */
+    {.script = "printf 'a,c\\nyes,1\\n' > \"$1\"", .m = 1,
+     .needle = {"synth.csv:1", "header column 2 \"c\" is not in the schema", "output of \"/bin/sh\""}},
+    {.script = "printf 'a\\nyes\\n' > \"$1\"", .m = 1,
+     .needle = {"synth.csv:1", "lacks column \"b\"", "/bin/sh"}},
+    /* values outside the schema's domain: line and column */
+    {.script = "printf 'a,b\\nyes,1\\nno,100.5\\n' > \"$1\"", .m = 2,
+     .needle = {"synth.csv:3", "column \"b\"", "outside the schema's bounds"}},
+    {.script = "printf 'a,b\\nyes,1\\nno,nan\\n' > \"$1\"", .m = 2,
+     .needle = {"synth.csv:3", "column \"b\"", "/bin/sh"}},
+    {.script = "printf 'a,b\\nyes,1\\nmaybe,2\\n' > \"$1\"", .m = 2,
+     .needle = {"synth.csv:3", "column \"a\"", "\"maybe\""}},
+    /* an empty file */
+    {.script = ": > \"$1\"", .m = 3, .needle = {"synth.csv:1", "empty file", "/bin/sh"}},
+};
+
+ParameterizedTestParameters(external, an_output_that_breaks_the_contract_is_a_failure_naming_program_and_file)
+{
+    return cr_make_param_array(contract_case, contract_cases, sizeof contract_cases / sizeof contract_cases[0]);
+}
+
+ParameterizedTest(contract_case *c, external, an_output_that_breaks_the_contract_is_a_failure_naming_program_and_file)
+{
+    table *t = small(3), *o = (table *)1;
+    pa_err err = {0};
+    int rc = run_script(t, c->script, NULL, c->m, &o, &err);
+    cr_assert_eq(rc, PA_ECHILD, "%s: status %d: %s", c->script, rc, err.msg);
+    cr_assert_null(o, "a table was returned");
+    for (size_t k = 0; k < 3; k++)
+        cr_assert(strstr(err.msg, c->needle[k]), "%s: \"%s\" lacks \"%s\"", c->script, err.msg, c->needle[k]);
+    cr_assert_eq(entries(), 0, "temporary files left in %s", tmp);
+    tbl_free(t);
+}
+
+Test(external, exactly_rows_rows_are_accepted_and_one_fewer_is_not)
+{
+    table *t = small(3), *o;
+    pa_err err = {0};
+    const char *script = "n=$2; [ -n \"$SHORT\" ] && n=$((n-1)); echo a,b > \"$1\"; i=0; "
+                         "while [ $i -lt $n ]; do echo no,4 >> \"$1\"; i=$((i+1)); done";
+    cr_assert_eq(run_script(t, script, NULL, 7, &o, &err), PA_OK, "%s", err.msg);
+    cr_assert_eq(o->n, 7);
+    tbl_free(o);
+    setenv("SHORT", "1", 1);
+    int rc = run_script(t, script, NULL, 7, &o, &err);
+    unsetenv("SHORT");
+    cr_assert_eq(rc, PA_ECHILD, "%s", err.msg);
+    cr_assert(strstr(err.msg, "wrote 6 rows") && strstr(err.msg, "expected 7 ({rows})"), "%s", err.msg);
+    /* max_rows allows more, never fewer */
+    rc = run_script(t, script, "{\"max_rows\": 20}", 7, &o, &err);
+    cr_assert_eq(rc, PA_OK, "%s", err.msg);
+    tbl_free(o);
+    rc = run_script(t, script, "{\"max_rows\": 6}", 7, &o, &err);
+    cr_assert_eq(rc, PA_EINPUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "\"max_rows\": 6 is below the 7 rows asked"), "%s", err.msg);
+    cr_assert_eq(entries(), 0);
     tbl_free(t);
 }

@@ -288,37 +288,59 @@ static cli_case cli_cases[] = {
     {.config = GOOD_HEAD "\"train_size\": 100, \"utility\": {\"tvd\": [4]}, \"generators\": [{\"name\": \"resample\"}]}",
      .args = {"run", "@c"}, .msg = "expected orders 1, 2 or 3"},
     {.config = "{\"format\": \"privaudit-config/1\",", .args = {"run", "@c"}, .msg = "c.json:1:"},
-    {.config = "{\"format\": \"v0\"}", .args = {"run", "@c"}, .msg = "field \"format\""},
+    {.config = "{\"format\": \"v0\"}", .args = {"run", "@c"}, .msg = "c.json: format: expected \"privaudit-config/1\", got \"v0\""},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}], \"gamez\": 4}",
-     .args = {"run", "@c"}, .msg = "unknown field \"gamez\""},
+     .args = {"run", "@c"}, .msg = "c.json: unknown field \"gamez\""},
     {.config = GOOD_HEAD "\"generators\": [{\"name\": \"resample\"}]}", .args = {"run", "@c"},
-     .msg = "missing field \"train_size\""},
+     .msg = "c.json: missing field \"train_size\""},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": []}", .args = {"run", "@c"},
-     .msg = "field \"generators\": expected a non-empty list"},
+     .msg = "c.json: generators: expected a non-empty list"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"gpt\"}]}", .args = {"run", "@c"},
-     .msg = "unknown generator \"gpt\""},
+     .msg = "c.json: generators[0].name: unknown generator \"gpt\""},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"marginals\", \"epsilon\": -1}]}",
-     .args = {"run", "@c"}, .msg = "positive number or \"inf\""},
+     .args = {"run", "@c"}, .msg = "c.json: generators[0].epsilon: expected a positive number or \"inf\", got -1"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"marginals\", \"epsilon\": 1,"
                " \"params\": {\"binz\": 3}}]}",
-     .args = {"run", "@c"}, .msg = "unknown parameter \"binz\""},
+     .args = {"run", "@c"}, .msg = "c.json: generators[0].params: unknown field \"binz\""},
+    /* a generator's or an attack's parameters, checked against the data: the config, then the JSON path */
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}, {\"name\": \"marginals\","
+               " \"epsilon\": [1, 2], \"params\": {\"bins\": 0}}]}",
+     .args = {"run", "@c"}, .msg = "c.json: generators[1].params.bins: expected a number in [1, 1e+06], got 0"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}, {\"name\": \"aim\","
+               " \"epsilon\": 1, \"params\": {\"rounds\": 1.5}}]}",
+     .args = {"run", "@c"}, .msg = "c.json: generators[1].params.rounds: expected an integer in [0, 1e+06], got 1.5"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"external\", \"params\": {\"argv\": "
+               "[\"cp\", 3]}}]}",
+     .args = {"run", "@c"}, .msg = "c.json: generators[0].params.argv[1]: expected a string"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}, {\"name\": \"marginals\","
+               " \"epsilon\": 1, \"delta\": 0}]}",
+     .args = {"run", "@c"}, .msg = "c.json: generators[1].delta (marginals at epsilon 1): delta must be in (0, 1)"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}], \"attacks\": "
+               "[{\"name\": \"dcr\"}, {\"name\": \"dcr\", \"label\": \"d2\", \"params\": {\"calibrate\": 1}}]}",
+     .args = {"run", "@c"}, .msg = "c.json: attacks[1].params.calibrate: expected true or false"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}], \"attacks\": "
+               "[{\"name\": \"dcr\", \"params\": {\"bogus\": 1}}]}",
+     .args = {"run", "@c"}, .msg = "c.json: attacks[0].params: unknown field \"bogus\" (known: calibrate)"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"utility\": {\"tstr\": \"nocol\"}, \"generators\": [{\"name\": "
+               "\"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "c.json: utility.tstr: \"nocol\" is not a categorical column"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}], \"attacks\": "
                "[{\"name\": \"telepathy\"}]}",
-     .args = {"run", "@c"}, .msg = "unknown attack \"telepathy\""},
+     .args = {"run", "@c"}, .msg = "c.json: attacks[0].name: unknown attack \"telepathy\""},
     {.config = GOOD_HEAD "\"train_size\": 100000, \"generators\": [{\"name\": \"resample\"}]}", .args = {"run", "@c"},
-     .msg = "exceeds the population split"},
+     .msg = "c.json: train_size: 100000 plus 1 targets exceeds the population split"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"games\": 2, \"generators\": [{\"name\": \"resample\"}]}",
-     .args = {"run", "@c"}, .msg = "field \"games\": expected a number in [4,"},
+     .args = {"run", "@c"}, .msg = "c.json: games: expected an integer in [4, 10000000], got 2"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"targets\": {\"ids\": [99999]}, \"generators\": [{\"name\": "
                "\"resample\"}]}",
-     .args = {"run", "@c"}, .msg = "row 99999, but the data has 1500 rows"},
+     .args = {"run", "@c"}, .msg = "c.json: targets.ids[0]: row 99999, but "},
     {.config = GOOD_HEAD "\"train_size\": 100, \"targets\": {\"select\": \"weird\"}, \"generators\": [{\"name\": "
                "\"resample\"}]}",
      .args = {"run", "@c"}, .msg = "expected \"isolated\", \"random\" or \"crafted\""},
     {.config = GOOD_HEAD "\"train_size\": 100, \"game\": \"worst\", \"generators\": [{\"name\": \"resample\"}]}",
-     .args = {"run", "@c"}, .msg = "field \"game\": expected \"average\" or \"fixed\""},
+     .args = {"run", "@c"}, .msg = "c.json: game: expected \"average\" or \"fixed\""},
     {.config = GOOD_HEAD "\"train_size\": 100, \"game\": 1, \"generators\": [{\"name\": \"resample\"}]}",
-     .args = {"run", "@c"}, .msg = "field \"game\": expected \"average\" or \"fixed\""},
+     .args = {"run", "@c"}, .msg = "c.json: game: expected \"average\" or \"fixed\""},
     {.config = GOOD_HEAD "\"train_size\": 100, \"targets\": {\"select\": \"crafted\", \"count\": 5},"
                " \"generators\": [{\"name\": \"resample\"}]}",
      .args = {"run", "@c"}, .msg = "allow at most 4 distinct"},
@@ -327,7 +349,7 @@ static cli_case cli_cases[] = {
      .args = {"run", "@c"}, .msg = "nope.csv: cannot open"},
     {.config = "{\"format\": \"privaudit-config/1\", \"data\": {\"csv\": \"data.csv\", \"schema\": \"inferred.json\"},"
                " \"train_size\": 100, \"generators\": [{\"name\": \"marginals\", \"epsilon\": 1}]}",
-     .args = {"run", "@c"}, .msg = "the schema was inferred from the data"},
+     .args = {"run", "@c"}, .msg = "c.json: generators[0].epsilon: 1 is a DP run"},
     {.config = "", .args = {"run"}, .msg = "expected a CONFIG.json"},
     {.config = "", .args = {"run", "@c", "--jobs", "0"}, .msg = "--jobs: got \"0\""},
     {.config = "", .args = {"run", "@c", "--frobnicate"}, .msg = "unknown option \"--frobnicate\""},
@@ -540,8 +562,8 @@ Test(run, replace_one_neighbours_keep_the_training_size_fixed)
                  " \"train_size\": 50, \"games\": 20, \"neighbours\": \"%s\","
                  " \"targets\": {\"select\": \"random\", \"count\": 2},"
                  " \"generators\": [{\"name\": \"external\", \"params\": {\"argv\": [\"/bin/sh\", \"-c\","
-                 " \"n=$(($(wc -l < \\\"$1\\\") - 1)); [ $n -eq 50 ] || exit 7; head -3 \\\"$1\\\" > \\\"$2\\\"\","
-                 " \"sh\", \"{train}\", \"{out}\"]}}],"
+                 " \"n=$(($(wc -l < \\\"$1\\\") - 1)); [ $n -eq 50 ] || exit 7; (head -n 1 \\\"$1\\\"; tail -n \\\"$3\\\" \\\"$1\\\") > \\\"$2\\\"\","
+                 " \"sh\", \"{train}\", \"{out}\", \"{rows}\"]}}],"
                  " \"attacks\": [{\"name\": \"dcr\"}]}",
                  mode ? "replace-one" : "add-remove");
         free(tu_write(dir, "n.json", text));

@@ -586,3 +586,30 @@ Test(table, property_a_table_with_exact_min_max_bounds_round_trips_through_schem
         free(cp);
     }
 }
+
+/* tbl_digest: equal content, equal digest (also a copy, and -0 against +0);
+ * one changed code or value, or one row fewer, another digest. */
+Test(table, the_digest_follows_the_content)
+{
+    schema *s = parse(SCHEMA);
+    table *t = tbl_new(s, 5);
+    for (size_t i = 0; i < 5; i++) {
+        t->num[0][i] = (double)(10 * i);
+        t->cat[1][i] = (int32_t)(i % 3);
+    }
+    size_t all[] = {0, 1, 2, 3, 4}, four[] = {0, 1, 2, 3};
+    table *c = tbl_rows(t, all, 5), *r = tbl_rows(t, four, 4);
+    cr_assert_eq(tbl_digest(t), tbl_digest(c));
+    cr_assert_neq(tbl_digest(t), tbl_digest(r));
+    c->num[0][0] = -0.0;
+    cr_assert_eq(tbl_digest(t), tbl_digest(c), "-0 and +0");
+    c->cat[1][4] = 0;
+    cr_assert_neq(tbl_digest(t), tbl_digest(c), "one code");
+    c->cat[1][4] = t->cat[1][4];
+    c->num[0][3] = 30.000000000000004;
+    cr_assert_neq(tbl_digest(t), tbl_digest(c), "one value by one ulp");
+    tbl_free(t);
+    tbl_free(c);
+    tbl_free(r);
+    schema_free(s);
+}

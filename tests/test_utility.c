@@ -657,3 +657,36 @@ Test(utility, cnn_tstr_separates_bar_images_and_rejects_non_images)
     schema_free(s);
     tbl_free(t);
 }
+
+/* util_col_bin_column bins a whole column as util_col_bin bins each value,
+ * and both follow the documented rule (audit/utility.h), checked by hand:
+ * linear [0, 1] in 32 bins, one bin per integer on [0, 10], log-spaced bins
+ * on [0, 1e5] (s = 10, ln g = ln(1 + 1e4)/32), codes out of range and NaN to bin 0. */
+Test(utility, a_column_is_binned_as_each_of_its_values)
+{
+    const size_t size[] = {5, 10, 100000, 0};
+    schema *s = mk_schema("ciin", size);
+    const double cat[] = {3, 7, -1, 0, 4, 2};
+    const double ints[] = {3.4, 10, 0, -2, 12, 5.5};
+    const double logs[] = {10, 1e5, 0, 5, 99, NAN};
+    const double lin[] = {0.5, 1.0, -0.1, NAN, 0.99, 0.031};
+    const double *vals[] = {cat, ints, logs, lin};
+    const size_t n = 6;
+    table *t = mk_table(s, n, vals);
+    const int32_t want[4][6] = {
+        {3, 0, 0, 0, 4, 2},
+        {3, 10, 0, 0, 10, 6}, /* round(5.5) = 6 */
+        {2, 31, 0, 1, 8, 0},  /* floor(ln(1 + v/10) / (ln(10001)/32)) */
+        {16, 31, 0, 0, 31, 0},
+    };
+    int32_t out[6];
+    for (size_t j = 0; j < 4; j++) {
+        util_col_bin_column(t, j, 0, out);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(out[i], want[j][i], "column %zu row %zu: bin %d, expected %d", j, i, out[i], want[j][i]);
+            cr_assert_eq((size_t)out[i], util_col_bin(&s->cols[j], 0, tbl_get(t, i, j)), "column %zu row %zu", j, i);
+        }
+    }
+    tbl_free(t);
+    schema_free(s);
+}
