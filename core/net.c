@@ -8,6 +8,7 @@
 #define NS(name) net_##name
 #define GEMM cblas_sgemm
 #define SYRK cblas_ssyrk
+#define NET_WINO_DEFAULT 1   /* Winograd on by default (net.h, X_set_winograd) */
 #define GEMV cblas_sgemv
 #include "core/net_impl.h"
 

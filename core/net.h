@@ -183,6 +183,12 @@ int net_spec_check(const net_spec *spec, pa_err *err);
  * X_tangent_grad(n, c, scale, out)  out (P) = scale·d/dε Σ_i c_i ∇θℓ_i
  *                          (c (B) or NULL), one GEMM pair per weight layer.
  * X_tangent_dx(n)          (B, n_0) d/dε ∂ℓ_i/∂X_i (after need_dx = 1).
+ * X_set_winograd(n, on)    conv layers with k = 3, stride 1 and C_in >= 16 compute
+ *                          forward, input gradient, weight gradient and per-example
+ *                          gradients by Winograd F(2×2, 3×3) (on != 0) or by im2col
+ *                          (0, the reference) from the next forward on. Default: on
+ *                          for net_ (float), off for netd_ (double). Ghost norms and
+ *                          tangents still read the unfolded input (made on demand).
  */
 #define NET_DECL(X, T)                                                                      \
     typedef struct X X;                                                                     \
@@ -220,7 +226,8 @@ int net_spec_check(const net_spec *spec, pa_err *err);
     void X##_tangent_seed(X *n, const T *dG);                                               \
     void X##_tangent_backprop(X *n, int need_dx);                                           \
     void X##_tangent_grad(X *n, const T *c, T scale, T *out);                               \
-    const T *X##_tangent_dx(const X *n);
+    const T *X##_tangent_dx(const X *n);                                                    \
+    void X##_set_winograd(X *n, int on);
 
 NET_DECL(net, float)
 NET_DECL(netd, double)

@@ -37,6 +37,8 @@
 #define STORE_BYTES ((size_t)256 << 20)
 #define STORE_ALPHA 32      /* multiply-adds one stored value costs (write, norm, read back) */
 #define SQ_CHUNKS 8         /* example_sqnorms shares a kept layer's examples out in this many chunks */
+#define WINO_MIN_C 16       /* 3×3 stride-1 convs with C_in >= this use Winograd F(2×2, 3×3) when on */
+#define WINO_P 16           /* transform points of F(2×2, 3×3): 4×4 */
 
 typedef struct layer {
     net_kind kind;
@@ -56,6 +58,17 @@ typedef struct layer {
     R *TU;                  /* tangent of U */
     R *xhat, *rstd;         /* groupnorm: (cap, n) normalised input, (cap, groups) 1/σ */
     R *txhat, *trstd;       /* their tangents */
+    /* Winograd F(2×2, 3×3) (see the kernels): nt output tiles of 2×2 per
+     * example (th × tw), bnt input-gradient tiles (bth × btw) */
+    int wok;                /* 3×3, stride 1, C_in >= WINO_MIN_C: may use Winograd */
+    int wfwd;               /* the last forward used it (so backprop and the gradients do) */
+    size_t th, tw, nt, bth, btw, bnt;
+    size_t wh;              /* per batch row: 16·max(nt, bnt)·max(C_in, C_out) scratch reals */
+    R *V;                   /* (16, B·nt, C_in) transformed input tiles Bᵀ d B, kept from forward */
+    R *dM;                  /* (16, B·nt, C_out) transformed output gradient A dY Aᵀ */
+    R *Uw;                  /* (16, C_out, C_in) transformed weights G g Gᵀ */
+    R *dUw;                 /* (16, C_out, C_in) weight gradient at the 16 points */
+    unsigned long u_at, dm_at;   /* generations (NET agen, dgen) at which U and dM were made */
 } layer;
 
 struct NET {
@@ -83,6 +96,10 @@ struct NET {
     int stored;             /* S of the store layers holds the current batch (example_sqnorms) */
     R *ones;                /* (cap) all 1 (grad_accumulate with c = NULL from the store) */
     void *blocks[3];        /* owned allocations: activation/delta block, tangent block, store */
+    int wino;               /* Winograd for the layers that allow it (NS(set_winograd)) */
+    unsigned long agen;     /* forward count: U is current when a layer's u_at equals it */
+    unsigned long dgen;     /* count of changes to D (seed, loss, backprop): dM current at dm_at */
+    R *wbuf;                /* Uw and dUw of every Winograd layer */
 };
 
 /* ---- spec ---- */
@@ -114,6 +131,13 @@ static int build_layers(NET *m, const net_spec *spec, pa_err *err)
             C = s->out;
             y->T = H * W, y->K = y->k * y->k * y->Ci, y->Ko = C;
             y->pcount = C * (y->K + 1);
+            y->wok = y->k == 3 && y->s == 1 && y->Ci >= WINO_MIN_C;
+            if (y->wok) {
+                size_t mc = y->Ci > C ? y->Ci : C;
+                y->th = (H + 1) / 2, y->tw = (W + 1) / 2, y->nt = y->th * y->tw;
+                y->bth = (y->Hi + 1) / 2, y->btw = (y->Wi + 1) / 2, y->bnt = y->bth * y->btw;
+                y->wh = WINO_P * (y->nt > y->bnt ? y->nt : y->bnt) * mc;
+            }
             break;
         case NET_CONVT:
             H = (H - 1) * y->s + y->k + y->opad - 2 * y->pad;
@@ -149,6 +173,8 @@ static int build_layers(NET *m, const net_spec *spec, pa_err *err)
             y->store_ok = y->T > 1 && STORE_ALPHA * KKo < 0.5 * T2 * (double)(y->K + y->Ko);
             y->ghost = 2 * y->T * y->T < y->K * y->Ko;   /* when not kept (or no room) */
             size_t need = y->ghost ? 2 * y->T * y->T : y->K * y->Ko;
+            if (y->wok && (WINO_P + 9) * y->Ci * y->Co > need)   /* dU at 16 points, then ∇W */
+                need = (WINO_P + 9) * y->Ci * y->Co;
             need += y->Co;
             if (need > maxpex)
                 maxpex = need;
@@ -194,9 +220,25 @@ int NS(new)(const net_spec *spec, NET **out, pa_err *err)
     for (size_t l = 0; l < m->L; l++)
         if (m->ly[l].Co > maxco)
             maxco = m->ly[l].Co;
-    m->kstride = 2 * SMALLK * maxco;
+    size_t nw = 0;
+    for (size_t l = 0; l < m->L; l++) {
+        if (m->ly[l].Ci > maxco)
+            maxco = m->ly[l].Ci;
+        if (m->ly[l].wok)
+            nw += 2 * WINO_P * m->ly[l].Ci * m->ly[l].Co;
+    }
+    m->kstride = 2 * SMALLK * maxco;   /* also a row of zeros for the Winograd transforms */
+    m->wino = NET_WINO_DEFAULT;
+    m->agen = m->dgen = 1;
+    m->wbuf = pa_malloc(nw ? nw : 1, sizeof(R));
+    for (size_t l = 0, o = 0; m->wbuf && l < m->L; l++)
+        if (m->ly[l].wok) {
+            m->ly[l].Uw = m->wbuf + o;
+            m->ly[l].dUw = m->wbuf + o + WINO_P * m->ly[l].Ci * m->ly[l].Co;
+            o += 2 * WINO_P * m->ly[l].Ci * m->ly[l].Co;
+        }
     m->kscr = pa_malloc(SQ_CHUNKS * m->kstride, sizeof(R));
-    if (!m->params || !m->grads || !m->pex || !m->dpex || !m->tdth || !m->kscr)
+    if (!m->params || !m->grads || !m->pex || !m->dpex || !m->tdth || !m->kscr || !m->wbuf)
         goto nomem;
     /* scratch per batch row: conv dU (T·K), convT columns (T·Ko), scaled copies */
     size_t mw = 1;
@@ -205,6 +247,8 @@ int NS(new)(const net_spec *spec, NET **out, pa_err *err)
         size_t w = y->T * (y->K > y->Ko ? y->K : y->Ko);
         if (y->kind == NET_GROUPNORM || y->kind == NET_ACT || y->kind == NET_AVGPOOL)
             w = y->ni;
+        if (y->wok && 2 * y->wh > w)   /* two transformed tensors at once (backprop) */
+            w = 2 * y->wh;
         if (w > mw)
             mw = w;
     }
@@ -238,6 +282,7 @@ void NS(free)(NET *m)
     free(m->cb);
     free(m->tdth);
     free(m->kscr);
+    free(m->wbuf);
     free(m->work);
     free(m);
 }
@@ -318,7 +363,7 @@ static R *carve(NET *m, R *p, R **A, size_t cap)
     return p;
 }
 
-static size_t block_size(const NET *m, size_t cap)
+static size_t block_size(const NET *m, size_t cap, int tangent)
 {
     size_t t = 0;
     t += 2 * cap * m->n[0];
@@ -332,6 +377,8 @@ static size_t block_size(const NET *m, size_t cap)
             t += cap * y->T * y->Ko;
         if (y->kind == NET_GROUPNORM)
             t += cap * (y->ni + y->groups);
+        if (y->wok && !tangent)
+            t += cap * WINO_P * y->nt * (y->Ci + y->Co);
     }
     return t;
 }
@@ -357,6 +404,11 @@ static void carve_layers(NET *m, R *p, size_t cap, int tangent)
             }
             p += cap * (y->ni + y->groups);
         }
+        if (y->wok && !tangent) {
+            y->V = p;
+            y->dM = p + cap * WINO_P * y->nt * y->Ci;
+            p += cap * WINO_P * y->nt * (y->Ci + y->Co);
+        }
     }
 }
 
@@ -365,7 +417,7 @@ static int reserve(NET *m, size_t B)
     if (B <= m->cap)
         return PA_OK;
     size_t cap = B > 2 * m->cap ? B : 2 * m->cap;
-    R *blk = pa_calloc(block_size(m, cap), sizeof(R));
+    R *blk = pa_calloc(block_size(m, cap, 0), sizeof(R));
     R *work = pa_malloc(cap, m->maxwork * sizeof(R));
     double *sqb = pa_malloc(cap, sizeof(double));
     R *cb = pa_malloc(cap, sizeof(R));
@@ -427,7 +479,7 @@ static int reserve_tangent(NET *m)
 {
     if (m->tcap >= m->cap && m->blocks[1])
         return PA_OK;
-    R *blk = pa_calloc(block_size(m, m->cap), sizeof(R));
+    R *blk = pa_calloc(block_size(m, m->cap, 1), sizeof(R));
     if (!blk)
         return PA_ENOMEM;
     free(m->blocks[1]);
@@ -506,7 +558,7 @@ static void gemm(int ta, int tb, size_t M, size_t N, size_t Kd, R alpha, const R
  * take them, vectorised over the C_out outputs. Compiled for baseline
  * x86-64 and for x86-64-v3 (AVX2+FMA), chosen at load time. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define NET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define NET_CLONES
 #endif
@@ -887,9 +939,237 @@ NET_CLONES static void gn_example_grad(double *g, const R *DY, const layer *y, s
         }
 }
 
+/* ---- Winograd F(2×2, 3×3) (Lavin & Gray 2016) ----
+ * A 3×3 stride-1 conv computes each 2×2 tile of its output from a 4×4 tile
+ * d of its (zero-padded) input as Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A, per pair of
+ * channels, with
+ *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
+ *   Aᵀ = [1 1 1 0; 0 1 −1 −1].
+ * The sum over input channels at each of the 16 points ξ of the 4×4 tile is
+ * one GEMM over all B·nt tiles: M_ξ (B·nt, C_out) = V_ξ (B·nt, C_in) U_ξᵀ,
+ * 16 GEMMs of 16/36 of the im2col GEMM's multiply-adds (2.25× fewer, less at
+ * the borders of an odd-sized output). Tensors at the 16 points are stored
+ * (16, rows, C), point ξ = 4a + b the row-major matrix at ξ·rows·C.
+ * The adjoints: the input gradient is the 3×3 conv of the output gradient
+ * with the flipped kernel (pad 2 − pad); since G J = P G (J reverses, P swaps
+ * rows 0 and 3), the flipped kernel's transform is U at the points
+ * (p(a), p(b)), p = (3, 1, 2, 0). The weight gradient is
+ * ∇g = G ᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G: 16 GEMMs dM_ξᵀ V_ξ over the
+ * tiles (all examples for the sum, one example's for its own gradient). */
+static const unsigned char wino_flip[WINO_P] = {15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0};
+
+/* V (16, B·th·tw, C) from img (B, H, W, C) zero-padded by pad: tile (ty, tx)
+ * of example i (row (i·th + ty)·tw + tx) reads rows 2ty − pad .. + 3 and
+ * columns 2tx − pad .. + 3; examples i0 .. i1 − 1; zero (C) all zeros */
+NET_CLONES static void wino_in(R *restrict V, const R *restrict img, size_t i0, size_t i1, size_t B,
+                               size_t H, size_t W, size_t C, size_t pad, size_t th, size_t tw,
+                               const R *zero)
+{
+    size_t S = B * th * tw * C;
+    for (size_t i = i0; i < i1; i++)
+        for (size_t ty = 0; ty < th; ty++)
+            for (size_t tx = 0; tx < tw; tx++) {
+                const R *p[WINO_P];
+                for (size_t a = 0; a < 4; a++)
+                    for (size_t b = 0; b < 4; b++) {
+                        long y = (long)(2 * ty + a) - (long)pad, x = (long)(2 * tx + b) - (long)pad;
+                        p[4 * a + b] = y < 0 || x < 0 || y >= (long)H || x >= (long)W
+                                           ? zero
+                                           : img + ((i * H + (size_t)y) * W + (size_t)x) * C;
+                    }
+                R *o = V + ((i * th + ty) * tw + tx) * C;
+                const R *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3], *p4 = p[4], *p5 = p[5],
+                        *p6 = p[6], *p7 = p[7], *p8 = p[8], *p9 = p[9], *p10 = p[10], *p11 = p[11],
+                        *p12 = p[12], *p13 = p[13], *p14 = p[14], *p15 = p[15];
+                R *o0 = o, *o1 = o + S, *o2 = o + 2 * S, *o3 = o + 3 * S, *o4 = o + 4 * S,
+                  *o5 = o + 5 * S, *o6 = o + 6 * S, *o7 = o + 7 * S, *o8 = o + 8 * S, *o9 = o + 9 * S,
+                  *o10 = o + 10 * S, *o11 = o + 11 * S, *o12 = o + 12 * S, *o13 = o + 13 * S,
+                  *o14 = o + 14 * S, *o15 = o + 15 * S;
+#pragma GCC ivdep
+                for (size_t c = 0; c < C; c++) {
+                    /* Bᵀ d (rows), column b: t_ab */
+                    R t00 = p0[c] - p8[c], t01 = p1[c] - p9[c], t02 = p2[c] - p10[c], t03 = p3[c] - p11[c];
+                    R t10 = p4[c] + p8[c], t11 = p5[c] + p9[c], t12 = p6[c] + p10[c], t13 = p7[c] + p11[c];
+                    R t20 = p8[c] - p4[c], t21 = p9[c] - p5[c], t22 = p10[c] - p6[c], t23 = p11[c] - p7[c];
+                    R t30 = p4[c] - p12[c], t31 = p5[c] - p13[c], t32 = p6[c] - p14[c], t33 = p7[c] - p15[c];
+                    /* (Bᵀ d) B (columns) */
+                    o0[c] = t00 - t02, o1[c] = t01 + t02, o2[c] = t02 - t01, o3[c] = t01 - t03;
+                    o4[c] = t10 - t12, o5[c] = t11 + t12, o6[c] = t12 - t11, o7[c] = t11 - t13;
+                    o8[c] = t20 - t22, o9[c] = t21 + t22, o10[c] = t22 - t21, o11[c] = t21 - t23;
+                    o12[c] = t30 - t32, o13[c] = t31 + t32, o14[c] = t32 - t31, o15[c] = t31 - t33;
+                }
+            }
+}
+
+/* Y (B, Ho, Wo, C) = Aᵀ M A per tile (+ bias b (C) if given; the parts of
+ * border tiles outside Ho × Wo dropped), M (16, B·th·tw, C); examples i0 .. i1 − 1 */
+NET_CLONES static void wino_out(R *restrict Y, const R *restrict M, size_t i0, size_t i1, size_t B,
+                                size_t Ho, size_t Wo, size_t C, size_t th, size_t tw, const R *b)
+{
+    size_t S = B * th * tw * C;
+    for (size_t i = i0; i < i1; i++)
+        for (size_t ty = 0; ty < th; ty++)
+            for (size_t tx = 0; tx < tw; tx++) {
+                const R *m = M + ((i * th + ty) * tw + tx) * C;
+                size_t oy = 2 * ty, ox = 2 * tx;
+                int dy = oy + 1 < Ho, dx = ox + 1 < Wo;
+                R *y00 = Y + ((i * Ho + oy) * Wo + ox) * C;
+                R *y01 = dx ? y00 + C : NULL, *y10 = dy ? y00 + Wo * C : NULL;
+                R *y11 = dx && dy ? y00 + (Wo + 1) * C : NULL;
+                const R *m0 = m, *m1 = m + S, *m2 = m + 2 * S, *m3 = m + 3 * S, *m4 = m + 4 * S,
+                        *m5 = m + 5 * S, *m6 = m + 6 * S, *m7 = m + 7 * S, *m8 = m + 8 * S,
+                        *m9 = m + 9 * S, *m10 = m + 10 * S, *m11 = m + 11 * S, *m12 = m + 12 * S,
+                        *m13 = m + 13 * S, *m14 = m + 14 * S, *m15 = m + 15 * S;
+#define WINO_OUT_ROWS(c)                                                                            \
+    R u0 = m0[c] + m4[c] + m8[c], u1 = m1[c] + m5[c] + m9[c], u2 = m2[c] + m6[c] + m10[c],           \
+      u3 = m3[c] + m7[c] + m11[c], u4 = m4[c] - m8[c] - m12[c], u5 = m5[c] - m9[c] - m13[c],          \
+      u6 = m6[c] - m10[c] - m14[c], u7 = m7[c] - m11[c] - m15[c];                                    \
+    R bc = b ? b[c] : 0;
+                if (y11) {   /* a whole tile (the common case: one branch-free loop) */
+#pragma GCC ivdep
+                    for (size_t c = 0; c < C; c++) {
+                        WINO_OUT_ROWS(c)
+                        y00[c] = u0 + u1 + u2 + bc, y01[c] = u1 - u2 - u3 + bc;
+                        y10[c] = u4 + u5 + u6 + bc, y11[c] = u5 - u6 - u7 + bc;
+                    }
+                    continue;
+                }
+                for (size_t c = 0; c < C; c++) {
+                    WINO_OUT_ROWS(c)
+                    y00[c] = u0 + u1 + u2 + bc;
+                    if (y01)
+                        y01[c] = u1 - u2 - u3 + bc;
+                    if (y10)
+                        y10[c] = u4 + u5 + u6 + bc;
+                    (void)u7;
+                }
+#undef WINO_OUT_ROWS
+            }
+}
+
+/* dM (16, B·th·tw, C) = A dY Aᵀ per 2×2 tile of dY (B, Ho, Wo, C) (zero
+ * outside); examples i0 .. i1 − 1; zero (C) all zeros */
+NET_CLONES static void wino_dm(R *restrict dM, const R *restrict dY, size_t i0, size_t i1, size_t B,
+                               size_t Ho, size_t Wo, size_t C, size_t th, size_t tw, const R *zero)
+{
+    size_t S = B * th * tw * C;
+    for (size_t i = i0; i < i1; i++)
+        for (size_t ty = 0; ty < th; ty++)
+            for (size_t tx = 0; tx < tw; tx++) {
+                size_t oy = 2 * ty, ox = 2 * tx;
+                const R *g00 = dY + ((i * Ho + oy) * Wo + ox) * C;
+                const R *g01 = ox + 1 < Wo ? g00 + C : zero, *g10 = oy + 1 < Ho ? g00 + Wo * C : zero;
+                const R *g11 = ox + 1 < Wo && oy + 1 < Ho ? g00 + (Wo + 1) * C : zero;
+                R *o = dM + ((i * th + ty) * tw + tx) * C;
+                R *o0 = o, *o1 = o + S, *o2 = o + 2 * S, *o3 = o + 3 * S, *o4 = o + 4 * S,
+                  *o5 = o + 5 * S, *o6 = o + 6 * S, *o7 = o + 7 * S, *o8 = o + 8 * S, *o9 = o + 9 * S,
+                  *o10 = o + 10 * S, *o11 = o + 11 * S, *o12 = o + 12 * S, *o13 = o + 13 * S,
+                  *o14 = o + 14 * S, *o15 = o + 15 * S;
+#pragma GCC ivdep
+                for (size_t c = 0; c < C; c++) {
+                    R d00 = g00[c], d01 = g01[c], d10 = g10[c], d11 = g11[c];
+                    /* A d: rows (1, 0), (1, 1), (1, −1), (0, −1); then (A d) Aᵀ the same on columns */
+                    R a0 = d00 + d10, a1 = d01 + d11, b0 = d00 - d10, b1 = d01 - d11;
+                    o0[c] = d00, o1[c] = d00 + d01, o2[c] = d00 - d01, o3[c] = -d01;
+                    o4[c] = a0, o5[c] = a0 + a1, o6[c] = a0 - a1, o7[c] = -a1;
+                    o8[c] = b0, o9[c] = b0 + b1, o10[c] = b0 - b1, o11[c] = -b1;
+                    o12[c] = -d10, o13[c] = -d10 - d11, o14[c] = d11 - d10, o15[c] = d11;
+                }
+            }
+}
+
+/* U (16, Co, Ci) = G g Gᵀ for each (o, c), g the 3×3 kernel W[o, ·, ·, c] (W (Co, 3, 3, Ci)) */
+NET_CLONES static void wino_wt(R *restrict U, const R *restrict W, size_t Co, size_t Ci)
+{
+    size_t S = Co * Ci;
+    for (size_t o = 0; o < Co; o++) {
+        const R *w = W + o * 9 * Ci;
+        R *u = U + o * Ci;
+        for (size_t c = 0; c < Ci; c++) {
+            R h[12];
+            for (size_t x = 0; x < 3; x++) {   /* G g: rows */
+                R g0 = w[x * Ci + c], g1 = w[(3 + x) * Ci + c], g2 = w[(6 + x) * Ci + c];
+                h[x] = g0, h[3 + x] = (R)0.5 * (g0 + g1 + g2), h[6 + x] = (R)0.5 * (g0 - g1 + g2),
+                h[9 + x] = g2;
+            }
+            for (size_t a = 0; a < 4; a++) {   /* (G g) Gᵀ: columns */
+                R g0 = h[3 * a], g1 = h[3 * a + 1], g2 = h[3 * a + 2];
+                u[(4 * a) * S + c] = g0;
+                u[(4 * a + 1) * S + c] = (R)0.5 * (g0 + g1 + g2);
+                u[(4 * a + 2) * S + c] = (R)0.5 * (g0 - g1 + g2);
+                u[(4 * a + 3) * S + c] = g2;
+            }
+        }
+    }
+}
+
+/* dW (Co, 3, 3, Ci) = beta·dW + scale·Gᵀ dU G for each (o, c), dU (16, Co, Ci) */
+NET_CLONES static void wino_wback(R *restrict dW, const R *restrict dU, size_t Co, size_t Ci, R scale,
+                                  R beta)
+{
+    size_t S = Co * Ci;
+    const R h = (R)0.5;
+    for (size_t o = 0; o < Co; o++) {
+        const R *u = dU + o * Ci;
+        const R *u0 = u, *u1 = u + S, *u2 = u + 2 * S, *u3 = u + 3 * S, *u4 = u + 4 * S, *u5 = u + 5 * S,
+                *u6 = u + 6 * S, *u7 = u + 7 * S, *u8 = u + 8 * S, *u9 = u + 9 * S, *u10 = u + 10 * S,
+                *u11 = u + 11 * S, *u12 = u + 12 * S, *u13 = u + 13 * S, *u14 = u + 14 * S,
+                *u15 = u + 15 * S;
+        R *w = dW + o * 9 * Ci;
+        R *w0 = w, *w1 = w + Ci, *w2 = w + 2 * Ci, *w3 = w + 3 * Ci, *w4 = w + 4 * Ci, *w5 = w + 5 * Ci,
+          *w6 = w + 6 * Ci, *w7 = w + 7 * Ci, *w8 = w + 8 * Ci;
+#define WINO_GT(x0, x1, x2, x3, r0, r1, r2)                                                          \
+    R r0 = (x0) + h * ((x1) + (x2)), r1 = h * ((x1) - (x2)), r2 = h * ((x1) + (x2)) + (x3);
+#define WINO_WBACK_BODY(c)                                                                          \
+    WINO_GT(u0[c], u4[c], u8[c], u12[c], a0, b0, c0)  /* Gᵀ dU: rows, column 0 */                   \
+    WINO_GT(u1[c], u5[c], u9[c], u13[c], a1, b1, c1)                                                 \
+    WINO_GT(u2[c], u6[c], u10[c], u14[c], a2, b2, c2)                                                \
+    WINO_GT(u3[c], u7[c], u11[c], u15[c], a3, b3, c3)                                                \
+    WINO_GT(a0, a1, a2, a3, v0, v1, v2)               /* (Gᵀ dU) G: columns */                       \
+    WINO_GT(b0, b1, b2, b3, v3, v4, v5)                                                              \
+    WINO_GT(c0, c1, c2, c3, v6, v7, v8)
+        if (beta == 0) {
+#pragma GCC ivdep
+            for (size_t c = 0; c < Ci; c++) {
+                WINO_WBACK_BODY(c)
+                w0[c] = scale * v0, w1[c] = scale * v1, w2[c] = scale * v2;
+                w3[c] = scale * v3, w4[c] = scale * v4, w5[c] = scale * v5;
+                w6[c] = scale * v6, w7[c] = scale * v7, w8[c] = scale * v8;
+            }
+        } else {
+#pragma GCC ivdep
+            for (size_t c = 0; c < Ci; c++) {
+                WINO_WBACK_BODY(c)
+                w0[c] = beta * w0[c] + scale * v0, w1[c] = beta * w1[c] + scale * v1;
+                w2[c] = beta * w2[c] + scale * v2, w3[c] = beta * w3[c] + scale * v3;
+                w4[c] = beta * w4[c] + scale * v4, w5[c] = beta * w5[c] + scale * v5;
+                w6[c] = beta * w6[c] + scale * v6, w7[c] = beta * w7[c] + scale * v7;
+                w8[c] = beta * w8[c] + scale * v8;
+            }
+        }
+#undef WINO_WBACK_BODY
+#undef WINO_GT
+    }
+}
+
+/* S (16, B·nt, w) = rows of M (16, B·nt, w) scaled by c_i per example (into m->work) */
+NET_CLONES static const R *wino_scaled(NET *m, const R *M, const R *c, size_t B, size_t nt, size_t w)
+{
+    R *S = m->work;
+    for (size_t q = 0; q < WINO_P * B; q++) {
+        R ci = c[q % B];
+        const R *src = M + q * nt * w;
+        R *dst = S + q * nt * w;
+        for (size_t k = 0; k < nt * w; k++)
+            dst[k] = ci * src[k];
+    }
+    return S;
+}
+
 /* ---- per-example kernels shared with pa_par_for's helper ---- */
 
-enum { OP_IM2COL, OP_SMALLK, OP_AVGF, OP_GNF, OP_ACTF, OP_COL2IM, OP_AVGB, OP_GNB, OP_ACTB };
+enum { OP_IM2COL, OP_SMALLK, OP_AVGF, OP_GNF, OP_ACTF, OP_COL2IM, OP_AVGB, OP_GNB, OP_ACTB,
+       OP_WIN, OP_WOUT, OP_WBIN, OP_WBOUT, OP_WDM };
 
 typedef struct ex_job {
     NET *m;
@@ -940,6 +1220,27 @@ static void ex_chunk(void *ctx, size_t k)
     case OP_ACTB:
         act_bwd(j->out + i0 * y->ni, j->in + i0 * y->ni, j->aux + i0 * y->ni, n * y->ni, y->act, y->slope);
         break;
+    case OP_WIN:    /* forward: the input's tiles */
+    case OP_WBIN:   /* backprop: the output gradient's tiles (pad 2 − pad, input-gradient grid) */
+    case OP_WDM: {
+        R *zero = m->kscr + k * m->kstride;
+        size_t C = j->op == OP_WIN ? y->Ci : y->Co;
+        for (size_t c = 0; c < C; c++)
+            zero[c] = 0;
+        if (j->op == OP_WIN)
+            wino_in(y->V, j->in, i0, i1, m->B, y->Hi, y->Wi, C, y->pad, y->th, y->tw, zero);
+        else if (j->op == OP_WBIN)
+            wino_in(j->out, j->in, i0, i1, m->B, y->Ho, y->Wo, C, 2 - y->pad, y->bth, y->btw, zero);
+        else
+            wino_dm(y->dM, j->in, i0, i1, m->B, y->Ho, y->Wo, C, y->th, y->tw, zero);
+        break;
+    }
+    case OP_WOUT:
+        wino_out(j->out, j->aux, i0, i1, m->B, y->Ho, y->Wo, y->Co, y->th, y->tw, j->W + y->Co * y->K);
+        break;
+    case OP_WBOUT:
+        wino_out(j->out, j->aux, i0, i1, m->B, y->Hi, y->Wi, y->Ci, y->bth, y->btw, NULL);
+        break;
     }
 }
 
@@ -957,6 +1258,30 @@ static void by_example(NET *m, const layer *y, int op, const R *in, const R *aux
     pa_par_for((B + j.per - 1) / j.per, ex_chunk, &j);
 }
 
+/* U of conv layer l (its unfolded input) for the current batch: made here
+ * if the forward went by Winograd and something needs it (ghost norms,
+ * tangents) */
+static void ensure_unfolded(NET *m, size_t l)
+{
+    layer *y = &m->ly[l];
+    if (y->kind != NET_CONV || y->u_at == m->agen)
+        return;
+    by_example(m, y, OP_IM2COL, m->A[l], NULL, NULL, NULL);
+    y->u_at = m->agen;
+}
+
+/* dM of Winograd layer l for the current output gradient */
+static void ensure_dm(NET *m, size_t l)
+{
+    layer *y = &m->ly[l];
+    if (y->dm_at == m->dgen)
+        return;
+    by_example(m, y, OP_WDM, m->D[l + 1], NULL, NULL, NULL);
+    y->dm_at = m->dgen;
+}
+
+void NS(set_winograd)(NET *m, int on) { m->wino = on != 0; }
+
 /* ---- forward ---- */
 
 int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
@@ -969,6 +1294,8 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
         return pa_errf(err, PA_ENOMEM, "net_forward: out of memory for a batch of %zu rows", B);
     m->B = B;
     m->stored = 0;
+    m->agen++;
+    m->dgen++;
     memcpy(m->A[0], X, B * m->n[0] * sizeof(R));
     for (size_t l = 0; l < m->L; l++) {
         layer *y = &m->ly[l];
@@ -982,7 +1309,19 @@ int NS(forward)(NET *m, const R *X, size_t B, const R **Y, pa_err *err)
             gemm(0, 1, B, y->no, y->ni, 1, in, y->ni, W, y->ni, 1, out, y->no);
             break;
         case NET_CONV:
+            y->wfwd = m->wino && y->wok;
+            if (y->wfwd) {
+                size_t rows = B * y->nt;
+                wino_wt(y->Uw, W, y->Co, y->Ci);
+                by_example(m, y, OP_WIN, in, NULL, W, out);
+                for (size_t p = 0; p < WINO_P; p++)
+                    gemm(0, 1, rows, y->Co, y->Ci, 1, y->V + p * rows * y->Ci, y->Ci,
+                         y->Uw + p * y->Co * y->Ci, y->Ci, 0, m->work + p * rows * y->Co, y->Co);
+                by_example(m, y, OP_WOUT, NULL, m->work, W, out);
+                break;
+            }
             by_example(m, y, OP_IM2COL, in, NULL, W, out);
+            y->u_at = m->agen;
             if (y->K <= SMALLK) {
                 by_example(m, y, OP_SMALLK, in, NULL, W, out);
                 break;
@@ -1027,6 +1366,7 @@ int NS(loss_xent)(NET *m, const int32_t *y, R *loss, double *sum, pa_err *err)
                            (int)y[i], p - 1);
     double total = 0;
     m->stored = 0;
+    m->dgen++;
     for (size_t i = 0; i < B; i++) {
         const R *z = m->A[m->L] + i * p;
         R *g = m->D[m->L] + i * p;
@@ -1057,6 +1397,7 @@ int NS(loss_mse)(NET *m, const R *Tg, R *loss, double *sum, pa_err *err)
     double total = 0;
     (void)err;
     m->stored = 0;
+    m->dgen++;
     for (size_t i = 0; i < B; i++) {
         const R *yh = m->A[m->L] + i * p, *t = Tg + i * p;
         R *g = m->D[m->L] + i * p;
@@ -1077,6 +1418,7 @@ int NS(loss_mse)(NET *m, const R *Tg, R *loss, double *sum, pa_err *err)
 void NS(seed)(NET *m, const R *dY)
 {
     m->stored = 0;
+    m->dgen++;
     memcpy(m->D[m->L], dY, m->B * m->n[m->L] * sizeof(R));
 }
 
@@ -1100,6 +1442,7 @@ void NS(backprop)(NET *m, int need_dx)
 {
     size_t B = m->B;
     m->stored = 0;
+    m->dgen++;
     for (size_t l = m->L; l-- > 0;) {
         layer *y = &m->ly[l];
         const R *dout = m->D[l + 1];
@@ -1112,7 +1455,17 @@ void NS(backprop)(NET *m, int need_dx)
                 gemm(0, 0, B, y->ni, y->no, 1, dout, y->no, W, y->ni, 0, din, y->ni);
             break;
         case NET_CONV:
-            if (want) {
+            if (want && y->wfwd) {
+                /* the conv of dY with the flipped kernel, by Winograd too */
+                size_t rows = B * y->bnt;
+                R *Vb = m->work + B * y->wh;
+                wino_wt(y->Uw, W, y->Co, y->Ci);
+                by_example(m, y, OP_WBIN, dout, NULL, W, Vb);
+                for (size_t p = 0; p < WINO_P; p++)
+                    gemm(0, 0, rows, y->Ci, y->Co, 1, Vb + p * rows * y->Co, y->Co,
+                         y->Uw + wino_flip[p] * y->Co * y->Ci, y->Ci, 0, m->work + p * rows * y->Ci, y->Ci);
+                by_example(m, y, OP_WBOUT, NULL, m->work, W, din);
+            } else if (want) {
                 gemm(0, 0, B * y->T, y->K, y->Co, 1, dout, y->Co, W, y->K, 0, m->work, y->K);
                 by_example(m, y, OP_COL2IM, m->work, NULL, W, din);
             }
@@ -1141,10 +1494,11 @@ void NS(backprop)(NET *m, int need_dx)
 }
 
 /* The unfolded matrices of weight layer l (see the top of this file). */
-static void layer_mats(const NET *m, size_t l, const R **Am, const R **Gm)
+static void layer_mats(NET *m, size_t l, const R **Am, const R **Gm)
 {
     const layer *y = &m->ly[l];
     if (y->kind == NET_CONV) {
+        ensure_unfolded(m, l);
         *Am = y->U;
         *Gm = m->D[l + 1];
     } else if (y->kind == NET_CONVT) {
@@ -1206,6 +1560,25 @@ static void weight_grad(NET *m, const layer *y, R *dW, const R *Am, const R *Gm,
         gemm(1, 0, y->Ko, y->K, rows, scale, Gm, y->Ko, Am, y->K, beta, dW, y->K);
 }
 
+/* dW = beta dW + scale ∇W of a Winograd layer, c per example or NULL: 16
+ * GEMMs at the transform points over all B·nt tiles, then Gᵀ · G */
+static void wino_weight_grad(NET *m, size_t l, R *dW, const R *c, R scale, R beta)
+{
+    layer *y = &m->ly[l];
+    size_t B = m->B, rows = B * y->nt, Ci = y->Ci, Co = y->Co;
+    ensure_dm(m, l);
+    const R *Am = y->V, *Gm = y->dM;
+    if (c) {
+        if (Ci <= Co)
+            Am = wino_scaled(m, Am, c, B, y->nt, Ci);
+        else
+            Gm = wino_scaled(m, Gm, c, B, y->nt, Co);
+    }
+    for (size_t p = 0; p < WINO_P; p++)
+        gemm(1, 0, Co, Ci, rows, 1, Gm + p * rows * Co, Co, Am + p * rows * Ci, Ci, 0, y->dUw + p * Co * Ci, Ci);
+    wino_wback(dW, y->dUw, Co, Ci, scale, beta);
+}
+
 NET_CLONES static void gn_accumulate(NET *m, size_t l, const R *c, R scale, R beta, const R *DY, R *dg)
 {
     const layer *y = &m->ly[l];
@@ -1245,6 +1618,8 @@ void NS(grad_accumulate)(NET *m, const R *c, R scale, R beta)
                 pa_blas_threads_for((double)m->B * (double)w);
                 GEMV(CblasRowMajor, CblasTrans, (int)m->B, (int)w, scale, y->S, (int)w,
                      c ? c : m->ones, 1, beta, dW, 1);
+            } else if (y->kind == NET_CONV && y->wfwd) {
+                wino_weight_grad(m, l, dW, c, scale, beta);
             } else {
                 const R *Am, *Gm;
                 layer_mats(m, l, &Am, &Gm);
@@ -1303,7 +1678,8 @@ typedef struct sq_job {
     const layer *y;
     size_t l, per;          /* layer; examples per chunk */
     double *sq;             /* (B) accumulated into */
-    const R *Am, *Gm;       /* weight layers: the unfolded matrices */
+    const R *Am, *Gm;       /* weight layers: the unfolded matrices (Winograd: V and dM) */
+    int wino;               /* the per-example gradient from the 16 transform points */
 } sq_job;
 
 /* examples k·per .. of layer l: ‖∇θ_l ℓ_i‖² added to sq[i] (and the kept
@@ -1332,7 +1708,7 @@ static void sq_chunk(void *ctx, size_t k)
         return;
     }
     for (size_t i = k * j->per; i < i1; i++) {
-        const R *a = j->Am + i * T * K, *g = j->Gm + i * T * Ko;
+        const R *a = j->wino ? NULL : j->Am + i * T * K, *g = j->wino ? NULL : j->Gm + i * T * Ko;
         double s = 0;
         if (T == 1) {
             double a2 = 0, g2 = 0;
@@ -1355,7 +1731,15 @@ static void sq_chunk(void *ctx, size_t k)
         } else {
             /* materialised (in W's layout), into the store if it is kept */
             R *M = y->store ? y->S + i * K * Ko : pex;
-            if (y->kind == NET_CONV && K <= SMALLK)
+            if (j->wino) {
+                size_t Ci = y->Ci, nt = y->nt, rows = m->B * nt;
+                R *dU = y->store ? pex : pex + K * Ko;
+                for (size_t p = 0; p < WINO_P; p++)
+                    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Ko, (int)Ci, (int)nt, 1,
+                         j->Gm + (p * rows + i * nt) * Ko, (int)Ko, j->Am + (p * rows + i * nt) * Ci, (int)Ci,
+                         0, dU + p * Ko * Ci, (int)Ci);
+                wino_wback(M, dU, Ko, Ci, 1, 0);
+            } else if (y->kind == NET_CONV && K <= SMALLK)
                 smallk_wgrad(M, a, g, T, K, Ko, 1, 0, kscr);
             else if (y->kind == NET_CONVT)
                 GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)Ko, (int)T, 1, a, (int)K, g,
@@ -1380,9 +1764,17 @@ void NS(example_sqnorms)(NET *m, double *sq)
         sq_job job = {.m = m, .y = y, .l = l, .sq = sq, .per = B};
         double work = 0;    /* per example: the BLAS call's multiply-adds */
         if (y->kind == NET_DENSE || y->kind == NET_CONV || y->kind == NET_CONVT) {
-            layer_mats(m, l, &job.Am, &job.Gm);
             double T = (double)y->T, K = (double)y->K, Ko = (double)y->Ko;
+            job.wino = y->kind == NET_CONV && y->wfwd && y->T > 1 && !(y->ghost && !y->store);
+            if (job.wino) {
+                ensure_dm(m, l);
+                job.Am = y->V, job.Gm = y->dM;
+            } else {
+                layer_mats(m, l, &job.Am, &job.Gm);
+            }
             work = y->T == 1 ? 0 : y->ghost && !y->store ? T * T * (K + Ko) : T * K * Ko;
+            if (job.wino)
+                work = (double)(WINO_P * y->nt) * (double)y->Ci * Ko;
             work += (double)(y->T * y->Ko);   /* the bias sum */
         } else if (y->kind == NET_GROUPNORM) {
             work = (double)y->ni;
@@ -1610,6 +2002,7 @@ int NS(tangent_forward)(NET *m, const R *dtheta, const R *dX, pa_err *err)
                 gemm(0, 1, B, y->no, y->ni, 1, in, y->ni, tW, y->ni, 1, tout, y->no);
             break;
         case NET_CONV:
+            ensure_unfolded(m, l);
             im2col(y->TU, tin, B, y->Hi, y->Wi, y->Ci, y->k, y->s, y->pad, y->Ho, y->Wo);
             gemm(0, 1, B * y->T, y->Co, y->K, 1, y->TU, y->K, W, y->K, 0, tout, y->Co);
             if (tW) {

@@ -7,5 +7,6 @@
 #define NS(name) netd_##name
 #define GEMM cblas_dgemm
 #define SYRK cblas_dsyrk
+#define NET_WINO_DEFAULT 0   /* Winograd off by default: the double engine is the reference (net.h) */
 #define GEMV cblas_dgemv
 #include "core/net_impl.h"

@@ -511,6 +511,186 @@ Test(net, chunked_kernels_on_two_threads_equal_a_batch_of_one_and_the_naive_sum)
     netd_free(d);
 }
 
+/* ---- Winograd F(2×2, 3×3) against im2col and the direct loops ---- */
+
+typedef struct wino_case {
+    size_t H, W, Cin, Cout, pad;
+} wino_case;
+
+static wino_case wino_cases[] = {
+    {.H = 8, .W = 8, .Cin = 16, .Cout = 16, .pad = 1},    /* even output: whole tiles */
+    {.H = 7, .W = 5, .Cin = 24, .Cout = 8, .pad = 1},     /* odd output: border tiles cut */
+    {.H = 9, .W = 6, .Cin = 16, .Cout = 20, .pad = 0},
+    {.H = 5, .W = 6, .Cin = 17, .Cout = 3, .pad = 2},
+    {.H = 3, .W = 3, .Cin = 16, .Cout = 4, .pad = 0},     /* a 1×1 output */
+};
+
+ParameterizedTestParameters(net, winograd_conv_equals_im2col_and_direct_loops)
+{
+    return cr_make_param_array(wino_case, wino_cases, sizeof wino_cases / sizeof wino_cases[0]);
+}
+
+/* One conv, then tanh and a dense head (so that the output gradient is not
+ * constant): forward against net_conv_naive; the input gradient, the
+ * weighted gradient sum and the per-example norms against the im2col path of
+ * the same engine (float 1e-5, double 1e-12: the transforms are exact in
+ * exact arithmetic) */
+ParameterizedTest(wino_case *c, net, winograd_conv_equals_im2col_and_direct_loops)
+{
+    net_layer_spec ls[4] = {
+        {.kind = NET_CONV, .out = c->Cout, .k = 3, .stride = 1, .pad = c->pad},
+        {.kind = NET_ACT, .act = NET_TANH},
+        {.kind = NET_FLATTEN},
+        {.kind = NET_DENSE, .out = 3},
+    };
+    net_spec s = {.H = c->H, .W = c->W, .C = c->Cin, .L = 4, .layer = ls};
+    net *f;
+    netd *d;
+    new_pair(&s, 21, &f, &d);
+    size_t B = 5, n0 = net_size(f, 0), n1 = net_size(f, 1), P = net_nparams(f);
+    gsl_rng *r = new_rng(22);
+    double *X = random_d(r, B * n0, 1.0);
+    float *Xf = to_f(X, B * n0);
+    double *Xr = to_d(Xf, B * n0);
+    int32_t y[5] = {0, 2, 1, 1, 0};
+    float cw[5] = {1.0f, 0.5f, 0.25f, 2.0f, 0.75f};
+    double cwd[5] = {1.0, 0.5, 0.25, 2.0, 0.75};
+    /* results [0] by Winograd, [1] by im2col */
+    double *Yf[2], *dXf[2], *gf[2], sqf[2][5], *dXd[2], *gd[2], sqd[2][5];
+    for (int im = 0; im <= 1; im++) {
+        net_set_winograd(f, !im);
+        netd_set_winograd(d, !im);
+        const float *Y;
+        cr_assert_eq(net_forward(f, Xf, B, &Y, NULL), PA_OK);
+        Yf[im] = to_d(Y, B * 3);
+        cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+        net_backprop(f, 1);
+        dXf[im] = to_d(net_dx(f), B * n0);
+        net_grad_accumulate(f, cw, 1, 0);
+        gf[im] = to_d(net_grads(f), P);
+        net_example_sqnorms(f, sqf[im]);
+        const double *Yd;
+        cr_assert_eq(netd_forward(d, Xr, B, &Yd, NULL), PA_OK);
+        cr_assert_eq(netd_loss_xent(d, y, NULL, NULL, NULL), PA_OK);
+        netd_backprop(d, 1);
+        dXd[im] = malloc(B * n0 * sizeof(double));
+        memcpy(dXd[im], netd_dx(d), B * n0 * sizeof(double));
+        netd_grad_accumulate(d, cwd, 1, 0);
+        gd[im] = malloc(P * sizeof(double));
+        memcpy(gd[im], netd_grads(d), P * sizeof(double));
+        netd_example_sqnorms(d, sqd[im]);
+        if (!im) {   /* the conv layer's output against the direct loops */
+            double *Yn = malloc(B * n1 * sizeof *Yn);
+            const double *th = netd_params(d);
+            net_conv_naive(Yn, Xr, th, th + 9 * c->Cin * c->Cout, B, c->H, c->W, c->Cin, c->Cout, 3, 1,
+                           c->pad);
+            double e = rel_err_fd(net_output(f, 1), Yn, B * n1);
+            cr_expect_lt(e, 1e-5, "float Winograd forward vs direct loops: %.3g", e);
+            double *Ydd = malloc(B * n1 * sizeof *Ydd);
+            memcpy(Ydd, netd_output(d, 1), B * n1 * sizeof *Ydd);
+            e = rel_err_dd(Ydd, Yn, B * n1);
+            cr_expect_lt(e, 1e-12, "double Winograd forward vs direct loops: %.3g", e);
+            free(Yn), free(Ydd);
+        }
+    }
+    double e = rel_err_dd(Yf[0], Yf[1], B * 3);
+    cr_expect_lt(e, 1e-5, "float logits, Winograd vs im2col: %.3g", e);
+    e = rel_err_dd(dXf[0], dXf[1], B * n0);
+    cr_expect_lt(e, 1e-5, "float input gradient, Winograd vs im2col: %.3g", e);
+    e = rel_err_dd(gf[0], gf[1], P);
+    cr_expect_lt(e, 1e-5, "float weighted gradient sum, Winograd vs im2col: %.3g", e);
+    e = rel_err_dd(dXd[0], dXd[1], B * n0);
+    cr_expect_lt(e, 1e-12, "double input gradient, Winograd vs im2col: %.3g", e);
+    e = rel_err_dd(gd[0], gd[1], P);
+    cr_expect_lt(e, 1e-12, "double weighted gradient sum, Winograd vs im2col: %.3g", e);
+    for (size_t i = 0; i < B; i++) {
+        cr_expect_lt(fabs(sqf[0][i] - sqf[1][i]) / sqf[1][i], 1e-5, "example %zu: float norms² %.9g vs %.9g",
+                     i, sqf[0][i], sqf[1][i]);
+        cr_expect_lt(fabs(sqd[0][i] - sqd[1][i]) / sqd[1][i], 1e-12, "example %zu: double norms² %.17g vs %.17g",
+                     i, sqd[0][i], sqd[1][i]);
+    }
+    for (int im = 0; im <= 1; im++)
+        free(Yf[im]), free(dXf[im]), free(gf[im]), free(dXd[im]), free(gd[im]);
+    free(X), free(Xf), free(Xr);
+    gsl_rng_free(r);
+    net_free(f);
+    netd_free(d);
+}
+
+/* A net whose Winograd convs take all three per-example paths of
+ * example_sqnorms: the first kept (T = 64), the second and third by the
+ * ghost norm (T = 16, 4) from the unfolded input made on demand */
+static const net_layer_spec wino_kind[] = {
+    {.kind = NET_CONV, .out = 16, .k = 3, .stride = 1, .pad = 1},
+    {.kind = NET_GROUPNORM, .groups = 16},
+    {.kind = NET_ACT, .act = NET_RELU},
+    {.kind = NET_AVGPOOL, .k = 2, .stride = 2},
+    {.kind = NET_CONV, .out = 16, .k = 3, .stride = 1, .pad = 1},
+    {.kind = NET_ACT, .act = NET_TANH},
+    {.kind = NET_CONV, .out = 8, .k = 3, .stride = 1, .pad = 0},
+    {.kind = NET_FLATTEN},
+    {.kind = NET_DENSE, .out = 5},
+};
+static const net_spec wino_spec = {.H = 8, .W = 8, .C = 16, .L = 9, .layer = wino_kind};
+
+Test(net, winograd_clipped_norms_and_sum_equal_naive_per_example_gradients)
+{
+    net *f;
+    netd *d;
+    new_pair(&wino_spec, 23, &f, &d);
+    size_t B = 12, n0 = net_size(f, 0), P = net_nparams(f);
+    gsl_rng *r = new_rng(24);
+    double *X = random_d(r, B * n0, 1.5);
+    float *Xf = to_f(X, B * n0);
+    int32_t y[12];
+    for (size_t i = 0; i < B; i++)
+        y[i] = (int32_t)(i % 5);
+    for (int cap = 1; cap <= 2; cap++) {   /* one thread, then chunks shared with the helper */
+        pa_blas_cap(cap);
+        pa_blas_set_threshold(cap == 2 ? 1 : 0);
+        cr_assert_eq(net_forward(f, Xf, B, NULL, NULL), PA_OK);
+        cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+        net_backprop(f, 0);
+        double sq[12], sqn[12];
+        float c[12], cn[12];
+        net_example_sqnorms(f, sq);
+        double lo = INFINITY, hi = 0;
+        for (size_t i = 0; i < B; i++)
+            lo = fmin(lo, sqrt(sq[i])), hi = fmax(hi, sqrt(sq[i]));
+        double C = 0.5 * (lo + hi);
+        cr_assert_eq(net_clip_sum_naive(f, C, sqn, cn, NULL), PA_OK);
+        double *ref = to_d(net_grads(f), P);
+        net_clip_sum(f, C, sq, c);
+        size_t clipped = 0;
+        for (size_t i = 0; i < B; i++) {
+            cr_expect_lt(fabs(sq[i] - sqn[i]) / sqn[i], 1e-5, "cap %d, example %zu: %.9g vs naive %.9g", cap,
+                         i, sq[i], sqn[i]);
+            cr_expect_lt(fabsf(c[i] - cn[i]), 1e-5f);
+            clipped += cn[i] < 1;
+        }
+        cr_expect(clipped > 0 && clipped < B, "%zu of %zu clipped", clipped, B);
+        double e = rel_err_fd(net_grads(f), ref, P);
+        cr_expect_lt(e, 1e-5, "cap %d: Winograd clipped sum vs naive: %.3g", cap, e);
+        /* the plain mean gradient as well (grad_accumulate without the store) */
+        cr_assert_eq(net_forward(f, Xf, B, NULL, NULL), PA_OK);
+        cr_assert_eq(net_loss_xent(f, y, NULL, NULL, NULL), PA_OK);
+        net_backward(f, 1);
+        cr_assert_eq(net_clip_sum_naive(f, INFINITY, NULL, NULL, NULL), PA_OK);
+        free(ref);
+        ref = to_d(net_grads(f), P);
+        net_backward(f, 1);
+        e = rel_err_fd(net_grads(f), ref, P);
+        cr_expect_lt(e, 1e-5, "cap %d: Winograd gradient sum vs naive: %.3g", cap, e);
+        free(ref);
+    }
+    pa_blas_set_threshold(0);
+    pa_blas_cap(0);
+    free(X), free(Xf);
+    gsl_rng_free(r);
+    net_free(f);
+    netd_free(d);
+}
+
 /* ---- double backpropagation ---- */
 
 /* the net for double backprop: smooth activations only (central differences
