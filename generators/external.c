@@ -168,9 +168,10 @@ static int ext_zcdp(const gen_config *cfg, double eps, double delta, double *rho
         return pa_errf(err, PA_EINTERNAL, "generator \"external\": the (epsilon, delta) of rho %.6g at delta %g "
                        "could not be computed", rj->valuedouble, delta);
     if (e_rho > eps * (1 + 1e-9))
-        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"rho\": %.6g-zCDP is only (%.6g, %g)-DP, "
-                       "more than the declared epsilon %.6g; declare epsilon >= %.6g or rho <= %.6g",
-                       rj->valuedouble, e_rho, delta, eps, e_rho, acct_zcdp_rho(eps, delta));
+        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"rho\": %.6g promises less than the declared "
+                       "(epsilon, delta) = (%.6g, %g): %.6g-zCDP gives (%.6g, %g)-DP; declare epsilon >= %.6g or "
+                       "rho <= %.6g", rj->valuedouble, eps, delta, rj->valuedouble, e_rho, delta, e_rho,
+                       acct_zcdp_rho(eps, delta));
     *rho = rj->valuedouble;
     *gaussian = gj && cJSON_IsTrue(gj);
     return PA_OK;
@@ -1113,7 +1114,8 @@ static int ext_gaussian_of(const cJSON *params)
 
 const gen_vtable gen_external = {
     .name = "external",
-    .summary = "any program run as a command (argv, no shell): CSV in, CSV out; privacy declared, not verified",
+    .summary = "any program run as a command (argv, no shell): CSV in, CSV out; privacy declared (epsilon, delta, rho), "
+               "not verified",
     .check = ext_check,
     .fit = ext_fit,
     .sample = ext_sample,

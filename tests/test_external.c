@@ -525,7 +525,7 @@ Test(external, rho_and_gaussian_only_are_checked_parameters)
                          "{\"argv\": [\"cp\"], \"rho\": 0.01, \"gaussian_only\": 1}",
                          "{\"argv\": [\"cp\"], \"rho\": 0.01, \"epsilon\": \"inf\"}"};
     const char *needle[] = {"\"rho\": expected a number in (0", "\"rho\": expected a number in (0",
-                            "more than the declared epsilon 1; declare epsilon >= ", "\"gaussian_only\" needs \"rho\"",
+                            "promises less than the declared (epsilon, delta) = (1, 1e-06)", "\"gaussian_only\" needs \"rho\"",
                             "\"gaussian_only\": expected true or false", "\"epsilon\""};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         cJSON *p = cJSON_Parse(bad[k]);
