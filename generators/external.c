@@ -19,7 +19,8 @@
  *             the training CSV): enforced while it runs (RLIMIT_FSIZE: a
  *             larger write kills it) and again when {out} is read.
  *   "max_rows" rows accepted in {out} (default m, the rows asked; below m
- *             it is refused by sample, PA_EINPUT): more is the program
+ *             it is refused, PA_EINPUT: by check when gen_config.rows gives
+ *             m, else by sample): more is the program
  *             failing, found while reading (the rest is not read). Fewer
  *             than m rows is always the program failing.
  *   "epsilon", "delta"  the privacy the program declares; default the
@@ -140,6 +141,9 @@ static int ext_limits(const gen_config *cfg, double *max_mb, double *max_rows, p
                      "(0, 1e+06]");
     if (!rc)
         rc = gen_param_int(cfg->params, EXT_NAME, "max_rows", 0, 1, 1e12, max_rows, err);
+    if (!rc && *max_rows > 0 && cfg->rows > 0 && *max_rows < (double)cfg->rows)
+        rc = pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"max_rows\": %.0f is below the %zu rows "
+                     "to be sampled ({rows}): expected at least %zu", *max_rows, cfg->rows, cfg->rows);
     return rc;
 }
 

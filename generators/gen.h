@@ -49,6 +49,9 @@ typedef struct gen_config {
      * cli_progress_cb (harness/progress.h). */
     void (*progress)(void *ctx, const char *step, size_t done, size_t total);
     void *progress_ctx;
+    /* the rows that will be sampled (m), when the caller knows them before the fit (a run's
+     * synth_size), for checks that depend on it (external's max_rows); 0: not known */
+    size_t rows;
 } gen_config;
 
 /* One Gaussian measurement: n values exact[i] released as noisy[i] =

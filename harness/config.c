@@ -635,7 +635,8 @@ int config_check_data(const config *c, const schema *s, size_t n_rows, pa_err *e
                            "%s: %s.epsilon: %g is a DP run of \"%s\", but the schema %s was inferred from the data "
                            "(\"inferred\": true): its bounds leak; give public bounds and remove \"inferred\"",
                            path, jp, cell->epsilon, cell->generator, c->data_schema);
-        gen_config g = {.epsilon = cell->epsilon, .delta = cell->delta, .params = cell->params};
+        gen_config g = {.epsilon = cell->epsilon, .delta = cell->delta, .params = cell->params,
+                        .rows = c->synth_size};
         int rc = gen_check(cell->generator, s, &g, err);
         if (rc)
             return config_locate(err, path, jp, "generator", cell->generator, desc), rc;

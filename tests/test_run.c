@@ -312,6 +312,13 @@ static cli_case cli_cases[] = {
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"external\", \"params\": {\"argv\": "
                "[\"cp\", 3]}}]}",
      .args = {"run", "@c"}, .msg = "c.json: generators[0].params.argv[1]: expected a string"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"synth_size\": 80, \"generators\": [{\"name\": \"external\", \"params\": "
+               "{\"argv\": [\"cp\"], \"max_rows\": 79}}]}",
+     .args = {"run", "@c"}, .msg = "c.json: generators[0].params.max_rows: 79 is below the 80 rows to be sampled"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"external\", \"epsilon\": 1, \"params\": "
+               "{\"argv\": [\"cp\"], \"rho\": 0.5}}]}",
+     .args = {"run", "@c"}, .msg = "c.json: generators[0].params.rho: 0.5 promises less than the declared (epsilon, "
+                                   "delta) = (1, 1e-05)"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"resample\"}, {\"name\": \"marginals\","
                " \"epsilon\": 1, \"delta\": 0}]}",
      .args = {"run", "@c"}, .msg = "c.json: generators[1].delta (marginals at epsilon 1): delta must be in (0, 1)"},
