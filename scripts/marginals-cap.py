@@ -20,23 +20,15 @@ usage: scripts/marginals-cap.py DATA.csv SCHEMA.json TARGET_JSON n m_exact [eps 
 import csv
 import json
 import math
+import os
 import sys
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import mannwhitneyu, norm, poisson
 
-
-def cdp_delta(rho, eps):
-    """delta of rho-zCDP at eps (Canonne, Kamath, Steinke 2020), as private-pgm's cdp_delta."""
-    amin, amax = 1.01, (eps + 1) / (2 * rho) + 2
-    for _ in range(200):
-        a = (amin + amax) / 2
-        if (2 * a - 1) * rho - eps + math.log1p(-1 / a) < 0:
-            amin = a
-        else:
-            amax = a
-    return min(math.exp((a - 1) * (a * rho - eps) + a * math.log1p(-1 / a)) / (a - 1), 1.0)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "ref"))
+from gdp_ref import cdp_delta  # noqa: E402  (private-pgm's cdp_delta, the tests' reference)
 
 
 def main():
