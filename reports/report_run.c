@@ -35,6 +35,7 @@ typedef struct cellinfo {
     long long planned, stored, ok, failed;
     double fit_s, sample_s, attack_s;
     int claim_r1;        /* the claim's neighbours (trial.replace_one): 1 replace-one, 0 add/remove, -1 unknown */
+    int eps_only;        /* an external program declaring a finite ε but no ρ (params without "rho") */
 } cellinfo;
 
 typedef struct est {
@@ -188,6 +189,11 @@ static int load(run *R, pa_err *err)
         w->sample_s = rk_real(s, 8);
         w->attack_s = rk_real(s, 9);
         w->claim_r1 = sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10);
+        if (!strcmp(w->gen, "external") && isfinite(w->eps)) {
+            cJSON *pj = cJSON_Parse(rk_text(s, 2));
+            w->eps_only = !(pj && cJSON_GetObjectItemCaseSensitive(pj, "rho"));
+            cJSON_Delete(pj);
+        }
     }
     sqlite3_finalize(s);
     /* labels: the bare generator name unless two settings of it differ in params
@@ -1727,6 +1733,16 @@ static int run_write(report_ctx *c, pa_err *err)
                        "claim implies for replacing a record, (2ε, (1 + e^ε)δ) by group privacy (marked \"against "
                        "2ε\"; the profile test, stored against ρ, is left out).\n\n",
                     ngroup, ngroup == 1 ? " has" : "s have", ngroup == 1 ? "its" : "their");
+        size_t neps = 0;
+        for (size_t i = 0; i < R.nc; i++)
+            neps += (size_t)R.cells[i].eps_only;
+        if (neps)
+            fprintf(H, "%zu `external` setting%s declare%s only (ε, δ): %s tested at that one point, where a "
+                       "program whose Gaussian noise is an order of magnitude too small can pass thousands of games. "
+                       "If the program accounts in zCDP, declare its `rho` (and `\"gaussian_only\": true` when every "
+                       "measurement is Gaussian) to have it tested against its whole privacy profile "
+                       "(docs/generators.md).\n\n",
+                    neps, neps == 1 ? "" : "s", neps == 1 ? "s" : "", neps == 1 ? "it is" : "they are");
         fwrite(vbuf, 1, vlen, H);
         rk_tty_table(c, vbuf, vlen);
         free(vbuf);

@@ -617,6 +617,18 @@ Test(run, an_external_program_declaring_rho_gets_the_profile_test)
         tu_result_free(&r);
         free(sc);
     }
+    /* the report points the one program that declares only (ε, δ) to "rho" */
+    char *out = tu_path(dir, "rho-report");
+    const char *b[] = {"report", "--db", db, "--out", out, "--no-figures", "--quiet", NULL};
+    r = tu_run(dir, b);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *md_path = tu_path(out, "report.md"), *md = tu_slurp(md_path);
+    cr_assert(md);
+    cr_expect(strstr(md, "1 `external` setting declares only (ε, δ)"), "%s", md);
+    free(md);
+    free(md_path);
+    free(out);
     free(cfg);
     free(db);
 }
