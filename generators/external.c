@@ -171,11 +171,15 @@ static int ext_zcdp(const gen_config *cfg, double eps, double delta, double *rho
     if (!isfinite(e_rho))
         return pa_errf(err, PA_EINTERNAL, "generator \"external\": the (epsilon, delta) of rho %.6g at delta %g "
                        "could not be computed", rj->valuedouble, delta);
-    if (e_rho > eps * (1 + 1e-9))
+    if (e_rho > eps * (1 + 1e-9)) {
+        double r_max = acct_zcdp_rho(eps, delta);
+        char alt[64] = "";
+        if (isfinite(r_max))
+            snprintf(alt, sizeof alt, " or rho <= %.6g", r_max);
         return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"rho\": %.6g promises less than the declared "
-                       "(epsilon, delta) = (%.6g, %g): %.6g-zCDP gives (%.6g, %g)-DP; declare epsilon >= %.6g or "
-                       "rho <= %.6g", rj->valuedouble, eps, delta, rj->valuedouble, e_rho, delta, e_rho,
-                       acct_zcdp_rho(eps, delta));
+                       "(epsilon, delta) = (%.6g, %g): %.6g-zCDP gives (%.6g, %g)-DP; declare epsilon >= %.6g%s",
+                       rj->valuedouble, eps, delta, rj->valuedouble, e_rho, delta, e_rho, alt);
+    }
     *rho = rj->valuedouble;
     *gaussian = gj && cJSON_IsTrue(gj);
     return PA_OK;

@@ -898,8 +898,8 @@ int store_cell_rho(store *st, int64_t cell_id, double *rho, pa_err *err)
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *s;
     int rc = prep(st,
-                  "SELECT count(*), sum(accountant IN ('zcdp', 'declared-zcdp', 'declared-gdp') AND rho_spent IS NOT NULL), max(rho_spent) FROM trial"
-                  " WHERE cell_id = ?1 AND status = 'ok'",
+                  "SELECT count(*), sum(accountant IN ('zcdp', 'declared-zcdp', 'declared-gdp')"
+                  " AND rho_spent IS NOT NULL), max(rho_spent) FROM trial WHERE cell_id = ?1 AND status = 'ok'",
                   &s, err);
     if (!rc) {
         sqlite3_bind_int64(s, 1, cell_id);
