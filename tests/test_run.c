@@ -604,7 +604,7 @@ Test(run, an_external_program_declaring_rho_gets_the_profile_test)
         if (c < 2)
             cr_expect_gt(p, 0.999, "cell %d: P(outside) %g", c, p);
         /* export-scores gives the command that redoes the cell's estimates, with the declared profile */
-        char cs[8], *sc = tu_path(dir, "rho-scores.csv");
+        char cs[16], *sc = tu_path(dir, "rho-scores.csv");
         snprintf(cs, sizeof cs, "%d", c);
         const char *e[] = {"export-scores", "--db", db, "--cell", cs, "--attack", "dcr", "--out", sc, NULL};
         r = tu_run(dir, e);
