@@ -678,8 +678,10 @@ static void send_msg(int fd, int kind, int value, pid_t prog)
  * left behind). The report pipe tells instead: its read end lives in
  * privaudit alone (close-on-exec, and every reaper closes what it
  * inherited), so the write end polls POLLERR once the whole process has
- * gone. wait: poll for up to 10 s (the threads of a killed process end
- * within milliseconds; a parent that is merely missing one thread stays). */
+ * gone. wait: poll for up to 30 s (the threads of a killed process end
+ * within milliseconds on an idle machine; once, under a loaded make test,
+ * the folder was still there after 30 s with a 10 s wait; a parent that is
+ * merely missing one thread stays, and its reaper then lingers that long). */
 static int parent_gone(const reaper_args *a, int wait)
 {
     for (int k = 0;; k++) {
@@ -688,7 +690,7 @@ static int parent_gone(const reaper_args *a, int wait)
         struct pollfd p = {.fd = a->report_fd, .events = POLLOUT};
         if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
             return 1;
-        if (!wait || k >= 1000)
+        if (!wait || k >= 3000)
             return 0;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
