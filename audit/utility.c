@@ -122,18 +122,15 @@ void util_col_bin_column(const table *t, size_t j, size_t bins, int32_t *out)
 {
     col_binner B;
     binner_init(&B, &t->s->cols[j], bins);
-    if (t->cat[j] && B.kind == BIN_CAT) {
+    if (t->cat[j]) { /* a COL_CAT column: BIN_CAT */
         const int32_t *x = t->cat[j];
         const int32_t K = (int32_t)B.nb;
         for (size_t i = 0; i < t->n; i++)
             out[i] = x[i] >= 0 && x[i] < K ? x[i] : 0;
-    } else if (t->num[j]) {
+    } else {
         const double *x = t->num[j];
         for (size_t i = 0; i < t->n; i++)
             out[i] = (int32_t)binner_bin(&B, x[i]);
-    } else {
-        for (size_t i = 0; i < t->n; i++)
-            out[i] = (int32_t)binner_bin(&B, tbl_get(t, i, j));
     }
 }
 

@@ -155,7 +155,8 @@ static int ext_zcdp(const gen_config *cfg, double eps, double delta, double *rho
     const cJSON *rj = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "rho") : NULL;
     const cJSON *gj = cfg->params ? cJSON_GetObjectItemCaseSensitive(cfg->params, "gaussian_only") : NULL;
     if (gj && !cJSON_IsBool(gj))
-        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"gaussian_only\": expected true or false");
+        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"gaussian_only\": expected true or "
+                       "false");
     if (gj && cJSON_IsTrue(gj) && !rj)
         return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"gaussian_only\" needs \"rho\" (the "
                        "rho-zCDP the program spends, which is mu-GDP with mu = sqrt(2 rho) when every measurement "
@@ -176,8 +177,8 @@ static int ext_zcdp(const gen_config *cfg, double eps, double delta, double *rho
         char alt[64] = "";
         if (isfinite(r_max))
             snprintf(alt, sizeof alt, " or rho <= %.6g", r_max);
-        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"rho\": %.6g promises less than the declared "
-                       "(epsilon, delta) = (%.6g, %g): %.6g-zCDP gives (%.6g, %g)-DP; declare epsilon >= %.6g%s",
+        return pa_errf(err, PA_EINPUT, "generator \"external\": parameter \"rho\": %.6g promises less than the "
+                       "declared (epsilon, delta) = (%.6g, %g): %.6g-zCDP gives (%.6g, %g)-DP; declare epsilon >= %.6g%s",
                        rj->valuedouble, eps, delta, rj->valuedouble, e_rho, delta, e_rho, alt);
     }
     *rho = rj->valuedouble;
@@ -185,8 +186,10 @@ static int ext_zcdp(const gen_config *cfg, double eps, double delta, double *rho
     return PA_OK;
 }
 
-/* Validates the parameters; *timeout, *eps, *delta get their values. */
-static int ext_params(const gen_config *cfg, double *timeout, double *eps, double *delta, pa_err *err)
+/* Validates the parameters; *timeout, *eps, *delta, *rho (NAN when not declared) and *gaussian get their
+ * values. */
+static int ext_params(const gen_config *cfg, double *timeout, double *eps, double *delta, double *rho, int *gaussian,
+                      pa_err *err)
 {
     int rc = gen_param_known(cfg->params, EXT_NAME, ext_keys, err);
     if (rc)
@@ -209,9 +212,7 @@ static int ext_params(const gen_config *cfg, double *timeout, double *eps, doubl
         return rc;
     if ((rc = gen_param_num(cfg->params, EXT_NAME, "delta", cfg->delta, 0, 1, delta, err)))
         return rc;
-    double rho;
-    int gaussian;
-    if ((rc = ext_zcdp(cfg, *eps, *delta, &rho, &gaussian, err)))
+    if ((rc = ext_zcdp(cfg, *eps, *delta, rho, gaussian, err)))
         return rc;
     double mb, mr;
     return ext_limits(cfg, &mb, &mr, err);
@@ -219,8 +220,9 @@ static int ext_params(const gen_config *cfg, double *timeout, double *eps, doubl
 
 static int ext_check(const schema *s, const gen_config *cfg, pa_err *err)
 {
-    double t, e, d;
-    return ext_params(cfg, &t, &e, &d, err);
+    double t, e, d, rho;
+    int gaussian;
+    return ext_params(cfg, &t, &e, &d, &rho, &gaussian, err);
 }
 
 static void ext_free(void *state)
@@ -239,14 +241,23 @@ static void ext_free(void *state)
 static int ext_fit(const table *train, const gen_config *cfg, gsl_rng *r, void **state, pa_err *err)
 {
     *state = NULL;
-    double timeout, eps, delta;
-    int rc = ext_params(cfg, &timeout, &eps, &delta, err);
+    double timeout, eps, delta, rho;
+    int gaussian;
+    int rc = ext_params(cfg, &timeout, &eps, &delta, &rho, &gaussian, err);
     if (rc)
         return rc;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(cfg->params, "argv");
+    /* {rho}: the declared ρ, or the config's (ε, δ) converted; a failed conversion is an error where it is used */
+    const double rho_arg = !isnan(rho) ? rho
+                           : isfinite(cfg->epsilon) && cfg->delta > 0 ? acct_zcdp_rho(cfg->epsilon, cfg->delta)
+                                                                      : INFINITY;
+    for (const cJSON *it = a->child; it && isnan(rho_arg); it = it->next)
+        if (strstr(it->valuestring, "{rho}"))
+            return pa_errf(err, PA_EINTERNAL, "generator \"external\": {rho}: the rho of (epsilon %g, delta %g) "
+                           "could not be computed", cfg->epsilon, cfg->delta);
     ext_state *st = calloc(1, sizeof *st);
     if (!st)
         return pa_errf(err, PA_ENOMEM, "out of memory");
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(cfg->params, "argv");
     st->argc = (size_t)cJSON_GetArraySize(a);
     st->argv = pa_calloc(st->argc + 1, sizeof *st->argv);
     size_t *idx = pa_malloc(train->n ? train->n : 1, sizeof *idx);
@@ -276,22 +287,11 @@ static int ext_fit(const table *train, const gen_config *cfg, gsl_rng *r, void *
     st->delta = cfg->delta;
     st->priv.epsilon = eps;
     st->priv.delta = delta;
-    double rho;
-    int gaussian;
-    ext_zcdp(cfg, eps, delta, &rho, &gaussian, NULL);
     st->priv.rho = rho;
     st->priv.declared = isinf(eps) ? 0 : 1;
     strcpy(st->priv.accountant, isinf(eps) ? "none" : !isnan(rho) ? (gaussian ? "declared-gdp" : "declared-zcdp")
                                                       : "declared");
-    st->rho_arg = !isnan(rho) ? rho
-                  : isfinite(cfg->epsilon) && cfg->delta > 0 ? acct_zcdp_rho(cfg->epsilon, cfg->delta)
-                                                             : INFINITY;
-    for (size_t j = 0; j < st->argc && isnan(st->rho_arg); j++)
-        if (strstr(st->argv[j], "{rho}")) {
-            ext_free(st);
-            return pa_errf(err, PA_EINTERNAL, "generator \"external\": {rho}: the rho of (epsilon %g, delta %g) "
-                           "could not be computed", cfg->epsilon, cfg->delta);
-        }
+    st->rho_arg = rho_arg;
     *state = st;
     return PA_OK;
 }
@@ -1124,8 +1124,8 @@ static int ext_gaussian_of(const cJSON *params)
 
 const gen_vtable gen_external = {
     .name = "external",
-    .summary = "any program run as a command (argv, no shell): CSV in, CSV out; privacy declared (epsilon, delta, rho), "
-               "not verified",
+    .summary = "any program run as a command (argv, no shell): CSV in, CSV out; privacy declared (epsilon, delta, "
+               "rho), not verified",
     .check = ext_check,
     .fit = ext_fit,
     .sample = ext_sample,

@@ -38,14 +38,22 @@ def main():
     schema = {c["name"]: c for c in json.load(open(schema_p))["columns"]}
     target = json.loads(target_j)
     rows = list(csv.DictReader(open(data)))
-    bins = 32  # marginals' default "bins" (UTIL_DEFAULT_BINS): equal bins over the schema's [min, max]
+    bins = 32  # marginals' default "bins" (UTIL_DEFAULT_BINS)
 
     def cell(col, v):
+        """the bin of audit/utility.c util_col_bin: one per integer, log-spaced, or equal-width"""
         c = schema[col]
         if c["type"] == "categorical":
             return v
-        lo, hi = c["min"], c["max"]
-        return min(int((float(v) - lo) / ((hi - lo) / bins)), bins - 1)
+        lo, hi, v = c["min"], c["max"], float(v)
+        if c.get("integer") and math.floor(hi) - math.ceil(lo) + 1 <= bins:
+            b = int(math.copysign(math.floor(abs(v) + 0.5), v)) - math.ceil(lo)  # C round(): half away from 0
+        elif lo >= 0 and hi - lo >= 1e4:  # UTIL_LOG_DECADES = 4
+            s, lg = (hi - lo) / 1e4, math.log1p(1e4) / bins
+            b = math.floor(math.log1p((v - lo) / s) / lg) if v > lo else 0
+        else:
+            b = math.floor((v - lo) / (hi - lo) * bins)
+        return min(max(b, 0), bins - 1)
 
     c = np.array([n * sum(cell(k, r[k]) == cell(k, v) for r in rows) / len(rows) for k, v in target.items()])
     d = len(c)

@@ -525,8 +525,9 @@ Test(external, rho_and_gaussian_only_are_checked_parameters)
                          "{\"argv\": [\"cp\"], \"rho\": 0.01, \"gaussian_only\": 1}",
                          "{\"argv\": [\"cp\"], \"rho\": 0.01, \"epsilon\": \"inf\"}"};
     const char *needle[] = {"\"rho\": expected a number in (0", "\"rho\": expected a number in (0",
-                            "promises less than the declared (epsilon, delta) = (1, 1e-06)", "\"gaussian_only\" needs \"rho\"",
-                            "\"gaussian_only\": expected true or false", "\"epsilon\""};
+                            "promises less than the declared (epsilon, delta) = (1, 1e-06)",
+                            "\"gaussian_only\" needs \"rho\"", "\"gaussian_only\": expected true or false",
+                            "\"epsilon\""};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         cJSON *p = cJSON_Parse(bad[k]);
         cr_assert(p, "%s", bad[k]);
@@ -536,6 +537,13 @@ Test(external, rho_and_gaussian_only_are_checked_parameters)
         cr_expect(strstr(err.msg, needle[k]), "%s: %s", bad[k], err.msg);
         cJSON_Delete(p);
     }
+    /* a ρ beside an infinite declared ε (the config's "inf") bounds nothing that is claimed */
+    cJSON *pi = cJSON_Parse("{\"argv\": [\"cp\"], \"rho\": 0.01}");
+    gen_config ci = {.epsilon = INFINITY, .delta = 1e-6, .params = pi};
+    pa_err ei = {0};
+    cr_expect_eq(gen_external.check(t->s, &ci, &ei), PA_EINPUT, "rho with epsilon inf accepted");
+    cr_expect(strstr(ei.msg, "\"rho\" needs a finite declared epsilon"), "%s", ei.msg);
+    cJSON_Delete(pi);
     /* the boundary: the ρ whose conversion is (1, 1e-6), 0.024355970359538372 by private-pgm's cdp_rho,
      * is accepted, and 1e-6 relative more is not */
     cJSON *p = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(p, "argv");

@@ -312,8 +312,8 @@ static cli_case cli_cases[] = {
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"external\", \"params\": {\"argv\": "
                "[\"cp\", 3]}}]}",
      .args = {"run", "@c"}, .msg = "c.json: generators[0].params.argv[1]: expected a string"},
-    {.config = GOOD_HEAD "\"train_size\": 100, \"synth_size\": 80, \"generators\": [{\"name\": \"external\", \"params\": "
-               "{\"argv\": [\"cp\"], \"max_rows\": 79}}]}",
+    {.config = GOOD_HEAD "\"train_size\": 100, \"synth_size\": 80, \"generators\": [{\"name\": \"external\", "
+               "\"params\": {\"argv\": [\"cp\"], \"max_rows\": 79}}]}",
      .args = {"run", "@c"}, .msg = "c.json: generators[0].params.max_rows: 79 is below the 80 rows to be sampled"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"generators\": [{\"name\": \"external\", \"epsilon\": 1, \"params\": "
                "{\"argv\": [\"cp\"], \"rho\": 0.5}}]}",
@@ -562,6 +562,15 @@ Test(run, the_shadow_model_attack_finds_the_outlier_and_utility_is_stored_per_tr
  * (x, y) far below the line y ≥ 1 − δ − e^ε x of ε ≈ 0.7). A program that
  * ignores its input (a constant row) declaring the same ρ is never refuted;
  * without "rho" there is no profile row. */
+/* `what` over cell c's pooled profile-test rows */
+static double pooled_profile(const char *db, int c, const char *what)
+{
+    char q[256];
+    snprintf(q, sizeof q, "SELECT %s FROM estimate WHERE cell_id = %d AND method = 'profile' AND target_id IS NULL",
+             what, c);
+    return query_real(db, q);
+}
+
 Test(run, an_external_program_declaring_rho_gets_the_profile_test)
 {
     const char *copy = "\"argv\": [\"/bin/sh\", \"-c\", \"(head -n 1 \\\"$1\\\"; tail -n \\\"$3\\\" "
@@ -595,12 +604,10 @@ Test(run, an_external_program_declaring_rho_gets_the_profile_test)
         snprintf(q, sizeof q, "SELECT count(*) FROM trial WHERE cell_id = %d AND status = 'ok' AND accountant = '%s'"
                  " AND (rho_spent = 0.01 OR (%d = 2 AND rho_spent IS NULL))", c, acct[c], c);
         cr_expect_eq(query_real(db, q), 60, "cell %d: trials accounted %s", c, acct[c]);
-        snprintf(q, sizeof q, "SELECT count(*) FROM estimate WHERE cell_id = %d AND method = 'profile' AND target_id IS NULL", c);
-        cr_expect_eq(query_real(db, q), c == 2 ? 0 : 1, "cell %d: profile rows", c);
-        snprintf(q, sizeof q, "SELECT coalesce(max(violation), -1) FROM estimate WHERE cell_id = %d AND method = 'profile' AND target_id IS NULL", c);
-        cr_expect_eq(query_real(db, q), c == 2 ? -1 : c == 3 ? 0 : 1, "cell %d: profile violation", c);
-        snprintf(q, sizeof q, "SELECT coalesce(max(p_exceeds), -1) FROM estimate WHERE cell_id = %d AND method = 'profile' AND target_id IS NULL", c);
-        double p = query_real(db, q);
+        cr_expect_eq(pooled_profile(db, c, "count(*)"), c == 2 ? 0 : 1, "cell %d: profile rows", c);
+        cr_expect_eq(pooled_profile(db, c, "coalesce(max(violation), -1)"), c == 2 ? -1 : c == 3 ? 0 : 1,
+                     "cell %d: profile violation", c);
+        double p = pooled_profile(db, c, "coalesce(max(p_exceeds), -1)");
         if (c < 2)
             cr_expect_gt(p, 0.999, "cell %d: P(outside) %g", c, p);
         /* export-scores gives the command that redoes the cell's estimates, with the declared profile */
