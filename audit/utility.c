@@ -7,6 +7,7 @@
 #include "audit/utility.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,38 @@ void util_col_bin_column(const table *t, size_t j, size_t bins, int32_t *out)
         for (size_t i = 0; i < t->n; i++)
             out[i] = (int32_t)binner_bin(&B, x[i]);
     }
+}
+
+void util_hist_add(const int32_t *a, const int32_t *b, size_t Kb, size_t n, size_t K, double *h)
+{
+    enum { KMAX = 1024 };
+    if (K > KMAX || n < 64 || n > UINT32_MAX) {
+        for (size_t i = 0; i < n; i++)
+            h[b ? (size_t)a[i] * Kb + (size_t)b[i] : (size_t)a[i]] += 1;
+        return;
+    }
+    uint32_t c[4][KMAX];
+    for (int l = 0; l < 4; l++)
+        memset(c[l], 0, K * sizeof c[l][0]);
+    size_t i = 0;
+    if (b)
+        for (; i + 4 <= n; i += 4) {
+            c[0][(size_t)a[i] * Kb + (size_t)b[i]]++;
+            c[1][(size_t)a[i + 1] * Kb + (size_t)b[i + 1]]++;
+            c[2][(size_t)a[i + 2] * Kb + (size_t)b[i + 2]]++;
+            c[3][(size_t)a[i + 3] * Kb + (size_t)b[i + 3]]++;
+        }
+    else
+        for (; i + 4 <= n; i += 4) {
+            c[0][a[i]]++;
+            c[1][a[i + 1]]++;
+            c[2][a[i + 2]]++;
+            c[3][a[i + 3]]++;
+        }
+    for (; i < n; i++)
+        c[0][b ? (size_t)a[i] * Kb + (size_t)b[i] : (size_t)a[i]]++;
+    for (size_t u = 0; u < K; u++)
+        h[u] += (double)c[0][u] + (double)c[1][u] + (double)c[2][u] + (double)c[3][u];
 }
 
 size_t util_col_edges(const col_spec *c, size_t bins, double *edges)

@@ -32,6 +32,8 @@ else
 fi
 echo "== reconstruction LP: Clp (grouped) vs scipy HiGHS, recon LPs n = 1,000/4,000/16,000 and the audit LPs: $B/bench/bench_lp $ADULT/adult.csv $ADULT/adult-domain.json $B/data"
 "$B/bench/bench_lp" "$ADULT/adult.csv" "$ADULT/adult-domain.json" "$B/data" || status=1
+echo "== a fixed-game trial's inner loops (discrete draws, cell counts) vs GSL and the plain loop: $B/bench/bench_sample"
+"$B/bench/bench_sample" || status=1
 echo "== DCR membership game (HealthInsurance, 3,000 trials) vs numpy: $B/bench/bench_dcr_game"
 "$B/bench/bench_dcr_game" bench/dcr-game.json "$B/data/healthinsurance.csv" "$B/data/healthinsurance.schema.json" || status=1
 if [ -f "$ADULT/adult.csv" ]; then

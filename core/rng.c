@@ -2,6 +2,7 @@
  * number generators", 2018) as a GSL generator type, seeded by splitmix64
  * from a hash of (experiment seed, stream id). */
 #include "core/rng.h"
+#include "core/rng_discrete.h"
 
 #include <stdint.h>
 
@@ -104,4 +105,26 @@ uint64_t rng_below(gsl_rng *r, uint64_t n)
         }
     }
     return (uint64_t)(m >> 64);
+}
+
+void rng_discrete_fill(gsl_rng *r, const gsl_ran_discrete_t *g, int32_t *out, size_t m)
+{
+    if (r->type != rng_xoshiro256ss) {
+        for (size_t i = 0; i < m; i++)
+            out[i] = (int32_t)gsl_ran_discrete(r, g);
+        return;
+    }
+    /* GSL's rule (randist/discrete.c): u uniform, c = floor(u K), c if
+     * u < F[c] (F[c] = 1 included: u < 1), else A[c]; with u the same
+     * 53-bit double gsl_rng_uniform takes from this type (xo_get_double). */
+    xo_state *st = r->state;
+    const size_t K = g->K;
+    const double Kd = (double)K, *F = g->F;
+    const size_t *A = g->A;
+    for (size_t i = 0; i < m; i++) {
+        double u = (double)(xo_next(st) >> 11) * 0x1.0p-53;
+        size_t c = (size_t)(u * Kd);
+        size_t a = A[c];
+        out[i] = (int32_t)(u < F[c] ? c : a);
+    }
 }

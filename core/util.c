@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__ /* defined by the headers above */
+#include <malloc.h>
+#endif
 
 static const char *file_kind(mode_t m)
 {
@@ -317,4 +320,12 @@ void util_strindex_free(util_strindex *ix)
         return;
     free(ix->slot);
     free(ix);
+}
+
+void util_malloc_keep(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+#endif
 }

@@ -63,4 +63,13 @@ long util_strindex_find(const util_strindex *ix, const char *s);
 /* Frees ix; accepts NULL. */
 void util_strindex_free(util_strindex *ix);
 
+/* Keep freed memory in the process for reuse: glibc's malloc hands blocks
+ * of a few MB (a release of 50,000 records is 4.4 MB) back to the kernel
+ * when they are freed and faults them in again, zeroed, at the next
+ * trial — a fifth of a fixed-game trial's time (docs/BENCHMARKS.md). Sets
+ * glibc's mmap threshold to its maximum (32 MiB on 64-bit) and the trim
+ * threshold to 256 MiB; the peak footprint is kept, not raised. A no-op
+ * outside glibc. */
+void util_malloc_keep(void);
+
 #endif

@@ -22,6 +22,7 @@
 
 #include "audit/acct.h"
 #include "core/rng.h"
+#include "core/rng_discrete.h"
 #include "audit/utility.h"
 #include "generators/gen.h"
 #include "generators/pgm.h"
@@ -190,8 +191,7 @@ static int marg_sample(const void *state, size_t m, gsl_rng *r, table **out, pa_
         return pa_errf(err, PA_ENOMEM, "out of memory");
     }
     for (size_t j = 0; j < st->s->d; j++) {
-        for (size_t i = 0; i < m; i++)
-            code[i] = (int32_t)gsl_ran_discrete(r, st->dist[j]);
+        rng_discrete_fill(r, st->dist[j], code, m);
         if (pgm_decode_column(t, j, code, st->bins, r)) {
             free(code);
             tbl_free(t);

@@ -5,6 +5,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "core/blas.h"
+#include "core/util.h"
 #include "core/version.h"
 #include "harness/cli.h"
 #include "harness/sig.h"
@@ -45,6 +46,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     pa_blas_select_kernels(argv); /* OpenBLAS's fast kernels where a hypervisor hides the CPU model (core/blas.h) */
+    util_malloc_keep();          /* trials reuse their multi-MB buffers (core/util.h) */
     gsl_set_error_handler_off(); /* GSL failures become statuses, never aborts */
     sig_guard_install();         /* SIGINT/SIGTERM: stop external programs, remove their records */
     if (argc < 2) {

@@ -1,10 +1,12 @@
 /* test_rng.c — reproducible streams. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
 
 #include "core/rng.h"
+#include "core/rng_discrete.h"
 
 TestSuite(rng);
 
@@ -72,4 +74,53 @@ Test(rng, uniform_doubles_lie_in_the_unit_interval_with_the_right_mean)
     /* mean of N uniforms: sd = sqrt(1/12/N); 5 sd bound */
     cr_assert_lt(fabs(s / N - 0.5), 5 * sqrt(1.0 / 12 / N));
     gsl_rng_free(r);
+}
+
+/* rng_discrete_fill against gsl_ran_discrete itself: the same stream, the
+ * same table, every draw equal, for tables with point masses, zero weights,
+ * one cell and many cells; then the generator's states must agree (each
+ * draw took one uniform). A non-xoshiro generator goes through GSL. */
+Test(rng, discrete_fill_draws_what_gsl_ran_discrete_draws)
+{
+    static const double w0[] = {1};
+    static const double w1[] = {0.3, 0.7};
+    static const double w2[] = {5, 0, 0, 1e-9, 2, 0, 7, 7, 0.25};
+    double w3[257];
+    for (int k = 0; k < 257; k++)
+        w3[k] = (k % 7 == 0) ? 0 : 1.0 / (1 + k);
+    const double *ws[] = {w0, w1, w2, w3};
+    const size_t ks[] = {1, 2, 9, 257};
+    enum { M = 200001 };
+    int32_t *got = malloc(M * sizeof *got);
+    cr_assert(got);
+    for (size_t t = 0; t < 4; t++) {
+        gsl_ran_discrete_t *g = gsl_ran_discrete_preproc(ks[t], ws[t]);
+        cr_assert(g);
+        gsl_rng *a = rng_stream(20261203, t), *b = rng_stream(20261203, t);
+        rng_discrete_fill(a, g, got, M);
+        long hist[257] = {0};
+        for (size_t i = 0; i < M; i++) {
+            size_t want = gsl_ran_discrete(b, g);
+            cr_assert_eq((size_t)got[i], want, "table %zu, draw %zu: %d against GSL's %zu", t, i, got[i], want);
+            hist[want]++;
+        }
+        cr_assert_eq(gsl_rng_get(a), gsl_rng_get(b));
+        for (size_t k = 0; k < ks[t]; k++)
+            if (ws[t][k] == 0)
+                cr_assert_eq(hist[k], 0, "a zero weight drawn");
+        gsl_ran_discrete_free(g);
+        gsl_rng_free(a);
+        gsl_rng_free(b);
+    }
+    /* another type: GSL's own path */
+    gsl_ran_discrete_t *g = gsl_ran_discrete_preproc(9, w2);
+    gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
+    cr_assert(g && a && b);
+    rng_discrete_fill(a, g, got, 1000);
+    for (size_t i = 0; i < 1000; i++)
+        cr_assert_eq((size_t)got[i], gsl_ran_discrete(b, g));
+    gsl_ran_discrete_free(g);
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+    free(got);
 }
