@@ -164,7 +164,7 @@ repro-tapas: privaudit
 ##   marginals at eps 1 with 400,000 games and at eps 4 with 800,000 (m = 5,000), 300,000 (m = 20,000) and 200,000 (m = 50,000), and external generators with accounting bugs, one declaring only epsilon, one its rho (~4 h on 2 cores)
 repro-tight: privaudit
 	@for g in marginals-healthinsurance marginals-m20k-healthinsurance mst-healthinsurance \
-	  marginals-eps1-400k-healthinsurance marginals-eps4-800k-healthinsurance marginals-eps4-m20k-300k-healthinsurance marginals-eps4-m50k-200k-healthinsurance \
+	  marginals-eps1-400k-healthinsurance marginals-eps4-800k-healthinsurance marginals-eps4-m20k-300k-healthinsurance marginals-eps4-m50k-600k-healthinsurance \
 	  external-mst-eps10-declared-eps1 external-2way-declared-rho; do rm -f $(BUILD)/tight-$$g.db; \
 	  nice -n 10 ./privaudit run configs/tight/$$g.json --db $(BUILD)/tight-$$g.db --jobs 2 && \
 	  ./privaudit report --db $(BUILD)/tight-$$g.db --out $(BUILD)/tight-$$g-report || exit 1; done
