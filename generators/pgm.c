@@ -203,13 +203,15 @@ void pgm_cumulate(double *w, size_t c)
 size_t pgm_draw(const double *cdf, size_t c, gsl_rng *r)
 {
     double u = gsl_rng_uniform(r);
-    size_t lo = 0, hi = c - 1;
-    while (lo < hi) { /* first index with cdf > u */
-        size_t mid = lo + (hi - lo) / 2;
-        if (cdf[mid] > u)
-            hi = mid;
-        else
-            lo = mid + 1;
+    /* The first index with cdf > u, or c − 1: for the nondecreasing cdf of
+     * pgm_cumulate that is #{i < c − 1 : cdf[i] ≤ u}, found by halving
+     * without a data-dependent branch (the comparison becomes a conditional
+     * move: the draws of a release mispredicted half the time). */
+    size_t lo = 0, n = c ? c - 1 : 0;
+    while (n > 1) {
+        size_t half = n / 2;
+        lo = cdf[lo + half - 1] <= u ? lo + half : lo;
+        n -= half;
     }
-    return lo;
+    return lo + (n == 1 && cdf[lo] <= u);
 }

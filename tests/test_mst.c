@@ -13,6 +13,7 @@
 #include "audit/utility.h"
 #include "core/rng.h"
 #include "generators/gen.h"
+#include "generators/pgm.h"
 
 extern const gen_vtable gen_mst;
 
@@ -435,4 +436,53 @@ Test(mst, coarsens_large_columns_into_bins_and_decodes_by_the_one_way_counts)
     tbl_free(y);
     tbl_free(t);
     cJSON_Delete(params);
+}
+
+/* pgm_draw (generators/pgm.h, the draw of MST's, PrivBayes' and AIM's
+ * samplers and selections) against the plain binary search it replaced,
+ * written out here: "the first index with cdf > u, else c - 1", on
+ * pgm_cumulate'd weights with zeros, negatives, NaN, ties and all-zero
+ * rows, c from 1 to 70; the same stream must give the same index every
+ * time, and the streams must stay in step. */
+static size_t first_above(const double *cdf, size_t c, double u)
+{
+    size_t lo = 0, hi = c - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cdf[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+Test(mst, pgm_draw_finds_what_a_plain_binary_search_finds)
+{
+    gsl_rng *gen = rng_stream(20261203, 1), *a = rng_stream(20261203, 2), *b = rng_stream(20261203, 2);
+    cr_assert(gen && a && b);
+    double w[70];
+    long hits_last = 0;
+    for (size_t c = 1; c <= 70; c++)
+        for (int rep = 0; rep < 40; rep++) {
+            for (size_t i = 0; i < c; i++) {
+                double x = gsl_rng_uniform(gen);
+                w[i] = x < 0.2 ? 0 : x < 0.25 ? -x : x < 0.27 ? NAN : x < 0.4 ? 0.5 : x;
+            }
+            if (rep == 0)
+                for (size_t i = 0; i < c; i++)
+                    w[i] = 0; /* all zero: uniform */
+            pgm_cumulate(w, c);
+            for (int k = 0; k < 200; k++) {
+                size_t got = pgm_draw(w, c, a);
+                size_t want = first_above(w, c, gsl_rng_uniform(b));
+                cr_assert_eq(got, want, "c = %zu, rep %d, draw %d: %zu against %zu", c, rep, k, got, want);
+                hits_last += got == c - 1;
+            }
+        }
+    cr_assert_eq(gsl_rng_get(a), gsl_rng_get(b));
+    cr_assert_gt(hits_last, 0);
+    gsl_rng_free(gen);
+    gsl_rng_free(a);
+    gsl_rng_free(b);
 }
