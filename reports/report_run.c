@@ -755,6 +755,64 @@ static int fig_eps(run *R, pa_err *err)
     return plot_fig_end(f, err);
 }
 
+/* The decades the log-log ROC shows: down to the smallest rate that N scores
+ * of one class can resolve (1/N), at least 3 (10⁻³, as small runs always
+ * had), at most 7. A tight audit's bound sits at FPR ~1e-4 (docs/BENCHMARKS.md). */
+static int roc_log_decades(size_t nmax)
+{
+    int dec = 3;
+    while (dec < 7 && nmax > 0 && pow(10, dec) < (double)nmax)
+        dec++;
+    return dec;
+}
+
+/* gnuplot tics "'10⁻ᵈ' 1e-d, …, '0.1' 0.1, '1' 1"; every second decade past four */
+static void roc_log_tics(int dec, char *out, size_t cap)
+{
+    static const char *const sup[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+    size_t len = 0;
+    out[0] = 0;
+    for (int d = dec; d >= 2; d--) {
+        if (dec > 4 && (dec - d) % 2)
+            continue;
+        int w = snprintf(out + len, cap - len, "'10⁻%s' 1e-%d, ", sup[d % 10], d);
+        if (w < 0 || (size_t)w >= cap - len)
+            break;
+        len += (size_t)w;
+    }
+    snprintf(out + len, cap - len, "'0.1' 0.1, '1' 1");
+}
+
+/* Writes the points of roc drawn as data rows and returns how many: all of
+ * them up to ROC_MAX_PTS, else a point whenever the curve has moved 2/ROC_MAX_PTS
+ * of the plotted span since the last one written (L1 in both rates) — in log10 units on log
+ * axes (zero rates are not drawn there), so that the low-FPR corner, where
+ * the audit's lower bounds come from, keeps its detail; the last point always. */
+static size_t roc_thin_rows(plot_fig *f, const roc_curve *roc, int logscale)
+{
+    size_t kept = 0;
+    double lx = -1, ly = -1;
+    /* the curve's L1 length is at most 2 spans (monotone in both rates): about ROC_MAX_PTS points */
+    const double step = 2.0 * (logscale ? (double)roc_log_decades(roc->neg > roc->pos ? roc->neg : roc->pos) : 1.0) /
+                        ROC_MAX_PTS;
+    for (size_t k = 0; k < roc->np; k++) {
+        double x = roc->fpr[k], y = roc->tpr[k];
+        int keep = roc->np <= ROC_MAX_PTS || k + 1 == roc->np || lx < 0;
+        if (!keep && logscale)
+            keep = x > 0 && y > 0 &&
+                   (!(lx > 0 && ly > 0) || fabs(log10(x / lx)) + fabs(log10(y / ly)) >= step);
+        else if (!keep)
+            keep = fabs(x - lx) + fabs(y - ly) >= step;
+        if (!keep)
+            continue;
+        plot_dat_row(f, 2, (double[]){x, y});
+        lx = x;
+        ly = y;
+        kept++;
+    }
+    return kept;
+}
+
 /* ROC of every shown attack pooled over targets, one panel per cell (the
  * cell's best attack by AUC drawn thick); logscale: log-log. */
 static int fig_roc(run *R, int logscale, pa_err *err)
@@ -791,10 +849,11 @@ static int fig_roc(run *R, int logscale, pa_err *err)
     size_t (*blk)[MAXA] = calloc(n, sizeof *blk);
     double (*auc)[MAXA] = calloc(n, sizeof *auc);
     size_t (*npts)[MAXA] = calloc(n, sizeof *npts);
+    size_t *nres = calloc(n, sizeof *nres); /* per panel: the most scores of one class, which sets the log axes' reach */
     double *sc = NULL;
     int *lab = NULL;
     size_t cap = 0;
-    if (!blk || !auc || !npts) {
+    if (!blk || !auc || !npts || !nres) {
         rc = pa_errf(err, PA_ENOMEM, "out of memory");
         goto done;
     }
@@ -840,12 +899,12 @@ static int fig_roc(run *R, int logscale, pa_err *err)
             auc[p][a] = roc_auc(roc);
             plot_dat_comment(f, "%s eps=%g, attack %s: fpr tpr at every threshold (%zu scores; AUC %.17g)", w->label,
                              w->eps, R->attacks[a], m, auc[p][a]);
-            size_t stride = roc->np > ROC_MAX_PTS ? (roc->np + ROC_MAX_PTS - 1) / ROC_MAX_PTS : 1;
-            for (size_t k = 0; k < roc->np; k++)
-                if (k % stride == 0 || k + 1 == roc->np)
-                    plot_dat_row(f, 2, (double[]){roc->fpr[k], roc->tpr[k]});
+            if (roc->neg > nres[p])
+                nres[p] = roc->neg;
+            if (roc->pos > nres[p])
+                nres[p] = roc->pos;
+            npts[p][a] = roc_thin_rows(f, roc, logscale);
             blk[p][a] = plot_dat_end_block(f);
-            npts[p][a] = roc->np / stride;
             roc_free(roc);
         }
     char sty[96], title[256], e[32], q2[300];
@@ -858,11 +917,13 @@ static int fig_roc(run *R, int logscale, pa_err *err)
                 best = a;
         snprintf(title, sizeof title, "%s, ε = %s", w->label, plot_fmt_eps(w->eps, 0, e, sizeof e));
         plot_panel(f, p, title, "false-positive rate", "true-positive rate");
-        if (logscale)
-            plot_gp(f, "set logscale xy\nset xrange [1e-3:1]\nset yrange [1e-3:1]\n"
-                       "set xtics ('10⁻³' 1e-3, '10⁻²' 1e-2, '0.1' 0.1, '1' 1)\n"
-                       "set ytics ('10⁻³' 1e-3, '10⁻²' 1e-2, '0.1' 0.1, '1' 1)");
-        else
+        if (logscale) {
+            char tics[256];
+            int dec = roc_log_decades(nres[p]);
+            roc_log_tics(dec, tics, sizeof tics);
+            plot_gp(f, "set logscale xy\nset xrange [1e-%d:1]\nset yrange [1e-%d:1]\nset xtics (%s)\nset ytics (%s)",
+                    dec, dec, tics, tics);
+        } else
             plot_gp(f, "set xrange [0:1]\nset yrange [0:1]\nset xtics ('0' 0, '0.5' 0.5, '1' 1)\n"
                        "set ytics ('0.5' 0.5, '1' 1)");
         if (best != SIZE_MAX) {
@@ -893,6 +954,7 @@ done:
     free(blk);
     free(auc);
     free(npts);
+    free(nres);
     free(idx);
     if (rc) {
         plot_fig_abort(f);
@@ -1803,7 +1865,7 @@ static int run_write(report_ctx *c, pa_err *err)
     rk_md_figure(c, B, "roc",
                  "ROC of every attack pooled over targets and games, one panel per setting; the best attack "
                  "(largest AUC) drawn thick.");
-    rk_md_figure(c, B, "roc-log", "The same on log-log axes: the low false-positive region (rates of 0 not shown).");
+    rk_md_figure(c, B, "roc-log", "The same on log-log axes: the low false-positive region, down to the smallest rate the run's scores resolve (about 1/N for N non-members; rates of 0 not shown).");
     size_t np = 0, ntot = 0;
     if (rk_figures_on(c) && (rc = rk_figure(c, fig_posterior(&R, &np, &ntot, err), err)))
         goto out;

@@ -601,6 +601,78 @@ Test(report, a_membership_run_draws_every_figure_and_table_at_its_stored_values)
     free(out);
 }
 
+/* A run of 12,000 games: the log-log ROC reaches down to the rates its
+ * scores resolve (10⁻⁴ here, not the 10⁻³ of small runs), and its thinned
+ * points keep the low-FPR corner, where an audit's bound comes from: the
+ * drawn curve starts within the first few non-member scores. The linear ROC
+ * keeps its area to 1e-3. */
+Test(report, a_large_run_s_log_roc_reaches_the_rates_its_scores_resolve)
+{
+    char *db = tu_path(dir, "big.db"), *out = tu_path(dir, "bigrep");
+    enum { G = 12000 };
+    store *st;
+    pa_err e;
+    cr_assert_eq(store_open(db, &st, &e), PA_OK, "%s", e.msg);
+    store_experiment ex = {.name = "big", .config_json = "{}", .config_hash = "b16", .code_version = "test",
+                           .data_path = "data.csv", .data_hash = "da7a", .schema_json = "{}", .seed = 3,
+                           .n_trials = G};
+    int existing;
+    cr_assert_eq(store_put_experiment(st, &ex, &existing, &e), PA_OK, "%s", e.msg);
+    store_cell cl = {.id = 0, .generator = "marginals", .params_json = "{}", .epsilon = 4, .delta = 1e-5};
+    cr_assert_eq(store_put_cell(st, &cl, &e), PA_OK, "%s", e.msg);
+    store_target tg = {.id = 0, .row = 3, .how = "random", .isolation = 1};
+    cr_assert_eq(store_put_target(st, &tg, &e), PA_OK, "%s", e.msg);
+    static const char *const att[1] = {"marginal"};
+    int64_t tid[1] = {0};
+    uint64_t s = 11;
+    size_t neg = 0;
+    for (int g = 0; g < G; g++) {
+        int mem[1] = {(int)(lcg(&s) & 1)};
+        neg += !mem[0];
+        /* distinct scores: a uniform sum (about normal) shifted for members */
+        double sc[1] = {(double)(lcg(&s) % 100000) / 1e5 + (double)(lcg(&s) % 100000) / 1e5 + 0.3 * mem[0] +
+                        1e-9 * g};
+        store_trial tr = {.id = g, .cell_id = 0, .game = g, .split = g % 3 ? "test" : "calibration",
+                          .stream_seed = (uint64_t)g, .status = "ok", .eps_spent = 4, .k = 1, .target_id = tid,
+                          .member = mem, .n_attacks = 1, .attack = att, .score = sc};
+        cr_assert_eq(store_put_trial(st, &tr, &e), PA_OK, "%s", e.msg);
+    }
+    store_close(st);
+    tu_result r = report(db, out, NULL);
+    cr_assert_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+    tu_result_free(&r);
+    char *gp = tu_path(out, "roc-log.gp"), *gpt = tu_slurp(gp);
+    cr_expect(strstr(gpt, "set xrange [1e-4:1]") && strstr(gpt, "'10⁻⁴' 1e-4"), "%s", gpt);
+    static dblock b[4];
+    char *p = tu_path(out, "roc-log.dat");
+    size_t nb = read_dat(p, b, 4);
+    cr_assert_eq(nb, 1);
+    cr_expect(b[0].n > 200 && b[0].n < 1600, "%zu points drawn of about %d", b[0].n, G);
+    double first = 1;
+    for (size_t j = 0; j < b[0].n; j++)
+        if (b[0].v[j][0] > 0 && b[0].v[j][1] > 0) {
+            first = b[0].v[j][0];
+            break;
+        }
+    cr_expect(first <= 5.0 / (double)neg, "the drawn curve starts at FPR %g, past the 5th of %zu non-members", first,
+              neg);
+    free(p);
+    p = tu_path(out, "roc.dat");
+    nb = read_dat(p, b, 4);
+    cr_assert_eq(nb, 1);
+    cr_expect(b[0].n < 1600, "%zu points", b[0].n);
+    double area = 0, auc;
+    for (size_t j = 1; j < b[0].n; j++)
+        area += (b[0].v[j][0] - b[0].v[j - 1][0]) * (b[0].v[j][1] + b[0].v[j - 1][1]) / 2;
+    cr_assert(sscanf(strstr(b[0].comment, "AUC ") + 4, "%lf", &auc) == 1, "%s", b[0].comment);
+    cr_expect(fabs(area - auc) < 1e-3, "drawn area %.6f, AUC %.6f", area, auc);
+    free(p);
+    free(gp);
+    free(gpt);
+    free(db);
+    free(out);
+}
+
 Test(report, paper_and_screen_styles_and_filters_change_the_figures_not_the_numbers)
 {
     char *db = tu_path(dir, "run.db"), *o1 = tu_path(dir, "paper"), *o2 = tu_path(dir, "screen");
