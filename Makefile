@@ -161,7 +161,7 @@ repro-tapas: privaudit
 	./privaudit report --db $(BUILD)/tapas.db --out $(BUILD)/tapas-report
 
 ## repro-tight: tight black-box audits (fixed game, crafted target, marginal attack) of marginals and mst on HealthInsurance,
-##   marginals at eps 1 with 400,000 games and at eps 4 with 800,000 (m = 5,000), 300,000 (m = 20,000) and 200,000 (m = 50,000), and external generators with accounting bugs, one declaring only epsilon, one its rho (~4 h on 2 cores)
+##   marginals at eps 1 with 400,000 games and at eps 4 with 800,000 (m = 5,000), 300,000 (m = 20,000) and 600,000 (m = 50,000), and external generators with accounting bugs, one declaring only epsilon, one its rho (~4 h on 2 cores)
 repro-tight: privaudit
 	@for g in marginals-healthinsurance marginals-m20k-healthinsurance mst-healthinsurance \
 	  marginals-eps1-400k-healthinsurance marginals-eps4-800k-healthinsurance marginals-eps4-m20k-300k-healthinsurance marginals-eps4-m50k-600k-healthinsurance \
