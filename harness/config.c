@@ -406,7 +406,7 @@ int config_parse(const char *path, const char *text, const uint64_t *seed_overri
     }
     static const char *const keys[] = {"format", "name", "seed", "data", "split", "train_size", "synth_size",
                                        "games", "calibration", "targets", "generators", "attacks", "audit",
-                                       "shadow_games", "utility", "neighbours", "game", "comment", NULL};
+                                       "shadow_games", "utility", "neighbours", "game", "target_copies", "comment", NULL};
     if ((rc = known_keys(root, path, "", keys, err)))
         goto fail;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -500,6 +500,20 @@ int config_parse(const char *path, const char *text, const uint64_t *seed_overri
             rc = pa_errf(err, PA_EINPUT, "%s: game: expected \"average\" or \"fixed\"", path);
             goto fail;
         }
+    }
+    /* a worst-case D (fixed game): copies of each target among its records, so that no statistic the
+     * target touches is near 0, where a generator's clipping and domain compression hide one record */
+    if ((rc = get_count(root, path, "", "target_copies", 0, 0, 0, 1000000, &c->target_copies, err)))
+        goto fail;
+    if (c->target_copies && !c->fixed_game) {
+        rc = pa_errf(err, PA_EINPUT, "%s: target_copies: %zu copies of each target in D need \"game\": \"fixed\" "
+                     "(the average game draws a fresh D every trial)", path, c->target_copies);
+        goto fail;
+    }
+    if (c->target_copies && c->n_targets * c->target_copies >= c->train_size) {
+        rc = pa_errf(err, PA_EINPUT, "%s: target_copies: %zu targets x %zu copies must leave records of D "
+                     "(train_size %zu)", path, c->n_targets, c->target_copies, c->train_size);
+        goto fail;
     }
     const cJSON *ut = cJSON_GetObjectItemCaseSensitive(root, "utility");
     c->util_max_sets = 20;

@@ -55,6 +55,7 @@ typedef struct config {
     double audit_delta;        /* δ used by the ε estimators */
     int replace_one;           /* neighbours: 1 = a member replaces a record of D, 0 = added to D */
     int fixed_game;            /* game: 1 = "fixed" (one D for every trial, given to the attacker), 0 = "average" */
+    size_t target_copies;      /* fixed game: D holds this many copies of each target in place of as many rows */
     size_t shadow_games;       /* shadow releases per cell for MIA_SHADOW attacks (0 if none) */
     int util_tvd[3];           /* util_tvd[k-1]: store the k-way TVD of each release */
     size_t util_max_sets;      /* k-way marginals sampled per TVD (0 = all) */

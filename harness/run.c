@@ -775,6 +775,32 @@ int run_experiment(const config *c, const run_opts *o, run_summary *sum, pa_err 
         if (rc)
             goto out;
     }
+    /* a worst-case D: target_copies copies of every target first, then D's first records (replace-one
+     * members take the place of D's last rows, never of a copy) */
+    if (fixed && c->target_copies) {
+        const size_t nc = k * c->target_copies;
+        size_t *ci = pa_malloc(nc, sizeof *ci), *di = pa_malloc(c->train_size - nc, sizeof *di);
+        table *cp = NULL, *rest = NULL, *worst = NULL;
+        if (ci && di) {
+            for (size_t i = 0; i < nc; i++)
+                ci[i] = i % k;
+            for (size_t i = 0; i < c->train_size - nc; i++)
+                di[i] = i;
+            cp = tbl_rows(targets, ci, nc);
+            rest = tbl_rows(fixed, di, c->train_size - nc);
+            worst = cp && rest ? tbl_concat(cp, rest) : NULL;
+        }
+        free(ci);
+        free(di);
+        tbl_free(cp);
+        tbl_free(rest);
+        if (!worst) {
+            rc = pa_errf(err, PA_ENOMEM, "out of memory");
+            goto out;
+        }
+        tbl_free(fixed);
+        fixed = worst;
+    }
     /* shadow attacks: their feature layout */
     if ((rc = run_layout_make(c, s, &L, err)))
         goto out;

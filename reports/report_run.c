@@ -61,7 +61,7 @@ typedef struct run {
     size_t ne;
     int multi_target;    /* the estimates name more than one target */
     /* experiment */
-    char name[256], version[128], cfgh[64], datah[64], dpath[1024], seed[32], created[64], game[32];
+    char name[256], version[128], cfgh[64], datah[64], dpath[1024], seed[32], created[64], game[96];
     int game_r1;         /* the game's neighbours (config "neighbours"): 1 replace-one, 0 add/remove */
     long long planned, stored, ok, failed;
     double alpha;
@@ -144,6 +144,10 @@ static int load(run *R, pa_err *err)
         cJSON *cfg = cJSON_Parse(rk_text(s, 9));
         const cJSON *nb = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "neighbours") : NULL;
         R->game_r1 = cJSON_IsString(nb) && !strcmp(nb->valuestring, "replace-one");
+        /* a worst-case D (harness/config.c): named with the game wherever the game is */
+        const cJSON *tc = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "target_copies") : NULL;
+        if (cJSON_IsNumber(tc) && tc->valuedouble >= 1 && !strcmp(R->game, "fixed"))
+            snprintf(R->game, sizeof R->game, "fixed, D holding %.0f copies of each target", tc->valuedouble);
         cJSON_Delete(cfg);
     }
     sqlite3_finalize(s);

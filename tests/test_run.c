@@ -270,6 +270,49 @@ Test(run, the_fixed_game_with_a_crafted_target_is_reproducible_and_copies_are_fo
     free(db2);
 }
 
+/* A worst-case D ("target_copies": 2): two copies of the crafted target
+ * among D's 300 records. resample at m = n now holds the target in a
+ * non-member's release too, with probability 1 - (1 - 2/300)^300 = 0.865
+ * (a member, replace-one: 3 of 300, 0.951), so dcr's exact match (score 0)
+ * no longer tells members apart; each share is checked within 4 binomial
+ * sd of its 300 or so trials. The report names the dataset with the game. */
+Test(run, a_worst_case_dataset_holds_copies_of_the_target)
+{
+    free(tu_write(dir, "wc.json",
+                  "{\"format\": \"privaudit-config/1\", \"name\": \"wc\", \"seed\": 5,"
+                  " \"data\": {\"csv\": \"data.csv\", \"schema\": \"schema.json\"}, \"game\": \"fixed\","
+                  " \"target_copies\": 2, \"neighbours\": \"replace-one\", \"train_size\": 300, \"games\": 600,"
+                  " \"targets\": {\"select\": \"crafted\", \"count\": 1},"
+                  " \"generators\": [{\"name\": \"resample\"}], \"attacks\": [{\"name\": \"dcr\"}]}"));
+    char *cfg = tu_path(dir, "wc.json"), *db = tu_path(dir, "wc.db"), *out = tu_path(dir, "wc-rep");
+    const char *a1[] = {"run", cfg, "--db", db, "--jobs", "2", "--quiet", NULL};
+    tu_result r = tu_run(dir, a1);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    static const double want[2] = {0.865, 0.951};
+    for (int mem = 0; mem < 2; mem++) {
+        char q[256];
+        snprintf(q, sizeof q, "SELECT avg(s.score = 0), count(*) FROM score s JOIN membership m USING (trial_id, target_id)"
+                              " WHERE m.member = %d", mem);
+        double share = query_real(db, q);
+        snprintf(q, sizeof q, "SELECT count(*) FROM membership WHERE member = %d", mem);
+        double n = query_real(db, q), sd = sqrt(want[mem] * (1 - want[mem]) / n);
+        cr_assert(n > 200 && fabs(share - want[mem]) < 4 * sd, "member %d: the target in %g of %g releases, expected %g",
+                  mem, share, n, want[mem]);
+    }
+    const char *rep[] = {"report", "--db", db, "--out", out, "--quiet", "--no-figures", NULL};
+    r = tu_run(dir, rep);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    tu_result_free(&r);
+    char *md_path = tu_path(out, "report.md"), *md = tu_slurp(md_path);
+    cr_assert(md && strstr(md, "game: fixed, D holding 2 copies of each target"), "%s", md ? md : "(no report)");
+    free(md);
+    free(md_path);
+    free(out);
+    free(cfg);
+    free(db);
+}
+
 /* ---- bad input: exit code 2, a message naming what is wrong, no database ---- */
 
 typedef struct cli_case {
@@ -348,6 +391,14 @@ static cli_case cli_cases[] = {
      .args = {"run", "@c"}, .msg = "c.json: game: expected \"average\" or \"fixed\""},
     {.config = GOOD_HEAD "\"train_size\": 100, \"game\": 1, \"generators\": [{\"name\": \"resample\"}]}",
      .args = {"run", "@c"}, .msg = "c.json: game: expected \"average\" or \"fixed\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"target_copies\": 3, \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "c.json: target_copies: 3 copies of each target in D need \"game\": \"fixed\""},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"game\": \"fixed\", \"target_copies\": 50, \"targets\": {\"select\":"
+               " \"random\", \"count\": 2}, \"generators\": [{\"name\": \"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "c.json: target_copies: 2 targets x 50 copies must leave records of D"},
+    {.config = GOOD_HEAD "\"train_size\": 100, \"game\": \"fixed\", \"target_copies\": -1, \"generators\": [{\"name\": "
+               "\"resample\"}]}",
+     .args = {"run", "@c"}, .msg = "c.json: target_copies: expected an integer"},
     {.config = GOOD_HEAD "\"train_size\": 100, \"targets\": {\"select\": \"crafted\", \"count\": 5},"
                " \"generators\": [{\"name\": \"resample\"}]}",
      .args = {"run", "@c"}, .msg = "allow at most 4 distinct"},
