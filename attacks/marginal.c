@@ -375,7 +375,7 @@ static int chow_liu(mg_work *w, int from_aux, pa_err *err)
         for (size_t b = a + 1; b < d; b++, q++) {
             const size_t Ka = w->K[a], Kb = w->K[b];
             memset(h, 0, Ka * Kb * sizeof *h);
-            util_hist_add(code[a], code[b], Kb, m, Ka * Kb, h);
+            util_hist_add(h, code[a], code[b], m, Kb, Ka * Kb);
             double mi = 0, ka = 0, kb = 0;
             for (size_t u = 0; u < Ka; u++)
                 for (size_t v = 0; v < Kb; v++) {
@@ -496,10 +496,10 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
             goto out;
         }
         util_col_bin_column(S, j, (size_t)bins, w.sc[j]);
-        util_hist_add(w.sc[j], NULL, 0, m, K, w.hs[j]);
+        util_hist_add(w.hs[j], w.sc[j], NULL, m, 0, K);
         if (na)
             util_col_bin_column(A, j, (size_t)bins, w.ac[j]);
-        util_hist_add(w.ac[j], NULL, 0, na, K, w.ha[j]);
+        util_hist_add(w.ha[j], w.ac[j], NULL, na, 0, K);
     }
     const double scale = na ? n / (double)na : 0;
     const cJSON *gc = in->gen_params ? cJSON_GetObjectItemCaseSensitive(in->gen_params, "compress") : NULL;
@@ -550,8 +550,8 @@ static int mg_score(const mia_input *in, const cJSON *params, double *scores, pa
         h2a[p] = pa_calloc(w.K[ja] * Kb, sizeof **h2a);
         if (!h2s[p] || !h2a[p])
             break;
-        util_hist_add(w.sc[ja], w.sc[jb], Kb, m, w.K[ja] * Kb, h2s[p]);
-        util_hist_add(w.ac[ja], w.ac[jb], Kb, na, w.K[ja] * Kb, h2a[p]);
+        util_hist_add(h2s[p], w.sc[ja], w.sc[jb], m, Kb, w.K[ja] * Kb);
+        util_hist_add(h2a[p], w.ac[ja], w.ac[jb], na, Kb, w.K[ja] * Kb);
     }
     int h2_ok = h2s && h2a;
     for (size_t p = 0; h2_ok && p < w.np; p++)

@@ -135,7 +135,7 @@ void util_col_bin_column(const table *t, size_t j, size_t bins, int32_t *out)
     }
 }
 
-void util_hist_add(const int32_t *a, const int32_t *b, size_t Kb, size_t n, size_t K, double *h)
+void util_hist_add(double *h, const int32_t *a, const int32_t *b, size_t n, size_t Kb, size_t K)
 {
     enum { KMAX = 1024 };
     if (K > KMAX || n < 64 || n > UINT32_MAX) {

@@ -46,12 +46,13 @@ size_t util_col_bin(const col_spec *c, size_t bins, double v);
 void util_col_bin_column(const table *t, size_t j, size_t bins, int32_t *out);
 
 /* h[a[i]·Kb + b[i]] += 1 for i < n (b = NULL: h[a[i]] += 1), every index
- * below K. The same counts as that loop (integers, exact in a double);
- * for K ≤ 1024 it counts in four interleaved integer histograms, so that a
- * run of equal cells (a binary column) is not one chain of dependent
- * loads and stores: the marginal attack counts 550,000 cells per trial of
- * a 50,000-record release (docs/BENCHMARKS.md). */
-void util_hist_add(const int32_t *a, const int32_t *b, size_t Kb, size_t n, size_t K, double *h);
+ * below K: the same counts as that loop (integers, exact in a double).
+ * When K ≤ 1024 and 64 ≤ n ≤ UINT32_MAX it counts in four interleaved
+ * integer histograms, so that a run of equal cells (a binary column) is not
+ * one chain of dependent loads and stores: the marginal attack counts
+ * 550,000 cells per trial of a 50,000-record release (docs/BENCHMARKS.md);
+ * otherwise it is that loop. */
+void util_hist_add(double *h, const int32_t *a, const int32_t *b, size_t n, size_t Kb, size_t K);
 
 /* The value interval of every bin of a COL_NUM column that is not one bin
  * per integer: edges[0..nb] with edges[0] = lo, edges[nb] = hi, bin b =

@@ -68,7 +68,9 @@ void util_strindex_free(util_strindex *ix);
  * when they are freed and faults them in again, zeroed, at the next
  * trial — a fifth of a fixed-game trial's time (docs/BENCHMARKS.md). Sets
  * glibc's mmap threshold to its maximum (32 MiB on 64-bit) and the trim
- * threshold to 256 MiB; the peak footprint is kept, not raised. A no-op
+ * threshold to 256 MiB: up to 256 MiB of freed memory stays in the process
+ * (the resident size no longer shrinks after a large trial). A failed
+ * mallopt leaves glibc's defaults, which are correct, only slower. A no-op
  * outside glibc. */
 void util_malloc_keep(void);
 

@@ -58,9 +58,10 @@ void pgm_project_simplex(double *v, size_t c, double total);
  * place (last entry exactly 1). All-zero weights become uniform. */
 void pgm_cumulate(double *w, size_t c);
 
-/* Index drawn from the cumulative distribution cdf[0..c-1] (c >= 1, as
- * pgm_cumulate leaves it) with one uniform variate from r: the first index
- * with cdf > u, c - 1 if none (a branch-free binary search). */
+/* Index drawn from the cumulative distribution cdf[0..c-1] (as
+ * pgm_cumulate leaves it) with one uniform variate u from r: the first
+ * index with cdf > u, c - 1 if none (a branch-free binary search; reads
+ * cdf[0..c-2] only; 0 for c <= 1). */
 size_t pgm_draw(const double *cdf, size_t c, gsl_rng *r);
 
 #endif

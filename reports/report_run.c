@@ -770,21 +770,23 @@ static int roc_log_decades(size_t nmax)
     return dec;
 }
 
-/* gnuplot tics "'10⁻ᵈ' 1e-d, …, '0.1' 0.1, '1' 1"; every second decade past four */
+/* gnuplot tics "'10⁻ᵈ' 1e-d, …, '0.1' 0.1, '1' 1"; past four decades only
+ * the even ones (10⁻⁶, 10⁻⁴, 10⁻², 1), evenly spaced */
 static void roc_log_tics(int dec, char *out, size_t cap)
 {
     static const char *const sup[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
     size_t len = 0;
     out[0] = 0;
-    for (int d = dec; d >= 2; d--) {
-        if (dec > 4 && (dec - d) % 2)
+    for (int d = dec; d >= 1; d--) {
+        if (dec > 4 && d % 2)
             continue;
-        int w = snprintf(out + len, cap - len, "'10⁻%s' 1e-%d, ", sup[d % 10], d);
+        int w = d == 1 ? snprintf(out + len, cap - len, "'0.1' 0.1, ")
+                       : snprintf(out + len, cap - len, "'10⁻%s' 1e-%d, ", sup[d % 10], d);
         if (w < 0 || (size_t)w >= cap - len)
             break;
         len += (size_t)w;
     }
-    snprintf(out + len, cap - len, "'0.1' 0.1, '1' 1");
+    snprintf(out + len, cap - len, "'1' 1");
 }
 
 /* Writes the points of roc drawn as data rows and returns how many: all of

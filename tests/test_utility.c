@@ -4,6 +4,8 @@
  * n = records, d = columns.
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -689,4 +691,47 @@ Test(utility, a_column_is_binned_as_each_of_its_values)
     }
     tbl_free(t);
     schema_free(s);
+}
+
+/* util_hist_add against the plain loop it stands for, cell by cell and
+ * exactly: one column and pairs, n across the 64 threshold and every
+ * remainder of the four-way unrolling, K at 1, at the 1024 bound and past
+ * it, into a histogram that already holds counts. */
+typedef struct hist_case {
+    size_t n, Ka, Kb; /* Kb = 0: one column */
+} hist_case;
+
+ParameterizedTestParameters(utility, hist_add_counts_what_the_plain_loop_counts)
+{
+    static hist_case cases[] = {{0, 3, 0},     {1, 1, 0},     {63, 5, 0},   {64, 2, 0},  {65, 7, 0},
+                                {66, 7, 0},    {67, 7, 0},    {4099, 1024, 0}, {5001, 1025, 0}, {3000, 1, 1},
+                                {3001, 32, 32}, {3002, 2, 512}, {3003, 33, 32}, {70, 7, 9},  {10, 4, 4}};
+    return cr_make_param_array(hist_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(hist_case *c, utility, hist_add_counts_what_the_plain_loop_counts)
+{
+    const size_t K = c->Kb ? c->Ka * c->Kb : c->Ka;
+    int32_t *a = malloc((c->n + 1) * sizeof *a), *b = malloc((c->n + 1) * sizeof *b);
+    double *got = malloc(K * sizeof *got), *want = malloc(K * sizeof *want);
+    cr_assert(a && b && got && want);
+    uint64_t s = 12345 + c->n;
+    for (size_t i = 0; i < c->n; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        /* runs of equal cells and a skewed spread: low codes repeat */
+        a[i] = (int32_t)((s >> 33) % (i % 5 ? c->Ka : 1));
+        b[i] = c->Kb ? (int32_t)((s >> 13) % c->Kb) : 0;
+    }
+    for (size_t u = 0; u < K; u++)
+        got[u] = want[u] = (double)(u % 3); /* counts already there */
+    for (size_t i = 0; i < c->n; i++)
+        want[c->Kb ? (size_t)a[i] * c->Kb + (size_t)b[i] : (size_t)a[i]] += 1;
+    util_hist_add(got, a, c->Kb ? b : NULL, c->n, c->Kb, K);
+    for (size_t u = 0; u < K; u++)
+        cr_assert_eq(got[u], want[u], "n %zu, K %zu x %zu: cell %zu holds %g, the loop counts %g", c->n, c->Ka, c->Kb,
+                     u, got[u], want[u]);
+    free(a);
+    free(b);
+    free(got);
+    free(want);
 }
