@@ -115,14 +115,13 @@ void rng_discrete_fill(gsl_rng *r, const gsl_ran_discrete_t *g, int32_t *out, si
         return;
     }
     /* GSL's rule (randist/discrete.c): u uniform, c = floor(u K), c if
-     * u < F[c] (F[c] = 1 included: u < 1), else A[c]; with u the same
-     * 53-bit double gsl_rng_uniform takes from this type (xo_get_double). */
-    xo_state *st = r->state;
-    const size_t K = g->K;
-    const double Kd = (double)K, *F = g->F;
+     * u < F[c] (F[c] = 1 included: u < 1), else A[c]; u is what
+     * gsl_rng_uniform takes from this type, called directly. */
+    void *st = r->state;
+    const double Kd = (double)g->K, *F = g->F;
     const size_t *A = g->A;
     for (size_t i = 0; i < m; i++) {
-        double u = (double)(xo_next(st) >> 11) * 0x1.0p-53;
+        double u = xo_get_double(st);
         size_t c = (size_t)(u * Kd);
         size_t a = A[c];
         out[i] = (int32_t)(u < F[c] ? c : a);

@@ -5,6 +5,7 @@
  * cliques), J = junction-tree cliques, S = separators, m = measurements.
  */
 #include "generators/jtree.h"
+#include "generators/pgm.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -955,16 +956,7 @@ int jt_sample(const jt_model *g, size_t m, gsl_rng *r, int32_t *x, pa_err *err)
             size_t s = 0;
             for (size_t q = 0; q < k; q++)
                 s += stS[q] * (size_t)x[a[q] * m + i];
-            size_t lo = start[s], hi = start[s + 1] - 1;
-            double u = gsl_rng_uniform(r);
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (cum[mid] > u)
-                    hi = mid;
-                else
-                    lo = mid + 1;
-            }
-            size_t cell = perm[lo];
+            size_t cell = perm[start[s] + pgm_draw(cum + start[s], start[s + 1] - start[s], r)];
             for (size_t q = 0; q < k; q++)
                 if (!(g->S[J] >> a[q] & 1))
                     x[a[q] * m + i] = (int32_t)((cell / stJ[q]) % g->card[a[q]]);
