@@ -11,6 +11,7 @@
  * double engine against central differences (h = 1e-5) 1e-6.
  * B = batch, P = parameters, n = values per example. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -454,6 +455,63 @@ Test(net, par_for_runs_every_chunk_once_with_and_without_the_helper)
                 cr_assert_eq(hits[k], k < n ? 1 : 0, "cap %d, n %zu: chunk %zu ran %d times", cap, n, k,
                              hits[k]);
         }
+    }
+    pa_blas_cap(0);
+}
+
+/* The serial fallback when another pa_par_for is running: a pa_par_for
+ * called from inside a chunk (on the caller's thread or on the helper's) finds
+ * the lock taken and runs its chunks in order on its own thread; every inner
+ * chunk of every outer chunk must run exactly once, and nothing may deadlock.
+ * Two outside threads calling at once take the same path. */
+typedef struct {
+    int hits[40][40];
+    size_t inner;
+} nest_ctx;
+
+typedef struct {
+    nest_ctx *c;
+    size_t k;
+} nest_row;
+
+static void nest_inner(void *ctx, size_t j)
+{
+    nest_row *row = ctx;
+    __atomic_fetch_add(&row->c->hits[row->k][j], 1, __ATOMIC_RELAXED);
+}
+
+static void nest_outer(void *ctx, size_t k)
+{
+    nest_ctx *c = ctx;
+    nest_row row = {c, k};
+    pa_par_for(c->inner, nest_inner, &row);
+}
+
+static void *nest_thread(void *arg)
+{
+    nest_ctx *c = arg;
+    pa_par_for(40, nest_outer, c);
+    return NULL;
+}
+
+Test(net, par_for_called_while_another_runs_falls_back_to_serial_and_runs_every_chunk_once, .timeout = 60)
+{
+    static nest_ctx c[2];
+    pa_blas_cap(2);
+    for (size_t inner = 2; inner <= 40; inner += 19) {
+        memset(c, 0, sizeof c);
+        c[0].inner = c[1].inner = inner;
+        pthread_t th[2];
+        for (int t = 0; t < 2; t++)
+            cr_assert_eq(pthread_create(&th[t], NULL, nest_thread, &c[t]), 0);
+        for (int t = 0; t < 2; t++)
+            pthread_join(th[t], NULL);
+        for (int t = 0; t < 2; t++)
+            for (size_t k = 0; k < 40; k++)
+                for (size_t j = 0; j < 40; j++)
+                    cr_assert_eq(c[t].hits[k][j], j < inner ? 1 : 0,
+                                 "caller %d, outer chunk %zu, inner chunk %zu (of %zu) ran %d times", t, k, j,
+                                 inner, c[t].hits[k][j]);
     }
     pa_blas_cap(0);
 }
