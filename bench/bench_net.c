@@ -162,6 +162,10 @@ int main(int argc, char **argv)
     net_init(m, r);
     size_t P = net_nparams(m), n0 = net_size(m, 0);
     float *X = malloc(B * n0 * sizeof *X);
+    if (!X) {
+        fprintf(stderr, "bench_net: out of memory\n");
+        return 1;
+    }
     int32_t y[B];
     for (size_t k = 0; k < B * n0; k++)
         X[k] = (float)gsl_rng_uniform(r);
@@ -169,6 +173,10 @@ int main(int argc, char **argv)
         y[i] = (int32_t)gsl_rng_uniform_int(r, NCLS);
     double *noise = malloc(P * sizeof *noise);
     double *t_dp = malloc((size_t)reps * sizeof *t_dp), *t_np = malloc((size_t)reps * sizeof *t_np);
+    if (!noise || !t_dp || !t_np) {
+        fprintf(stderr, "bench_net: out of memory\n");
+        return 1;
+    }
     const double sigma = 1.0, C = 1.0;
     /* as bench/net_ref.py does for torch: measure with 1 BLAS thread and with
      * OpenBLAS's own count, keep the faster of each (on a shared machine a
@@ -211,6 +219,10 @@ int main(int argc, char **argv)
     if (!dcgan) {
         pa_blas_cap(th_dp);
         double *t_on = malloc((size_t)reps * sizeof *t_on), *t_off = malloc((size_t)reps * sizeof *t_off);
+        if (!t_on || !t_off) {
+            fprintf(stderr, "bench_net: out of memory\n");
+            return 1;
+        }
         for (int k = -2; k < reps; k++)
             for (int on = 1; on >= 0; on--) {
                 net_set_winograd(m, on);
@@ -239,15 +251,19 @@ int main(int argc, char **argv)
     printf("privaudit_nonprivate_step_ms: %.2f (blas threads=%d)\n", ms_np, th_np);
     printf("privaudit_dp_step_ms: %.2f (blas threads=%d)\n", ms_dp, th_dp);
     printf("ratio dp/nonprivate (privaudit): %.3f\n", ms_dp / ms_np);
+    int status = 0;
     if (ref) {
         double tdp = NAN, tvm = NAN, tnp = NAN;
         int rc = run_ref(python, script, dcgan ? "dcgan" : "psg", reps < 10 ? reps : 10, &tdp, &tvm, &tnp);
-        if (rc != 0)
-            printf("reference script failed (status %d)\n", rc);
-        printf("speedup vs torch (Opacus-style per-sample gradients): %.1fx (goal >= 5)\n",
-               tdp / ms_dp);
-        printf("speedup vs torch (functorch vmap(grad)): %.1fx\n", tvm / ms_dp);
-        printf("nonprivate speedup vs torch: %.1fx\n", tnp / ms_np);
+        if (rc != 0 || !(tdp > 0 && tvm > 0 && tnp > 0)) {
+            printf("reference script failed (status %d): no speedups\n", rc);
+            status = 1;
+        } else {
+            printf("speedup vs torch (Opacus-style per-sample gradients): %.1fx (goal >= 5)\n",
+                   tdp / ms_dp);
+            printf("speedup vs torch (functorch vmap(grad)): %.1fx\n", tvm / ms_dp);
+            printf("nonprivate speedup vs torch: %.1fx\n", tnp / ms_np);
+        }
     }
     print_machine();
     free(X);
@@ -256,5 +272,5 @@ int main(int argc, char **argv)
     free(t_np);
     net_free(m);
     gsl_rng_free(r);
-    return 0;
+    return status;
 }
