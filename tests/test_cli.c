@@ -920,7 +920,7 @@ Test(cli, gen_aim_shows_its_rounds_unless_quiet)
                        "20", "--out", "aim.csv", NULL, NULL};
     tu_result r = run_in(dir, a);
     cr_expect_eq(r.code, 0, "exit %d: %s", r.code, r.err);
-    cr_expect(strstr(r.err, "[gen] aim: selection rounds (share of the privacy budget spent): done in "), "%s", r.err);
+    cr_expect(strstr(r.err, "[gen] aim: selection rounds (work estimated from the budget spent): done in "), "%s", r.err);
     cr_expect(strstr(r.err, "[gen] aim: final fit of the model: done in "), "%s", r.err);
     tu_result_free(&r);
     a[12] = "--quiet";
