@@ -1,5 +1,6 @@
 /* test_rng.c — reproducible streams. */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -79,41 +80,60 @@ Test(rng, uniform_doubles_lie_in_the_unit_interval_with_the_right_mean)
 /* rng_discrete_fill against gsl_ran_discrete itself: the same stream, the
  * same table, every draw equal, for tables with point masses, zero weights,
  * one cell and many cells; then the generator's states must agree (each
- * draw took one uniform). A non-xoshiro generator goes through GSL. */
-Test(rng, discrete_fill_draws_what_gsl_ran_discrete_draws)
+ * draw took one uniform). */
+/* cases by value, without pointers: Criterion may run each in a fresh process */
+typedef struct {
+    char name[40];
+    size_t k;
+    double w[9]; /* k <= 9; k = 257: 1/(1+k) with every 7th cell 0 */
+} discrete_case;
+
+static const double w_mixed[] = {5, 0, 0, 1e-9, 2, 0, 7, 7, 0.25};
+
+static discrete_case discrete_cases[] = {
+    {.name = "one cell", .k = 1, .w = {1}},
+    {.name = "two cells", .k = 2, .w = {0.3, 0.7}},
+    {.name = "zeros and a near-zero weight", .k = 9, .w = {5, 0, 0, 1e-9, 2, 0, 7, 7, 0.25}},
+    {.name = "257 cells", .k = 257},
+};
+
+ParameterizedTestParameters(rng, discrete_fill_draws_what_gsl_ran_discrete_draws)
 {
-    static const double w0[] = {1};
-    static const double w1[] = {0.3, 0.7};
-    static const double w2[] = {5, 0, 0, 1e-9, 2, 0, 7, 7, 0.25};
-    double w3[257];
-    for (int k = 0; k < 257; k++)
-        w3[k] = (k % 7 == 0) ? 0 : 1.0 / (1 + k);
-    const double *ws[] = {w0, w1, w2, w3};
-    const size_t ks[] = {1, 2, 9, 257};
+    return cr_make_param_array(discrete_case, discrete_cases, sizeof discrete_cases / sizeof *discrete_cases);
+}
+
+ParameterizedTest(discrete_case *c, rng, discrete_fill_draws_what_gsl_ran_discrete_draws)
+{
+    double w[257];
+    for (size_t k = 0; k < c->k; k++)
+        w[k] = c->k <= 9 ? c->w[k] : (k % 7 == 0) ? 0 : 1.0 / (1 + (double)k);
     enum { M = 200001 };
     int32_t *got = malloc(M * sizeof *got);
     cr_assert(got);
-    for (size_t t = 0; t < 4; t++) {
-        gsl_ran_discrete_t *g = gsl_ran_discrete_preproc(ks[t], ws[t]);
-        cr_assert(g);
-        gsl_rng *a = rng_stream(20261203, t), *b = rng_stream(20261203, t);
-        rng_discrete_fill(a, g, got, M);
-        long hist[257] = {0};
-        for (size_t i = 0; i < M; i++) {
-            size_t want = gsl_ran_discrete(b, g);
-            cr_assert_eq((size_t)got[i], want, "table %zu, draw %zu: %d against GSL's %zu", t, i, got[i], want);
-            hist[want]++;
-        }
-        cr_assert_eq(gsl_rng_get(a), gsl_rng_get(b));
-        for (size_t k = 0; k < ks[t]; k++)
-            if (ws[t][k] == 0)
-                cr_assert_eq(hist[k], 0, "a zero weight drawn");
-        gsl_ran_discrete_free(g);
-        gsl_rng_free(a);
-        gsl_rng_free(b);
+    gsl_ran_discrete_t *g = gsl_ran_discrete_preproc(c->k, w);
+    cr_assert(g);
+    gsl_rng *a = rng_stream(20261203, c->k), *b = rng_stream(20261203, c->k);
+    rng_discrete_fill(a, g, got, M);
+    long hist[257] = {0};
+    for (size_t i = 0; i < M; i++) {
+        size_t want = gsl_ran_discrete(b, g);
+        cr_assert_eq((size_t)got[i], want, "%s, draw %zu: %d against GSL's %zu", c->name, i, got[i], want);
+        hist[want]++;
     }
-    /* another type: GSL's own path */
-    gsl_ran_discrete_t *g = gsl_ran_discrete_preproc(9, w2);
+    cr_assert_eq(gsl_rng_get(a), gsl_rng_get(b), "%s: the states differ after the draws", c->name);
+    for (size_t k = 0; k < c->k; k++)
+        if (w[k] == 0)
+            cr_assert_eq(hist[k], 0, "%s: a zero weight drawn", c->name);
+    gsl_ran_discrete_free(g);
+    gsl_rng_free(a);
+    gsl_rng_free(b);    free(got);
+}
+
+/* A non-xoshiro generator goes through GSL's own path */
+Test(rng, discrete_fill_with_another_generator_type_draws_what_gsl_draws)
+{
+    int32_t got[1000];
+    gsl_ran_discrete_t *g = gsl_ran_discrete_preproc(9, w_mixed);
     gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
     cr_assert(g && a && b);
     rng_discrete_fill(a, g, got, 1000);
@@ -122,5 +142,4 @@ Test(rng, discrete_fill_draws_what_gsl_ran_discrete_draws)
     gsl_ran_discrete_free(g);
     gsl_rng_free(a);
     gsl_rng_free(b);
-    free(got);
 }
